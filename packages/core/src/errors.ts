@@ -1,0 +1,98 @@
+// Every error mpmetrics throws has a stable `code` from this one table, so callers can branch on codes and
+// messages can be improved freely. The classes are branded with Symbol.for, so `instanceof` works even when two
+// copies of @mpmetrics/core are loaded (the same trick undici uses).
+
+export const ErrorCodes = {
+  /** The compiled addon could not be loaded. */
+  MPM_ERR_NATIVE_LOAD: 'MPM_ERR_NATIVE_LOAD',
+  /** The heap file does not start with the mpmetrics magic: not a heap file. */
+  MPM_ERR_HEAP_MAGIC: 'MPM_ERR_HEAP_MAGIC',
+  /** The heap file was written by an incompatible version of the format. */
+  MPM_ERR_HEAP_VERSION: 'MPM_ERR_HEAP_VERSION',
+  /** The heap file is shorter than its header says (truncated). */
+  MPM_ERR_HEAP_TRUNCATED: 'MPM_ERR_HEAP_TRUNCATED',
+  /** The heap file is longer than its header says. */
+  MPM_ERR_HEAP_SIZE: 'MPM_ERR_HEAP_SIZE',
+  /** A header field or a pointer inside the heap is out of its valid range. */
+  MPM_ERR_HEAP_CORRUPT: 'MPM_ERR_HEAP_CORRUPT',
+  /** The heap cannot grow: its configured maximum or the disk is full. */
+  MPM_ERR_HEAP_FULL: 'MPM_ERR_HEAP_FULL',
+  /** The heap was closed and cannot be used any more. */
+  MPM_ERR_HEAP_CLOSED: 'MPM_ERR_HEAP_CLOSED',
+  /** Every writer lane is taken by a live process or thread. */
+  MPM_ERR_TOO_MANY_WRITERS: 'MPM_ERR_TOO_MANY_WRITERS',
+  /** The heap directory is unsafe: a symlink, not a directory, writable by others, or owned by another user. */
+  MPM_ERR_DIR_UNSAFE: 'MPM_ERR_DIR_UNSAFE',
+  /** The heap directory (MPMETRICS_DIR or the `dir` option) does not exist. */
+  MPM_ERR_DIR_NOT_FOUND: 'MPM_ERR_DIR_NOT_FOUND',
+  /** The heap directory exists but this process cannot write to it. */
+  MPM_ERR_DIR_NOT_WRITABLE: 'MPM_ERR_DIR_NOT_WRITABLE',
+  /** An argument or option has the wrong type. */
+  MPM_ERR_INVALID_ARG_TYPE: 'MPM_ERR_INVALID_ARG_TYPE',
+  /** An argument or option has the right type but a value outside what is accepted. */
+  MPM_ERR_OUT_OF_RANGE: 'MPM_ERR_OUT_OF_RANGE',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+const kMpmetricsError = Symbol.for('mpmetrics.error');
+
+export interface MpmetricsErrorOptions {
+  cause?: unknown;
+  /** The file or directory the error is about. */
+  path?: string;
+}
+
+function brand(error: Error, code: ErrorCode, options: MpmetricsErrorOptions): void {
+  Object.defineProperty(error, kMpmetricsError, { value: true });
+  Object.defineProperty(error, 'code', { value: code, enumerable: true });
+  if (options.path !== undefined) Object.defineProperty(error, 'path', { value: options.path, enumerable: true });
+}
+
+/** Errors about the heap, its files and its environment. */
+export class MpmetricsError extends Error {
+  declare readonly code: ErrorCode;
+  declare readonly path?: string;
+
+  constructor(code: ErrorCode, message: string, options: MpmetricsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MpmetricsError';
+    brand(this, code, options);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && kMpmetricsError in value;
+  }
+}
+
+/** A wrong type of argument or option. `instanceof TypeError` and `instanceof MpmetricsError` both hold. */
+export class MpmetricsTypeError extends TypeError {
+  declare readonly code: ErrorCode;
+
+  constructor(message: string, options: MpmetricsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TypeError';
+    brand(this, 'MPM_ERR_INVALID_ARG_TYPE', options);
+  }
+}
+
+/** A value outside what is accepted. `instanceof RangeError` and `instanceof MpmetricsError` both hold. */
+export class MpmetricsRangeError extends RangeError {
+  declare readonly code: ErrorCode;
+
+  constructor(message: string, options: MpmetricsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RangeError';
+    brand(this, 'MPM_ERR_OUT_OF_RANGE', options);
+  }
+}
+
+/** `"name" must be <expected>, received <what came>`: the shape of every option error. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : String(value);
+}

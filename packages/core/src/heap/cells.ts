@@ -1,0 +1,155 @@
+// Per-writer cells: each writer lane keeps its own copy of a series' values and updates it with plain stores, the
+// cheapest write there is, with no contention between processes. A reader sums the cells of a series.
+//
+// A group of values that must change together (a histogram's bucket, count and sum) is guarded by the cell's
+// sequence word, as in a seqlock: the writer makes it odd, writes, makes it even; a reader that saw the same even
+// number before and after its reads saw a whole update. This relies on V8 keeping plain typed-array stores in
+// program order and on x86-64/arm64 not tearing aligned 8-byte stores; test/v8-memory-behaviour.test.ts checks it
+// on every Node we support.
+//
+// Reset and remove bump the series' generation. A cell of an older generation counts as zero for readers, and its
+// writer clears it before its next update: nobody ever writes another writer's cell.
+import type { HeapFile } from './heap-file.js';
+import type { Lane } from './lanes.js';
+import { CELL, SERIES, WORD } from './layout.js';
+
+export class WriterCell {
+  /** Float view of the cell's segment; values start at `base`. */
+  readonly f64: Float64Array;
+  /** u32 view of the cell's segment; `seq` and `generation` index it. */
+  readonly u32: Uint32Array;
+  readonly base: number;
+  readonly seq: number;
+  readonly generation: number;
+  readonly length: number;
+  /** u32 view of the series record's segment, and the index of the series' generation in it. */
+  readonly seriesU32: Uint32Array;
+  readonly seriesGeneration: number;
+
+  constructor(file: HeapFile, cell: number, series: number, length: number) {
+    const seg = file.segmentOf(cell);
+    const at = file.offsetOf(cell);
+    this.f64 = seg.f64;
+    this.u32 = seg.u32;
+    this.base = at + CELL.VALUES_BYTE / WORD;
+    this.seq = at * 2 + CELL.SEQ;
+    this.generation = at * 2 + CELL.GENERATION;
+    this.length = length;
+    this.seriesU32 = file.segmentOf(series).u32;
+    this.seriesGeneration = file.offsetOf(series) * 2 + SERIES.GENERATION;
+  }
+
+  /** Clears this cell if the series was reset since its last update. Call before every update. */
+  sync(): void {
+    const generation = this.seriesU32[this.seriesGeneration]!;
+    if (this.u32[this.generation] === generation) return;
+    const s = this.u32[this.seq]!;
+    this.u32[this.seq] = s + 1;
+    this.f64.fill(0, this.base, this.base + this.length);
+    this.u32[this.generation] = generation;
+    this.u32[this.seq] = s + 2;
+  }
+
+  /** Adds to one value (a single aligned 8-byte store: never seen half-written). */
+  add(index: number, delta: number): void {
+    this.sync();
+    this.f64[this.base + index]! += delta;
+  }
+
+  /** Starts a group update: readers retry until `end()`. */
+  begin(): void {
+    this.sync();
+    this.u32[this.seq]! += 1;
+  }
+
+  end(): void {
+    this.u32[this.seq]! += 1;
+  }
+}
+
+/** Finds this lane's cell of a series, or creates and publishes it. The cell of a dead earlier owner is adopted. */
+export function claimCell(file: HeapFile, lane: Lane, series: number): WriterCell {
+  const seg = file.segmentOf(series);
+  const at = file.offsetOf(series) * 2;
+  const length = seg.u32[at + SERIES.VALUE_WORDS]!;
+  const head = at + SERIES.CELLS;
+  for (let cell = Atomics.load(seg.u32, head); cell !== 0; ) {
+    const cseg = file.segmentOf(cell);
+    const cat = file.offsetOf(cell) * 2;
+    if (cseg.u32[cat + CELL.LANE] === lane.id) {
+      // An owner killed inside an update left the sequence odd: close it, accepting its partial update.
+      if ((cseg.u32[cat + CELL.SEQ]! & 1) === 1) Atomics.add(cseg.u32, cat + CELL.SEQ, 1);
+      return new WriterCell(file, cell, series, length);
+    }
+    cell = Atomics.load(cseg.u32, cat + CELL.NEXT);
+  }
+  const cell = lane.allocate(CELL.VALUES_BYTE + length * WORD);
+  const cseg = file.segmentOf(cell);
+  const cat = file.offsetOf(cell) * 2;
+  cseg.u32[cat + CELL.LANE] = lane.id;
+  cseg.u32[cat + CELL.GENERATION] = Atomics.load(seg.u32, at + SERIES.GENERATION);
+  for (;;) {
+    const first = Atomics.load(seg.u32, head);
+    Atomics.store(cseg.u32, cat + CELL.NEXT, first);
+    if (Atomics.compareExchange(seg.u32, head, first, cell) === first) break;
+  }
+  return new WriterCell(file, cell, series, length);
+}
+
+/** How long a reader waits for a live writer to finish an update before it takes what it sees. */
+const READ_PATIENCE_MS = 1000;
+/** Retries between two checks of the writer's liveness and of the time. */
+const SPINS_PER_CHECK = 1024;
+
+let scratch = new Float64Array(64);
+
+/**
+ * Adds up the current-generation cells of a series into `out` (which must hold the series' values), seeing
+ * every cell's last whole update. A cell whose writer died mid-update is read as it is; a live writer is waited
+ * for, at most READ_PATIENCE_MS per cell. `isLaneHeld` says whether a lane has a live owner.
+ */
+export function readCells(file: HeapFile, series: number, out: Float64Array, isLaneHeld: (lane: number) => boolean): void {
+  const seg = file.segmentOf(series);
+  const at = file.offsetOf(series) * 2;
+  const length = seg.u32[at + SERIES.VALUE_WORDS]!;
+  const generation = Atomics.load(seg.u32, at + SERIES.GENERATION);
+  out.fill(0, 0, length);
+  if (scratch.length < length) scratch = new Float64Array(length);
+  let visited = 0;
+  for (let cell = Atomics.load(seg.u32, at + SERIES.CELLS); cell !== 0; ) {
+    const cseg = file.segmentOf(cell);
+    const cat = file.offsetOf(cell) * 2;
+    const next = Atomics.load(cseg.u32, cat + CELL.NEXT);
+    if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
+      readOneCell(cseg.u32, cseg.f64, cat, length, isLaneHeld);
+      // The writer may have cleared the cell for a newer generation while we read: then it counts as zero.
+      if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
+        for (let i = 0; i < length; i++) out[i]! += scratch[i]!;
+      }
+    }
+    cell = next;
+    if (++visited > file.maxLanes) break; // a list longer than the lane count can only be damage
+  }
+}
+
+function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: number, isLaneHeld: (lane: number) => boolean): void {
+  const seqAt = cat + CELL.SEQ;
+  const base = cat / 2 + CELL.VALUES_BYTE / WORD;
+  let deadline = 0;
+  for (let attempt = 1; ; attempt++) {
+    const before = Atomics.load(u32, seqAt);
+    if ((before & 1) === 0) {
+      for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
+      if (Atomics.load(u32, seqAt) === before) return;
+    }
+    if (attempt % SPINS_PER_CHECK !== 0) continue;
+    // Still no whole update: the writer is very busy, stopped, or dead. A dead writer's cell is taken as it is
+    // (at most its last update is partial); a live one is waited for, within bounds.
+    const dead = !isLaneHeld(u32[cat + CELL.LANE]!);
+    if (deadline === 0) deadline = Date.now() + READ_PATIENCE_MS;
+    if (dead || Date.now() > deadline) {
+      for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
+      return;
+    }
+  }
+}

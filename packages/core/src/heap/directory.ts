@@ -1,0 +1,176 @@
+// The shared directory: a lock-free, insert-only hash trie inside the heap that maps a key (a family name, or a
+// series' encoded label values) to its record. Every process finds the same record for the same key.
+//
+// A node has 16 slots, chosen by 4 bits of the key's 32-bit hash per level. A slot holds 0, a node, or a leaf.
+// Inserting is one compare-and-swap on a slot: either the new leaf lands, or the slot changed and we look again,
+// so a process that dies mid-insert leaves at worst an unreachable record, and never blocks anybody. A slot whose
+// leaf has another key is split by swapping in a new node that already holds that leaf. On the last level, where
+// the whole hash is used up, leaves with equal hashes form a chain, pushed the same way.
+import { MpmetricsError } from '../errors.js';
+import type { HeapFile } from './heap-file.js';
+import { H, KIND_MASK, KIND_NODE, LEAF, NODE, TAG, TAG_MASK, WORD } from './layout.js';
+
+/** A key ready for the directory: its UTF-8 bytes and their hash. */
+export interface DirectoryKey {
+  readonly bytes: Uint8Array;
+  readonly hash: number;
+}
+
+export interface Lookup {
+  readonly ptr: number;
+  readonly created: boolean;
+}
+
+
+function corrupt(file: HeapFile, what: string): MpmetricsError {
+  return new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${file.path} is corrupt: ${what}`, { path: file.path });
+}
+
+export function allocateNode(file: HeapFile, depth: number): number {
+  const ptr = file.allocate(NODE.BYTES);
+  const u32 = file.segmentOf(ptr).u32;
+  const at = file.offsetOf(ptr) * 2;
+  u32[at + NODE.DEPTH] = depth;
+  Atomics.store(u32, at, TAG | KIND_NODE);
+  return ptr;
+}
+
+function kindAt(file: HeapFile, ptr: number): number {
+  if (ptr >= Atomics.load(file.header, H.ALLOC_TOP)) throw corrupt(file, `directory pointer ${ptr} is past the allocated heap`);
+  const word = file.segmentOf(ptr).u32[file.offsetOf(ptr) * 2]!;
+  if ((word & TAG_MASK) !== TAG) throw corrupt(file, `directory pointer ${ptr} does not lead to a record`);
+  return word & KIND_MASK;
+}
+
+function leafField(file: HeapFile, ptr: number, field: number): number {
+  return file.segmentOf(ptr).u32[file.offsetOf(ptr) * 2 + field]!;
+}
+
+/** Whether the leaf at `ptr` has exactly this key. */
+export function leafHasKey(file: HeapFile, ptr: number, key: DirectoryKey): boolean {
+  const seg = file.segmentOf(ptr);
+  const at = file.offsetOf(ptr) * 2;
+  if (seg.u32[at + LEAF.HASH] !== key.hash || seg.u32[at + LEAF.KEY_LENGTH] !== key.bytes.length) return false;
+  const start = file.offsetOf(ptr) * WORD + seg.u32[at + LEAF.KEY_OFFSET]!;
+  if (start + key.bytes.length > seg.u8.length) throw corrupt(file, `key of record ${ptr} runs past its segment`);
+  const bytes = key.bytes;
+  for (let i = 0; i < bytes.length; i++) if (seg.u8[start + i] !== bytes[i]) return false;
+  return true;
+}
+
+/** The key bytes of the leaf at `ptr` (a view into the heap). */
+export function leafKey(file: HeapFile, ptr: number): Uint8Array {
+  const seg = file.segmentOf(ptr);
+  const at = file.offsetOf(ptr) * 2;
+  const start = file.offsetOf(ptr) * WORD + seg.u32[at + LEAF.KEY_OFFSET]!;
+  const length = seg.u32[at + LEAF.KEY_LENGTH]!;
+  if (start + length > seg.u8.length) throw corrupt(file, `key of record ${ptr} runs past its segment`);
+  return seg.u8.subarray(start, start + length);
+}
+
+function slotOf(file: HeapFile, node: number, depth: number, hash: number): { u32: Uint32Array; index: number } {
+  return {
+    u32: file.segmentOf(node).u32,
+    index: file.offsetOf(node) * 2 + NODE.SLOTS + ((hash >>> (depth * NODE.BITS)) & (NODE.FANOUT - 1)),
+  };
+}
+
+/** Finds the leaf for `key` under `root`, or 0. */
+export function find(file: HeapFile, root: number, key: DirectoryKey): number {
+  let node = root;
+  for (let depth = 0; depth < NODE.MAX_DEPTH; depth++) {
+    const { u32, index } = slotOf(file, node, depth, key.hash);
+    const p = Atomics.load(u32, index);
+    if (p === 0) return 0;
+    if (kindAt(file, p) === KIND_NODE) {
+      node = p;
+      continue;
+    }
+    return findInChain(file, p, key);
+  }
+  throw corrupt(file, 'directory deeper than its hash allows');
+}
+
+function findInChain(file: HeapFile, head: number, key: DirectoryKey): number {
+  let steps = 0;
+  for (let q = head; q !== 0; q = Atomics.load(file.segmentOf(q).u32, file.offsetOf(q) * 2 + LEAF.NEXT)) {
+    kindAt(file, q);
+    if (leafHasKey(file, q, key)) return q;
+    if (++steps > Atomics.load(file.header, H.ALLOC_TOP)) throw corrupt(file, 'a directory chain loops');
+  }
+  return 0;
+}
+
+/**
+ * Finds the leaf for `key`, or inserts the one `makeLeaf` writes (its tag, hash, key and fields all set, its
+ * `next` left 0). `makeLeaf` runs at most once, and only when the key was not found.
+ */
+export function findOrInsert(file: HeapFile, root: number, key: DirectoryKey, makeLeaf: () => number): Lookup {
+  let node = root;
+  let depth = 0;
+  let leaf = 0;
+  for (;;) {
+    if (depth >= NODE.MAX_DEPTH) throw corrupt(file, 'directory deeper than its hash allows');
+    const { u32, index } = slotOf(file, node, depth, key.hash);
+    const p = Atomics.load(u32, index);
+    if (p === 0) {
+      if (leaf === 0) leaf = makeLeaf();
+      setNext(file, leaf, 0);
+      if (Atomics.compareExchange(u32, index, 0, leaf) === 0) return { ptr: leaf, created: true };
+      continue;
+    }
+    if (kindAt(file, p) === KIND_NODE) {
+      node = p;
+      depth++;
+      continue;
+    }
+    const found = findInChain(file, p, key);
+    if (found !== 0) return { ptr: found, created: false };
+    if (depth === NODE.MAX_DEPTH - 1) {
+      // Every hash bit is used: keys with the same hash share this slot as a chain.
+      if (leaf === 0) leaf = makeLeaf();
+      setNext(file, leaf, p);
+      if (Atomics.compareExchange(u32, index, p, leaf) === p) return { ptr: leaf, created: true };
+      continue;
+    }
+    // Split: a new node one level down, already holding the leaf that is here, replaces it in one swap.
+    const child = allocateNode(file, depth + 1);
+    const moved = slotOf(file, child, depth + 1, leafField(file, p, LEAF.HASH));
+    moved.u32[moved.index] = p;
+    if (Atomics.compareExchange(u32, index, p, child) === p) {
+      node = child;
+      depth++;
+    }
+  }
+}
+
+function setNext(file: HeapFile, leaf: number, next: number): void {
+  Atomics.store(file.segmentOf(leaf).u32, file.offsetOf(leaf) * 2 + LEAF.NEXT, next);
+}
+
+/** Calls `visit` with every leaf under `root`. Leaves inserted meanwhile may or may not be visited. */
+export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number) => void): void {
+  const stack = [root];
+  // More records than allocated words is impossible: past that, a pointer cycle.
+  const limit = Atomics.load(file.header, H.ALLOC_TOP);
+  let visited = 0;
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (++visited > limit) throw corrupt(file, 'the directory loops');
+    const base = file.offsetOf(node) * 2 + NODE.SLOTS;
+    const u32 = file.segmentOf(node).u32;
+    for (let i = 0; i < NODE.FANOUT; i++) {
+      const p = Atomics.load(u32, base + i);
+      if (p === 0) continue;
+      if (kindAt(file, p) === KIND_NODE) {
+        stack.push(p);
+        continue;
+      }
+      for (let q = p; q !== 0; q = Atomics.load(file.segmentOf(q).u32, file.offsetOf(q) * 2 + LEAF.NEXT)) {
+        kindAt(file, q);
+        visit(q);
+        if (++visited > limit) throw corrupt(file, 'the directory loops');
+      }
+    }
+  }
+}

@@ -1,0 +1,422 @@
+// One heap file: create or open it safely, check its header, map its segments, grow it, and allocate from it.
+// Allocation is a lock-free bump of a shared top; growth takes a short file lock that the kernel releases if the
+// grower dies, and is finished by the next opener if it died half-way. Nothing here runs on the update path.
+import fs from 'node:fs';
+import path from 'node:path';
+import { MpmetricsError, MpmetricsRangeError } from '../errors.js';
+import { binding } from '../native/binding.js';
+import {
+  DEFAULT_MAX_LANES,
+  DEFAULT_SEGMENT_SIZE,
+  FORMAT_VERSION,
+  H,
+  HEADER_BYTES,
+  KIND_MASK,
+  KIND_NODE,
+  LANE,
+  LOCK,
+  MAGIC,
+  MAX_HEAP_BYTES,
+  NODE,
+  TAG,
+  TAG_MASK,
+  WORD,
+} from './layout.js';
+import { segmentViews, type SegmentViews } from './segments.js';
+
+export const HEAP_FILE_NAME = 'heap';
+
+export interface HeapFileOptions {
+  /** Bytes per segment: a power of two, a multiple of the page size. Fixed when the heap is created. */
+  segmentSize?: number;
+  /** Upper bound on the heap's size, in bytes. Fixed when the heap is created. */
+  maxSize?: number;
+  /** How many writers (processes and threads) may write at once. Fixed when the heap is created. */
+  maxLanes?: number;
+}
+
+const pageSize = binding.pageSize();
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}
+
+function checkCreateOptions(options: HeapFileOptions): Required<HeapFileOptions> {
+  const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+  const maxLanes = options.maxLanes ?? DEFAULT_MAX_LANES;
+  const maxSize = options.maxSize ?? MAX_HEAP_BYTES;
+  if (!isPowerOfTwo(segmentSize) || segmentSize < pageSize || segmentSize > 2 ** 30) {
+    throw new MpmetricsRangeError(
+      `"segmentSize" must be a power of two from the page size (${pageSize}) to 1 GiB, received ${String(segmentSize)}`,
+    );
+  }
+  if (!Number.isInteger(maxLanes) || maxLanes < 1 || maxLanes > 65536) {
+    throw new MpmetricsRangeError(`"maxLanes" must be an integer from 1 to 65536, received ${String(maxLanes)}`);
+  }
+  if (HEADER_BYTES + maxLanes * LANE.BYTES + NODE.BYTES > segmentSize) {
+    throw new MpmetricsRangeError(
+      `"segmentSize" of ${segmentSize} bytes cannot hold the header and a lane table of ${maxLanes} lanes; ` +
+        `use a larger segmentSize or fewer maxLanes`,
+    );
+  }
+  if (!Number.isInteger(maxSize) || maxSize < segmentSize || maxSize > MAX_HEAP_BYTES) {
+    throw new MpmetricsRangeError(
+      `"maxSize" must be an integer from segmentSize (${segmentSize}) to ${MAX_HEAP_BYTES} bytes, received ${String(maxSize)}`,
+    );
+  }
+  return { segmentSize, maxLanes, maxSize };
+}
+
+function corrupt(file: string, what: string): MpmetricsError {
+  return new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${file} is corrupt: ${what}`, { path: file });
+}
+
+export class HeapFile {
+  readonly path: string;
+  readonly segmentSize: number;
+  readonly maxSegments: number;
+  readonly maxLanes: number;
+  /** log2(segmentSize / WORD): a pointer's segment is `ptr >>> segmentShift`. */
+  readonly segmentShift: number;
+  /** `ptr & offsetMask` is the word offset inside its segment. */
+  readonly offsetMask: number;
+  /** The header, as u32 fields, in segment 0. */
+  readonly header: Uint32Array;
+  readonly segments: SegmentViews[] = [];
+  #fd: number;
+  #closed = false;
+
+  private constructor(file: string, fd: number, header: Uint32Array) {
+    this.path = file;
+    this.#fd = fd;
+    this.segmentSize = header[H.SEGMENT_SIZE]!;
+    this.maxSegments = header[H.MAX_SEGMENTS]!;
+    this.maxLanes = header[H.MAX_LANES]!;
+    this.segmentShift = Math.log2(this.segmentSize / WORD);
+    this.offsetMask = this.segmentSize / WORD - 1;
+    this.header = header;
+  }
+
+  get fd(): number {
+    if (this.#closed) throw new MpmetricsError('MPM_ERR_HEAP_CLOSED', `Heap ${this.path} is closed`, { path: this.path });
+    return this.#fd;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Opens `dir/heap`, creating it (atomically: written aside, then linked into place) if it does not exist. */
+  static openOrCreate(dir: string, options: HeapFileOptions = {}): HeapFile {
+    const file = path.join(dir, HEAP_FILE_NAME);
+    const settings = checkCreateOptions(options);
+    for (;;) {
+      try {
+        return HeapFile.open(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      const created = HeapFile.#createAside(dir, file, settings);
+      if (created) return created;
+      // Another process linked its heap first: open theirs.
+    }
+  }
+
+  /** Opens an existing heap file and checks everything its header claims before trusting it. */
+  static open(file: string): HeapFile {
+    let fd: number;
+    try {
+      fd = binding.open(file, false);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') {
+        throw new MpmetricsError('MPM_ERR_DIR_UNSAFE', `Heap file ${file} is a symbolic link; mpmetrics never follows links`, {
+          path: file,
+          cause: error,
+        });
+      }
+      if (code === 'EACCES' || code === 'EPERM') {
+        throw new MpmetricsError('MPM_ERR_DIR_NOT_WRITABLE', `Heap file ${file} cannot be opened for writing by this user`, {
+          path: file,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    try {
+      return HeapFile.#attach(file, fd);
+    } catch (error) {
+      binding.close(fd);
+      throw error;
+    }
+  }
+
+  static #attach(file: string, fd: number): HeapFile {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw new MpmetricsError('MPM_ERR_DIR_UNSAFE', `Heap file ${file} is not a regular file`, { path: file });
+    if (process.geteuid && stat.uid !== process.geteuid()) {
+      throw new MpmetricsError('MPM_ERR_DIR_UNSAFE', `Heap file ${file} is owned by uid ${stat.uid}, not by this user (uid ${process.geteuid()})`, {
+        path: file,
+      });
+    }
+    if ((stat.mode & 0o077) !== 0) {
+      throw new MpmetricsError(
+        'MPM_ERR_DIR_UNSAFE',
+        `Heap file ${file} has mode ${(stat.mode & 0o777).toString(8)}; it must be 600 (no access for group or others)`,
+        { path: file },
+      );
+    }
+    if (stat.size < HEADER_BYTES) {
+      throw new MpmetricsError(
+        'MPM_ERR_HEAP_TRUNCATED',
+        `Heap file ${file} is truncated: ${stat.size} bytes, smaller than its ${HEADER_BYTES}-byte header`,
+        { path: file },
+      );
+    }
+    const raw = Buffer.alloc(HEADER_BYTES);
+    fs.readSync(fd, raw, 0, HEADER_BYTES, 0);
+    const fields = new Uint32Array(raw.buffer, raw.byteOffset, HEADER_BYTES / 4);
+    HeapFile.#checkHeader(file, fields);
+    const segmentSize = fields[H.SEGMENT_SIZE]!;
+
+    // Hold the growth lock while comparing the file's size with its header, so a growth in progress is not
+    // mistaken for damage; finish a growth whose process died half-way.
+    binding.lock(fd, LOCK.GROW, true, true);
+    try {
+      const header = new Uint32Array(binding.map(fd, 0, segmentSize), 0, HEADER_BYTES / 4);
+      HeapFile.#checkSize(file, fd, header);
+      const heap = new HeapFile(file, fd, header);
+      heap.#mapThrough(Atomics.load(header, H.SEGMENT_COUNT) - 1);
+      heap.#checkAllocation();
+      binding.lock(fd, LOCK.ATTACH, false, true);
+      return heap;
+    } finally {
+      binding.unlock(fd, LOCK.GROW);
+    }
+  }
+
+  static #checkHeader(file: string, h: Uint32Array): void {
+    if (h[H.MAGIC] !== MAGIC) {
+      throw new MpmetricsError('MPM_ERR_HEAP_MAGIC', `${file} is not an mpmetrics heap (its first bytes are not the heap magic "MPMH")`, {
+        path: file,
+      });
+    }
+    if (h[H.VERSION] !== FORMAT_VERSION) {
+      throw new MpmetricsError(
+        'MPM_ERR_HEAP_VERSION',
+        `Heap file ${file} has format version ${h[H.VERSION]}, this @mpmetrics/core reads version ${FORMAT_VERSION}; ` +
+          'processes sharing a heap must run compatible versions of @mpmetrics/core',
+        { path: file },
+      );
+    }
+    const segmentSize = h[H.SEGMENT_SIZE]!;
+    const maxSegments = h[H.MAX_SEGMENTS]!;
+    const count = h[H.SEGMENT_COUNT]!;
+    if (h[H.HEADER_BYTES] !== HEADER_BYTES) throw corrupt(file, `header size ${h[H.HEADER_BYTES]} is not ${HEADER_BYTES}`);
+    if (h[H.PAGE_SIZE] !== pageSize) {
+      throw corrupt(file, `it was made for a page size of ${h[H.PAGE_SIZE]} bytes, this machine's is ${pageSize}`);
+    }
+    if (!isPowerOfTwo(segmentSize) || segmentSize < pageSize || segmentSize > 2 ** 30) {
+      throw corrupt(file, `segment size ${segmentSize} is not a power of two between the page size and 1 GiB`);
+    }
+    if (maxSegments < 1 || maxSegments * segmentSize > MAX_HEAP_BYTES) throw corrupt(file, `maximum segment count ${maxSegments} is out of range`);
+    if (count < 1 || count > maxSegments) throw corrupt(file, `segment count ${count} is outside 1..${maxSegments}`);
+    const pending = h[H.PENDING_SEGMENTS]!;
+    if (pending !== 0 && (pending <= count || pending > maxSegments)) throw corrupt(file, `pending segment count ${pending} is out of range`);
+    const maxLanes = h[H.MAX_LANES]!;
+    if (maxLanes < 1 || maxLanes > 65536 || HEADER_BYTES + maxLanes * LANE.BYTES > segmentSize) {
+      throw corrupt(file, `lane count ${maxLanes} does not fit its first segment`);
+    }
+    if (h[H.LANE_HIGH]! > maxLanes) throw corrupt(file, `lane high-water mark ${h[H.LANE_HIGH]} exceeds ${maxLanes} lanes`);
+  }
+
+  static #checkSize(file: string, fd: number, h: Uint32Array): void {
+    const segmentSize = h[H.SEGMENT_SIZE]!;
+    let declared = h[H.SEGMENT_COUNT]! * segmentSize;
+    const size = fs.fstatSync(fd).size;
+    const pending = h[H.PENDING_SEGMENTS]!;
+    if (pending !== 0) {
+      // A grower died between reserving space and publishing it. Finish its work: the space is zeros.
+      binding.allocate(fd, pending * segmentSize);
+      Atomics.store(h, H.SEGMENT_COUNT, pending);
+      Atomics.store(h, H.PENDING_SEGMENTS, 0);
+      declared = pending * segmentSize;
+      if (size <= declared) return;
+    }
+    if (size < declared) {
+      throw new MpmetricsError(
+        'MPM_ERR_HEAP_TRUNCATED',
+        `Heap file ${file} is truncated: ${size} bytes, but its header declares ${h[H.SEGMENT_COUNT]} segments of ${segmentSize} bytes (${declared} bytes)`,
+        { path: file },
+      );
+    }
+    if (size > declared) {
+      throw new MpmetricsError(
+        'MPM_ERR_HEAP_SIZE',
+        `Heap file ${file} is ${size} bytes, larger than the ${declared} bytes its header declares; it was changed by something other than mpmetrics`,
+        { path: file },
+      );
+    }
+  }
+
+  #checkAllocation(): void {
+    const h = this.header;
+    const top = h[H.ALLOC_TOP]!;
+    const limit = h[H.SEGMENT_COUNT]! * (this.segmentSize / WORD);
+    const laneTableEnd = h[H.LANE_TABLE]! + (this.maxLanes * LANE.BYTES) / WORD;
+    if (h[H.LANE_TABLE] !== HEADER_BYTES / WORD || laneTableEnd > this.segmentSize / WORD) {
+      throw corrupt(this.path, `lane table pointer ${h[H.LANE_TABLE]} is not where the format puts it`);
+    }
+    if (top < laneTableEnd || top > limit) throw corrupt(this.path, `allocation top ${top} is outside ${laneTableEnd}..${limit}`);
+    const root = h[H.FAMILY_ROOT]!;
+    if (root < laneTableEnd || root >= top || !this.hasKind(root, KIND_NODE)) {
+      throw corrupt(this.path, `family directory root ${root} is not a directory node`);
+    }
+  }
+
+  /** Writes a new heap beside its final name, then links it into place: nobody ever sees half a header. */
+  static #createAside(dir: string, file: string, settings: Required<HeapFileOptions>): HeapFile | undefined {
+    const aside = path.join(dir, `.heap-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const fd = binding.open(aside, true);
+    try {
+      binding.allocate(fd, settings.segmentSize);
+      const buffer = binding.map(fd, 0, settings.segmentSize);
+      const h = new Uint32Array(buffer, 0, HEADER_BYTES / 4);
+      const laneTable = HEADER_BYTES / WORD;
+      const root = laneTable + (settings.maxLanes * LANE.BYTES) / WORD;
+      h[H.MAGIC] = MAGIC;
+      h[H.VERSION] = FORMAT_VERSION;
+      h[H.HEADER_BYTES] = HEADER_BYTES;
+      h[H.PAGE_SIZE] = pageSize;
+      h[H.SEGMENT_SIZE] = settings.segmentSize;
+      h[H.MAX_SEGMENTS] = Math.floor(settings.maxSize / settings.segmentSize);
+      h[H.SEGMENT_COUNT] = 1;
+      h[H.MAX_LANES] = settings.maxLanes;
+      h[H.LANE_TABLE] = laneTable;
+      h[H.FAMILY_ROOT] = root;
+      h[H.ALLOC_TOP] = root + NODE.BYTES / WORD;
+      h[H.CREATOR_PID] = process.pid;
+      new Float64Array(buffer, 0, HEADER_BYTES / 8)[H.CREATED_F64] = Date.now();
+      new Uint32Array(buffer)[root * 2] = TAG | KIND_NODE;
+      try {
+        fs.linkSync(aside, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+        throw error;
+      }
+      return HeapFile.open(file);
+    } finally {
+      binding.close(fd);
+      fs.rmSync(aside, { force: true });
+    }
+  }
+
+  /** Maps segments up to and including `last`, which must already exist. */
+  #mapThrough(last: number): void {
+    for (let k = this.segments.length; k <= last; k++) {
+      const buffer = k === 0 ? (this.header.buffer as ArrayBuffer) : binding.map(this.fd, k * this.segmentSize, this.segmentSize);
+      this.segments.push(segmentViews(buffer));
+    }
+  }
+
+  /** The views of the segment holding `ptr`, mapping newly grown segments on first use. */
+  segmentOf(ptr: number): SegmentViews {
+    const k = ptr >>> this.segmentShift;
+    const views = this.segments[k];
+    if (views !== undefined) return views;
+    if (k < Atomics.load(this.header, H.SEGMENT_COUNT)) {
+      this.#mapThrough(k);
+      return this.segments[k]!;
+    }
+    throw corrupt(this.path, `pointer ${ptr} lies beyond its ${Atomics.load(this.header, H.SEGMENT_COUNT)} segments`);
+  }
+
+  /** Word offset of `ptr` inside its segment. */
+  offsetOf(ptr: number): number {
+    return ptr & this.offsetMask;
+  }
+
+  /** True when `ptr` is inside the allocated heap and points at a record of that kind. */
+  hasKind(ptr: number, kind: number): boolean {
+    if (ptr === 0 || ptr >= Atomics.load(this.header, H.ALLOC_TOP)) return false;
+    const word = this.segmentOf(ptr).u32[this.offsetOf(ptr) * 2]!;
+    return (word & TAG_MASK) === TAG && (word & KIND_MASK) === kind;
+  }
+
+  /** Follows a pointer read from the heap, refusing one that does not lead to a record of the expected kind. */
+  expectKind(ptr: number, kind: number, what: string): void {
+    if (!this.hasKind(ptr, kind)) throw corrupt(this.path, `${what} pointer ${ptr} does not lead to a valid record`);
+  }
+
+  /**
+   * Allocates `bytes` of zeroed memory inside one segment, aligned to 64 bytes when `align64` (so records
+   * written by different processes never share a cache line). Lock-free; grows the file when needed.
+   */
+  allocate(bytes: number, align64 = false): number {
+    const words = Math.ceil(bytes / WORD);
+    const segmentWords = this.segmentSize / WORD;
+    if (words > segmentWords) {
+      throw new MpmetricsRangeError(`cannot allocate ${bytes} bytes: larger than a heap segment (${this.segmentSize} bytes)`);
+    }
+    const h = this.header;
+    for (;;) {
+      const top = Atomics.load(h, H.ALLOC_TOP);
+      let start = align64 ? Math.ceil(top / 8) * 8 : top;
+      if (Math.floor(start / segmentWords) !== Math.floor((start + words - 1) / segmentWords)) {
+        start = Math.ceil(start / segmentWords) * segmentWords;
+      }
+      const end = start + words;
+      if (end >= 2 ** 32) this.#full(bytes);
+      const needed = Math.ceil(end / segmentWords);
+      if (needed > Atomics.load(h, H.SEGMENT_COUNT)) {
+        this.grow(needed);
+        continue;
+      }
+      if (Atomics.compareExchange(h, H.ALLOC_TOP, top, end) === top) return start;
+    }
+  }
+
+  #full(bytes: number): never {
+    throw new MpmetricsError(
+      'MPM_ERR_HEAP_FULL',
+      `Heap ${this.path} is full: allocating ${bytes} bytes would pass its maximum of ${this.maxSegments} segments ` +
+        `of ${this.segmentSize} bytes; raise "maxSize" when the heap is created, or create fewer series`,
+      { path: this.path },
+    );
+  }
+
+  /** Grows the file to at least `target` segments. The lock is short and released by the kernel if we die. */
+  grow(target: number): void {
+    const h = this.header;
+    if (target <= Atomics.load(h, H.SEGMENT_COUNT)) return;
+    if (target > this.maxSegments) this.#full(this.segmentSize);
+    binding.lock(this.fd, LOCK.GROW, true, true);
+    try {
+      if (target <= Atomics.load(h, H.SEGMENT_COUNT)) return;
+      Atomics.store(h, H.PENDING_SEGMENTS, target);
+      try {
+        binding.allocate(this.fd, target * this.segmentSize);
+      } catch (error) {
+        Atomics.store(h, H.PENDING_SEGMENTS, 0);
+        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+          throw new MpmetricsError('MPM_ERR_HEAP_FULL', `Heap ${this.path} cannot grow: no space left on its device`, {
+            path: this.path,
+            cause: error,
+          });
+        }
+        throw error;
+      }
+      Atomics.store(h, H.SEGMENT_COUNT, target);
+      Atomics.store(h, H.PENDING_SEGMENTS, 0);
+    } finally {
+      binding.unlock(this.fd, LOCK.GROW);
+    }
+  }
+
+  /** Releases this thread's locks and descriptor. Mapped memory stays valid until nothing references it. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    binding.close(this.#fd);
+  }
+}

@@ -1,0 +1,291 @@
+// The heap as the rest of the library sees it: families and series found by name from any process, writer cells
+// for updates, shared atomic words, consistent reads, and enumeration for exporters.
+import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
+import { claimCell, readCells, WriterCell } from './cells.js';
+import { allocateNode, find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
+import { HeapFile, type HeapFileOptions } from './heap-file.js';
+import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
+import { Lane } from './lanes.js';
+import { FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, SERIES, STATE_LIVE, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { locateHeap, removeAtExit } from './location.js';
+import { SharedWords } from './shared-words.js';
+
+export interface HeapOptions extends HeapFileOptions {
+  /**
+   * Directory of the heap. Default: process.env.MPMETRICS_DIR, else a new private directory whose path is put in
+   * MPMETRICS_DIR for child processes and removed when this process exits.
+   */
+  dir?: string;
+}
+
+export interface FamilyRecord {
+  readonly ptr: number;
+  readonly name: string;
+  /** The metadata stored by whoever created the family (JSON text). */
+  readonly meta: string;
+  readonly created: boolean;
+}
+
+export interface SeriesLayout {
+  /** Values in each writer's cell (plain stores, summed by readers). */
+  readonly valueWords: number;
+  /** Words shared by all writers (atomics). */
+  readonly sharedWords: number;
+}
+
+export interface SeriesRecord {
+  readonly ptr: number;
+  readonly key: string;
+  readonly live: boolean;
+  readonly valueWords: number;
+  readonly sharedWords: number;
+  /** Unix seconds. */
+  readonly createdAt: number;
+}
+
+const MAX_KEY_BYTES = 64 * 1024;
+const MAX_META_BYTES = 256 * 1024;
+
+function directoryKey(text: string, what: string): DirectoryKey {
+  const bytes = encodeKey(text);
+  if (bytes.length > MAX_KEY_BYTES) {
+    throw new MpmetricsRangeError(`${what} must encode to at most ${MAX_KEY_BYTES} bytes of UTF-8, received ${bytes.length} bytes`);
+  }
+  return { bytes, hash: hashKey(bytes) };
+}
+
+function checkWords(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new MpmetricsTypeError(`"${name}" must be an integer, received ${describeValue(value)}`);
+  }
+  if (value < 0 || value > 65536) throw new MpmetricsRangeError(`"${name}" must be from 0 to 65536, received ${value}`);
+  return value;
+}
+
+export class Heap {
+  readonly dir: string;
+  readonly file: HeapFile;
+  #lane: Lane | undefined;
+  #cancelRemoval: (() => void) | undefined;
+  readonly #isLaneHeld = (lane: number): boolean => Lane.isHeld(this.file, lane);
+
+  private constructor(dir: string, file: HeapFile, owned: boolean) {
+    this.dir = dir;
+    this.file = file;
+    if (owned) this.#cancelRemoval = removeAtExit(dir);
+  }
+
+  /** Opens the heap for this process (creating it if it is the first), as HeapOptions say. */
+  static open(options: HeapOptions = {}): Heap {
+    if (options.dir !== undefined && typeof options.dir !== 'string') {
+      throw new MpmetricsTypeError(`"dir" must be a string, received ${describeValue(options.dir)}`);
+    }
+    const location = locateHeap(options.dir);
+    const file = HeapFile.openOrCreate(location.dir, options);
+    return new Heap(location.dir, file, location.owned);
+  }
+
+  /** This thread's writer lane, claimed on first write. */
+  get lane(): Lane {
+    this.#lane ??= Lane.claim(this.file);
+    return this.#lane;
+  }
+
+  /** Finds a family by name, or creates it with `meta`. The caller compares `meta` to detect conflicts. */
+  family(name: string, meta: string): FamilyRecord {
+    const file = this.file;
+    const key = directoryKey(name, 'A metric name');
+    const { ptr, created } = findOrInsert(file, file.header[H.FAMILY_ROOT]!, key, () => {
+      const metaBytes = Buffer.from(meta, 'utf8');
+      if (metaBytes.length > MAX_META_BYTES) {
+        throw new MpmetricsRangeError(`metric metadata must be at most ${MAX_META_BYTES} bytes, received ${metaBytes.length}`);
+      }
+      const root = allocateNode(file, 0);
+      const leaf = file.allocate(FAMILY.KEY_BYTE + key.bytes.length + metaBytes.length);
+      const seg = file.segmentOf(leaf);
+      const at = file.offsetOf(leaf) * 2;
+      seg.u32[at + LEAF.HASH] = key.hash;
+      seg.u32[at + LEAF.KEY_LENGTH] = key.bytes.length;
+      seg.u32[at + LEAF.KEY_OFFSET] = FAMILY.KEY_BYTE;
+      seg.u32[at + FAMILY.SERIES_ROOT] = root;
+      seg.u32[at + FAMILY.META_LENGTH] = metaBytes.length;
+      const byte = at * 4 + FAMILY.KEY_BYTE;
+      seg.u8.set(key.bytes, byte);
+      seg.u8.set(metaBytes, byte + key.bytes.length);
+      Atomics.store(seg.u32, at, TAG | KIND_FAMILY);
+      return leaf;
+    });
+    this.file.expectKind(ptr, KIND_FAMILY, 'family');
+    return { ptr, name, meta: created ? meta : this.#familyMeta(ptr), created };
+  }
+
+  /** The family named `name`, if any process created it. */
+  findFamily(name: string): FamilyRecord | undefined {
+    const ptr = find(this.file, this.file.header[H.FAMILY_ROOT]!, directoryKey(name, 'A metric name'));
+    if (ptr === 0) return undefined;
+    this.file.expectKind(ptr, KIND_FAMILY, 'family');
+    return { ptr, name, meta: this.#familyMeta(ptr), created: false };
+  }
+
+  #familyMeta(ptr: number): string {
+    const seg = this.file.segmentOf(ptr);
+    const at = this.file.offsetOf(ptr) * 2;
+    const keyLength = seg.u32[at + LEAF.KEY_LENGTH]!;
+    const start = at * 4 + FAMILY.KEY_BYTE + keyLength;
+    const length = seg.u32[at + FAMILY.META_LENGTH]!;
+    if (start + length > seg.u8.length) throw new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${this.file.path} is corrupt: family metadata runs past its segment`);
+    return decodeKey(seg.u8.subarray(start, start + length));
+  }
+
+  /** Every family in the heap, whoever created it. */
+  families(): FamilyRecord[] {
+    const out: FamilyRecord[] = [];
+    forEachLeaf(this.file, this.file.header[H.FAMILY_ROOT]!, (ptr) => {
+      this.file.expectKind(ptr, KIND_FAMILY, 'family');
+      out.push({ ptr, name: decodeKey(leafKey(this.file, ptr)), meta: this.#familyMeta(ptr), created: false });
+    });
+    return out;
+  }
+
+  #seriesRoot(family: number): number {
+    const root = this.file.segmentOf(family).u32[this.file.offsetOf(family) * 2 + FAMILY.SERIES_ROOT]!;
+    this.file.expectKind(root, KIND_NODE, 'series directory');
+    return root;
+  }
+
+  /**
+   * Finds the series `key` of a family, or creates it with `layout` (zeroed). A removed series found again is
+   * brought back to life with a new generation, so it starts from zero.
+   */
+  series(family: number, key: string, layout: SeriesLayout): { ptr: number; created: boolean } {
+    const valueWords = checkWords(layout.valueWords, 'valueWords');
+    const sharedWords = checkWords(layout.sharedWords, 'sharedWords');
+    const file = this.file;
+    const dirKey = directoryKey(key, 'Label values');
+    const result = findOrInsert(file, this.#seriesRoot(family), dirKey, () => {
+      const keyByte = SERIES.SHARED_BYTE + sharedWords * WORD;
+      const leaf = file.allocate(keyByte + dirKey.bytes.length, sharedWords > 0);
+      const seg = file.segmentOf(leaf);
+      const at = file.offsetOf(leaf) * 2;
+      seg.u32[at + LEAF.HASH] = dirKey.hash;
+      seg.u32[at + LEAF.KEY_LENGTH] = dirKey.bytes.length;
+      seg.u32[at + LEAF.KEY_OFFSET] = keyByte;
+      seg.u32[at + SERIES.VALUE_WORDS] = valueWords;
+      seg.u32[at + SERIES.SHARED_WORDS] = sharedWords;
+      seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
+      seg.u8.set(dirKey.bytes, at * 4 + keyByte);
+      Atomics.store(seg.u32, at, TAG | KIND_SERIES);
+      return leaf;
+    });
+    file.expectKind(result.ptr, KIND_SERIES, 'series');
+    const seg = file.segmentOf(result.ptr);
+    const at = file.offsetOf(result.ptr) * 2;
+    if (seg.u32[at + SERIES.VALUE_WORDS] !== valueWords || seg.u32[at + SERIES.SHARED_WORDS] !== sharedWords) {
+      throw new MpmetricsError(
+        'MPM_ERR_HEAP_CORRUPT',
+        `Series ${JSON.stringify(key)} exists with ${seg.u32[at + SERIES.VALUE_WORDS]} values and ${seg.u32[at + SERIES.SHARED_WORDS]} shared words, ` +
+          `not the ${valueWords} and ${sharedWords} asked for: its family was declared differently elsewhere`,
+      );
+    }
+    if (!result.created) this.#revive(result.ptr);
+    return result;
+  }
+
+  #revive(ptr: number): void {
+    const u32 = this.file.segmentOf(ptr).u32;
+    const at = this.file.offsetOf(ptr) * 2;
+    for (;;) {
+      const word = Atomics.load(u32, at);
+      if (((word >>> STATE_SHIFT) & 0xff) === STATE_REMOVED) {
+        if (Atomics.compareExchange(u32, at, word, TAG | KIND_SERIES) !== word) continue;
+        this.#zeroShared(ptr);
+        this.file.segmentOf(ptr).f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
+      }
+      return;
+    }
+  }
+
+  #zeroShared(ptr: number): void {
+    const seg = this.file.segmentOf(ptr);
+    const at = this.file.offsetOf(ptr);
+    const words = seg.u32[at * 2 + SERIES.SHARED_WORDS]!;
+    const base = at + SERIES.SHARED_BYTE / WORD;
+    for (let i = 0; i < words; i++) Atomics.store(seg.i64, base + i, 0n);
+  }
+
+  /**
+   * Resets a series to zero for every process (bumps its generation: older cells count as nothing), and with
+   * `remove`, hides it from enumeration until it is created again.
+   */
+  resetSeries(ptr: number, remove = false): void {
+    this.file.expectKind(ptr, KIND_SERIES, 'series');
+    const seg = this.file.segmentOf(ptr);
+    const at = this.file.offsetOf(ptr) * 2;
+    Atomics.add(seg.u32, at + SERIES.GENERATION, 1);
+    this.#zeroShared(ptr);
+    seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
+    if (remove) Atomics.store(seg.u32, at, TAG | (STATE_REMOVED << STATE_SHIFT) | KIND_SERIES);
+  }
+
+  /** Every series of a family (removed ones included, marked as such). */
+  seriesOf(family: number): SeriesRecord[] {
+    const out: SeriesRecord[] = [];
+    forEachLeaf(this.file, this.#seriesRoot(family), (ptr) => {
+      this.file.expectKind(ptr, KIND_SERIES, 'series');
+      const seg = this.file.segmentOf(ptr);
+      const at = this.file.offsetOf(ptr) * 2;
+      out.push({
+        ptr,
+        key: decodeKey(leafKey(this.file, ptr)),
+        live: ((Atomics.load(seg.u32, at) >>> STATE_SHIFT) & 0xff) === STATE_LIVE,
+        valueWords: seg.u32[at + SERIES.VALUE_WORDS]!,
+        sharedWords: seg.u32[at + SERIES.SHARED_WORDS]!,
+        createdAt: seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD]!,
+      });
+    });
+    return out;
+  }
+
+  /** This thread's writer cell of a series (claims a lane on first use). Cache it: claiming walks a list. */
+  cell(series: number): WriterCell {
+    this.file.expectKind(series, KIND_SERIES, 'series');
+    return claimCell(this.file, this.lane, series);
+  }
+
+  /** The series' shared words, updated with atomics by all processes. */
+  shared(series: number): SharedWords {
+    this.file.expectKind(series, KIND_SERIES, 'series');
+    const seg = this.file.segmentOf(series);
+    const at = this.file.offsetOf(series);
+    return new SharedWords(seg.i64, at + SERIES.SHARED_BYTE / WORD, seg.u32[at * 2 + SERIES.SHARED_WORDS]!);
+  }
+
+  /** Sums every writer's cell of a series into `out`, each as of a whole update. */
+  read(series: number, out: Float64Array): Float64Array {
+    this.file.expectKind(series, KIND_SERIES, 'series');
+    readCells(this.file, series, out, this.#isLaneHeld);
+    return out;
+  }
+
+  /** Number of segments the heap has now. */
+  get segmentCount(): number {
+    return Atomics.load(this.file.header, H.SEGMENT_COUNT);
+  }
+
+  /**
+   * Closes this thread's handle: releases its lane (its cells stay, counted, for the next owner) and its locks.
+   * Values stay readable by other processes; this object must not be used again.
+   */
+  close(): void {
+    this.#lane?.release();
+    this.#lane = undefined;
+    this.file.close();
+  }
+
+  /** Stops this process from removing its private heap at exit (for a heap that must outlive its creator). */
+  keepAfterExit(): void {
+    this.#cancelRemoval?.();
+    this.#cancelRemoval = undefined;
+  }
+}
+

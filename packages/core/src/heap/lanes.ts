@@ -1,0 +1,70 @@
+// Writer lanes. Every process or thread that writes owns one lane, and owns it by holding an exclusive
+// open-file-description lock on the lane's byte: the kernel drops the lock when the owner exits, is killed, or
+// (for a worker thread) when its environment is torn down and the addon closes its descriptor. A new writer takes
+// the first free lane and with it everything the lane's earlier owner wrote: its cells keep counting from where
+// they were, so totals never go down when a worker dies and another takes its place, and memory is reused.
+//
+// A lane also has a private arena, so the cells it creates lie in cache lines no other writer touches.
+import { MpmetricsError } from '../errors.js';
+import { binding } from '../native/binding.js';
+import type { HeapFile } from './heap-file.js';
+import { ARENA_CHUNK_BYTES, H, LANE, LOCK, WORD } from './layout.js';
+
+export class Lane {
+  readonly id: number;
+  readonly #file: HeapFile;
+  readonly #record: Uint32Array;
+  readonly #at: number;
+
+  private constructor(file: HeapFile, id: number) {
+    this.#file = file;
+    this.id = id;
+    this.#record = file.segments[0]!.u32;
+    this.#at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
+  }
+
+  /** Claims the lowest free lane. */
+  static claim(file: HeapFile): Lane {
+    for (let id = 0; id < file.maxLanes; id++) {
+      if (!binding.lock(file.fd, LOCK.LANES + id, true, false)) continue;
+      for (;;) {
+        const high = Atomics.load(file.header, H.LANE_HIGH);
+        if (high > id || Atomics.compareExchange(file.header, H.LANE_HIGH, high, id + 1) === high) break;
+      }
+      const lane = new Lane(file, id);
+      Atomics.store(lane.#record, lane.#at + LANE.PID, process.pid);
+      Atomics.add(lane.#record, lane.#at + LANE.CLAIMS, 1);
+      return lane;
+    }
+    throw new MpmetricsError(
+      'MPM_ERR_TOO_MANY_WRITERS',
+      `Heap ${file.path} has no free writer lane: all ${file.maxLanes} are held by live processes or threads; ` +
+        'create the heap with a larger "maxLanes"',
+      { path: file.path },
+    );
+  }
+
+  /** Whether lane `id` is held by a live writer other than this thread's own lane holders. */
+  static isHeld(file: HeapFile, id: number): boolean {
+    return binding.isLocked(file.fd, LOCK.LANES + id, true);
+  }
+
+  /** Allocates `bytes` for a cell from this lane's arena (only this lane writes its arena pointers). */
+  allocate(bytes: number): number {
+    const words = Math.ceil(bytes / WORD);
+    const chunkBytes = Math.min(ARENA_CHUNK_BYTES, this.#file.segmentSize);
+    if (bytes > chunkBytes / 2) return this.#file.allocate(bytes, true);
+    const record = this.#record;
+    let top = record[this.#at + LANE.ARENA_TOP]!;
+    if (top === 0 || top + words > record[this.#at + LANE.ARENA_END]!) {
+      top = this.#file.allocate(chunkBytes, true);
+      record[this.#at + LANE.ARENA_END] = top + chunkBytes / WORD;
+    }
+    record[this.#at + LANE.ARENA_TOP] = top + words;
+    return top;
+  }
+
+  release(): void {
+    binding.unlock(this.#file.fd, LOCK.LANES + this.id);
+  }
+}

@@ -1,0 +1,111 @@
+// The file format of a heap, version 1. Every process maps the same bytes, so this file is the contract
+// between all of them; change it only together with FORMAT_VERSION.
+//
+// The file is a sequence of equal segments of `segmentSize` bytes (a power of two, a multiple of the page size).
+// Segment 0 starts with the header and the writer-lane table. A pointer is a u32 counting 8-byte words from the
+// start of the file (0 is null: the header lives there), so a heap spans at most 32 GiB. No record crosses a
+// segment boundary, so a record is always inside one mapping.
+
+export const MAGIC = 0x484d504d; // "MPMH" read as a little-endian u32
+export const FORMAT_VERSION = 1;
+export const HEADER_BYTES = 4096;
+export const WORD = 8;
+export const MAX_HEAP_BYTES = 2 ** 32 * WORD;
+
+/** Header fields, as indexes into a Uint32Array over segment 0. */
+export const H = {
+  MAGIC: 0,
+  VERSION: 1,
+  HEADER_BYTES: 2,
+  PAGE_SIZE: 3,
+  SEGMENT_SIZE: 4,
+  MAX_SEGMENTS: 5,
+  /** Segments that exist and may be mapped. Published after the file has grown. */
+  SEGMENT_COUNT: 6,
+  /** Segment count a growth in progress is reaching for; 0 when none is. Lets a crashed growth be finished. */
+  PENDING_SEGMENTS: 7,
+  /** The bump allocator's top, in words. */
+  ALLOC_TOP: 8,
+  /** Root node of the family directory. */
+  FAMILY_ROOT: 9,
+  MAX_LANES: 10,
+  LANE_TABLE: 11,
+  /** One past the highest lane ever claimed: readers need look no further. */
+  LANE_HIGH: 12,
+  CREATOR_PID: 13,
+  /** f64 at u32 index 16 (byte 64): creation time, Unix milliseconds. */
+  CREATED_F64: 8,
+} as const;
+
+/** Every record starts with a u32 of TAG | kind | state << 8. The tag catches pointers into garbage. */
+export const TAG = 0x4d500000;
+export const TAG_MASK = 0xffff0000;
+export const KIND_MASK = 0xff;
+export const KIND_NODE = 1;
+export const KIND_FAMILY = 2;
+export const KIND_SERIES = 3;
+export const STATE_SHIFT = 8;
+export const STATE_LIVE = 0;
+export const STATE_REMOVED = 1;
+
+/**
+ * Directory node of the hash trie: 16 child slots, 4 hash bits a level, 8 levels for a 32-bit hash.
+ * u32: [0] tag|KIND_NODE, [1] depth, [2..17] slots (pointer to a node or to a chain of leaves, or 0).
+ */
+export const NODE = { DEPTH: 1, SLOTS: 2, FANOUT: 16, BITS: 4, MAX_DEPTH: 8, BYTES: 72 } as const;
+
+/**
+ * Leaf shared by families and series, u32 fields: [0] tag|kind|state, [1] key hash, [2] next leaf with the same
+ * full hash (chains exist only on the deepest level), [3] key length in bytes, [4] byte offset of the key from
+ * the start of the record.
+ */
+export const LEAF = { HASH: 1, NEXT: 2, KEY_LENGTH: 3, KEY_OFFSET: 4 } as const;
+
+/**
+ * Family: a leaf, then [5] root node of its series trie, [6] metadata length; the key (the family name) at byte
+ * 32, then the metadata bytes (JSON), which never change after the family is published.
+ */
+export const FAMILY = { SERIES_ROOT: 5, META_LENGTH: 6, KEY_BYTE: 32 } as const;
+
+/**
+ * Series: a leaf, then [5] head of its cell list, [6] generation (bumped by reset and remove: cells of an older
+ * generation count as zero), [7] values per cell, [8] shared words; f64 creation time (Unix seconds) at byte 40;
+ * shared words (updated with atomics, one copy for all processes) from byte 48; then the key bytes.
+ */
+export const SERIES = {
+  CELLS: 5,
+  GENERATION: 6,
+  VALUE_WORDS: 7,
+  SHARED_WORDS: 8,
+  CREATED_BYTE: 40,
+  SHARED_BYTE: 48,
+} as const;
+
+/**
+ * Cell: one writer lane's private copy of a series' values, written with plain stores by that lane only.
+ * u32: [0] next cell, [1] lane, [2] sequence (odd while an update is being applied), [3] generation;
+ * f64 values from byte 16.
+ */
+export const CELL = { NEXT: 0, LANE: 1, SEQ: 2, GENERATION: 3, VALUES_BYTE: 16 } as const;
+
+/** A lane record in the lane table, u32: [0] arena top (words), [1] arena end (words), [2] pid, [3] claims. */
+export const LANE = { ARENA_TOP: 0, ARENA_END: 1, PID: 2, CLAIMS: 3, BYTES: 16 } as const;
+
+/** Per-lane arenas for cells are carved in chunks of this many bytes (or a segment, if smaller). */
+export const ARENA_CHUNK_BYTES = 16 * 1024;
+
+/**
+ * Byte offsets of the advisory locks (open-file-description locks on the heap file). They lie far beyond any
+ * data, so they never meet a real byte; they only name things.
+ */
+export const LOCK = {
+  /** Held shared by every open heap (process or thread) for its whole life: nobody holding it means stale. */
+  ATTACH: 2 ** 40,
+  /** Held exclusively while the file grows or while an opener checks its size. */
+  GROW: 2 ** 40 + 1,
+  /** Lane n is owned by whoever holds byte LANES + n exclusively. */
+  LANES: 2 ** 40 + 4096,
+} as const;
+
+export const DEFAULT_SEGMENT_SIZE = 1024 * 1024;
+export const DEFAULT_MAX_LANES = 4096;

@@ -1,0 +1,142 @@
+// Where a heap lives, and how long. The first process that needs a heap makes a private directory for it and puts
+// its path in process.env.MPMETRICS_DIR, so children started afterwards (cluster, child_process, worker_threads)
+// find the same heap. Unrelated processes share one by being started with the same MPMETRICS_DIR. A directory we
+// made is removed when our process exits; one left by a process that was killed is removed by the next process
+// that makes one. A directory the user named is never removed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MpmetricsError } from '../errors.js';
+import { binding } from '../native/binding.js';
+import { HEAP_FILE_NAME } from './heap-file.js';
+import { LOCK } from './layout.js';
+
+export const DIR_ENV = 'MPMETRICS_DIR';
+const PRIVATE_PREFIX = 'mpmetrics-';
+/** A private directory with no heap in it is left alone this long: its creator may be about to write one. */
+const UNBORN_GRACE_MS = 60_000;
+
+export interface HeapLocation {
+  readonly dir: string;
+  /** True when this process made the directory and must remove it at exit. */
+  readonly owned: boolean;
+}
+
+/** Checks that a directory is safe to keep a heap in, with an error naming what is wrong. */
+export function checkDirectory(dir: string, source: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new MpmetricsError('MPM_ERR_DIR_NOT_FOUND', `${source} names ${dir}, which does not exist; create it (mode 700) first`, {
+        path: dir,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  if (stat.isSymbolicLink()) {
+    throw new MpmetricsError('MPM_ERR_DIR_UNSAFE', `${source} names ${dir}, which is a symbolic link; name the real directory`, { path: dir });
+  }
+  if (!stat.isDirectory()) {
+    throw new MpmetricsError('MPM_ERR_DIR_UNSAFE', `${source} names ${dir}, which is not a directory`, { path: dir });
+  }
+  const euid = process.geteuid?.();
+  if (euid !== undefined && stat.uid !== euid) {
+    throw new MpmetricsError(
+      'MPM_ERR_DIR_UNSAFE',
+      `${source} names ${dir}, owned by uid ${stat.uid}; it must be owned by this user (uid ${euid}), or others could read and forge metrics`,
+      { path: dir },
+    );
+  }
+  if ((stat.mode & 0o022) !== 0) {
+    throw new MpmetricsError(
+      'MPM_ERR_DIR_UNSAFE',
+      `${source} names ${dir}, with mode ${(stat.mode & 0o777).toString(8)}: writable by others; use mode 700 (chmod 700 ${dir})`,
+      { path: dir },
+    );
+  }
+  try {
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (error) {
+    throw new MpmetricsError('MPM_ERR_DIR_NOT_WRITABLE', `${source} names ${dir}, which this process cannot write to`, {
+      path: dir,
+      cause: error,
+    });
+  }
+}
+
+/** The directory to use: the option, else MPMETRICS_DIR, else a new private directory. */
+export function locateHeap(dir: string | undefined): HeapLocation {
+  if (dir !== undefined) {
+    checkDirectory(dir, 'The "dir" option');
+    return { dir: path.resolve(dir), owned: false };
+  }
+  const inherited = process.env[DIR_ENV];
+  if (inherited !== undefined && inherited !== '') {
+    checkDirectory(inherited, DIR_ENV);
+    return { dir: path.resolve(inherited), owned: false };
+  }
+  removeStaleHeaps(os.tmpdir());
+  const created = fs.mkdtempSync(path.join(os.tmpdir(), PRIVATE_PREFIX));
+  fs.chmodSync(created, 0o700);
+  process.env[DIR_ENV] = created;
+  return { dir: created, owned: true };
+}
+
+/** True when some process or thread still has the heap in `dir` open. */
+export function isHeapInUse(dir: string): boolean {
+  let fd: number;
+  try {
+    fd = binding.open(path.join(dir, HEAP_FILE_NAME), false);
+  } catch {
+    return false;
+  }
+  try {
+    return binding.isLocked(fd, LOCK.ATTACH, true);
+  } finally {
+    binding.close(fd);
+  }
+}
+
+/**
+ * Removes private heap directories of ours whose heap nobody has open: left by processes that were killed
+ * before they could clean up. Only directories made by locateHeap (by name, owner and mode) are considered.
+ */
+export function removeStaleHeaps(parent: string): string[] {
+  const removed: string[] = [];
+  const euid = process.geteuid?.();
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(PRIVATE_PREFIX) || name.length !== PRIVATE_PREFIX.length + 6) continue;
+    const dir = path.join(parent, name);
+    try {
+      const stat = fs.lstatSync(dir);
+      if (!stat.isDirectory() || stat.uid !== euid || (stat.mode & 0o777) !== 0o700) continue;
+      if (dir === process.env[DIR_ENV]) continue;
+      const hasHeap = fs.existsSync(path.join(dir, HEAP_FILE_NAME));
+      if (!hasHeap && Date.now() - stat.mtimeMs < UNBORN_GRACE_MS) continue;
+      if (hasHeap && isHeapInUse(dir)) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // Raced with its owner or another cleaner: leave it.
+    }
+  }
+  return removed;
+}
+
+/** Removes a private heap directory at process exit (only the creating thread calls this). */
+export function removeAtExit(dir: string): () => void {
+  const remove = (): void => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', remove);
+  return () => process.off('exit', remove);
+}

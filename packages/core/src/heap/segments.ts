@@ -1,0 +1,21 @@
+// Typed views over one mapped segment. Each process keeps its segments' ArrayBuffers referenced for as long as
+// the heap object lives (and typed arrays handed out keep theirs): a mapping is only unmapped when collected,
+// so nothing can touch memory that was unmapped under it.
+
+export interface SegmentViews {
+  readonly buffer: ArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly u32: Uint32Array;
+  readonly f64: Float64Array;
+  readonly i64: BigInt64Array;
+}
+
+export function segmentViews(buffer: ArrayBuffer): SegmentViews {
+  return {
+    buffer,
+    u8: new Uint8Array(buffer),
+    u32: new Uint32Array(buffer),
+    f64: new Float64Array(buffer),
+    i64: new BigInt64Array(buffer),
+  };
+}
