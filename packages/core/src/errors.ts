@@ -27,6 +27,10 @@ export const ErrorCodes = {
   MPM_ERR_DIR_NOT_FOUND: 'MPM_ERR_DIR_NOT_FOUND',
   /** The heap directory exists but this process cannot write to it. */
   MPM_ERR_DIR_NOT_WRITABLE: 'MPM_ERR_DIR_NOT_WRITABLE',
+  /** A metric is declared differently from how the shared heap already has it (type, labels, buckets…). */
+  MPM_ERR_METRIC_CONFLICT: 'MPM_ERR_METRIC_CONFLICT',
+  /** A label set names a label the metric does not have, or leaves one out. */
+  MPM_ERR_LABELS: 'MPM_ERR_LABELS',
   /** An argument or option has the wrong type. */
   MPM_ERR_INVALID_ARG_TYPE: 'MPM_ERR_INVALID_ARG_TYPE',
   /** An argument or option has the right type but a value outside what is accepted. */
@@ -39,6 +43,8 @@ const kMpmetricsError = Symbol.for('mpmetrics.error');
 
 export interface MpmetricsErrorOptions {
   cause?: unknown;
+  /** A more specific code than the class's default. */
+  code?: ErrorCode;
   /** The file or directory the error is about. */
   path?: string;
 }
@@ -72,7 +78,7 @@ export class MpmetricsTypeError extends TypeError {
   constructor(message: string, options: MpmetricsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TypeError';
-    brand(this, 'MPM_ERR_INVALID_ARG_TYPE', options);
+    brand(this, options.code ?? 'MPM_ERR_INVALID_ARG_TYPE', options);
   }
 }
 
@@ -83,7 +89,7 @@ export class MpmetricsRangeError extends RangeError {
   constructor(message: string, options: MpmetricsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RangeError';
-    brand(this, 'MPM_ERR_OUT_OF_RANGE', options);
+    brand(this, options.code ?? 'MPM_ERR_OUT_OF_RANGE', options);
   }
 }
 

@@ -1,6 +1,28 @@
 // @mpmetrics/core: multiprocess-safe Prometheus metrics on one shared memory heap.
+export { Counter, CounterChild } from './metrics/counter.js';
+export type { CounterConfiguration } from './metrics/counter.js';
+export { Gauge, GaugeChild } from './metrics/gauge.js';
+export type { GaugeConfiguration } from './metrics/gauge.js';
+export { Histogram, HistogramChild, DEFAULT_BUCKETS } from './metrics/histogram.js';
+export type { HistogramConfiguration } from './metrics/histogram.js';
+export { Summary, SummaryChild, DEFAULT_PERCENTILES } from './metrics/summary.js';
+export type { SummaryConfiguration } from './metrics/summary.js';
+export { RELATIVE_ACCURACY as SUMMARY_RELATIVE_ACCURACY } from './metrics/summary-sketch.js';
+export { linearBuckets, exponentialBuckets } from './metrics/buckets.js';
+export type { LabelValues, MetricConfiguration, MetricObjectWithValues, MetricValue } from './metrics/metric.js';
+export type { Aggregator } from './metrics/validation.js';
+export type { MetricType } from './metrics/family-meta.js';
+
+export { HeapExporter } from './registry/heap-exporter.js';
+export type { ExportedMetrics } from './registry/heap-exporter.js';
+export type { FamilySnapshot, SeriesSnapshot } from './registry/family-reader.js';
+export { negotiateFormat } from './exposition/negotiate.js';
+export { writeExposition, contentTypeOf, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition/writer.js';
+export type { ExpositionFormat } from './exposition/writer.js';
+
 export { Heap } from './heap/heap.js';
 export type { FamilyRecord, HeapOptions, SeriesLayout, SeriesRecord } from './heap/heap.js';
+export { defaultHeap, setDefaultHeap } from './heap/default-heap.js';
 export type { WriterCell } from './heap/cells.js';
 export type { SharedWords } from './heap/shared-words.js';
 export { DIR_ENV, isHeapInUse, removeStaleHeaps } from './heap/location.js';

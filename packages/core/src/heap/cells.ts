@@ -11,7 +11,13 @@
 // writer clears it before its next update: nobody ever writes another writer's cell.
 import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
-import { CELL, SERIES, WORD } from './layout.js';
+import { CELL, KIND_SERIES, SERIES, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
+
+/** Brings a removed series back (it is being written again): it shows up in scrapes from now on. */
+export function reviveSeries(u32: Uint32Array, at: number): void {
+  const word = Atomics.load(u32, at);
+  if (((word >>> STATE_SHIFT) & 0xff) === STATE_REMOVED) Atomics.compareExchange(u32, at, word, TAG | KIND_SERIES);
+}
 
 export class WriterCell {
   /** Float view of the cell's segment; values start at `base`. */
@@ -39,7 +45,10 @@ export class WriterCell {
     this.seriesGeneration = file.offsetOf(series) * 2 + SERIES.GENERATION;
   }
 
-  /** Clears this cell if the series was reset since its last update. Call before every update. */
+  /**
+   * Clears this cell if the series was reset or removed since its last update (and brings a removed series
+   * back, since it is being written again). Call before every update: one load and compare when nothing changed.
+   */
   sync(): void {
     const generation = this.seriesU32[this.seriesGeneration]!;
     if (this.u32[this.generation] === generation) return;
@@ -48,6 +57,7 @@ export class WriterCell {
     this.f64.fill(0, this.base, this.base + this.length);
     this.u32[this.generation] = generation;
     this.u32[this.seq] = s + 2;
+    reviveSeries(this.seriesU32, this.seriesGeneration - SERIES.GENERATION);
   }
 
   /** Adds to one value (a single aligned 8-byte store: never seen half-written). */
@@ -104,17 +114,22 @@ const SPINS_PER_CHECK = 1024;
 let scratch = new Float64Array(64);
 
 /**
- * Adds up the current-generation cells of a series into `out` (which must hold the series' values), seeing
- * every cell's last whole update. A cell whose writer died mid-update is read as it is; a live writer is waited
- * for, at most READ_PATIENCE_MS per cell. `isLaneHeld` says whether a lane has a live owner.
+ * Calls `visit` with a copy of each current-generation cell of a series, each as of a whole update. A cell whose
+ * writer died mid-update is read as it is; a live writer is waited for, at most READ_PATIENCE_MS per cell.
+ * `isLaneHeld` says whether a lane has a live owner. The copy is only valid during the call.
  */
-export function readCells(file: HeapFile, series: number, out: Float64Array, isLaneHeld: (lane: number) => boolean): void {
+export function readEachCell(
+  file: HeapFile,
+  series: number,
+  isLaneHeld: (lane: number) => boolean,
+  visit: (values: Float64Array) => void,
+): void {
   const seg = file.segmentOf(series);
   const at = file.offsetOf(series) * 2;
   const length = seg.u32[at + SERIES.VALUE_WORDS]!;
   const generation = Atomics.load(seg.u32, at + SERIES.GENERATION);
-  out.fill(0, 0, length);
   if (scratch.length < length) scratch = new Float64Array(length);
+  const copy = scratch.subarray(0, length);
   let visited = 0;
   for (let cell = Atomics.load(seg.u32, at + SERIES.CELLS); cell !== 0; ) {
     const cseg = file.segmentOf(cell);
@@ -123,13 +138,20 @@ export function readCells(file: HeapFile, series: number, out: Float64Array, isL
     if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
       readOneCell(cseg.u32, cseg.f64, cat, length, isLaneHeld);
       // The writer may have cleared the cell for a newer generation while we read: then it counts as zero.
-      if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
-        for (let i = 0; i < length; i++) out[i]! += scratch[i]!;
-      }
+      if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) visit(copy);
     }
     cell = next;
     if (++visited > file.maxLanes) break; // a list longer than the lane count can only be damage
   }
+}
+
+/** Adds up the current-generation cells of a series into `out` (see readEachCell). */
+export function readCells(file: HeapFile, series: number, out: Float64Array, isLaneHeld: (lane: number) => boolean): void {
+  const length = file.segmentOf(series).u32[file.offsetOf(series) * 2 + SERIES.VALUE_WORDS]!;
+  out.fill(0, 0, length);
+  readEachCell(file, series, isLaneHeld, (values) => {
+    for (let i = 0; i < length; i++) out[i]! += values[i]!;
+  });
 }
 
 function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: number, isLaneHeld: (lane: number) => boolean): void {

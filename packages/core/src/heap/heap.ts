@@ -1,7 +1,7 @@
 // The heap as the rest of the library sees it: families and series found by name from any process, writer cells
 // for updates, shared atomic words, consistent reads, and enumeration for exporters.
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
-import { claimCell, readCells, WriterCell } from './cells.js';
+import { claimCell, readCells, readEachCell, reviveSeries, WriterCell } from './cells.js';
 import { allocateNode, find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
 import { HeapFile, type HeapFileOptions } from './heap-file.js';
 import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
@@ -213,6 +213,14 @@ export class Heap {
     for (let i = 0; i < words; i++) Atomics.store(seg.i64, base + i, 0n);
   }
 
+  /** The series `key` of a family, if any process created it (removed or not). */
+  findSeries(family: number, key: string): number | undefined {
+    const ptr = find(this.file, this.#seriesRoot(family), directoryKey(key, 'Label values'));
+    if (ptr === 0) return undefined;
+    this.file.expectKind(ptr, KIND_SERIES, 'series');
+    return ptr;
+  }
+
   /**
    * Resets a series to zero for every process (bumps its generation: older cells count as nothing), and with
    * `remove`, hides it from enumeration until it is created again.
@@ -221,10 +229,12 @@ export class Heap {
     this.file.expectKind(ptr, KIND_SERIES, 'series');
     const seg = this.file.segmentOf(ptr);
     const at = this.file.offsetOf(ptr) * 2;
+    // Mark removed before bumping the generation: a writer that sees the new generation then always finds the
+    // mark, and brings the series back if it writes to it again.
+    if (remove) Atomics.store(seg.u32, at, TAG | (STATE_REMOVED << STATE_SHIFT) | KIND_SERIES);
     Atomics.add(seg.u32, at + SERIES.GENERATION, 1);
     this.#zeroShared(ptr);
     seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
-    if (remove) Atomics.store(seg.u32, at, TAG | (STATE_REMOVED << STATE_SHIFT) | KIND_SERIES);
   }
 
   /** Every series of a family (removed ones included, marked as such). */
@@ -252,6 +262,11 @@ export class Heap {
     return claimCell(this.file, this.lane, series);
   }
 
+  /** Brings a removed series back before a write to its shared words (a cell's `sync()` does this for cells). */
+  touch(series: number): void {
+    reviveSeries(this.file.segmentOf(series).u32, this.file.offsetOf(series) * 2);
+  }
+
   /** The series' shared words, updated with atomics by all processes. */
   shared(series: number): SharedWords {
     this.file.expectKind(series, KIND_SERIES, 'series');
@@ -265,6 +280,12 @@ export class Heap {
     this.file.expectKind(series, KIND_SERIES, 'series');
     readCells(this.file, series, out, this.#isLaneHeld);
     return out;
+  }
+
+  /** Calls `visit` with each writer's cell of a series (a consistent copy, valid during the call). */
+  readEachCell(series: number, length: number, visit: (values: Float64Array) => void): void {
+    this.file.expectKind(series, KIND_SERIES, 'series');
+    readEachCell(this.file, series, this.#isLaneHeld, (values) => visit(values.subarray(0, length)));
   }
 
   /** Number of segments the heap has now. */

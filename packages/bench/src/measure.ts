@@ -1,0 +1,57 @@
+// Timing that survives a noisy machine: every case of a suite runs once per round, in an order that alternates
+// between rounds, and a figure is the median over rounds. Ratios are taken round by round against the baseline
+// measured in that same round, then their median is reported.
+
+export interface Case {
+  readonly name: string;
+  /** Runs the operation `n` times. */
+  readonly run: (n: number) => void;
+}
+
+export interface Result {
+  readonly name: string;
+  /** Median ns per operation. */
+  readonly ns: number;
+  /** Median of the per-round ratios against the suite's baseline (its first case). */
+  readonly ratio: number;
+  /** (max - min) / median of the per-round ns: how steady the figure was. */
+  readonly spread: number;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function timeNs(run: (n: number) => void, n: number): number {
+  const start = process.hrtime.bigint();
+  run(n);
+  return Number(process.hrtime.bigint() - start) / n;
+}
+
+/** Runs every case for `rounds` rounds of `n` operations; the first case is the baseline of the ratios. */
+export function runSuite(cases: readonly Case[], rounds: number, n: number): Result[] {
+  for (const c of cases) c.run(Math.min(n, 200_000)); // warm up: let V8 optimise every case first
+  const perCase = cases.map(() => [] as number[]);
+  const ratios = cases.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    const order = cases.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    const times: number[] = [];
+    for (const i of order) times[i] = timeNs(cases[i]!.run, n);
+    times.forEach((t, i) => {
+      perCase[i]!.push(t);
+      ratios[i]!.push(t / times[0]!);
+    });
+  }
+  return cases.map((c, i) => {
+    const ns = median(perCase[i]!);
+    return {
+      name: c.name,
+      ns,
+      ratio: median(ratios[i]!),
+      spread: (Math.max(...perCase[i]!) - Math.min(...perCase[i]!)) / ns,
+    };
+  });
+}

@@ -1,0 +1,33 @@
+// How numbers are spelled in the exposition formats.
+
+/** A sample value: JavaScript's shortest round-trip spelling, with the formats' words for the non-finite. */
+export function formatValue(value: number): string {
+  if (Number.isFinite(value)) return String(value);
+  if (Number.isNaN(value)) return 'NaN';
+  return value > 0 ? '+Inf' : '-Inf';
+}
+
+/**
+ * The canonical spelling of an `le` or `quantile` label value, as OpenMetrics wants it and as the Go and Python
+ * clients write it: always a decimal point or an exponent ("1.0", "0.005", "1e-05", "2.5e+06"), "+Inf".
+ */
+export function canonicalNumber(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  const negative = mantissa.startsWith('-');
+  const digits = mantissa.replace('-', '').replace('.', '');
+  const sign = negative ? '-' : '';
+  // Python's repr switches to an exponent below 1e-4 and from 1e16; Go's from 1e21, and for le/quantile
+  // values Python's client follows Go above 1e6 (an integer part of more than 6 digits).
+  if (exponent < -4 || exponent >= 16 || (!negative && exponent >= 7)) {
+    const frac = digits.length > 1 ? `.${digits.slice(1)}` : '';
+    return `${sign}${digits[0]}${frac}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
+  const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
+  const frac = digits.slice(exponent + 1);
+  return `${sign}${whole}.${frac === '' ? '0' : frac}`;
+}

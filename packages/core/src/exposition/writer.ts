@@ -1,0 +1,81 @@
+// Writes family snapshots in the Prometheus text format 0.0.4 or OpenMetrics 1.0, to the letter of each.
+import type { FamilySnapshot, SeriesSnapshot } from '../registry/family-reader.js';
+import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './escaping.js';
+import { canonicalNumber, formatValue } from './numbers.js';
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+export type ExpositionFormat = 'prometheus' | 'openmetrics';
+
+/** `{a="x",b="y"` without the closing brace (so `le` or `quantile` can follow), or '' for no labels. */
+function openLabels(names: readonly string[], values: readonly string[], extra: Readonly<Record<string, string>> | undefined): string {
+  let out = '';
+  for (let i = 0; i < names.length; i++) out += `${out === '' ? '{' : ','}${names[i]}="${escapeLabelValue(values[i]!)}"`;
+  if (extra !== undefined) for (const [name, value] of Object.entries(extra)) out += `${out === '' ? '{' : ','}${name}="${escapeLabelValue(value)}"`;
+  return out;
+}
+
+function withLabel(open: string, name: string, value: string): string {
+  return `${open === '' ? '{' : `${open},`}${name}="${value}"}`;
+}
+
+function close(open: string): string {
+  return open === '' ? '' : `${open}}`;
+}
+
+function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): string {
+  const { meta } = family;
+  const om = format === 'openmetrics';
+  // OpenMetrics names a counter family without its _total suffix, which every sample then carries.
+  const base = om && meta.type === 'counter' ? family.name.replace(/_total$/, '') : family.name;
+  const help = om ? escapeHelpOpenMetrics(meta.help) : escapeHelpText(meta.help);
+  const lines = [`# HELP ${base} ${help}`, `# TYPE ${base} ${meta.type}`];
+  const created = (open: string, s: SeriesSnapshot): void => {
+    if (om) lines.push(`${base}_created${close(open)} ${formatValue(s.created)}`);
+  };
+  for (const s of family.series) {
+    const open = openLabels(meta.labelNames, s.labels, constLabels);
+    const v = s.values;
+    switch (meta.type) {
+      case 'counter':
+        lines.push(`${om ? `${base}_total` : base}${close(open)} ${formatValue(v[0]!)}`);
+        created(open, s);
+        break;
+      case 'gauge':
+        lines.push(`${base}${close(open)} ${formatValue(v[0]!)}`);
+        break;
+      case 'histogram': {
+        const bounds = meta.buckets ?? [];
+        for (let i = 0; i <= bounds.length; i++) {
+          const le = i < bounds.length ? canonicalNumber(bounds[i]!) : '+Inf';
+          lines.push(`${base}_bucket${withLabel(open, 'le', le)} ${formatValue(v[i]!)}`);
+        }
+        lines.push(`${base}_count${close(open)} ${formatValue(v[bounds.length]!)}`);
+        lines.push(`${base}_sum${close(open)} ${formatValue(v[bounds.length + 1]!)}`);
+        created(open, s);
+        break;
+      }
+      case 'summary': {
+        const q = meta.percentiles ?? [];
+        for (let i = 0; i < q.length; i++) lines.push(`${base}${withLabel(open, 'quantile', canonicalNumber(q[i]!))} ${formatValue(v[i]!)}`);
+        lines.push(`${base}_sum${close(open)} ${formatValue(v[q.length]!)}`);
+        lines.push(`${base}_count${close(open)} ${formatValue(v[q.length + 1]!)}`);
+        created(open, s);
+        break;
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The whole exposition of `families`; `constLabels` are added to every sample (like prom-client's default labels). */
+export function writeExposition(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>): string {
+  const body = families.map((f) => writeFamily(f, format, constLabels)).join('\n');
+  if (format === 'openmetrics') return `${body}${body === '' ? '' : '\n'}# EOF\n`;
+  return body === '' ? '' : `${body}\n`;
+}
+
+export function contentTypeOf(format: ExpositionFormat): string {
+  return format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE;
+}

@@ -1,0 +1,135 @@
+// Gauge: prom-client's API. A gauge's value is one copy shared by all processes (the last `set` wins, `inc` and
+// `dec` add atomically), kept in the series' shared word.
+import type { Heap, SeriesLayout } from '../heap/heap.js';
+import type { SharedWords } from '../heap/shared-words.js';
+import { layoutOf } from '../registry/family-reader.js';
+import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { checkFinite, secondsSince } from './values.js';
+import { MpmetricsRangeError } from '../errors.js';
+
+export type GaugeConfiguration<T extends string> = MetricConfiguration<T>;
+
+/** A gauge bound to one label set (`gauge.labels(...)`). */
+export class GaugeChild<T extends string = string> {
+  readonly #heap: Heap;
+  readonly #series: number;
+  readonly #words: SharedWords;
+  readonly #observe: (labels: LabelValues<T> | undefined, value: number) => void;
+
+  constructor(heap: Heap, series: number, observe: (labels: LabelValues<T> | undefined, value: number) => void) {
+    this.#heap = heap;
+    this.#series = series;
+    this.#words = heap.shared(series);
+    this.#observe = observe;
+  }
+
+  /** Adds `value` (default 1). */
+  inc(value?: number): void {
+    this.#heap.touch(this.#series);
+    this.#words.addFloat(0, value === undefined ? 1 : checkFinite(value, 'Gauge increment'));
+  }
+
+  /** Subtracts `value` (default 1). */
+  dec(value?: number): void {
+    this.#heap.touch(this.#series);
+    this.#words.addFloat(0, value === undefined ? -1 : -checkFinite(value, 'Gauge decrement'));
+  }
+
+  set(value: number): void {
+    this.#heap.touch(this.#series);
+    this.#words.setFloat(0, checkFinite(value, 'Gauge value'));
+  }
+
+  /** Sets the gauge to the current Unix time in seconds. */
+  setToCurrentTime(): void {
+    this.set(Date.now() / 1000);
+  }
+
+  /** Starts a timer; calling the returned function sets the gauge to the seconds elapsed, and returns them. */
+  startTimer(): (labels?: LabelValues<T>) => number {
+    const start = process.hrtime.bigint();
+    return (labels) => {
+      const seconds = secondsSince(start);
+      if (labels === undefined) this.set(seconds);
+      else this.#observe(labels, seconds);
+      return seconds;
+    };
+  }
+}
+
+export class Gauge<T extends string = string> extends SharedMetric<T, GaugeChild<T>> {
+  constructor(configuration: GaugeConfiguration<T>) {
+    super(configuration, 'gauge', {});
+    if (configuration.enableExemplars === true) {
+      throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
+    }
+  }
+
+  protected get layout(): SeriesLayout {
+    return layoutOf(this.meta);
+  }
+
+  protected createChild(ptr: number, values: readonly string[]): GaugeChild<T> {
+    const fixed = labelObject(this.labelNames, values);
+    return new GaugeChild<T>(this.heap, ptr, (more, seconds) => this.set({ ...fixed, ...more } as LabelValues<T>, seconds));
+  }
+
+  inc(value?: number): void;
+  inc(labels: LabelValues<T>, value?: number): void;
+  inc(labelsOrValue?: LabelValues<T> | number, value?: number): void {
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).inc(value);
+    else this.child(undefined).inc(labelsOrValue);
+  }
+
+  dec(value?: number): void;
+  dec(labels: LabelValues<T>, value?: number): void;
+  dec(labelsOrValue?: LabelValues<T> | number, value?: number): void {
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).dec(value);
+    else this.child(undefined).dec(labelsOrValue);
+  }
+
+  set(value: number): void;
+  set(labels: LabelValues<T>, value: number): void;
+  set(labelsOrValue: LabelValues<T> | number, value?: number): void {
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).set(value as number);
+    else this.child(undefined).set(labelsOrValue);
+  }
+
+  setToCurrentTime(labels?: LabelValues<T>): void {
+    this.child(labels).setToCurrentTime();
+  }
+
+  /** Starts a timer; the returned function sets the gauge to the elapsed seconds (with `labels` merged in). */
+  startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
+    const start = process.hrtime.bigint();
+    return (endLabels) => {
+      const seconds = secondsSince(start);
+      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
+      this.child(merged).set(seconds);
+      return seconds;
+    };
+  }
+
+  labels(...values: (string | number)[]): GaugeChild<T>;
+  labels(labels: LabelValues<T>): GaugeChild<T>;
+  labels(...args: unknown[]): GaugeChild<T> {
+    return this.childOf(args);
+  }
+
+  override remove(...values: (string | number)[]): void;
+  override remove(labels: LabelValues<T>): void;
+  override remove(...args: unknown[]): void {
+    super.remove(...args);
+  }
+
+  async get(): Promise<MetricObjectWithValues<T>> {
+    const snapshot = await this.snapshot();
+    return {
+      name: this.name,
+      help: this.help,
+      type: 'gauge',
+      aggregator: this.aggregator,
+      values: snapshot.series.map((s) => ({ value: s.values[0]!, labels: labelObject(this.labelNames, s.labels) })),
+    };
+  }
+}

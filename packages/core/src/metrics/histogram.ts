@@ -1,0 +1,131 @@
+// Histogram: prom-client's API. Each process counts observations into its own cell of a series (one count per
+// bucket, and the sum), as one whole update under the cell's sequence word: a scrape never sees a count without
+// its sum, and `_count` always equals the `+Inf` bucket.
+import { MpmetricsRangeError } from '../errors.js';
+import type { WriterCell } from '../heap/cells.js';
+import type { Heap, SeriesLayout } from '../heap/heap.js';
+import { layoutOf } from '../registry/family-reader.js';
+import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { checkBuckets } from './validation.js';
+import { checkFinite, secondsSince } from './values.js';
+
+export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+
+export interface HistogramConfiguration<T extends string> extends MetricConfiguration<T> {
+  /** Upper bounds, strictly increasing; +Inf is always added. Default: prom-client's. */
+  buckets?: number[];
+}
+
+/** A histogram bound to one label set (`histogram.labels(...)`). */
+export class HistogramChild<T extends string = string> {
+  readonly #heap: Heap;
+  readonly #series: number;
+  readonly #bounds: readonly number[];
+  readonly #observeWith: (labels: LabelValues<T>, value: number) => void;
+  #cell: WriterCell | undefined;
+
+  constructor(heap: Heap, series: number, bounds: readonly number[], observeWith: (labels: LabelValues<T>, value: number) => void) {
+    this.#heap = heap;
+    this.#series = series;
+    this.#bounds = bounds;
+    this.#observeWith = observeWith;
+  }
+
+  observe(value: number): void {
+    checkFinite(value, 'Histogram observation');
+    const bounds = this.#bounds;
+    const n = bounds.length;
+    let bucket = 0;
+    while (bucket < n && value > bounds[bucket]!) bucket++;
+    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series));
+    const f64 = cell.f64;
+    const base = cell.base;
+    cell.begin();
+    f64[base + bucket]! += 1;
+    f64[base + n + 1]! += value;
+    cell.end();
+  }
+
+  /** Starts a timer; the returned function observes the elapsed seconds (with extra `labels` merged in). */
+  startTimer(): (labels?: LabelValues<T>) => number {
+    const start = process.hrtime.bigint();
+    return (labels) => {
+      const seconds = secondsSince(start);
+      if (labels === undefined) this.observe(seconds);
+      else this.#observeWith(labels, seconds);
+      return seconds;
+    };
+  }
+}
+
+export class Histogram<T extends string = string> extends SharedMetric<T, HistogramChild<T>> {
+  readonly buckets: readonly number[];
+
+  constructor(configuration: HistogramConfiguration<T>) {
+    const buckets = checkBuckets(configuration.buckets ?? DEFAULT_BUCKETS);
+    super(configuration, 'histogram', { buckets }, ['le']);
+    this.buckets = buckets;
+    if (configuration.enableExemplars === true) {
+      throw new MpmetricsRangeError('"enableExemplars" is not supported by @mpmetrics/core yet');
+    }
+  }
+
+  protected get layout(): SeriesLayout {
+    return layoutOf(this.meta);
+  }
+
+  protected createChild(ptr: number, values: readonly string[]): HistogramChild<T> {
+    const fixed = labelObject(this.labelNames, values);
+    // runs inside super() for a metric without labels, before this.buckets is set: read the bounds from meta
+    return new HistogramChild<T>(this.heap, ptr, this.meta.buckets!, (more, seconds) => this.observe({ ...fixed, ...more } as LabelValues<T>, seconds));
+  }
+
+  observe(value: number): void;
+  observe(labels: LabelValues<T>, value: number): void;
+  observe(labelsOrValue: LabelValues<T> | number, value?: number): void {
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).observe(value as number);
+    else this.child(undefined).observe(labelsOrValue);
+  }
+
+  /** Starts a timer; the returned function observes the elapsed seconds (with `labels` merged in). */
+  startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
+    const start = process.hrtime.bigint();
+    return (endLabels) => {
+      const seconds = secondsSince(start);
+      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
+      this.child(merged).observe(seconds);
+      return seconds;
+    };
+  }
+
+  labels(...values: (string | number)[]): HistogramChild<T>;
+  labels(labels: LabelValues<T>): HistogramChild<T>;
+  labels(...args: unknown[]): HistogramChild<T> {
+    return this.childOf(args);
+  }
+
+  override remove(...values: (string | number)[]): void;
+  override remove(labels: LabelValues<T>): void;
+  override remove(...args: unknown[]): void {
+    super.remove(...args);
+  }
+
+  async get(): Promise<MetricObjectWithValues<T>> {
+    const snapshot = await this.snapshot();
+    const values: MetricObjectWithValues<T>['values'] = [];
+    const bounds = this.buckets;
+    for (const s of snapshot.series) {
+      const labels = labelObject(this.labelNames, s.labels);
+      for (let i = 0; i <= bounds.length; i++) {
+        values.push({
+          labels: { ...labels, le: i < bounds.length ? bounds[i]! : '+Inf' },
+          value: s.values[i]!,
+          metricName: `${this.name}_bucket`,
+        });
+      }
+      values.push({ labels, value: s.values[bounds.length + 1]!, metricName: `${this.name}_sum` });
+      values.push({ labels, value: s.values[bounds.length]!, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: 'histogram', aggregator: this.aggregator, values };
+  }
+}

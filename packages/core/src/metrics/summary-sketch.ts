@@ -1,0 +1,189 @@
+// Summary quantiles that are right across processes: every writer keeps a DDSketch-style histogram of its
+// observations in its own cell, with logarithmic bins, and a scrape merges the bins of all writers before it
+// computes any quantile. (Averaging per-process quantiles, as prom-client's cluster mode does, is wrong.)
+//
+// A value v > 0 goes to bin k = ceil(log(v) / log(γ)), γ = (1 + α) / (1 - α); reading bin k back as
+// 2γ^k / (γ + 1) is within a relative error α of every value in it, so any quantile is within α of a true
+// observation of that rank. α = 1%. Negative values are kept the same way on their own bins.
+//
+// Each window has a fixed number of bins over a sliding range of k: when a value falls outside, the range moves
+// to keep the highest bins, and the lowest are folded together (only the lowest quantiles of data spanning more
+// than ~4 decades lose their accuracy). With `maxAgeSeconds` and `ageBuckets`, a cell has one such window per
+// age bucket, tied to wall-clock time so that all processes agree which window is current.
+import type { WriterCell } from '../heap/cells.js';
+import type { Heap, SeriesLayout } from '../heap/heap.js';
+import type { FamilyMeta } from './family-meta.js';
+
+export const RELATIVE_ACCURACY = 0.01;
+const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
+const LOG_GAMMA = Math.log(GAMMA);
+/** Values closer to zero than this count as zero. */
+const MIN_MAGNITUDE = 1e-12;
+const POSITIVE_BINS = 448;
+const NEGATIVE_BINS = 48;
+
+/** Cell words: [0] sum (all time), [1] count (all time), then the windows. */
+const SUM = 0;
+const COUNT = 1;
+const WINDOWS = 2;
+/** Window words: epoch, count, zero count, then each store's offset and count, then the bins. */
+const W_EPOCH = 0;
+const W_COUNT = 1;
+const W_ZERO = 2;
+const W_POS_OFFSET = 3;
+const W_NEG_OFFSET = 4;
+const W_POS_COUNT = 5;
+const W_NEG_COUNT = 6;
+const W_POS = 7;
+const W_NEG = W_POS + POSITIVE_BINS;
+const WINDOW_WORDS = W_NEG + NEGATIVE_BINS;
+
+export interface SketchWindowing {
+  /** Number of windows (1 without a sliding window). */
+  readonly windows: number;
+  /** Milliseconds per window; 0 without a sliding window. */
+  readonly windowMs: number;
+}
+
+export function windowingOf(meta: FamilyMeta): SketchWindowing {
+  const windows = meta.maxAgeSeconds !== undefined && meta.ageBuckets !== undefined ? meta.ageBuckets : 1;
+  return { windows, windowMs: windows > 1 || meta.maxAgeSeconds !== undefined ? ((meta.maxAgeSeconds ?? 0) * 1000) / windows : 0 };
+}
+
+export function summaryLayout(meta: FamilyMeta): SeriesLayout {
+  return { valueWords: WINDOWS + windowingOf(meta).windows * WINDOW_WORDS, sharedWords: 0 };
+}
+
+function binOf(magnitude: number): number {
+  return Math.ceil(Math.log(magnitude) / LOG_GAMMA);
+}
+
+function valueOfBin(k: number): number {
+  return (2 * Math.pow(GAMMA, k)) / (GAMMA + 1);
+}
+
+/**
+ * Adds 1 to bin k of a store of `size` bins (its count word at `countAt`, its offset word at `offsetAt`),
+ * moving the store's range if needed.
+ */
+function addToStore(f64: Float64Array, countAt: number, offsetAt: number, binsAt: number, size: number, k: number): void {
+  let offset = f64[offsetAt]!;
+  if (f64[countAt]!++ === 0) {
+    // An empty store: centre its range on the first value, leaning up (latencies grow more than they shrink).
+    offset = k - (size >> 2);
+    f64[offsetAt] = offset;
+  }
+  let i = k - offset;
+  if (i >= size) {
+    // Move the range up so k is the top bin; fold what falls off the bottom into the new lowest bin.
+    const shift = i - size + 1;
+    let folded = 0;
+    for (let j = 0; j < Math.min(shift, size); j++) folded += f64[binsAt + j]!;
+    for (let j = 0; j < size - shift; j++) f64[binsAt + j] = f64[binsAt + j + shift]!;
+    for (let j = Math.max(size - shift, 0); j < size; j++) f64[binsAt + j] = 0;
+    f64[binsAt]! += folded;
+    offset += shift;
+    f64[offsetAt] = offset;
+    i = size - 1;
+  } else if (i < 0) {
+    i = 0; // below the range: the lowest bin holds it (collapsing the low end keeps the high quantiles exact)
+  }
+  f64[binsAt + i]! += 1;
+}
+
+/** Records one observation in this writer's cell. The caller has checked `value` is a finite number. */
+export function observeSketch(cell: WriterCell, windowing: SketchWindowing, value: number, now: number): void {
+  const f64 = cell.f64;
+  const base = cell.base;
+  let w = base + WINDOWS;
+  if (windowing.windowMs > 0) {
+    const epoch = Math.floor(now / windowing.windowMs);
+    w += (epoch % windowing.windows) * WINDOW_WORDS;
+    if (f64[w + W_EPOCH] !== epoch) {
+      f64.fill(0, w, w + WINDOW_WORDS);
+      f64[w + W_EPOCH] = epoch;
+    }
+  }
+  f64[base + SUM]! += value;
+  f64[base + COUNT]! += 1;
+  const magnitude = Math.abs(value);
+  if (magnitude < MIN_MAGNITUDE) f64[w + W_ZERO]! += 1;
+  else if (value > 0) addToStore(f64, w + W_POS_COUNT, w + W_POS_OFFSET, w + W_POS, POSITIVE_BINS, binOf(magnitude));
+  else addToStore(f64, w + W_NEG_COUNT, w + W_NEG_OFFSET, w + W_NEG, NEGATIVE_BINS, binOf(magnitude));
+  f64[w + W_COUNT]! += 1;
+}
+
+/** Bins merged over writers and current windows: absolute bin index → count. */
+class MergedBins {
+  readonly positive = new Map<number, number>();
+  readonly negative = new Map<number, number>();
+  zero = 0;
+  count = 0;
+}
+
+function mergeWindow(into: MergedBins, f64: Float64Array, w: number): void {
+  const count = f64[w + W_COUNT]!;
+  if (count === 0) return;
+  into.count += count;
+  into.zero += f64[w + W_ZERO]!;
+  const stores: [Map<number, number>, number, number, number][] = [
+    [into.positive, W_POS_OFFSET, W_POS, POSITIVE_BINS],
+    [into.negative, W_NEG_OFFSET, W_NEG, NEGATIVE_BINS],
+  ];
+  for (const [bins, offsetAt, binsAt, size] of stores) {
+    const offset = f64[w + offsetAt]!;
+    for (let i = 0; i < size; i++) {
+      const n = f64[w + binsAt + i]!;
+      if (n !== 0) bins.set(offset + i, (bins.get(offset + i) ?? 0) + n);
+    }
+  }
+}
+
+/** The quantile `q` of merged bins: the value of the bin holding rank q·(count − 1). */
+export function quantileOf(bins: MergedBins, q: number): number {
+  if (bins.count === 0) return NaN;
+  const rank = q * (bins.count - 1);
+  let seen = 0;
+  const negative = [...bins.negative.keys()].sort((a, b) => b - a); // most negative first
+  for (const k of negative) {
+    seen += bins.negative.get(k)!;
+    if (seen > rank) return -valueOfBin(k);
+  }
+  seen += bins.zero;
+  if (seen > rank) return 0;
+  const positive = [...bins.positive.keys()].sort((a, b) => a - b);
+  for (const k of positive) {
+    seen += bins.positive.get(k)!;
+    if (seen > rank) return valueOfBin(k);
+  }
+  return positive.length > 0 ? valueOfBin(positive[positive.length - 1]!) : 0;
+}
+
+/** [quantile per percentile…, sum, count] of a summary series over all writers. */
+export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta, layout: SeriesLayout): Float64Array {
+  const windowing = windowingOf(meta);
+  const percentiles = meta.percentiles ?? [];
+  const out = new Float64Array(percentiles.length + 2);
+  const bins = new MergedBins();
+  const current = windowing.windowMs > 0 ? Math.floor(Date.now() / windowing.windowMs) : 0;
+  let sum = 0;
+  let count = 0;
+  heap.readEachCell(ptr, layout.valueWords, (f64) => {
+    sum += f64[SUM]!;
+    count += f64[COUNT]!;
+    for (let i = 0; i < windowing.windows; i++) {
+      const w = WINDOWS + i * WINDOW_WORDS;
+      if (windowing.windowMs > 0 && !(f64[w + W_EPOCH]! > current - windowing.windows && f64[w + W_EPOCH]! <= current)) continue;
+      mergeWindow(bins, f64, w);
+    }
+  });
+  percentiles.forEach((q, i) => (out[i] = quantileOf(bins, q)));
+  out[percentiles.length] = sum;
+  out[percentiles.length + 1] = count;
+  return out;
+}
+
+/** True when no writer has an observation in a current window (for `pruneAgedBuckets`). */
+export function isSketchEmpty(values: Float64Array, percentiles: number): boolean {
+  return percentiles > 0 && Number.isNaN(values[0]!);
+}

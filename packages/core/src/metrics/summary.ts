@@ -1,0 +1,131 @@
+// Summary: prom-client's API, with quantiles computed over every process's observations (see summary-sketch.ts:
+// relative error ≤ 1%), optionally over a sliding window of `maxAgeSeconds` in `ageBuckets` steps.
+import { MpmetricsRangeError } from '../errors.js';
+import type { WriterCell } from '../heap/cells.js';
+import type { Heap, SeriesLayout } from '../heap/heap.js';
+import { layoutOf } from '../registry/family-reader.js';
+import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { observeSketch, windowingOf, type SketchWindowing } from './summary-sketch.js';
+import { checkPercentiles, checkPositiveInteger } from './validation.js';
+import { checkFinite, secondsSince } from './values.js';
+
+export const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]);
+
+export interface SummaryConfiguration<T extends string> extends MetricConfiguration<T> {
+  percentiles?: number[];
+  /** Quantiles cover the last `maxAgeSeconds` (with `ageBuckets`); without it, all time. */
+  maxAgeSeconds?: number;
+  ageBuckets?: number;
+  /** Drop label sets with no observation in the window from scrapes. */
+  pruneAgedBuckets?: boolean;
+  /** Accepted for prom-client compatibility; the sketch needs no compression. */
+  compressCount?: number;
+}
+
+/** A summary bound to one label set (`summary.labels(...)`). */
+export class SummaryChild<T extends string = string> {
+  readonly #heap: Heap;
+  readonly #series: number;
+  readonly #windowing: SketchWindowing;
+  readonly #observeWith: (labels: LabelValues<T>, value: number) => void;
+  #cell: WriterCell | undefined;
+
+  constructor(heap: Heap, series: number, windowing: SketchWindowing, observeWith: (labels: LabelValues<T>, value: number) => void) {
+    this.#heap = heap;
+    this.#series = series;
+    this.#windowing = windowing;
+    this.#observeWith = observeWith;
+  }
+
+  observe(value: number): void {
+    checkFinite(value, 'Summary observation');
+    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series));
+    cell.begin();
+    observeSketch(cell, this.#windowing, value, this.#windowing.windowMs > 0 ? Date.now() : 0);
+    cell.end();
+  }
+
+  startTimer(): (labels?: LabelValues<T>) => number {
+    const start = process.hrtime.bigint();
+    return (labels) => {
+      const seconds = secondsSince(start);
+      if (labels === undefined) this.observe(seconds);
+      else this.#observeWith(labels, seconds);
+      return seconds;
+    };
+  }
+}
+
+export class Summary<T extends string = string> extends SharedMetric<T, SummaryChild<T>> {
+  readonly percentiles: readonly number[];
+  readonly pruneAgedBuckets: boolean;
+
+  constructor(configuration: SummaryConfiguration<T>) {
+    const percentiles = checkPercentiles(configuration.percentiles ?? DEFAULT_PERCENTILES);
+    const window: { maxAgeSeconds?: number; ageBuckets?: number } = {};
+    if (configuration.maxAgeSeconds !== undefined) {
+      window.maxAgeSeconds = checkPositiveInteger(configuration.maxAgeSeconds, 'maxAgeSeconds', 366 * 86400);
+      window.ageBuckets = checkPositiveInteger(configuration.ageBuckets ?? 5, 'ageBuckets', 60);
+    } else if (configuration.ageBuckets !== undefined) {
+      throw new MpmetricsRangeError('"ageBuckets" needs "maxAgeSeconds": the window they divide');
+    }
+    if (configuration.enableExemplars === true) throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
+    super(configuration, 'summary', { percentiles, ...window }, ['quantile']);
+    this.percentiles = percentiles;
+    this.pruneAgedBuckets = configuration.pruneAgedBuckets === true;
+  }
+
+  protected get layout(): SeriesLayout {
+    return layoutOf(this.meta);
+  }
+
+  protected createChild(ptr: number, values: readonly string[]): SummaryChild<T> {
+    const fixed = labelObject(this.labelNames, values);
+    return new SummaryChild<T>(this.heap, ptr, windowingOf(this.meta), (more, seconds) =>
+      this.observe({ ...fixed, ...more } as LabelValues<T>, seconds),
+    );
+  }
+
+  observe(value: number): void;
+  observe(labels: LabelValues<T>, value: number): void;
+  observe(labelsOrValue: LabelValues<T> | number, value?: number): void {
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).observe(value as number);
+    else this.child(undefined).observe(labelsOrValue);
+  }
+
+  startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
+    const start = process.hrtime.bigint();
+    return (endLabels) => {
+      const seconds = secondsSince(start);
+      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
+      this.child(merged).observe(seconds);
+      return seconds;
+    };
+  }
+
+  labels(...values: (string | number)[]): SummaryChild<T>;
+  labels(labels: LabelValues<T>): SummaryChild<T>;
+  labels(...args: unknown[]): SummaryChild<T> {
+    return this.childOf(args);
+  }
+
+  override remove(...values: (string | number)[]): void;
+  override remove(labels: LabelValues<T>): void;
+  override remove(...args: unknown[]): void {
+    super.remove(...args);
+  }
+
+  async get(): Promise<MetricObjectWithValues<T>> {
+    const snapshot = await this.snapshot();
+    const values: MetricObjectWithValues<T>['values'] = [];
+    const q = this.percentiles;
+    for (const s of snapshot.series) {
+      if (this.pruneAgedBuckets && q.length > 0 && Number.isNaN(s.values[0]!)) continue;
+      const labels = labelObject(this.labelNames, s.labels);
+      for (let i = 0; i < q.length; i++) values.push({ labels: { ...labels, quantile: q[i]! }, value: s.values[i]! });
+      values.push({ labels, value: s.values[q.length]!, metricName: `${this.name}_sum` });
+      values.push({ labels, value: s.values[q.length + 1]!, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: 'summary', aggregator: this.aggregator, values };
+  }
+}

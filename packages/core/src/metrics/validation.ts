@@ -1,0 +1,101 @@
+// Checks of everything a user hands a metric, done when the metric is built (options) or once per new label set
+// (label values), never per update beyond a number check. prom-client's rules are the floor; errors say what was
+// expected and what came, and carry stable codes.
+import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export function checkMetricName(name: unknown): string {
+  if (typeof name !== 'string') throw new MpmetricsTypeError(`"name" must be a string, received ${describeValue(name)}`);
+  if (!METRIC_NAME.test(name)) {
+    throw new MpmetricsRangeError(`Invalid metric name ${JSON.stringify(name)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`);
+  }
+  return name;
+}
+
+export function checkHelp(help: unknown): string {
+  if (typeof help !== 'string' || help === '') {
+    throw new MpmetricsTypeError(`"help" must be a non-empty string, received ${describeValue(help)}`);
+  }
+  return help;
+}
+
+/** Label names: valid, unique, not reserved (`__` prefix, and `reserved` such as `le` or `quantile`). */
+export function checkLabelNames(labelNames: unknown, reserved: readonly string[] = []): readonly string[] {
+  if (labelNames === undefined) return [];
+  if (!Array.isArray(labelNames)) throw new MpmetricsTypeError(`"labelNames" must be an array of strings, received ${describeValue(labelNames)}`);
+  const seen = new Set<string>();
+  for (const name of labelNames as unknown[]) {
+    if (typeof name !== 'string') throw new MpmetricsTypeError(`"labelNames" must hold strings, received ${describeValue(name)}`);
+    if (!LABEL_NAME.test(name)) {
+      throw new MpmetricsRangeError(`Invalid label name ${JSON.stringify(name)}: must match [a-zA-Z_][a-zA-Z0-9_]*`);
+    }
+    if (name.startsWith('__')) throw new MpmetricsRangeError(`Invalid label name ${JSON.stringify(name)}: names starting with "__" are reserved`);
+    if (reserved.includes(name)) throw new MpmetricsRangeError(`Invalid label name ${JSON.stringify(name)}: "${name}" is reserved for this metric type`);
+    if (seen.has(name)) throw new MpmetricsRangeError(`Duplicate label name ${JSON.stringify(name)} in "labelNames"`);
+    seen.add(name);
+  }
+  return Object.freeze([...(labelNames as string[])]);
+}
+
+/** A label value as it will be exported: strings as they are, numbers in their JavaScript spelling. */
+export function labelValueText(name: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  throw new MpmetricsTypeError(`Label "${name}" must be a string or a number, received ${describeValue(value)}`);
+}
+
+export function invalidNumber(what: string, value: unknown): MpmetricsTypeError {
+  return new MpmetricsTypeError(`${what} must be a finite number, received ${describeValue(value)}`);
+}
+
+export function checkBuckets(buckets: unknown): readonly number[] {
+  if (!Array.isArray(buckets)) throw new MpmetricsTypeError(`"buckets" must be an array of numbers, received ${describeValue(buckets)}`);
+  const list = buckets as unknown[];
+  const out: number[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const b = list[i];
+    if (typeof b !== 'number' || Number.isNaN(b)) throw new MpmetricsTypeError(`"buckets" must hold numbers, received ${describeValue(b)} at index ${i}`);
+    if (b === Infinity && i === list.length - 1) continue; // +Inf is always added: accept it spelled out
+    if (!Number.isFinite(b)) throw new MpmetricsRangeError(`"buckets" must hold finite numbers, received ${b} at index ${i}`);
+    if (i > 0 && b <= (list[i - 1] as number)) {
+      throw new MpmetricsRangeError(`"buckets" must be strictly increasing, received ${String(list[i - 1])} then ${b} at index ${i}`);
+    }
+    out.push(b);
+  }
+  if (out.length === 0) throw new MpmetricsRangeError('"buckets" must hold at least one finite upper bound');
+  return Object.freeze(out);
+}
+
+export function checkPercentiles(percentiles: unknown): readonly number[] {
+  if (!Array.isArray(percentiles)) {
+    throw new MpmetricsTypeError(`"percentiles" must be an array of numbers, received ${describeValue(percentiles)}`);
+  }
+  const out: number[] = [];
+  for (const p of percentiles as unknown[]) {
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+      throw new MpmetricsRangeError(`"percentiles" must hold numbers from 0 to 1, received ${describeValue(p)}`);
+    }
+    if (out.length > 0 && p <= out[out.length - 1]!) throw new MpmetricsRangeError(`"percentiles" must be strictly increasing, received ${out[out.length - 1]} then ${p}`);
+    out.push(p);
+  }
+  return Object.freeze(out);
+}
+
+export function checkPositiveInteger(value: unknown, name: string, max = 2 ** 31): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new MpmetricsTypeError(`"${name}" must be an integer, received ${describeValue(value)}`);
+  if (value < 1 || value > max) throw new MpmetricsRangeError(`"${name}" must be from 1 to ${max}, received ${value}`);
+  return value;
+}
+
+export const AGGREGATORS = ['sum', 'first', 'min', 'max', 'average', 'omit'] as const;
+export type Aggregator = (typeof AGGREGATORS)[number];
+
+export function checkAggregator(value: unknown): Aggregator {
+  if (value === undefined) return 'sum';
+  if (typeof value !== 'string' || !(AGGREGATORS as readonly string[]).includes(value)) {
+    throw new MpmetricsRangeError(`"aggregator" must be one of ${AGGREGATORS.join(', ')}, received ${describeValue(value)}`);
+  }
+  return value as Aggregator;
+}

@@ -1,0 +1,46 @@
+// Exports every family in the heap, whoever declared it: for a cluster primary or a sidecar that declares no
+// metric itself but answers /metrics for all processes.
+import { defaultHeap } from '../heap/default-heap.js';
+import type { Heap } from '../heap/heap.js';
+import { negotiateFormat } from '../exposition/negotiate.js';
+import { contentTypeOf, writeExposition, type ExpositionFormat } from '../exposition/writer.js';
+import { decodeMeta } from '../metrics/family-meta.js';
+import { readFamily, type FamilySnapshot } from './family-reader.js';
+
+export interface ExportedMetrics {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+export class HeapExporter {
+  readonly #heap: Heap | undefined;
+  readonly #labelCaches = new Map<number, Map<number, readonly string[]>>();
+
+  /** Exports `heap`, or this thread's default heap (MPMETRICS_DIR). */
+  constructor(heap?: Heap) {
+    this.#heap = heap;
+  }
+
+  /** Every family in the heap with its live series, sorted by name. */
+  snapshot(): FamilySnapshot[] {
+    const heap = this.#heap ?? defaultHeap();
+    const out: FamilySnapshot[] = [];
+    for (const family of heap.families()) {
+      let cache = this.#labelCaches.get(family.ptr);
+      if (cache === undefined) this.#labelCaches.set(family.ptr, (cache = new Map()));
+      out.push(readFamily(heap, family.ptr, family.name, decodeMeta(family.name, family.meta), cache));
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** The exposition in `format` (default: the Prometheus text format). */
+  metrics(format: ExpositionFormat = 'prometheus'): string {
+    return writeExposition(this.snapshot(), format);
+  }
+
+  /** The exposition in the format an HTTP Accept header asks for, with its Content-Type. */
+  respond(accept: string | undefined | null): ExportedMetrics {
+    const format = negotiateFormat(accept);
+    return { contentType: contentTypeOf(format), body: this.metrics(format) };
+  }
+}
