@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <set>
 #include <string>
 #include <sys/mman.h>
@@ -111,10 +112,23 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// Releases every lock held through fd, then closes it. The release must be explicit: a mapping of the file keeps
+// the open file description (and with it its OFD locks) alive after close(2), until it is unmapped.
+void UnlockAndClose(int fd) {
+  struct flock fl;
+  std::memset(&fl, 0, sizeof fl);
+  fl.l_type = F_UNLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 0;  // to the end of all offsets
+  ::fcntl(fd, F_OFD_SETLK, &fl);
+  ::close(fd);  // a close error leaves nothing to undo; the descriptor is gone either way
+}
+
 Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0);
   State(info.Env())->fds.erase(fd);
-  ::close(fd);  // a close error leaves nothing to undo; the descriptor is gone either way
+  UnlockAndClose(fd);
   return info.Env().Undefined();
 }
 
@@ -217,6 +231,23 @@ Napi::Value IsLocked(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, fl.l_type != F_UNLCK);
 }
 
+// The private heap directory of this process, shared by all its threads: the first thread that makes one
+// records it here, so worker threads started before anyone set MPMETRICS_DIR still find the same heap.
+std::mutex g_directory_mutex;
+std::string g_directory;
+
+// processDirectory(candidate?) -> the recorded directory, recording `candidate` first if none is.
+Napi::Value ProcessDirectory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::lock_guard<std::mutex> guard(g_directory_mutex);
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    if (!info[0].IsString()) throw Napi::TypeError::New(env, "mpmetrics native: argument 'candidate' must be a string");
+    if (g_directory.empty()) g_directory = info[0].As<Napi::String>().Utf8Value();
+  }
+  if (g_directory.empty()) return env.Undefined();
+  return Napi::String::New(env, g_directory);
+}
+
 Napi::Value PageSize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(::sysconf(_SC_PAGESIZE)));
 }
@@ -224,7 +255,7 @@ Napi::Value PageSize(const Napi::CallbackInfo& info) {
 // Runs when the environment (process or worker thread) is torn down: closing the descriptors releases
 // every lock this thread held, which is what tells the others that its writer lane is free.
 void FreeState(Napi::Env /*env*/, EnvState* state) {
-  for (int fd : state->fds) ::close(fd);
+  for (int fd : state->fds) UnlockAndClose(fd);
   delete state;
 }
 
@@ -238,6 +269,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unlock", Napi::Function::New(env, Unlock, "unlock"));
   exports.Set("isLocked", Napi::Function::New(env, IsLocked, "isLocked"));
   exports.Set("pageSize", Napi::Function::New(env, PageSize, "pageSize"));
+  exports.Set("processDirectory", Napi::Function::New(env, ProcessDirectory, "processDirectory"));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

@@ -9,9 +9,10 @@
 //
 // Reset and remove bump the series' generation. A cell of an older generation counts as zero for readers, and its
 // writer clears it before its next update: nobody ever writes another writer's cell.
+import { forEachLeaf } from './directory.js';
 import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
-import { CELL, KIND_SERIES, SERIES, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { CELL, FAMILY, H, KIND_SERIES, SERIES, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
 
 /** Brings a removed series back (it is being written again): it shows up in scrapes from now on. */
 export function reviveSeries(u32: Uint32Array, at: number): void {
@@ -106,30 +107,53 @@ export function claimCell(file: HeapFile, lane: Lane, series: number): WriterCel
   return new WriterCell(file, cell, series, length);
 }
 
+/**
+ * Closes every update an earlier owner of `lane` left open when it died (an odd sequence word), in all series,
+ * so that readers stop waiting for a writer that is gone: the lane is held again, by us, and a held lane's odd
+ * cell looks like a live writer mid-update. Runs once, when a writer adopts a lane that had an owner before.
+ */
+export function closeAbandonedUpdates(file: HeapFile, lane: number): void {
+  forEachLeaf(file, file.header[H.FAMILY_ROOT]!, (family) => {
+    const root = file.segmentOf(family).u32[file.offsetOf(family) * 2 + FAMILY.SERIES_ROOT]!;
+    forEachLeaf(file, root, (series) => {
+      let visited = 0;
+      for (let cell = Atomics.load(file.segmentOf(series).u32, file.offsetOf(series) * 2 + SERIES.CELLS); cell !== 0; ) {
+        const u32 = file.segmentOf(cell).u32;
+        const at = file.offsetOf(cell) * 2;
+        if (u32[at + CELL.LANE] === lane && (Atomics.load(u32, at + CELL.SEQ) & 1) === 1) Atomics.add(u32, at + CELL.SEQ, 1);
+        cell = Atomics.load(u32, at + CELL.NEXT);
+        if (++visited > file.maxLanes) break;
+      }
+    });
+  });
+}
+
 /** How long a reader waits for a live writer to finish an update before it takes what it sees. */
 const READ_PATIENCE_MS = 1000;
 /** Retries between two checks of the writer's liveness and of the time. */
 const SPINS_PER_CHECK = 1024;
+/** Something to Atomics.wait on, to sleep a millisecond between checks instead of spinning on a core. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 let scratch = new Float64Array(64);
 
 /**
  * Calls `visit` with a copy of each current-generation cell of a series, each as of a whole update. A cell whose
  * writer died mid-update is read as it is; a live writer is waited for, at most READ_PATIENCE_MS per cell.
- * `isLaneHeld` says whether a lane has a live owner. The copy is only valid during the call.
+ * `isLaneHeld` says whether a lane has a live owner. The copy (its first `length` values) is only valid during
+ * the call.
  */
 export function readEachCell(
   file: HeapFile,
   series: number,
   isLaneHeld: (lane: number) => boolean,
-  visit: (values: Float64Array) => void,
+  visit: (values: Float64Array, length: number) => void,
 ): void {
   const seg = file.segmentOf(series);
   const at = file.offsetOf(series) * 2;
   const length = seg.u32[at + SERIES.VALUE_WORDS]!;
   const generation = Atomics.load(seg.u32, at + SERIES.GENERATION);
   if (scratch.length < length) scratch = new Float64Array(length);
-  const copy = scratch.subarray(0, length);
   let visited = 0;
   for (let cell = Atomics.load(seg.u32, at + SERIES.CELLS); cell !== 0; ) {
     const cseg = file.segmentOf(cell);
@@ -138,7 +162,7 @@ export function readEachCell(
     if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
       readOneCell(cseg.u32, cseg.f64, cat, length, isLaneHeld);
       // The writer may have cleared the cell for a newer generation while we read: then it counts as zero.
-      if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) visit(copy);
+      if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) visit(scratch, length);
     }
     cell = next;
     if (++visited > file.maxLanes) break; // a list longer than the lane count can only be damage
@@ -146,12 +170,27 @@ export function readEachCell(
 }
 
 /** Adds up the current-generation cells of a series into `out` (see readEachCell). */
-export function readCells(file: HeapFile, series: number, out: Float64Array, isLaneHeld: (lane: number) => boolean): void {
-  const length = file.segmentOf(series).u32[file.offsetOf(series) * 2 + SERIES.VALUE_WORDS]!;
+export function readCells(file: HeapFile, series: number, out: Float64Array | number[], isLaneHeld: (lane: number) => boolean): void {
+  const seg = file.segmentOf(series);
+  const at = file.offsetOf(series) * 2;
+  const length = seg.u32[at + SERIES.VALUE_WORDS]!;
   out.fill(0, 0, length);
-  readEachCell(file, series, isLaneHeld, (values) => {
-    for (let i = 0; i < length; i++) out[i]! += values[i]!;
-  });
+  const generation = Atomics.load(seg.u32, at + SERIES.GENERATION);
+  if (scratch.length < length) scratch = new Float64Array(length);
+  let visited = 0;
+  for (let cell = Atomics.load(seg.u32, at + SERIES.CELLS); cell !== 0; ) {
+    const cseg = file.segmentOf(cell);
+    const cat = file.offsetOf(cell) * 2;
+    const next = Atomics.load(cseg.u32, cat + CELL.NEXT);
+    if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
+      readOneCell(cseg.u32, cseg.f64, cat, length, isLaneHeld);
+      if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
+        for (let i = 0; i < length; i++) out[i]! += scratch[i]!;
+      }
+    }
+    cell = next;
+    if (++visited > file.maxLanes) break;
+  }
 }
 
 function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: number, isLaneHeld: (lane: number) => boolean): void {
@@ -173,5 +212,7 @@ function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: n
       for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
       return;
     }
+    // A live writer paused mid-update (descheduled, stopped): give it the core rather than spin against it.
+    Atomics.wait(sleeper, 0, 0, 1);
   }
 }

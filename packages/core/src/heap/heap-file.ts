@@ -135,6 +135,9 @@ export class HeapFile {
           cause: error,
         });
       }
+      if (code === 'EISDIR' || code === 'ENXIO') {
+        throw new MpmetricsError('MPM_ERR_DIR_UNSAFE', `Heap file ${file} is not a regular file`, { path: file, cause: error });
+      }
       if (code === 'EACCES' || code === 'EPERM') {
         throw new MpmetricsError('MPM_ERR_DIR_NOT_WRITABLE', `Heap file ${file} cannot be opened for writing by this user`, {
           path: file,
@@ -178,6 +181,14 @@ export class HeapFile {
     const fields = new Uint32Array(raw.buffer, raw.byteOffset, HEADER_BYTES / 4);
     HeapFile.#checkHeader(file, fields);
     const segmentSize = fields[H.SEGMENT_SIZE]!;
+    if (stat.size < segmentSize) {
+      // Segment 0 is written whole before the file is linked into place: shorter is damage.
+      throw new MpmetricsError(
+        'MPM_ERR_HEAP_TRUNCATED',
+        `Heap file ${file} is truncated: ${stat.size} bytes, smaller than its first segment of ${segmentSize} bytes`,
+        { path: file },
+      );
+    }
 
     // Hold the growth lock while comparing the file's size with its header, so a growth in progress is not
     // mistaken for damage; finish a growth whose process died half-way.
@@ -232,30 +243,31 @@ export class HeapFile {
 
   static #checkSize(file: string, fd: number, h: Uint32Array): void {
     const segmentSize = h[H.SEGMENT_SIZE]!;
-    let declared = h[H.SEGMENT_COUNT]! * segmentSize;
-    const size = fs.fstatSync(fd).size;
+    const count = h[H.SEGMENT_COUNT]!;
     const pending = h[H.PENDING_SEGMENTS]!;
-    if (pending !== 0) {
-      // A grower died between reserving space and publishing it. Finish its work: the space is zeros.
-      binding.allocate(fd, pending * segmentSize);
-      Atomics.store(h, H.SEGMENT_COUNT, pending);
-      Atomics.store(h, H.PENDING_SEGMENTS, 0);
-      declared = pending * segmentSize;
-      if (size <= declared) return;
-    }
+    const declared = count * segmentSize;
+    // A growth in flight may have reserved up to `pending` segments before its grower died.
+    const allowed = pending === 0 ? declared : pending * segmentSize;
+    const size = fs.fstatSync(fd).size;
     if (size < declared) {
       throw new MpmetricsError(
         'MPM_ERR_HEAP_TRUNCATED',
-        `Heap file ${file} is truncated: ${size} bytes, but its header declares ${h[H.SEGMENT_COUNT]} segments of ${segmentSize} bytes (${declared} bytes)`,
+        `Heap file ${file} is truncated: ${size} bytes, but its header declares ${count} segments of ${segmentSize} bytes (${declared} bytes)`,
         { path: file },
       );
     }
-    if (size > declared) {
+    if (size > allowed) {
       throw new MpmetricsError(
         'MPM_ERR_HEAP_SIZE',
-        `Heap file ${file} is ${size} bytes, larger than the ${declared} bytes its header declares; it was changed by something other than mpmetrics`,
+        `Heap file ${file} is ${size} bytes, larger than the ${allowed} bytes its header declares; it was changed by something other than mpmetrics`,
         { path: file },
       );
+    }
+    if (pending !== 0) {
+      // A grower died between reserving space and publishing it: finish its work (the new space is zeros).
+      binding.allocate(fd, pending * segmentSize);
+      Atomics.store(h, H.SEGMENT_COUNT, pending);
+      Atomics.store(h, H.PENDING_SEGMENTS, 0);
     }
   }
 

@@ -1,13 +1,13 @@
 // The heap as the rest of the library sees it: families and series found by name from any process, writer cells
 // for updates, shared atomic words, consistent reads, and enumeration for exporters.
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
-import { claimCell, readCells, readEachCell, reviveSeries, WriterCell } from './cells.js';
+import { claimCell, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, WriterCell } from './cells.js';
 import { allocateNode, find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
 import { HeapFile, type HeapFileOptions } from './heap-file.js';
 import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
 import { Lane } from './lanes.js';
 import { FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, SERIES, STATE_LIVE, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
-import { locateHeap, removeAtExit } from './location.js';
+import { keepPrivateDirectory, locateHeap } from './location.js';
 import { SharedWords } from './shared-words.js';
 
 export interface HeapOptions extends HeapFileOptions {
@@ -66,13 +66,11 @@ export class Heap {
   readonly dir: string;
   readonly file: HeapFile;
   #lane: Lane | undefined;
-  #cancelRemoval: (() => void) | undefined;
   readonly #isLaneHeld = (lane: number): boolean => Lane.isHeld(this.file, lane);
 
-  private constructor(dir: string, file: HeapFile, owned: boolean) {
+  private constructor(dir: string, file: HeapFile) {
     this.dir = dir;
     this.file = file;
-    if (owned) this.#cancelRemoval = removeAtExit(dir);
   }
 
   /** Opens the heap for this process (creating it if it is the first), as HeapOptions say. */
@@ -80,14 +78,16 @@ export class Heap {
     if (options.dir !== undefined && typeof options.dir !== 'string') {
       throw new MpmetricsTypeError(`"dir" must be a string, received ${describeValue(options.dir)}`);
     }
-    const location = locateHeap(options.dir);
-    const file = HeapFile.openOrCreate(location.dir, options);
-    return new Heap(location.dir, file, location.owned);
+    const dir = locateHeap(options.dir);
+    return new Heap(dir, HeapFile.openOrCreate(dir, options));
   }
 
   /** This thread's writer lane, claimed on first write. */
   get lane(): Lane {
-    this.#lane ??= Lane.claim(this.file);
+    if (this.#lane === undefined) {
+      this.#lane = Lane.claim(this.file);
+      if (this.#lane.adopted) closeAbandonedUpdates(this.file, this.#lane.id);
+    }
     return this.#lane;
   }
 
@@ -237,6 +237,36 @@ export class Heap {
     seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
   }
 
+  /**
+   * Calls `visit` with every series record of a family and whether it is live (not removed), allocating
+   * nothing per series: the exporter's path. `seriesKey` and `seriesCreated` read the rest on demand.
+   */
+  forEachSeries(family: number, visit: (ptr: number, live: boolean) => void): void {
+    const file = this.file;
+    forEachLeaf(file, this.#seriesRoot(family), (ptr) => {
+      file.expectKind(ptr, KIND_SERIES, 'series');
+      const word = Atomics.load(file.segmentOf(ptr).u32, file.offsetOf(ptr) * 2);
+      visit(ptr, ((word >>> STATE_SHIFT) & 0xff) === STATE_LIVE);
+    });
+  }
+
+  /** The key (encoded label values) of a series record. */
+  seriesKey(ptr: number): string {
+    return decodeKey(leafKey(this.file, ptr));
+  }
+
+  /** When a series was created or last reset, in Unix seconds. */
+  seriesCreated(ptr: number): number {
+    return this.file.segmentOf(ptr).f64[this.file.offsetOf(ptr) + SERIES.CREATED_BYTE / WORD]!;
+  }
+
+  /** Values per writer cell and shared words of a series record. */
+  seriesLayout(ptr: number): SeriesLayout {
+    const u32 = this.file.segmentOf(ptr).u32;
+    const at = this.file.offsetOf(ptr) * 2;
+    return { valueWords: u32[at + SERIES.VALUE_WORDS]!, sharedWords: u32[at + SERIES.SHARED_WORDS]! };
+  }
+
   /** Every series of a family (removed ones included, marked as such). */
   seriesOf(family: number): SeriesRecord[] {
     const out: SeriesRecord[] = [];
@@ -276,16 +306,16 @@ export class Heap {
   }
 
   /** Sums every writer's cell of a series into `out`, each as of a whole update. */
-  read(series: number, out: Float64Array): Float64Array {
+  read<T extends Float64Array | number[]>(series: number, out: T): T {
     this.file.expectKind(series, KIND_SERIES, 'series');
     readCells(this.file, series, out, this.#isLaneHeld);
     return out;
   }
 
   /** Calls `visit` with each writer's cell of a series (a consistent copy, valid during the call). */
-  readEachCell(series: number, length: number, visit: (values: Float64Array) => void): void {
+  readEachCell(series: number, visit: (values: Float64Array, length: number) => void): void {
     this.file.expectKind(series, KIND_SERIES, 'series');
-    readEachCell(this.file, series, this.#isLaneHeld, (values) => visit(values.subarray(0, length)));
+    readEachCell(this.file, series, this.#isLaneHeld, visit);
   }
 
   /** Number of segments the heap has now. */
@@ -303,10 +333,9 @@ export class Heap {
     this.file.close();
   }
 
-  /** Stops this process from removing its private heap at exit (for a heap that must outlive its creator). */
+  /** Stops this process from removing the private heap directory it made, at exit. */
   keepAfterExit(): void {
-    this.#cancelRemoval?.();
-    this.#cancelRemoval = undefined;
+    keepPrivateDirectory();
   }
 }
 

@@ -12,13 +12,16 @@ import { ARENA_CHUNK_BYTES, H, LANE, LOCK, WORD } from './layout.js';
 
 export class Lane {
   readonly id: number;
+  /** True when an earlier owner held this lane: its cells are ours now, and may need closing (see cells.ts). */
+  readonly adopted: boolean;
   readonly #file: HeapFile;
   readonly #record: Uint32Array;
   readonly #at: number;
 
-  private constructor(file: HeapFile, id: number) {
+  private constructor(file: HeapFile, id: number, adopted: boolean) {
     this.#file = file;
     this.id = id;
+    this.adopted = adopted;
     this.#record = file.segments[0]!.u32;
     this.#at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
   }
@@ -31,9 +34,10 @@ export class Lane {
         const high = Atomics.load(file.header, H.LANE_HIGH);
         if (high > id || Atomics.compareExchange(file.header, H.LANE_HIGH, high, id + 1) === high) break;
       }
-      const lane = new Lane(file, id);
-      Atomics.store(lane.#record, lane.#at + LANE.PID, process.pid);
-      Atomics.add(lane.#record, lane.#at + LANE.CLAIMS, 1);
+      const record = file.segments[0]!.u32;
+      const at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
+      const lane = new Lane(file, id, Atomics.add(record, at + LANE.CLAIMS, 1) > 0);
+      Atomics.store(record, at + LANE.PID, process.pid);
       return lane;
     }
     throw new MpmetricsError(
@@ -58,7 +62,11 @@ export class Lane {
     let top = record[this.#at + LANE.ARENA_TOP]!;
     if (top === 0 || top + words > record[this.#at + LANE.ARENA_END]!) {
       top = this.#file.allocate(chunkBytes, true);
+      // Top before end: killed between the two stores, the lane's next owner sees a top past the old end and
+      // starts a fresh chunk, instead of handing out memory between the old top and the new end twice.
+      record[this.#at + LANE.ARENA_TOP] = top + words;
       record[this.#at + LANE.ARENA_END] = top + chunkBytes / WORD;
+      return top;
     }
     record[this.#at + LANE.ARENA_TOP] = top + words;
     return top;

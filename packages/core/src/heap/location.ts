@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { MpmetricsError } from '../errors.js';
 import { binding } from '../native/binding.js';
 import { HEAP_FILE_NAME } from './heap-file.js';
@@ -13,14 +14,10 @@ import { LOCK } from './layout.js';
 
 export const DIR_ENV = 'MPMETRICS_DIR';
 const PRIVATE_PREFIX = 'mpmetrics-';
+/** Present only in private directories we made and may remove: never in a directory a user names. */
+const PRIVATE_MARKER = '.mpmetrics-private';
 /** A private directory with no heap in it is left alone this long: its creator may be about to write one. */
 const UNBORN_GRACE_MS = 60_000;
-
-export interface HeapLocation {
-  readonly dir: string;
-  /** True when this process made the directory and must remove it at exit. */
-  readonly owned: boolean;
-}
 
 /** Checks that a directory is safe to keep a heap in, with an error naming what is wrong. */
 export function checkDirectory(dir: string, source: string): void {
@@ -67,22 +64,64 @@ export function checkDirectory(dir: string, source: string): void {
   }
 }
 
+/** The private directory this process made (and removes at exit), if any. */
+let made: { dir: string; remove: () => void } | undefined;
+
 /** The directory to use: the option, else MPMETRICS_DIR, else a new private directory. */
-export function locateHeap(dir: string | undefined): HeapLocation {
+export function locateHeap(dir: string | undefined): string {
   if (dir !== undefined) {
     checkDirectory(dir, 'The "dir" option');
-    return { dir: path.resolve(dir), owned: false };
+    return path.resolve(dir);
   }
   const inherited = process.env[DIR_ENV];
   if (inherited !== undefined && inherited !== '') {
     checkDirectory(inherited, DIR_ENV);
-    return { dir: path.resolve(inherited), owned: false };
+    return path.resolve(inherited);
+  }
+  // Another thread of this process may have made one already (before anyone set MPMETRICS_DIR).
+  const recorded = binding.processDirectory();
+  if (recorded !== undefined && fs.existsSync(recorded)) {
+    process.env[DIR_ENV] = recorded;
+    return recorded;
   }
   removeStaleHeaps(os.tmpdir());
-  const created = fs.mkdtempSync(path.join(os.tmpdir(), PRIVATE_PREFIX));
-  fs.chmodSync(created, 0o700);
-  process.env[DIR_ENV] = created;
-  return { dir: created, owned: true };
+  const candidate = fs.mkdtempSync(path.join(os.tmpdir(), PRIVATE_PREFIX));
+  fs.chmodSync(candidate, 0o700);
+  fs.writeFileSync(path.join(candidate, PRIVATE_MARKER), `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
+  const chosen = binding.processDirectory(candidate)!;
+  if (chosen !== candidate) {
+    fs.rmSync(candidate, { recursive: true, force: true }); // another thread won the race: use its directory
+  } else if (isMainThread) {
+    // Removed when the process exits. One made by a worker thread stays until a later process finds it stale:
+    // a worker cannot hook the exit of the whole process.
+    const remove = (): void => fs.rmSync(candidate, { recursive: true, force: true });
+    process.once('exit', remove);
+    made = { dir: candidate, remove };
+  }
+  process.env[DIR_ENV] = chosen;
+  return chosen;
+}
+
+/**
+ * Makes this process's private heap directory now, unless MPMETRICS_DIR names one already, so that children
+ * started from here on (cluster workers, forked children, worker threads) inherit it even if this process has not
+ * used a metric yet. Failure is left for the first real use to report.
+ */
+export function reservePrivateDirectory(): void {
+  const inherited = process.env[DIR_ENV];
+  if (inherited !== undefined && inherited !== '') return;
+  try {
+    locateHeap(undefined);
+  } catch {
+    // reported, with its cause, when a heap is first opened
+  }
+}
+
+/** Keeps the private directory this process made after it exits (for a heap that must outlive its creator). */
+export function keepPrivateDirectory(): void {
+  if (made === undefined) return;
+  process.off('exit', made.remove);
+  fs.rmSync(path.join(made.dir, PRIVATE_MARKER), { force: true });
 }
 
 /** True when some process or thread still has the heap in `dir` open. */
@@ -102,7 +141,8 @@ export function isHeapInUse(dir: string): boolean {
 
 /**
  * Removes private heap directories of ours whose heap nobody has open: left by processes that were killed
- * before they could clean up. Only directories made by locateHeap (by name, owner and mode) are considered.
+ * before they could clean up (or by worker threads, which cannot). Only directories made by locateHeap are
+ * considered: by name, owner, mode and the marker file it writes (which keepAfterExit removes).
  */
 export function removeStaleHeaps(parent: string): string[] {
   const removed: string[] = [];
@@ -119,6 +159,7 @@ export function removeStaleHeaps(parent: string): string[] {
     try {
       const stat = fs.lstatSync(dir);
       if (!stat.isDirectory() || stat.uid !== euid || (stat.mode & 0o777) !== 0o700) continue;
+      if (!fs.existsSync(path.join(dir, PRIVATE_MARKER))) continue; // a user's directory, or one kept on purpose
       if (dir === process.env[DIR_ENV]) continue;
       const hasHeap = fs.existsSync(path.join(dir, HEAP_FILE_NAME));
       if (!hasHeap && Date.now() - stat.mtimeMs < UNBORN_GRACE_MS) continue;
@@ -130,13 +171,4 @@ export function removeStaleHeaps(parent: string): string[] {
     }
   }
   return removed;
-}
-
-/** Removes a private heap directory at process exit (only the creating thread calls this). */
-export function removeAtExit(dir: string): () => void {
-  const remove = (): void => {
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', remove);
-  return () => process.off('exit', remove);
 }

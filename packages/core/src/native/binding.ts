@@ -19,6 +19,8 @@ export interface NativeBinding {
   /** True when another open file holds a lock on that byte that conflicts with the kind asked. */
   isLocked(fd: number, offset: number, exclusive: boolean): boolean;
   pageSize(): number;
+  /** The private heap directory recorded for this process (by any thread), recording `candidate` if none is. */
+  processDirectory(candidate?: string): string | undefined;
   readonly abiVersion: number;
 }
 
