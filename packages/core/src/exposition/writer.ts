@@ -8,8 +8,20 @@ export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
+/** Label prefixes by label-values array: the reader keeps one array per series, so this lasts across scrapes. */
+const prefixes = new WeakMap<readonly string[], string>();
+
 /** `{a="x",b="y"` without the closing brace (so `le` or `quantile` can follow), or '' for no labels. */
 function openLabels(names: readonly string[], values: readonly string[], extra: Readonly<Record<string, string>> | undefined): string {
+  if (extra === undefined) {
+    let cached = prefixes.get(values);
+    if (cached === undefined) prefixes.set(values, (cached = formatLabels(names, values, undefined)));
+    return cached;
+  }
+  return formatLabels(names, values, extra);
+}
+
+function formatLabels(names: readonly string[], values: readonly string[], extra: Readonly<Record<string, string>> | undefined): string {
   let out = '';
   for (let i = 0; i < names.length; i++) out += `${out === '' ? '{' : ','}${names[i]}="${escapeLabelValue(values[i]!)}"`;
   if (extra !== undefined) for (const [name, value] of Object.entries(extra)) out += `${out === '' ? '{' : ','}${name}="${escapeLabelValue(value)}"`;
@@ -34,6 +46,9 @@ function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabe
   const created = (open: string, s: SeriesSnapshot): void => {
     if (om) lines.push(`${base}_created${close(open)} ${formatValue(s.created)}`);
   };
+  const les = (meta.buckets ?? []).map(canonicalNumber);
+  les.push('+Inf');
+  const quantiles = (meta.percentiles ?? []).map(canonicalNumber);
   for (const s of family.series) {
     const open = openLabels(meta.labelNames, s.labels, constLabels);
     const v = s.values;
@@ -46,21 +61,18 @@ function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabe
         lines.push(`${base}${close(open)} ${formatValue(v[0]!)}`);
         break;
       case 'histogram': {
-        const bounds = meta.buckets ?? [];
-        for (let i = 0; i <= bounds.length; i++) {
-          const le = i < bounds.length ? canonicalNumber(bounds[i]!) : '+Inf';
-          lines.push(`${base}_bucket${withLabel(open, 'le', le)} ${formatValue(v[i]!)}`);
-        }
-        lines.push(`${base}_count${close(open)} ${formatValue(v[bounds.length]!)}`);
-        lines.push(`${base}_sum${close(open)} ${formatValue(v[bounds.length + 1]!)}`);
+        const n = les.length - 1;
+        for (let i = 0; i <= n; i++) lines.push(`${base}_bucket${withLabel(open, 'le', les[i]!)} ${formatValue(v[i]!)}`);
+        lines.push(`${base}_count${close(open)} ${formatValue(v[n]!)}`);
+        lines.push(`${base}_sum${close(open)} ${formatValue(v[n + 1]!)}`);
         created(open, s);
         break;
       }
       case 'summary': {
-        const q = meta.percentiles ?? [];
-        for (let i = 0; i < q.length; i++) lines.push(`${base}${withLabel(open, 'quantile', canonicalNumber(q[i]!))} ${formatValue(v[i]!)}`);
-        lines.push(`${base}_sum${close(open)} ${formatValue(v[q.length]!)}`);
-        lines.push(`${base}_count${close(open)} ${formatValue(v[q.length + 1]!)}`);
+        const n = quantiles.length;
+        for (let i = 0; i < n; i++) lines.push(`${base}${withLabel(open, 'quantile', quantiles[i]!)} ${formatValue(v[i]!)}`);
+        lines.push(`${base}_sum${close(open)} ${formatValue(v[n]!)}`);
+        lines.push(`${base}_count${close(open)} ${formatValue(v[n + 1]!)}`);
         created(open, s);
         break;
       }

@@ -24,14 +24,29 @@ export function encodeMeta(meta: FamilyMeta): string {
   return JSON.stringify(meta);
 }
 
-export function decodeMeta(name: string, text: string): FamilyMeta {
+const TYPES: readonly string[] = ['counter', 'gauge', 'histogram', 'summary'];
+
+/** The metric declaration stored with a family, or undefined when the family is not a metric's (raw heap use). */
+export function parseMeta(text: string): FamilyMeta | undefined {
   try {
-    const meta = JSON.parse(text) as FamilyMeta;
-    if (typeof meta.type === 'string' && typeof meta.help === 'string' && Array.isArray(meta.labelNames)) return meta;
+    const meta = JSON.parse(text) as Partial<FamilyMeta> | null;
+    if (meta !== null && typeof meta === 'object' && TYPES.includes(meta.type as string) && typeof meta.help === 'string' && Array.isArray(meta.labelNames)) {
+      return meta as FamilyMeta;
+    }
   } catch {
-    // fall through to the error below
+    // not JSON: not a metric's family
   }
-  throw new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `The heap's record of metric ${JSON.stringify(name)} has unreadable metadata`);
+  return undefined;
+}
+
+/** The metric declaration stored with a family that must be a metric's. */
+export function decodeMeta(name: string, text: string): FamilyMeta {
+  const meta = parseMeta(text);
+  if (meta !== undefined) return meta;
+  throw new MpmetricsError(
+    'MPM_ERR_METRIC_CONFLICT',
+    `The shared heap has a family named ${JSON.stringify(name)} that is not a metric declared by @mpmetrics/core`,
+  );
 }
 
 /** Throws when `mine` declares the family differently from how the heap has it (help text may differ). */

@@ -160,15 +160,15 @@ export function quantileOf(bins: MergedBins, q: number): number {
 }
 
 /** [quantile per percentile…, sum, count] of a summary series over all writers. */
-export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta, layout: SeriesLayout): Float64Array {
+export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta): number[] {
   const windowing = windowingOf(meta);
   const percentiles = meta.percentiles ?? [];
-  const out = new Float64Array(percentiles.length + 2);
+  const out = new Array<number>(percentiles.length + 2);
   const bins = new MergedBins();
   const current = windowing.windowMs > 0 ? Math.floor(Date.now() / windowing.windowMs) : 0;
   let sum = 0;
   let count = 0;
-  heap.readEachCell(ptr, layout.valueWords, (f64) => {
+  heap.readEachCell(ptr, (f64) => {
     sum += f64[SUM]!;
     count += f64[COUNT]!;
     for (let i = 0; i < windowing.windows; i++) {
@@ -183,7 +183,3 @@ export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta, 
   return out;
 }
 
-/** True when no writer has an observation in a current window (for `pruneAgedBuckets`). */
-export function isSketchEmpty(values: Float64Array, percentiles: number): boolean {
-  return percentiles > 0 && Number.isNaN(values[0]!);
-}

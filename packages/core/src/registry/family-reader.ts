@@ -11,7 +11,7 @@ export interface SeriesSnapshot {
    * counter, gauge: [value]. histogram: [cumulative count per bucket, …, +Inf count, sum].
    * summary: [value per percentile, …, sum, count].
    */
-  readonly values: Float64Array;
+  readonly values: readonly number[];
   /** Unix seconds when the series was created or last reset. */
   readonly created: number;
 }
@@ -37,13 +37,6 @@ export function layoutOf(meta: FamilyMeta): SeriesLayout {
   }
 }
 
-const scratch = new Map<number, Float64Array>();
-function scratchOf(length: number): Float64Array {
-  let buffer = scratch.get(length);
-  if (buffer === undefined) scratch.set(length, (buffer = new Float64Array(length)));
-  return buffer;
-}
-
 /**
  * Every live series of a family, summed over all writers. `labelCache` keeps decoded label values by series
  * record between scrapes (a record's key never changes).
@@ -51,34 +44,37 @@ function scratchOf(length: number): Float64Array {
 export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, labelCache: Map<number, readonly string[]>): FamilySnapshot {
   const series: SeriesSnapshot[] = [];
   const layout = layoutOf(meta);
-  for (const record of heap.seriesOf(familyPtr)) {
-    if (!record.live || record.valueWords !== layout.valueWords || record.sharedWords !== layout.sharedWords) continue;
-    let labels = labelCache.get(record.ptr);
+  heap.forEachSeries(familyPtr, (ptr, live) => {
+    if (!live) return;
+    let labels = labelCache.get(ptr);
     if (labels === undefined) {
-      labels = JSON.parse(record.key) as string[];
-      labelCache.set(record.ptr, labels);
+      const found = heap.seriesLayout(ptr);
+      // A record that does not have this family's layout is not a series we can read (damage): skip it.
+      if (found.valueWords !== layout.valueWords || found.sharedWords !== layout.sharedWords) return;
+      labels = JSON.parse(heap.seriesKey(ptr)) as string[];
+      labelCache.set(ptr, labels);
     }
-    series.push({ labels, values: readValues(heap, record.ptr, meta, layout), created: record.createdAt });
-  }
+    series.push({ labels, values: readValues(heap, ptr, meta, layout), created: heap.seriesCreated(ptr) });
+  });
   return { name, meta, series };
 }
 
-function readValues(heap: Heap, ptr: number, meta: FamilyMeta, layout: SeriesLayout): Float64Array {
+function readValues(heap: Heap, ptr: number, meta: FamilyMeta, layout: SeriesLayout): number[] {
   switch (meta.type) {
     case 'counter':
-      return heap.read(ptr, new Float64Array(1));
+      return heap.read(ptr, [0]);
     case 'gauge':
-      return Float64Array.of(heap.shared(ptr).getFloat(0));
+      return [heap.shared(ptr).getFloat(0)];
     case 'histogram': {
-      const raw = heap.read(ptr, scratchOf(layout.valueWords));
+      // cells hold one count per bucket; exported buckets are cumulative, then the sum
+      const values = heap.read(ptr, new Array<number>(layout.valueWords).fill(0));
       const buckets = layout.valueWords - 1;
-      const out = new Float64Array(buckets + 1);
-      let cumulative = 0;
-      for (let i = 0; i < buckets; i++) out[i] = cumulative += raw[i]!;
-      out[buckets] = raw[buckets]!;
-      return out;
+      const sum = values[buckets]!;
+      for (let i = 1; i < buckets; i++) values[i]! += values[i - 1]!;
+      values[buckets] = sum;
+      return values;
     }
     case 'summary':
-      return readSummaryQuantiles(heap, ptr, meta, layout);
+      return readSummaryQuantiles(heap, ptr, meta);
   }
 }

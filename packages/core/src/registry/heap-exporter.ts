@@ -4,7 +4,7 @@ import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap } from '../heap/heap.js';
 import { negotiateFormat } from '../exposition/negotiate.js';
 import { contentTypeOf, writeExposition, type ExpositionFormat } from '../exposition/writer.js';
-import { decodeMeta } from '../metrics/family-meta.js';
+import { parseMeta } from '../metrics/family-meta.js';
 import { readFamily, type FamilySnapshot } from './family-reader.js';
 
 export interface ExportedMetrics {
@@ -26,9 +26,11 @@ export class HeapExporter {
     const heap = this.#heap ?? defaultHeap();
     const out: FamilySnapshot[] = [];
     for (const family of heap.families()) {
+      const meta = parseMeta(family.meta);
+      if (meta === undefined) continue; // a family made through the raw Heap API, not a metric
       let cache = this.#labelCaches.get(family.ptr);
       if (cache === undefined) this.#labelCaches.set(family.ptr, (cache = new Map()));
-      out.push(readFamily(heap, family.ptr, family.name, decodeMeta(family.name, family.meta), cache));
+      out.push(readFamily(heap, family.ptr, family.name, meta, cache));
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }

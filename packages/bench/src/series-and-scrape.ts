@@ -1,0 +1,85 @@
+// Series creation cost at scale, heap bytes per series, and scrape time against prom-client.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Counter, HeapExporter, Histogram, type Heap } from '@mpmetrics/core';
+import * as pc from 'prom-client';
+import { median } from './measure.js';
+
+export interface SeriesResult {
+  /** µs to create one new series, measured around the `at`-th one. */
+  readonly microsPerNewSeries: number;
+  readonly at: number;
+  readonly bytesPerHistogramSeries: number;
+}
+
+/** Creates `total` series in one family and times the last 1000 creations. */
+export function measureSeriesCreation(heap: Heap, total: number): SeriesResult {
+  const counter = new Counter({ name: 'bench_series_total', help: 'h', labelNames: ['id'], heap, registers: [] });
+  const window = Math.min(1000, total);
+  for (let i = 0; i < total - window; i++) counter.inc({ id: i });
+  const start = process.hrtime.bigint();
+  for (let i = total - window; i < total; i++) counter.inc({ id: i });
+  const micros = Number(process.hrtime.bigint() - start) / 1000 / window;
+
+  const before = allocated(heap);
+  const histogram = new Histogram({ name: 'bench_series_bytes', help: 'h', labelNames: ['id'], heap, registers: [] });
+  const n = 10_000;
+  for (let i = 0; i < n; i++) histogram.observe({ id: i }, 0.1);
+  const bytes = (allocated(heap) - before) / n;
+  return { microsPerNewSeries: micros, at: total, bytesPerHistogramSeries: bytes };
+}
+
+function allocated(heap: Heap): number {
+  return Atomics.load(heap.file.header, 8 /* ALLOC_TOP, in words */) * 8;
+}
+
+async function runWriters(processes: number, series: number): Promise<void> {
+  const script = fileURLToPath(new URL('./scrape-writer.ts', import.meta.url));
+  await Promise.all(
+    Array.from(
+      { length: processes },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', script, String(series)], { stdio: 'inherit' });
+          child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`scrape writer exited with ${code}`))));
+        }),
+    ),
+  );
+}
+
+export interface ScrapeResult {
+  readonly oursMs: number;
+  readonly theirsMs: number;
+  readonly ratio: number;
+  readonly bytes: number;
+}
+
+/** `series` labeled histogram series written by `processes` processes, exported here, vs prom-client in one. */
+export async function measureScrape(processes: number, series: number, rounds: number): Promise<ScrapeResult> {
+  await runWriters(processes, series);
+  const exporter = new HeapExporter();
+  const registry = new pc.Registry();
+  const theirs = new pc.Histogram({ name: 'bench_scrape_seconds', help: 'Scrape benchmark', labelNames: ['route', 'method'], registers: [registry] });
+  for (let i = 0; i < series; i++) {
+    const child = theirs.labels(`/route/${i}`, i % 2 === 0 ? 'GET' : 'POST');
+    for (let j = 0; j < 20; j++) child.observe((i % 97) / 10 + j / 100);
+  }
+  const ours: number[] = [];
+  const theirTimes: number[] = [];
+  let bytes = 0;
+  for (let r = 0; r < rounds + 2; r++) {
+    let t = process.hrtime.bigint();
+    bytes = exporter.metrics('prometheus').length;
+    const a = Number(process.hrtime.bigint() - t) / 1e6;
+    t = process.hrtime.bigint();
+    await registry.metrics();
+    const b = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r >= 2) {
+      ours.push(a);
+      theirTimes.push(b);
+    }
+  }
+  const oursMs = median(ours);
+  const theirsMs = median(theirTimes);
+  return { oursMs, theirsMs, ratio: oursMs / theirsMs, bytes };
+}
