@@ -1,7 +1,10 @@
 // Series creation cost at scale, heap bytes per series, and scrape time against prom-client.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Counter, HeapExporter, Histogram, type Heap } from '@mpmetrics/core';
+import { Counter, Heap, HeapExporter, Histogram } from '@mpmetrics/core';
 import * as pc from 'prom-client';
 import { median } from './measure.js';
 
@@ -33,14 +36,17 @@ function allocated(heap: Heap): number {
   return Atomics.load(heap.file.header, 8 /* ALLOC_TOP, in words */) * 8;
 }
 
-async function runWriters(processes: number, series: number): Promise<void> {
+async function runWriters(processes: number, series: number, dir: string): Promise<void> {
   const script = fileURLToPath(new URL('./scrape-writer.ts', import.meta.url));
   await Promise.all(
     Array.from(
       { length: processes },
       () =>
         new Promise<void>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', script, String(series)], { stdio: 'inherit' });
+          const child = spawn(process.execPath, ['--import', 'tsx', script, String(series)], {
+            stdio: 'inherit',
+            env: { ...process.env, MPMETRICS_DIR: dir },
+          });
           child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`scrape writer exited with ${code}`))));
         }),
     ),
@@ -56,8 +62,11 @@ export interface ScrapeResult {
 
 /** `series` labeled histogram series written by `processes` processes, exported here, vs prom-client in one. */
 export async function measureScrape(processes: number, series: number, rounds: number): Promise<ScrapeResult> {
-  await runWriters(processes, series);
-  const exporter = new HeapExporter();
+  // A heap of its own, holding only this family: the exporter exports everything in its heap.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-bench-scrape-'));
+  await runWriters(processes, series, dir);
+  const heap = Heap.open({ dir });
+  const exporter = new HeapExporter(heap);
   const registry = new pc.Registry();
   const theirs = new pc.Histogram({ name: 'bench_scrape_seconds', help: 'Scrape benchmark', labelNames: ['route', 'method'], registers: [registry] });
   for (let i = 0; i < series; i++) {
@@ -79,6 +88,8 @@ export async function measureScrape(processes: number, series: number, rounds: n
       theirTimes.push(b);
     }
   }
+  heap.close();
+  fs.rmSync(dir, { recursive: true, force: true });
   const oursMs = median(ours);
   const theirsMs = median(theirTimes);
   return { oursMs, theirsMs, ratio: oursMs / theirsMs, bytes };
