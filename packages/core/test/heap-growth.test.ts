@@ -16,7 +16,7 @@ const WRITER = fixture('growth-writer.mjs');
 const READER = fixture('growth-reader.mjs');
 
 // The control words growth-expect.mjs defines.
-const CONTROL = { family: 'mpm_control', key: 'growth', layout: { valueWords: 0, sharedWords: 3 } };
+const CONTROL = { family: 'mpm_control', key: 'growth', layout: { valueWords: 0, sharedWords: 4 } };
 const READY = 0;
 const GO = 1;
 

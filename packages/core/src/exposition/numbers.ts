@@ -20,9 +20,9 @@ export function canonicalNumber(value: number): string {
   const negative = mantissa.startsWith('-');
   const digits = mantissa.replace('-', '').replace('.', '');
   const sign = negative ? '-' : '';
-  // Python's repr switches to an exponent below 1e-4 and from 1e16; Go's from 1e21, and for le/quantile
-  // values Python's client follows Go above 1e6 (an integer part of more than 6 digits).
-  if (exponent < -4 || exponent >= 16 || (!negative && exponent >= 7)) {
+  // Go's shortest %g (which the Go client writes, and Python's client copies for le/quantile values) switches
+  // to an exponent below 1e-4 and from 1e6: 0.0001 and 123456.0, but 1e-05 and 1e+06.
+  if (exponent < -4 || exponent >= 6) {
     const frac = digits.length > 1 ? `.${digits.slice(1)}` : '';
     return `${sign}${digits[0]}${frac}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
   }

@@ -48,6 +48,10 @@ function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabe
   };
   const les = (meta.buckets ?? []).map(canonicalNumber);
   les.push('+Inf');
+  // OpenMetrics 1.0 holds histogram and summary sums, and quantiles, to be counter-like (never negative), and a
+  // histogram with negative bounds to have no sum at all; its parsers want _count and _sum together. So those
+  // samples are left out there (sum and count as a pair), and only there.
+  const negativeBounds = (meta.buckets?.[0] ?? 0) < 0;
   const quantiles = (meta.percentiles ?? []).map(canonicalNumber);
   for (const s of family.series) {
     const open = openLabels(meta.labelNames, s.labels, constLabels);
@@ -63,16 +67,22 @@ function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabe
       case 'histogram': {
         const n = les.length - 1;
         for (let i = 0; i <= n; i++) lines.push(`${base}_bucket${withLabel(open, 'le', les[i]!)} ${formatValue(v[i]!)}`);
-        lines.push(`${base}_count${close(open)} ${formatValue(v[n]!)}`);
-        lines.push(`${base}_sum${close(open)} ${formatValue(v[n + 1]!)}`);
+        if (!om || (!negativeBounds && !(v[n + 1]! < 0))) {
+          lines.push(`${base}_count${close(open)} ${formatValue(v[n]!)}`);
+          lines.push(`${base}_sum${close(open)} ${formatValue(v[n + 1]!)}`);
+        }
         created(open, s);
         break;
       }
       case 'summary': {
         const n = quantiles.length;
-        for (let i = 0; i < n; i++) lines.push(`${base}${withLabel(open, 'quantile', quantiles[i]!)} ${formatValue(v[i]!)}`);
-        lines.push(`${base}_sum${close(open)} ${formatValue(v[n]!)}`);
-        lines.push(`${base}_count${close(open)} ${formatValue(v[n + 1]!)}`);
+        for (let i = 0; i < n; i++) {
+          if (!om || !(v[i]! < 0)) lines.push(`${base}${withLabel(open, 'quantile', quantiles[i]!)} ${formatValue(v[i]!)}`);
+        }
+        if (!om || !(v[n]! < 0)) {
+          lines.push(`${base}_sum${close(open)} ${formatValue(v[n]!)}`);
+          lines.push(`${base}_count${close(open)} ${formatValue(v[n + 1]!)}`);
+        }
         created(open, s);
         break;
       }

@@ -1,7 +1,7 @@
 // What every metric type shares: option checks, the family in the shared heap (declared once, checked against
 // other processes' declarations), registration in prom-client registries, label resolution to cached children,
 // and remove/reset/zero, which every process sees.
-import { register as globalRegister, type Registry } from 'prom-client';
+import { register as globalRegister, type OpenMetricsContentType, type PrometheusContentType, type Registry } from 'prom-client';
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
@@ -18,7 +18,7 @@ export interface MetricConfiguration<T extends string> {
   help: string;
   labelNames?: readonly T[];
   /** Registries to register in. Default: prom-client's global `register`. `[]`: none. */
-  registers?: Registry[];
+  registers?: (Registry<PrometheusContentType> | Registry<OpenMetricsContentType>)[];
   aggregator?: Aggregator;
   /** Runs in the process that scrapes, before the values are read. */
   collect?: (this: never) => void | Promise<void>;

@@ -20,7 +20,7 @@ const LOG_GAMMA = Math.log(GAMMA);
 /** Values closer to zero than this count as zero. */
 const MIN_MAGNITUDE = 1e-12;
 const POSITIVE_BINS = 448;
-const NEGATIVE_BINS = 48;
+const NEGATIVE_BINS = 128;
 
 /** Cell words: [0] sum (all time), [1] count (all time), then the windows. */
 const SUM = 0;
@@ -86,7 +86,19 @@ function addToStore(f64: Float64Array, countAt: number, offsetAt: number, binsAt
     f64[offsetAt] = offset;
     i = size - 1;
   } else if (i < 0) {
-    i = 0; // below the range: the lowest bin holds it (collapsing the low end keeps the high quantiles exact)
+    // Move the range down as far as the empty bins at its top allow, so no recorded value is dropped; what is
+    // still below then goes into the lowest bin (collapsing the low end keeps the high quantiles exact).
+    let top = size - 1;
+    while (top > 0 && f64[binsAt + top] === 0) top--;
+    const shift = Math.min(-i, size - 1 - top);
+    if (shift > 0) {
+      for (let j = top; j >= 0; j--) f64[binsAt + j + shift] = f64[binsAt + j]!;
+      for (let j = 0; j < shift; j++) f64[binsAt + j] = 0;
+      offset -= shift;
+      f64[offsetAt] = offset;
+      i += shift;
+    }
+    if (i < 0) i = 0;
   }
   f64[binsAt + i]! += 1;
 }
