@@ -3,13 +3,13 @@
 // third process enumerates and reads everything over and over, mapping each new segment when it first meets it.
 // The heap must grow by at least 100 segments with nobody crashing, the reader must never see a half-written
 // series, and in the end every series holds exactly what its writer wrote.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Heap } from '../src/index.js';
+import { sleep, startNode, succeed } from './support/process-group.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const WRITER = fixture('growth-writer.mjs');
@@ -25,77 +25,6 @@ const MAX_LANES = 64; // the header and a 64-lane table fit in the first 128 KiB
 const WRITERS = 2;
 const SERIES_PER_WRITER = 1500;
 
-// ---- children: started with process.execPath in their own process group, always awaited with a time limit,
-// and killed when anything goes wrong.
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Child {
-  readonly name: string;
-  exited: boolean;
-  finish(ms: number): Promise<Exit>;
-  kill(): void;
-}
-
-const running = new Set<Child>();
-
-afterEach(() => {
-  for (const child of running) child.kill();
-  running.clear();
-});
-
-function startNode(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const proc: ChildProcess = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const closed = new Promise<Exit>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  const child: Child = {
-    name,
-    exited: false,
-    kill() {
-      if (child.exited || proc.pid === undefined) return;
-      try {
-        process.kill(-proc.pid, 'SIGKILL');
-      } catch {
-        proc.kill('SIGKILL');
-      }
-    },
-    async finish(ms) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          child.kill();
-          reject(new Error(`${name} did not finish within ${ms} ms (killed)\nstdout: ${stdout}\nstderr: ${stderr}`));
-        }, ms);
-      });
-      try {
-        const exit = await Promise.race([closed, timeout]);
-        if (exit.code !== 0) throw new Error(`${name} exited with ${exit.code ?? exit.signal}\nstdout: ${stdout}\nstderr: ${stderr}`);
-        return exit;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
-  proc.on('exit', () => {
-    child.exited = true;
-    running.delete(child);
-  });
-  running.add(child);
-  return child;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface WriterReport {
   id: number;
@@ -134,15 +63,15 @@ describe(`a heap of ${SEGMENT_SIZE / 1024} KiB segments growing under ${WRITERS}
       const readyBy = Date.now() + 30_000;
       while (control.getInt(READY) < BigInt(all.length)) {
         const dead = all.find((child) => child.exited);
-        if (dead) await dead.finish(1000); // throws with its output
+        if (dead) await succeed(dead, 1000); // throws with its output
         if (Date.now() > readyBy) throw new Error(`only ${control.getInt(READY)} of ${all.length} processes were ready within 30 s`);
         await sleep(5);
       }
       control.addInt(GO, 1n);
 
       const [writerExits, readerExit] = await Promise.all([
-        Promise.all(writers.map((writer) => writer.finish(60_000))),
-        reader.finish(90_000),
+        Promise.all(writers.map((writer) => succeed(writer, 60_000))),
+        succeed(reader, 90_000),
       ]);
       const reports = writerExits.map((exit) => JSON.parse(exit.stdout) as WriterReport);
       const read = JSON.parse(readerExit.stdout) as ReaderReport;

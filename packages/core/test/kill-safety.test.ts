@@ -3,13 +3,13 @@
 // keep creating, writing and reading within a bounded time and their counts stay exact; readers of a dead
 // writer's cell return promptly; and a process started afterwards takes over the dead writer's lane with its
 // cells, which keep counting from where they were, so no total ever goes down.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Heap, type SeriesRecord } from '../src/index.js';
+import { sleep, startNode, succeed, type Child } from './support/process-group.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const CREATOR = fixture('kill-creator.mjs');
@@ -28,121 +28,6 @@ const PROMPT_MS = 500;
 /** How long survivors may take for their work after the kill. */
 const SURVIVOR_LIMIT_MS = 10_000;
 
-// ---- children: started with process.execPath in their own process group, always awaited with a time limit,
-// and killed when anything goes wrong. They print JSON-line events.
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-type Event = { event: string; pid: number } & Record<string, unknown>;
-
-interface Child {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  readonly events: Event[];
-  exited: boolean;
-  /** The first event named `event`, waiting for it at most `ms`. */
-  waitFor(event: string, ms: number): Promise<Event>;
-  /** Resolves when the child has exited and its output is complete; after `ms`, kills it and rejects. */
-  finish(ms: number): Promise<Exit>;
-  kill(): void;
-}
-
-const running = new Set<Child>();
-
-afterEach(() => {
-  for (const child of running) child.kill();
-  running.clear();
-});
-
-function startNode(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let stdout = '';
-  let stderr = '';
-  let pending = '';
-  const events: Event[] = [];
-  const listeners = new Set<() => void>();
-  proc.stdout?.on('data', (chunk: Buffer) => {
-    const text = chunk.toString();
-    stdout += text;
-    pending += text;
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      if (line.startsWith('{')) events.push(JSON.parse(line) as Event);
-    }
-    for (const listener of listeners) listener();
-  });
-  proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const closed = new Promise<Exit>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('close', (code, signal) => {
-      resolve({ code, signal, stdout, stderr });
-      for (const listener of listeners) listener();
-    });
-  });
-  const describeOutput = (): string => `\nstdout: ${stdout}\nstderr: ${stderr}`;
-  const child: Child = {
-    name,
-    proc,
-    events,
-    exited: false,
-    kill() {
-      if (child.exited || proc.pid === undefined) return;
-      try {
-        process.kill(-proc.pid, 'SIGKILL');
-      } catch {
-        proc.kill('SIGKILL');
-      }
-    },
-    waitFor(event, ms) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const found = events.find((e) => e.event === event);
-          if (found) done(() => resolve(found));
-          else if (child.exited) done(() => reject(new Error(`${name} exited before "${event}"${describeOutput()}`)));
-        };
-        const timer = setTimeout(() => {
-          child.kill();
-          done(() => reject(new Error(`${name}: no "${event}" within ${ms} ms (killed)${describeOutput()}`)));
-        }, ms);
-        const done = (settle: () => void): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          settle();
-        };
-        listeners.add(check);
-        check();
-      });
-    },
-    async finish(ms) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          child.kill();
-          reject(new Error(`${name} did not finish within ${ms} ms (killed)${describeOutput()}`));
-        }, ms);
-      });
-      try {
-        return await Promise.race([closed, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
-  proc.on('exit', () => {
-    child.exited = true;
-    running.delete(child);
-  });
-  running.add(child);
-  return child;
-}
-
 /** SIGKILLs a child (it alone: the fixtures start nothing) and waits until it is gone. */
 async function killNow(child: Child): Promise<void> {
   child.proc.kill('SIGKILL');
@@ -150,13 +35,6 @@ async function killNow(child: Child): Promise<void> {
   expect(exit.signal).toBe('SIGKILL');
 }
 
-async function succeed(child: Child, ms: number): Promise<Exit> {
-  const exit = await child.finish(ms);
-  if (exit.code !== 0) throw new Error(`${child.name} exited with ${exit.code ?? exit.signal}\nstdout: ${exit.stdout}\nstderr: ${exit.stderr}`);
-  return exit;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function withHeap(options: { segmentSize?: number; maxLanes?: number }, body: (heap: Heap, env: NodeJS.ProcessEnv) => Promise<void>) {
   return async (): Promise<void> => {

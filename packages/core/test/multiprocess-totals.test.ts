@@ -5,13 +5,13 @@
 // Every writer claims its lane, reports ready, and waits on a shared word for the start signal, so all of them
 // really run together (each checks that nobody had finished when it began). Increments are whole numbers and
 // dyadic fractions (0.25, 0.5), whose sums are exact in doubles: any lost or doubled update shows.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Heap } from '../src/index.js';
+import { sleep, startFork, startNode, succeed, type Child } from './support/process-group.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const WRITER = fixture('totals-writer.mjs');
@@ -29,100 +29,8 @@ const GO = 1;
 
 const ROUNDS = 1_000_000;
 
-// ---- children: started with process.execPath in their own process group, always awaited with a time limit,
-// and killed (with their whole group: cluster workers too) when anything goes wrong.
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Child {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  readonly messages: unknown[];
-  exited: boolean;
-  /** Resolves when the child has exited and its output is complete; after `ms`, kills it and rejects. */
-  finish(ms: number): Promise<Exit>;
-  kill(): void;
-}
-
-const running = new Set<Child>();
-
-afterEach(() => {
-  for (const child of running) child.kill();
-  running.clear();
-});
-
-function track(name: string, proc: ChildProcess): Child {
-  let stdout = '';
-  let stderr = '';
-  proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const messages: unknown[] = [];
-  proc.on('message', (message) => messages.push(message));
-  const closed = new Promise<Exit>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  const child: Child = {
-    name,
-    proc,
-    messages,
-    exited: false,
-    kill() {
-      if (child.exited || proc.pid === undefined) return;
-      try {
-        process.kill(-proc.pid, 'SIGKILL'); // its process group: it and anything it started
-      } catch {
-        proc.kill('SIGKILL');
-      }
-    },
-    async finish(ms) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          child.kill();
-          reject(new Error(`${name} did not finish within ${ms} ms (killed)\nstdout: ${stdout}\nstderr: ${stderr}`));
-        }, ms);
-      });
-      try {
-        return await Promise.race([closed, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
-  proc.on('exit', () => {
-    child.exited = true;
-    running.delete(child);
-  });
-  running.add(child);
-  return child;
-}
-
 function childEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, MPMETRICS_DIR: dir, ...extra };
-}
-
-function startNode(name: string, script: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  return track(name, proc);
-}
-
-function startFork(name: string, script: string, env: NodeJS.ProcessEnv): Child {
-  const proc = fork(script, [], { execPath: process.execPath, execArgv: [], env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-  return track(name, proc);
-}
-
-async function succeed(child: Child, ms: number): Promise<Exit> {
-  const exit = await child.finish(ms);
-  if (exit.code !== 0) {
-    throw new Error(`${child.name} exited with ${exit.code ?? exit.signal}\nstdout: ${exit.stdout}\nstderr: ${exit.stderr}`);
-  }
-  return exit;
 }
 
 function privateDir(): string {
@@ -131,7 +39,6 @@ function privateDir(): string {
   return dir;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- the run
 
