@@ -55,3 +55,41 @@ export function runSuite(cases: readonly Case[], rounds: number, n: number): Res
     };
   });
 }
+
+export interface PairedMs {
+  readonly oursMs: number;
+  readonly theirsMs: number;
+  /** Median of the per-round ratios ours / theirs. */
+  readonly ratio: number;
+}
+
+/**
+ * Times two slow operations (milliseconds each) against each other: `warmUp` rounds first, then `rounds` rounds
+ * running both, in alternating order.
+ */
+export async function pairMs(rounds: number, ours: () => unknown, theirs: () => unknown, warmUp = 1): Promise<PairedMs> {
+  const oursMs: number[] = [];
+  const theirsMs: number[] = [];
+  const ratios: number[] = [];
+  const time = async (run: () => unknown): Promise<number> => {
+    const start = process.hrtime.bigint();
+    await run();
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  for (let r = 0; r < warmUp + rounds; r++) {
+    let a: number;
+    let b: number;
+    if (r % 2 === 0) {
+      a = await time(ours);
+      b = await time(theirs);
+    } else {
+      b = await time(theirs);
+      a = await time(ours);
+    }
+    if (r < warmUp) continue;
+    oursMs.push(a);
+    theirsMs.push(b);
+    ratios.push(a / b);
+  }
+  return { oursMs: median(oursMs), theirsMs: median(theirsMs), ratio: median(ratios) };
+}

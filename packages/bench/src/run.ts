@@ -6,11 +6,15 @@ import { Heap } from '@mpmetrics/core';
 import { runMetricPairs } from './metric-cases.js';
 import { benchPrimitives } from './primitives.js';
 import { formatTable, machineLine, writeSection } from './report.js';
+import { measureClusterScrape } from './cluster-scrape.js';
+import { measureContention } from './metric-contention.js';
 import { measureScrape, measureSeriesCreation } from './series-and-scrape.js';
 
 const quick = process.argv.includes('--quick');
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'BENCHMARKS.md');
-const settings = quick ? { rounds: 3, n: 200_000, series: 10_000, scrapeSeries: 200 } : { rounds: 15, n: 3_000_000, series: 100_000, scrapeSeries: 1000 };
+const settings = quick
+  ? { rounds: 3, n: 200_000, series: 10_000, scrapeSeries: 200, clusterSeries: 200, growth: [200, 1000] }
+  : { rounds: 15, n: 3_000_000, series: 100_000, scrapeSeries: 1000, clusterSeries: 1000, growth: [1000, 10_000, 100_000] };
 
 console.log(`mpmetrics benchmarks (${quick ? 'quick' : 'full'}): ${machineLine()}\n`);
 Heap.open(); // the heap of this run: its directory goes to the writer processes through MPMETRICS_DIR
@@ -23,6 +27,11 @@ const heap = Heap.open({ dir: process.env.MPMETRICS_DIR! });
 const pairs = runMetricPairs(heap, settings.rounds, settings.n);
 const creation = measureSeriesCreation(heap, settings.series);
 const scrape = await measureScrape(4, settings.scrapeSeries, quick ? 3 : 11);
+const contention = await measureContention(quick ? 2 : 10, settings.n);
+const clusterScrape = await measureClusterScrape(4, settings.clusterSeries, quick ? 3 : 11);
+const growth = [];
+for (const series of settings.growth) growth.push({ series, ...(await measureScrape(4, series, series >= 100_000 ? 3 : 5)) });
+const met = (ok: boolean): string => (ok ? 'yes' : '**no**');
 const metrics = [
   formatTable(
     ['operation', 'mpmetrics ns/op', 'prom-client ns/op', 'ratio (median of rounds)', 'target', 'met', 'spread'],
@@ -32,7 +41,7 @@ const metrics = [
   formatTable(
     ['case', 'mpmetrics', 'prom-client', 'ratio', 'target', 'met'],
     [
-      [`new series, around the ${creation.at.toLocaleString('en')}th of one family`, `${creation.microsPerNewSeries.toFixed(2)} µs`, '', '', '≤ 10 µs', creation.microsPerNewSeries <= 10 ? 'yes' : '**no**'],
+      [`new series, around the ${creation.at.toLocaleString('en')}th of one family`, `${creation.microsPerNewSeries.toFixed(2)} µs`, '', '', '≤ 10 µs', met(creation.microsPerNewSeries <= 10)],
       ['heap bytes per 11-bucket histogram series (one writer)', `${creation.bytesPerHistogramSeries.toFixed(0)} B`, '', '', '', ''],
       [
         `scrape ${settings.scrapeSeries} labeled histogram series written by 4 processes (HeapExporter) vs prom-client \`register.metrics()\` of the same series in one process`,
@@ -40,9 +49,39 @@ const metrics = [
         `${scrape.theirsMs.toFixed(2)} ms`,
         scrape.ratio.toFixed(3),
         '≤ 0.5',
-        scrape.ratio <= 0.5 ? 'yes' : '**no**',
+        met(scrape.ratio <= 0.5),
+      ],
+      [
+        `cluster scrape: ${settings.clusterSeries} labeled histogram series in each of 4 writers (HeapExporter) vs prom-client \`AggregatorRegistry.clusterMetrics()\` with 4 node:cluster workers`,
+        `${clusterScrape.oursMs.toFixed(2)} ms`,
+        `${clusterScrape.theirsMs.toFixed(2)} ms`,
+        clusterScrape.ratio.toFixed(3),
+        '≤ 0.05',
+        met(clusterScrape.ratio <= 0.05),
+      ],
+      [
+        'cached child `observe()` of one histogram series while a second process observes into it (ratio = contended / alone, median of rounds)',
+        `${contention.contendedNs.toFixed(1)} ns (alone ${contention.aloneNs.toFixed(1)} ns)`,
+        '',
+        contention.ratio.toFixed(2),
+        '≤ 3',
+        met(contention.ratio <= 3),
       ],
     ],
+  ),
+  '',
+  'Scrape time as the series grow (labeled histogram series, each written by 4 processes; prom-client holds the same series in one process):',
+  '',
+  formatTable(
+    ['series', 'HeapExporter', 'prom-client `register.metrics()`', 'ratio', 'µs per series (ours)', 'exposition size'],
+    growth.map((g) => [
+      g.series.toLocaleString('en'),
+      `${g.oursMs.toFixed(1)} ms`,
+      `${g.theirsMs.toFixed(1)} ms`,
+      g.ratio.toFixed(3),
+      ((g.oursMs * 1000) / g.series).toFixed(2),
+      `${(g.bytes / 1e6).toFixed(1)} MB`,
+    ]),
   ),
 ].join('\n');
 console.log('\n### Metrics against prom-client 15\n');

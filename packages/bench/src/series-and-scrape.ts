@@ -6,7 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Counter, Heap, HeapExporter, Histogram } from '@mpmetrics/core';
 import * as pc from 'prom-client';
-import { median } from './measure.js';
+import { pairMs, type PairedMs } from './measure.js';
+import { fillScrapeSeries } from './scrape-series.js';
 
 export interface SeriesResult {
   /** µs to create one new series, measured around the `at`-th one. */
@@ -36,7 +37,8 @@ function allocated(heap: Heap): number {
   return Atomics.load(heap.file.header, 8 /* ALLOC_TOP, in words */) * 8;
 }
 
-async function runWriters(processes: number, series: number, dir: string): Promise<void> {
+/** Fills the scrape series into the heap in `dir` from `processes` writer processes at once. */
+export async function runWriters(processes: number, series: number, dir: string): Promise<void> {
   const script = fileURLToPath(new URL('./scrape-writer.ts', import.meta.url));
   await Promise.all(
     Array.from(
@@ -53,10 +55,8 @@ async function runWriters(processes: number, series: number, dir: string): Promi
   );
 }
 
-export interface ScrapeResult {
-  readonly oursMs: number;
-  readonly theirsMs: number;
-  readonly ratio: number;
+export interface ScrapeResult extends PairedMs {
+  /** Bytes of our exposition. */
   readonly bytes: number;
 }
 
@@ -68,29 +68,18 @@ export async function measureScrape(processes: number, series: number, rounds: n
   const heap = Heap.open({ dir });
   const exporter = new HeapExporter(heap);
   const registry = new pc.Registry();
-  const theirs = new pc.Histogram({ name: 'bench_scrape_seconds', help: 'Scrape benchmark', labelNames: ['route', 'method'], registers: [registry] });
-  for (let i = 0; i < series; i++) {
-    const child = theirs.labels(`/route/${i}`, i % 2 === 0 ? 'GET' : 'POST');
-    for (let j = 0; j < 20; j++) child.observe((i % 97) / 10 + j / 100);
-  }
-  const ours: number[] = [];
-  const theirTimes: number[] = [];
+  fillScrapeSeries(new pc.Histogram({ name: 'bench_scrape_seconds', help: 'Scrape benchmark', labelNames: ['route', 'method'], registers: [registry] }), series);
   let bytes = 0;
-  for (let r = 0; r < rounds + 2; r++) {
-    let t = process.hrtime.bigint();
-    bytes = exporter.metrics('prometheus').length;
-    const a = Number(process.hrtime.bigint() - t) / 1e6;
-    t = process.hrtime.bigint();
-    await registry.metrics();
-    const b = Number(process.hrtime.bigint() - t) / 1e6;
-    if (r >= 2) {
-      ours.push(a);
-      theirTimes.push(b);
-    }
+  try {
+    const paired = await pairMs(
+      rounds,
+      () => (bytes = exporter.metrics('prometheus').length),
+      () => registry.metrics(),
+      2,
+    );
+    return { ...paired, bytes };
+  } finally {
+    heap.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  heap.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-  const oursMs = median(ours);
-  const theirsMs = median(theirTimes);
-  return { oursMs, theirsMs, ratio: oursMs / theirsMs, bytes };
 }
