@@ -48,15 +48,39 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
     if (!live) return;
     let labels = labelCache.get(ptr);
     if (labels === undefined) {
-      const found = heap.seriesLayout(ptr);
-      // A record that does not have this family's layout is not a series we can read (damage): skip it.
-      if (found.valueWords !== layout.valueWords || found.sharedWords !== layout.sharedWords) return;
-      labels = JSON.parse(heap.seriesKey(ptr)) as string[];
+      labels = decodeSeries(heap, ptr, layout, meta.labelNames.length) ?? DAMAGED;
+      if (labels === DAMAGED) warnDamaged(name, ptr);
       labelCache.set(ptr, labels);
     }
+    if (labels === DAMAGED) return;
     series.push({ labels, values: readValues(heap, ptr, meta, layout), created: heap.seriesCreated(ptr) });
   });
   return { name, meta, series };
+}
+
+/** The label values of a series record, or undefined if the record is damaged (layout or key not this family's). */
+function decodeSeries(heap: Heap, ptr: number, layout: SeriesLayout, labelCount: number): readonly string[] | undefined {
+  const found = heap.seriesLayout(ptr);
+  if (found.valueWords !== layout.valueWords || found.sharedWords !== layout.sharedWords) return undefined;
+  let labels: unknown;
+  try {
+    labels = JSON.parse(heap.seriesKey(ptr));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(labels) || labels.length !== labelCount || !labels.every((v) => typeof v === 'string')) return undefined;
+  return labels as string[];
+}
+
+/** Marks a record that cannot be read as a series of its family: it is left out of every scrape. */
+const DAMAGED: readonly string[] = Object.freeze([]);
+
+/** A damaged series is left out, not fatal to the scrape; say so once per record, as a process warning. */
+function warnDamaged(family: string, ptr: number): void {
+  process.emitWarning(`mpmetrics: a series of "${family}" (record ${ptr}) is damaged in the heap file and is left out of scrapes`, {
+    type: 'MpmetricsWarning',
+    code: 'MPM_WARN_DAMAGED_SERIES',
+  });
 }
 
 function readValues(heap: Heap, ptr: number, meta: FamilyMeta, layout: SeriesLayout): number[] {

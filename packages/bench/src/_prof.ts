@@ -1,0 +1,15 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Heap, HeapExporter } from '@mpmetrics/core';
+import { runWriters } from './series-and-scrape.js';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-prof-'));
+await runWriters(4, 1000, dir);
+const heap = Heap.open({ dir });
+const ex = new HeapExporter(heap);
+for (let i = 0; i < 20; i++) ex.metrics();
+const t = process.hrtime.bigint();
+for (let i = 0; i < 200; i++) ex.metrics();
+console.log('ms per scrape', Number(process.hrtime.bigint() - t) / 1e6 / 200);
+heap.close();
+fs.rmSync(dir, { recursive: true });

@@ -1,0 +1,226 @@
+// Damaged heap files, by the thousand: bytes of a real heap (every metric type, labeled series, two segments)
+// with its header and directory mutated at random, truncated or extended, each opened and exported in both
+// formats by a child process. Every file must give either valid data or a clear MpmetricsError with a code: no
+// signal (SIGBUS, SIGSEGV, abort), no hang, no bare TypeError/RangeError from deep inside.
+//
+// Seeded, so a failure names the case that reproduces it. MPMETRICS_FUZZ_CASES scales the count (default 3000).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { H, HEADER_BYTES, LEAF, WORD } from '../src/heap/layout.js';
+import { Counter, Gauge, Heap, HeapExporter, Histogram, Summary } from '../src/index.js';
+import { fixture } from './fixtures/lifetime-processes.js';
+import { startNode } from './support/process-group.js';
+
+const CASES = Number(process.env.MPMETRICS_FUZZ_CASES ?? 3000);
+const PER_CHILD = 250;
+const SEGMENT = 65536;
+const SEED = 0x6d706d;
+const FUZZ_OPEN = fixture('fuzz-open.mjs');
+
+let base: string;
+let source: Buffer;
+/** Bytes of the heap in use (the bump allocator's top): where mutations matter. */
+let used: number;
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const INTERESTING = [0, 1, 2, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff, 4096, 65536, 0x4d500000, 0x4d500103];
+
+/** One damaged copy of `source`, and what was done to it (for the failure message). */
+function mutate(random: () => number): { bytes: Buffer; what: string } {
+  const pick = (n: number): number => Math.floor(random() * n);
+  const bytes = Buffer.alloc(source.length);
+  source.copy(bytes);
+  const kind = pick(6);
+  switch (kind) {
+    case 0: {
+      // a few bytes of the header
+      const n = 1 + pick(6);
+      const at: number[] = [];
+      for (let k = 0; k < n; k++) {
+        const i = pick(64); // the fields live in the first 64 bytes
+        at.push(i);
+        bytes[i] = pick(256);
+      }
+      return { bytes, what: `header bytes ${at.join(',')}` };
+    }
+    case 1: {
+      // a header field set to an interesting value
+      const field = pick(14);
+      const value = INTERESTING[pick(INTERESTING.length)]!;
+      bytes.writeUInt32LE(value >>> 0, field * 4);
+      return { bytes, what: `header field ${field} = ${value}` };
+    }
+    case 2:
+    case 3: {
+      // bytes of the lane table, directory, records and cells
+      const n = 1 + pick(kind === 2 ? 4 : 32);
+      const at: number[] = [];
+      for (let k = 0; k < n; k++) {
+        const i = HEADER_BYTES + pick(used - HEADER_BYTES);
+        at.push(i);
+        bytes[i] = kind === 2 ? bytes[i]! ^ (1 << pick(8)) : pick(256);
+      }
+      return { bytes, what: `${kind === 2 ? 'bit flips' : 'random bytes'} at ${at.join(',')}` };
+    }
+    case 4: {
+      // a word of the used area set to an interesting value (pointers, lengths, tags)
+      const i = (HEADER_BYTES + pick(used - HEADER_BYTES)) & ~3;
+      const value = INTERESTING[pick(INTERESTING.length)]!;
+      bytes.writeUInt32LE(value >>> 0, i);
+      return { bytes, what: `word at ${i} = ${value}` };
+    }
+    default: {
+      // cut short, or grown with junk
+      if (random() < 0.5) {
+        const length = pick(source.length);
+        return { bytes: bytes.subarray(0, length), what: `truncated to ${length}` };
+      }
+      const extra = 1 + pick(SEGMENT + 100);
+      const junk = Buffer.alloc(extra, pick(256));
+      return { bytes: Buffer.concat([bytes, junk]), what: `extended by ${extra}` };
+    }
+  }
+}
+
+beforeAll(() => {
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-fuzz-'));
+  const validDir = path.join(base, 'valid');
+  fs.mkdirSync(validDir, { mode: 0o700 });
+  const heap = Heap.open({ dir: validDir, segmentSize: SEGMENT, maxLanes: 16, maxSize: 8 * SEGMENT });
+  const common = { heap, registers: [] };
+  const counter = new Counter({ name: 'fuzz_requests_total', help: 'Requests', labelNames: ['route', 'code'], ...common });
+  const gauge = new Gauge({ name: 'fuzz_in_flight', help: 'In flight', labelNames: ['route'], ...common });
+  const histogram = new Histogram({ name: 'fuzz_seconds', help: 'Latency', labelNames: ['route'], buckets: [0.1, 1, 10], ...common });
+  const summary = new Summary({ name: 'fuzz_bytes', help: 'Sizes', labelNames: ['route'], percentiles: [0.5, 0.9], ...common });
+  for (let i = 0; i < 40; i++) {
+    const route = `/r/${i}`;
+    counter.inc({ route, code: 200 + (i % 3) }, i + 0.5);
+    gauge.set({ route }, i);
+    histogram.observe({ route }, i / 10);
+    summary.observe({ route }, i * 100);
+  }
+  heap.file.grow(2);
+  used = Math.min(Atomics.load(heap.file.header, H.ALLOC_TOP) * 8, 2 * SEGMENT);
+  heap.close();
+  source = fs.readFileSync(path.join(validDir, 'heap'));
+});
+
+afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+
+interface Report {
+  start?: number;
+  i?: number;
+  ok?: boolean;
+  error?: { coded: boolean; name: string; code?: string; message: string; stack?: string };
+  closeError?: string;
+}
+
+describe(`${CASES} damaged heap files (seed ${SEED})`, () => {
+  it('each opens and exports valid data or fails with a coded MpmetricsError: no crash, no hang', async () => {
+    const random = prng(SEED);
+    const what: string[] = [];
+    for (let i = 0; i < CASES; i++) {
+      const damaged = mutate(random);
+      what.push(damaged.what);
+      const dir = path.join(base, `case-${i}`);
+      fs.mkdirSync(dir, { mode: 0o700 });
+      fs.writeFileSync(path.join(dir, 'heap'), damaged.bytes, { mode: 0o600 });
+    }
+
+    const problems: string[] = [];
+    const outcomes = new Map<string, number>();
+    const tally = (key: string): void => void outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: base };
+    delete env.MPMETRICS_DIR;
+    for (let first = 0; first < CASES; first += PER_CHILD) {
+      const last = Math.min(CASES, first + PER_CHILD);
+      const child = startNode(`fuzz ${first}-${last}`, FUZZ_OPEN, [base, String(first), String(last)], env);
+      let exit;
+      try {
+        exit = await child.finish(60_000);
+      } catch (error) {
+        const started = child.events as unknown as Report[];
+        const current = [...started].reverse().find((r) => r.start !== undefined)?.start;
+        problems.push(`case ${current} (${what[current ?? 0]}) hung: ${(error as Error).message.slice(0, 300)}`);
+        continue;
+      }
+      const reports = exit.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Report);
+      const done = new Set<number>();
+      for (const r of reports) {
+        if (r.i === undefined) continue;
+        if (r.closeError !== undefined) problems.push(`case ${r.i} (${what[r.i]}): close threw ${r.closeError}`);
+        else if (r.ok) {
+          done.add(r.i);
+          tally('opened and exported');
+        } else if (r.error) {
+          done.add(r.i);
+          if (r.error.coded) tally(r.error.code!);
+          else problems.push(`case ${r.i} (${what[r.i]}): uncoded ${r.error.name}: ${r.error.message}\n${r.error.stack}`);
+        }
+      }
+      if (exit.signal !== null || exit.code !== 0) {
+        const current = [...reports].reverse().find((r) => r.start !== undefined)?.start;
+        problems.push(`case ${current} (${what[current ?? 0]}): the child died (${exit.signal ?? `exit ${exit.code}`}); stderr: ${exit.stderr.slice(0, 500)}`);
+      } else if (done.size !== last - first) {
+        problems.push(`cases ${first}-${last}: only ${done.size} reported`);
+      }
+    }
+    console.log(`damaged heaps: ${JSON.stringify(Object.fromEntries(outcomes))}`);
+    expect(problems.slice(0, 60), `${problems.length} problems`).toEqual([]);
+    // the mutations must reach both outcomes, or the test proves little
+    expect(outcomes.get('opened and exported') ?? 0).toBeGreaterThan(CASES / 10);
+    expect(CASES - (outcomes.get('opened and exported') ?? 0)).toBeGreaterThan(CASES / 10);
+  }, 600_000);
+});
+
+describe('a series record damaged in place', () => {
+  it('is left out of the scrape with one MPM_WARN_DAMAGED_SERIES warning; its neighbours still export', async () => {
+    const dir = path.join(base, 'damaged-series');
+    fs.mkdirSync(dir, { mode: 0o700 });
+    const heap = Heap.open({ dir, segmentSize: SEGMENT, maxLanes: 16 });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const counter = new Counter({ name: 'fuzz_damaged_total', help: 'h', labelNames: ['route'], heap, registers: [] });
+      for (const route of ['/a', '/b', '/c']) counter.inc({ route });
+      const family = heap.findFamily('fuzz_damaged_total')!;
+      const victim = heap.seriesOf(family.ptr).find((series) => series.key === JSON.stringify(['/b']))!;
+      // overwrite the first byte of its key (`[`) so it no longer decodes
+      const segment = heap.file.segmentOf(victim.ptr);
+      const at = heap.file.offsetOf(victim.ptr); // in words, within the segment
+      const keyOffset = segment.u32[at * 2 + LEAF.KEY_OFFSET]!;
+      segment.u8[at * WORD + keyOffset] = 0x7b; // '{'
+
+      const exporter = new HeapExporter(heap);
+      const text = exporter.metrics('prometheus');
+      exporter.metrics('prometheus');
+      expect(text).toContain('fuzz_damaged_total{route="/a"} 1');
+      expect(text).toContain('fuzz_damaged_total{route="/c"} 1');
+      expect(text).not.toContain('/b');
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      const damaged = warnings.filter((w) => (w as NodeJS.ErrnoException).code === 'MPM_WARN_DAMAGED_SERIES');
+      expect(damaged).toHaveLength(1);
+      expect(damaged[0]!.message).toContain('fuzz_damaged_total');
+    } finally {
+      process.off('warning', onWarning);
+      heap.close();
+    }
+  });
+});
