@@ -393,4 +393,15 @@ describe('refusing bad files leaves good heaps alone', () => {
     expect(heap.findFamily('bad_heap_probe')?.meta).toBe('probe-meta');
     heap.close();
   });
+
+  it('clears the mark of a grower that died after publishing its growth (pending = count)', () => {
+    // the grower stores SEGMENT_COUNT, then clears PENDING_SEGMENTS: a SIGKILL between the two leaves this
+    const { dir, file } = badHeap(withHeader((h) => (h[H.PENDING_SEGMENTS] = 2)));
+    const heap = Heap.open({ dir });
+    expect(heap.segmentCount).toBe(2);
+    expect(fs.statSync(file).size).toBe(2 * SEGMENT);
+    expect(header(fs.readFileSync(file))[H.PENDING_SEGMENTS]).toBe(0);
+    expect(heap.findFamily('bad_heap_probe')?.meta).toBe('probe-meta');
+    heap.close();
+  });
 });

@@ -233,7 +233,9 @@ export class HeapFile {
     if (maxSegments < 1 || maxSegments * segmentSize > MAX_HEAP_BYTES) throw corrupt(file, `maximum segment count ${maxSegments} is out of range`);
     if (count < 1 || count > maxSegments) throw corrupt(file, `segment count ${count} is outside 1..${maxSegments}`);
     const pending = h[H.PENDING_SEGMENTS]!;
-    if (pending !== 0 && (pending <= count || pending > maxSegments)) throw corrupt(file, `pending segment count ${pending} is out of range`);
+    // pending = count is the mark of a grower that died after publishing its growth (#checkSize clears it);
+    // below the count, no grower ever leaves it
+    if (pending !== 0 && (pending < count || pending > maxSegments)) throw corrupt(file, `pending segment count ${pending} is out of range`);
     const maxLanes = h[H.MAX_LANES]!;
     if (maxLanes < 1 || maxLanes > 65536 || HEADER_BYTES + maxLanes * LANE.BYTES > segmentSize) {
       throw corrupt(file, `lane count ${maxLanes} does not fit its first segment`);
@@ -246,8 +248,8 @@ export class HeapFile {
     const count = h[H.SEGMENT_COUNT]!;
     const pending = h[H.PENDING_SEGMENTS]!;
     const declared = count * segmentSize;
-    // A growth in flight may have reserved up to `pending` segments before its grower died.
-    const allowed = pending === 0 ? declared : pending * segmentSize;
+    // A growth in flight may have reserved up to `pending` segments (its grower may have died doing it).
+    const allowed = Math.max(count, pending) * segmentSize;
     const size = fs.fstatSync(fd).size;
     if (size < declared) {
       throw new MpmetricsError(
@@ -263,11 +265,24 @@ export class HeapFile {
         { path: file },
       );
     }
-    if (pending !== 0) {
-      // A grower died between reserving space and publishing it: finish its work (the new space is zeros).
-      binding.allocate(fd, pending * segmentSize);
-      Atomics.store(h, H.SEGMENT_COUNT, pending);
+    if (pending !== 0) HeapFile.#finishGrowth(fd, h);
+  }
+
+  /**
+   * A growth is marked pending: either it is in flight, or its grower died (the kernel then released its lock).
+   * Under the growth lock, so as to never race a live grower, finish its work: the new space is zeros.
+   */
+  static #finishGrowth(fd: number, h: Uint32Array): void {
+    binding.lock(fd, LOCK.GROW, true, true);
+    try {
+      const pending = Atomics.load(h, H.PENDING_SEGMENTS);
+      if (pending > Atomics.load(h, H.SEGMENT_COUNT)) {
+        binding.allocate(fd, pending * h[H.SEGMENT_SIZE]!);
+        Atomics.store(h, H.SEGMENT_COUNT, pending);
+      }
       Atomics.store(h, H.PENDING_SEGMENTS, 0);
+    } finally {
+      binding.unlock(fd, LOCK.GROW);
     }
   }
 
