@@ -39,11 +39,22 @@ export function checkLabelNames(labelNames: unknown, reserved: readonly string[]
   return Object.freeze([...(labelNames as string[])]);
 }
 
-/** A label value as it will be exported: strings as they are, numbers in their JavaScript spelling. */
+/** ES2024's String.prototype.isWellFormed (Node 20+), which our ES2023 lib does not declare. */
+const isWellFormed = (String.prototype as unknown as { isWellFormed: (this: string) => boolean }).isWellFormed;
+
+/**
+ * A label value as it will be exported: strings as they are, numbers in their JavaScript spelling. A string with
+ * a lone surrogate has no UTF-8 spelling (it would be exported as U+FFFD, not as given), so it is refused.
+ */
 export function labelValueText(name: string, value: unknown): string {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') {
+    if (isWellFormed.call(value)) return value;
+    throw new MpmetricsTypeError(`Label "${name}" must be well-formed Unicode text, received a string with a lone surrogate: ${JSON.stringify(value)}`, {
+      code: 'MPM_ERR_LABELS',
+    });
+  }
   if (typeof value === 'number') return String(value);
-  throw new MpmetricsTypeError(`Label "${name}" must be a string or a number, received ${describeValue(value)}`);
+  throw new MpmetricsTypeError(`Label "${name}" must be a string or a number, received ${describeValue(value)}`, { code: 'MPM_ERR_LABELS' });
 }
 
 export function invalidNumber(what: string, value: unknown): MpmetricsTypeError {
