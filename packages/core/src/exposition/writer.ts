@@ -1,5 +1,5 @@
 // Writes family snapshots in the Prometheus text format 0.0.4 or OpenMetrics 1.0, to the letter of each.
-import type { FamilySnapshot, SeriesSnapshot } from '../registry/family-reader.js';
+import type { FamilySnapshot } from '../registry/family-reader.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './escaping.js';
 import { canonicalNumber, formatValue } from './numbers.js';
 
@@ -28,74 +28,93 @@ function formatLabels(names: readonly string[], values: readonly string[], extra
   return out;
 }
 
-function withLabel(open: string, name: string, value: string): string {
-  return `${open === '' ? '{' : `${open},`}${name}="${value}"}`;
-}
-
 function close(open: string): string {
   return open === '' ? '' : `${open}}`;
 }
 
-function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): string {
+/** `{le="0.5"} ` after no labels, `,le="0.5"} ` after some: one of each per bound, made once per family. */
+interface BoundLabels {
+  readonly alone: readonly string[];
+  readonly after: readonly string[];
+}
+
+function boundLabels(name: string, values: readonly string[]): BoundLabels {
+  return { alone: values.map((v) => `{${name}="${v}"} `), after: values.map((v) => `,${name}="${v}"} `) };
+}
+
+/**
+ * Appends one family to `out`. Built as one string, not an array of lines to join: every piece that repeats
+ * across series (sample names, `le`/`quantile` labels) is made once per family, and each series' label text once
+ * per series record (see openLabels).
+ */
+function writeFamily(out: string, family: FamilySnapshot, format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): string {
   const { meta } = family;
   const om = format === 'openmetrics';
   // OpenMetrics names a counter family without its _total suffix, which every sample then carries.
   const base = om && meta.type === 'counter' ? family.name.replace(/_total$/, '') : family.name;
   const help = om ? escapeHelpOpenMetrics(meta.help) : escapeHelpText(meta.help);
-  const lines = [`# HELP ${base} ${help}`, `# TYPE ${base} ${meta.type}`];
-  const created = (open: string, s: SeriesSnapshot): void => {
-    if (om) lines.push(`${base}_created${close(open)} ${formatValue(s.created)}`);
-  };
-  const les = (meta.buckets ?? []).map(canonicalNumber);
-  les.push('+Inf');
-  // OpenMetrics 1.0 holds histogram and summary sums, and quantiles, to be counter-like (never negative), and a
-  // histogram with negative bounds to have no sum at all; its parsers want _count and _sum together. So those
-  // samples are left out there (sum and count as a pair), and only there.
-  const negativeBounds = (meta.buckets?.[0] ?? 0) < 0;
-  const quantiles = (meta.percentiles ?? []).map(canonicalNumber);
-  for (const s of family.series) {
-    const open = openLabels(meta.labelNames, s.labels, constLabels);
-    const v = s.values;
-    switch (meta.type) {
-      case 'counter':
-        lines.push(`${om ? `${base}_total` : base}${close(open)} ${formatValue(v[0]!)}`);
-        created(open, s);
-        break;
-      case 'gauge':
-        lines.push(`${base}${close(open)} ${formatValue(v[0]!)}`);
-        break;
-      case 'histogram': {
-        const n = les.length - 1;
-        for (let i = 0; i <= n; i++) lines.push(`${base}_bucket${withLabel(open, 'le', les[i]!)} ${formatValue(v[i]!)}`);
-        if (!om || (!negativeBounds && !(v[n + 1]! < 0))) {
-          lines.push(`${base}_count${close(open)} ${formatValue(v[n]!)}`);
-          lines.push(`${base}_sum${close(open)} ${formatValue(v[n + 1]!)}`);
-        }
-        created(open, s);
-        break;
+  out += `# HELP ${base} ${help}\n# TYPE ${base} ${meta.type}\n`;
+  const createdName = `${base}_created`;
+  switch (meta.type) {
+    case 'counter': {
+      const name = om ? `${base}_total` : base;
+      for (const s of family.series) {
+        const labels = close(openLabels(meta.labelNames, s.labels, constLabels));
+        out += `${name}${labels} ${formatValue(s.values[0]!)}\n`;
+        if (om) out += `${createdName}${labels} ${formatValue(s.created)}\n`;
       }
-      case 'summary': {
-        const n = quantiles.length;
-        for (let i = 0; i < n; i++) {
-          if (!om || !(v[i]! < 0)) lines.push(`${base}${withLabel(open, 'quantile', quantiles[i]!)} ${formatValue(v[i]!)}`);
-        }
-        if (!om || !(v[n]! < 0)) {
-          lines.push(`${base}_sum${close(open)} ${formatValue(v[n]!)}`);
-          lines.push(`${base}_count${close(open)} ${formatValue(v[n + 1]!)}`);
-        }
-        created(open, s);
-        break;
+      return out;
+    }
+    case 'gauge':
+      for (const s of family.series) out += `${base}${close(openLabels(meta.labelNames, s.labels, constLabels))} ${formatValue(s.values[0]!)}\n`;
+      return out;
+    case 'histogram': {
+      const les = (meta.buckets ?? []).map(canonicalNumber);
+      les.push('+Inf');
+      const le = boundLabels('le', les);
+      const n = les.length - 1;
+      const bucket = `${base}_bucket`;
+      const count = `${base}_count`;
+      const sum = `${base}_sum`;
+      // OpenMetrics 1.0 holds histogram and summary sums, and quantiles, to be counter-like (never negative), and
+      // a histogram with negative bounds to have no sum at all; its parsers want _count and _sum together. So those
+      // samples are left out there (sum and count as a pair), and only there.
+      const negativeBounds = (meta.buckets?.[0] ?? 0) < 0;
+      for (const s of family.series) {
+        const open = openLabels(meta.labelNames, s.labels, constLabels);
+        const v = s.values;
+        const bounds = open === '' ? le.alone : le.after;
+        for (let i = 0; i <= n; i++) out += `${bucket}${open}${bounds[i]!}${formatValue(v[i]!)}\n`;
+        const labels = close(open);
+        if (!om || (!negativeBounds && !(v[n + 1]! < 0))) out += `${count}${labels} ${formatValue(v[n]!)}\n${sum}${labels} ${formatValue(v[n + 1]!)}\n`;
+        if (om) out += `${createdName}${labels} ${formatValue(s.created)}\n`;
       }
+      return out;
+    }
+    case 'summary': {
+      const quantile = boundLabels('quantile', (meta.percentiles ?? []).map(canonicalNumber));
+      const n = quantile.alone.length;
+      const count = `${base}_count`;
+      const sum = `${base}_sum`;
+      for (const s of family.series) {
+        const open = openLabels(meta.labelNames, s.labels, constLabels);
+        const v = s.values;
+        const bounds = open === '' ? quantile.alone : quantile.after;
+        for (let i = 0; i < n; i++) if (!om || !(v[i]! < 0)) out += `${base}${open}${bounds[i]!}${formatValue(v[i]!)}\n`;
+        const labels = close(open);
+        if (!om || !(v[n]! < 0)) out += `${sum}${labels} ${formatValue(v[n]!)}\n${count}${labels} ${formatValue(v[n + 1]!)}\n`;
+        if (om) out += `${createdName}${labels} ${formatValue(s.created)}\n`;
+      }
+      return out;
     }
   }
-  return lines.join('\n');
 }
 
 /** The whole exposition of `families`; `constLabels` are added to every sample (like prom-client's default labels). */
 export function writeExposition(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>): string {
-  const body = families.map((f) => writeFamily(f, format, constLabels)).join('\n');
-  if (format === 'openmetrics') return `${body}${body === '' ? '' : '\n'}# EOF\n`;
-  return body === '' ? '' : `${body}\n`;
+  let out = '';
+  for (const family of families) out = writeFamily(out, family, format, constLabels);
+  return format === 'openmetrics' ? `${out}# EOF\n` : out;
 }
 
 export function contentTypeOf(format: ExpositionFormat): string {
