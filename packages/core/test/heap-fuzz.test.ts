@@ -12,6 +12,7 @@ import { H, HEADER_BYTES, LEAF, WORD } from '../src/heap/layout.js';
 import { Counter, Gauge, Heap, HeapExporter, Histogram, Summary } from '../src/index.js';
 import { fixture } from './fixtures/lifetime-processes.js';
 import { startNode } from './support/process-group.js';
+import { mulberry32 } from './support/random.js';
 
 const CASES = Number(process.env.MPMETRICS_FUZZ_CASES ?? 3000);
 const PER_CHILD = 250;
@@ -24,17 +25,6 @@ let source: Buffer;
 /** Bytes of the heap in use (the bump allocator's top): where mutations matter. */
 let used: number;
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INTERESTING = [0, 1, 2, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff, 4096, 65536, 0x4d500000, 0x4d500103];
 
@@ -130,7 +120,7 @@ interface Report {
 
 describe(`${CASES} damaged heap files (seed ${SEED})`, () => {
   it('each opens and exports valid data or fails with a coded MpmetricsError: no crash, no hang', async () => {
-    const random = prng(SEED);
+    const random = mulberry32(SEED);
     const what: string[] = [];
     for (let i = 0; i < CASES; i++) {
       const damaged = mutate(random);

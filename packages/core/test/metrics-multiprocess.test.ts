@@ -13,6 +13,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from './support/random.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const PRIMARY = fixture('metrics-mp-primary.mjs');
@@ -97,16 +98,6 @@ const WRITERS = 6; // 0-3: cluster workers, 4-5: worker threads
 const OPS = 4000;
 const REPEAT = 150; // each writer runs its list this many times: 600k updates each, long enough to overlap
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** [fn, label index, value index] × OPS for one writer. */
 function opsFor(writer: number): Float64Array {

@@ -1,9 +1,7 @@
 // Counter: prom-client's API, values in the shared heap. Each process adds into its own cell of a series with a
 // plain store; a scrape sums the cells. Fractional increments are fine.
 import type { WriterCell } from '../heap/cells.js';
-import { layoutOf } from '../registry/family-reader.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
-import type { SeriesLayout } from '../heap/heap.js';
+import { SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import type { Heap } from '../heap/heap.js';
 import { checkIncrement } from './values.js';
 import { MpmetricsRangeError } from '../errors.js';
@@ -38,10 +36,6 @@ export class Counter<T extends string = string> extends SharedMetric<T, CounterC
     }
   }
 
-  protected get layout(): SeriesLayout {
-    return layoutOf(this.meta);
-  }
-
   protected createChild(ptr: number): CounterChild {
     return new CounterChild(this.heap, ptr);
   }
@@ -54,27 +48,7 @@ export class Counter<T extends string = string> extends SharedMetric<T, CounterC
     else this.child(undefined).inc(labelsOrValue);
   }
 
-  /** The counter of one label set: values in label-name order, or a labels object. Cached: keep it. */
-  labels(...values: (string | number)[]): CounterChild;
-  labels(labels: LabelValues<T>): CounterChild;
-  labels(...args: unknown[]): CounterChild {
-    return this.childOf(args);
-  }
-
-  override remove(...values: (string | number)[]): void;
-  override remove(labels: LabelValues<T>): void;
-  override remove(...args: unknown[]): void {
-    super.remove(...args);
-  }
-
-  async get(): Promise<MetricObjectWithValues<T>> {
-    const snapshot = await this.snapshot();
-    return {
-      name: this.name,
-      help: this.help,
-      type: 'counter',
-      aggregator: this.aggregator,
-      values: snapshot.series.map((s) => ({ value: s.values[0]!, labels: labelObject(this.labelNames, s.labels) })),
-    };
+  get(): Promise<MetricObjectWithValues<T>> {
+    return this.singleValues();
   }
 }

@@ -1,10 +1,9 @@
 // Gauge: prom-client's API. A gauge's value is one copy shared by all processes (the last `set` wins, `inc` and
 // `dec` add atomically), kept in the series' shared word.
-import type { Heap, SeriesLayout } from '../heap/heap.js';
+import type { Heap } from '../heap/heap.js';
 import type { SharedWords } from '../heap/shared-words.js';
-import { layoutOf } from '../registry/family-reader.js';
 import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
-import { checkFinite, secondsSince } from './values.js';
+import { checkFinite, startTimer } from './values.js';
 import { MpmetricsRangeError } from '../errors.js';
 
 export type GaugeConfiguration<T extends string> = MetricConfiguration<T>;
@@ -47,13 +46,7 @@ export class GaugeChild<T extends string = string> {
 
   /** Starts a timer; calling the returned function sets the gauge to the seconds elapsed, and returns them. */
   startTimer(): (labels?: LabelValues<T>) => number {
-    const start = process.hrtime.bigint();
-    return (labels) => {
-      const seconds = secondsSince(start);
-      if (labels === undefined) this.set(seconds);
-      else this.#observe(labels, seconds);
-      return seconds;
-    };
+    return startTimer<LabelValues<T>>((seconds, labels) => (labels === undefined ? this.set(seconds) : this.#observe(labels, seconds)));
   }
 }
 
@@ -63,10 +56,6 @@ export class Gauge<T extends string = string> extends SharedMetric<T, GaugeChild
     if (configuration.enableExemplars === true) {
       throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
     }
-  }
-
-  protected get layout(): SeriesLayout {
-    return layoutOf(this.meta);
   }
 
   protected createChild(ptr: number, values: readonly string[]): GaugeChild<T> {
@@ -101,35 +90,10 @@ export class Gauge<T extends string = string> extends SharedMetric<T, GaugeChild
 
   /** Starts a timer; the returned function sets the gauge to the elapsed seconds (with `labels` merged in). */
   startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
-    const start = process.hrtime.bigint();
-    return (endLabels) => {
-      const seconds = secondsSince(start);
-      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
-      this.child(merged).set(seconds);
-      return seconds;
-    };
+    return this.timer(labels, (child, seconds) => child.set(seconds));
   }
 
-  labels(...values: (string | number)[]): GaugeChild<T>;
-  labels(labels: LabelValues<T>): GaugeChild<T>;
-  labels(...args: unknown[]): GaugeChild<T> {
-    return this.childOf(args);
-  }
-
-  override remove(...values: (string | number)[]): void;
-  override remove(labels: LabelValues<T>): void;
-  override remove(...args: unknown[]): void {
-    super.remove(...args);
-  }
-
-  async get(): Promise<MetricObjectWithValues<T>> {
-    const snapshot = await this.snapshot();
-    return {
-      name: this.name,
-      help: this.help,
-      type: 'gauge',
-      aggregator: this.aggregator,
-      values: snapshot.series.map((s) => ({ value: s.values[0]!, labels: labelObject(this.labelNames, s.labels) })),
-    };
+  get(): Promise<MetricObjectWithValues<T>> {
+    return this.singleValues();
   }
 }

@@ -3,11 +3,10 @@
 // its sum, and `_count` always equals the `+Inf` bucket.
 import { MpmetricsRangeError } from '../errors.js';
 import type { WriterCell } from '../heap/cells.js';
-import type { Heap, SeriesLayout } from '../heap/heap.js';
-import { layoutOf } from '../registry/family-reader.js';
+import type { Heap } from '../heap/heap.js';
 import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import { checkBuckets } from './validation.js';
-import { checkFinite, secondsSince } from './values.js';
+import { checkFinite, startTimer } from './values.js';
 
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
@@ -48,13 +47,7 @@ export class HistogramChild<T extends string = string> {
 
   /** Starts a timer; the returned function observes the elapsed seconds (with extra `labels` merged in). */
   startTimer(): (labels?: LabelValues<T>) => number {
-    const start = process.hrtime.bigint();
-    return (labels) => {
-      const seconds = secondsSince(start);
-      if (labels === undefined) this.observe(seconds);
-      else this.#observeWith(labels, seconds);
-      return seconds;
-    };
+    return startTimer<LabelValues<T>>((seconds, labels) => (labels === undefined ? this.observe(seconds) : this.#observeWith(labels, seconds)));
   }
 }
 
@@ -68,10 +61,6 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
     if (configuration.enableExemplars === true) {
       throw new MpmetricsRangeError('"enableExemplars" is not supported by @mpmetrics/core yet');
     }
-  }
-
-  protected get layout(): SeriesLayout {
-    return layoutOf(this.meta);
   }
 
   protected createChild(ptr: number, values: readonly string[]): HistogramChild<T> {
@@ -89,25 +78,7 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
 
   /** Starts a timer; the returned function observes the elapsed seconds (with `labels` merged in). */
   startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
-    const start = process.hrtime.bigint();
-    return (endLabels) => {
-      const seconds = secondsSince(start);
-      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
-      this.child(merged).observe(seconds);
-      return seconds;
-    };
-  }
-
-  labels(...values: (string | number)[]): HistogramChild<T>;
-  labels(labels: LabelValues<T>): HistogramChild<T>;
-  labels(...args: unknown[]): HistogramChild<T> {
-    return this.childOf(args);
-  }
-
-  override remove(...values: (string | number)[]): void;
-  override remove(labels: LabelValues<T>): void;
-  override remove(...args: unknown[]): void {
-    super.remove(...args);
+    return this.timer(labels, (child, seconds) => child.observe(seconds));
   }
 
   async get(): Promise<MetricObjectWithValues<T>> {

@@ -5,10 +5,11 @@ import { register as globalRegister, type OpenMetricsContentType, type Prometheu
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
-import { readFamily, type FamilySnapshot } from '../registry/family-reader.js';
+import { layoutOf, readFamily, type FamilySnapshot } from '../registry/family-reader.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
 import { LabelTree } from './label-tree.js';
 import { checkAggregator, checkHelp, checkLabelNames, checkMetricName, type Aggregator } from './validation.js';
+import { startTimer } from './values.js';
 
 /** Label values by label name, as prom-client takes them. */
 export type LabelValues<T extends string> = Partial<Record<T, string | number>>;
@@ -108,7 +109,9 @@ export abstract class SharedMetric<T extends string, Child> {
   }
 
   /** Words per writer cell and shared words of one series of this metric. */
-  protected abstract get layout(): SeriesLayout;
+  protected get layout(): SeriesLayout {
+    return layoutOf(this.meta);
+  }
 
   /** Makes the per-process handle of a series, whose record `ptr` exists in the heap. */
   protected abstract createChild(ptr: number, labelValues: readonly string[]): Child;
@@ -143,7 +146,24 @@ export abstract class SharedMetric<T extends string, Child> {
     return this.#children.fromValues(args);
   }
 
+  /** The child of one label set: values in label-name order, or a labels object. Cached: keep it. */
+  labels(...values: (string | number)[]): Child;
+  labels(labels: LabelValues<T>): Child;
+  labels(...args: unknown[]): Child {
+    return this.childOf(args);
+  }
+
+  /** Starts a timer whose end (with `labels` and its own merged in) hands the seconds to `record`. */
+  protected timer(labels: LabelValues<T> | undefined, record: (child: Child, seconds: number) => void): (labels?: LabelValues<T>) => number {
+    return startTimer<LabelValues<T>>((seconds, endLabels) => {
+      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
+      record(this.child(merged), seconds);
+    });
+  }
+
   /** Removes a label set, for every process: it disappears from scrapes until written again. */
+  remove(...values: (string | number)[]): void;
+  remove(labels: LabelValues<T>): void;
   remove(...args: unknown[]): void {
     if (this.labelNames.length === 0) throw new MpmetricsRangeError(`Metric ${this.name} has no labels: nothing to remove`, { code: 'MPM_ERR_LABELS' });
     const ptr = this.heap.findSeries(this.familyPtr, JSON.stringify(this.#children.textValues(args)));
@@ -172,6 +192,18 @@ export abstract class SharedMetric<T extends string, Child> {
   }
 
   abstract get(): Promise<MetricObjectWithValues<T>>;
+
+  /** get() of a metric with one value per series (counter, gauge). */
+  protected async singleValues(): Promise<MetricObjectWithValues<T>> {
+    const snapshot = await this.snapshot();
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: snapshot.series.map((s) => ({ value: s.values[0]!, labels: labelObject(this.labelNames, s.labels) })),
+    };
+  }
 }
 
 /** Label values by name for a series, in declaration order. */

@@ -2,12 +2,11 @@
 // relative error ≤ 1%), optionally over a sliding window of `maxAgeSeconds` in `ageBuckets` steps.
 import { MpmetricsRangeError } from '../errors.js';
 import type { WriterCell } from '../heap/cells.js';
-import type { Heap, SeriesLayout } from '../heap/heap.js';
-import { layoutOf } from '../registry/family-reader.js';
+import type { Heap } from '../heap/heap.js';
 import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import { observeSketch, windowingOf, type SketchWindowing } from './summary-sketch.js';
 import { checkPercentiles, checkPositiveInteger } from './validation.js';
-import { checkFinite, secondsSince } from './values.js';
+import { checkFinite, startTimer } from './values.js';
 
 export const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]);
 
@@ -46,13 +45,7 @@ export class SummaryChild<T extends string = string> {
   }
 
   startTimer(): (labels?: LabelValues<T>) => number {
-    const start = process.hrtime.bigint();
-    return (labels) => {
-      const seconds = secondsSince(start);
-      if (labels === undefined) this.observe(seconds);
-      else this.#observeWith(labels, seconds);
-      return seconds;
-    };
+    return startTimer<LabelValues<T>>((seconds, labels) => (labels === undefined ? this.observe(seconds) : this.#observeWith(labels, seconds)));
   }
 }
 
@@ -75,10 +68,6 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
     this.pruneAgedBuckets = configuration.pruneAgedBuckets === true;
   }
 
-  protected get layout(): SeriesLayout {
-    return layoutOf(this.meta);
-  }
-
   protected createChild(ptr: number, values: readonly string[]): SummaryChild<T> {
     const fixed = labelObject(this.labelNames, values);
     return new SummaryChild<T>(this.heap, ptr, windowingOf(this.meta), (more, seconds) =>
@@ -94,25 +83,7 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
   }
 
   startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
-    const start = process.hrtime.bigint();
-    return (endLabels) => {
-      const seconds = secondsSince(start);
-      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
-      this.child(merged).observe(seconds);
-      return seconds;
-    };
-  }
-
-  labels(...values: (string | number)[]): SummaryChild<T>;
-  labels(labels: LabelValues<T>): SummaryChild<T>;
-  labels(...args: unknown[]): SummaryChild<T> {
-    return this.childOf(args);
-  }
-
-  override remove(...values: (string | number)[]): void;
-  override remove(labels: LabelValues<T>): void;
-  override remove(...args: unknown[]): void {
-    super.remove(...args);
+    return this.timer(labels, (child, seconds) => child.observe(seconds));
   }
 
   async get(): Promise<MetricObjectWithValues<T>> {

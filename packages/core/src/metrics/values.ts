@@ -20,3 +20,16 @@ export function checkFinite(value: unknown, what: string): number {
 export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
+
+/**
+ * prom-client's startTimer(): the returned function measures the seconds since now, hands them to `record` with
+ * the labels it is given (undefined for none), and returns them.
+ */
+export function startTimer<L>(record: (seconds: number, labels: L | undefined) => void): (labels?: L) => number {
+  const start = process.hrtime.bigint();
+  return (labels) => {
+    const seconds = secondsSince(start);
+    record(seconds, labels);
+    return seconds;
+  };
+}
