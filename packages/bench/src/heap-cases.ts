@@ -44,7 +44,7 @@ export function heapCases(heap: Heap, seriesName: string): Case[] {
       },
     },
     {
-      name: 'shared setFloat (Atomics.store of bits)',
+      name: 'shared setFloat (plain aligned float64 store)',
       run: (n) => {
         for (let i = 0; i < n; i++) counterShared.setFloat(1, i);
       },

@@ -87,4 +87,18 @@ describe(`V8 ${process.versions.v8} on Node ${process.version}: memory shared th
     expect(new Float64Array(i32.buffer)[40]).toBe(100_000_000);
     close();
   });
+
+  it('stores an aligned float64 with a plain store in one piece, so concurrent set()s are never torn', async () => {
+    const { file, i32, close } = makeFile('f64-store');
+    const setters = [run('f64-setter-a', file, 50_000_000), run('f64-setter-b', file, 50_000_000)];
+    const watcher = run('f64-watcher', file, 0);
+    await startTogether(i32, 3);
+    const [, , report] = await Promise.all([...setters.map((s) => s.done), watcher.done]);
+    const seen = JSON.parse(report!) as { reads: number; torn: number; distinct: number };
+    // Both setters' values were seen (the watcher raced them), and no read mixed halves of two stores.
+    expect(seen.torn).toBe(0);
+    expect(seen.distinct).toBeGreaterThanOrEqual(3);
+    expect(seen.reads).toBeGreaterThan(1000);
+    close();
+  });
 });

@@ -297,12 +297,20 @@ export class Heap {
     reviveSeries(this.file.segmentOf(series).u32, this.file.offsetOf(series) * 2);
   }
 
+  /** touch() for one series, resolved once: for writers of shared words to call before every write. */
+  reviver(series: number): () => void {
+    this.file.expectKind(series, KIND_SERIES, 'series');
+    const u32 = this.file.segmentOf(series).u32;
+    const at = this.file.offsetOf(series) * 2;
+    return () => reviveSeries(u32, at);
+  }
+
   /** The series' shared words, updated with atomics by all processes. */
   shared(series: number): SharedWords {
     this.file.expectKind(series, KIND_SERIES, 'series');
     const seg = this.file.segmentOf(series);
     const at = this.file.offsetOf(series);
-    return new SharedWords(seg.i64, at + SERIES.SHARED_BYTE / WORD, seg.u32[at * 2 + SERIES.SHARED_WORDS]!);
+    return new SharedWords(seg.i64, seg.f64, at + SERIES.SHARED_BYTE / WORD, seg.u32[at * 2 + SERIES.SHARED_WORDS]!);
   }
 
   /** Sums every writer's cell of a series into `out`, each as of a whole update. */

@@ -1,6 +1,8 @@
-// Words of a series that every process updates in place with atomics: one copy, last write wins for `set`.
-// Used where per-writer cells cannot express the meaning (a gauge's single shared value). Integers use
-// Atomics.add on 64-bit words; floats use a compare-and-swap loop on the word's bits.
+// Words of a series that every process updates in place: one copy, last write wins for `set`. Used where
+// per-writer cells cannot express the meaning (a gauge's single shared value). Integers use Atomics.add on 64-bit
+// words; float additions a compare-and-swap loop on the word's bits; a float set is a plain aligned 8-byte store,
+// which x86-64 and arm64 make in one piece (v8-memory-behaviour.test.ts checks it on every Node we test), so a
+// concurrent add's compare-and-swap sees either the old or the new value, never half of one.
 
 const bits = new BigInt64Array(1);
 const asFloat = new Float64Array(bits.buffer);
@@ -17,11 +19,13 @@ function fromBits(word: bigint): number {
 
 export class SharedWords {
   readonly #i64: BigInt64Array;
+  readonly #f64: Float64Array;
   readonly #base: number;
   readonly length: number;
 
-  constructor(i64: BigInt64Array, base: number, length: number) {
+  constructor(i64: BigInt64Array, f64: Float64Array, base: number, length: number) {
     this.#i64 = i64;
+    this.#f64 = f64;
     this.#base = base;
     this.length = length;
   }
@@ -46,8 +50,9 @@ export class SharedWords {
     }
   }
 
+  /** Sets a float word: one plain aligned store (no BigInt, no allocation); the last writer wins. */
   setFloat(index: number, value: number): void {
-    Atomics.store(this.#i64, this.#base + index, toBits(value));
+    this.#f64[this.#base + index] = value;
   }
 
   getFloat(index: number): number {

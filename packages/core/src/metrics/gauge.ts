@@ -10,32 +10,31 @@ export type GaugeConfiguration<T extends string> = MetricConfiguration<T>;
 
 /** A gauge bound to one label set (`gauge.labels(...)`). */
 export class GaugeChild<T extends string = string> {
-  readonly #heap: Heap;
-  readonly #series: number;
+  /** Brings the series back if another process removed it: before every write. */
+  readonly #revive: () => void;
   readonly #words: SharedWords;
   readonly #observe: (labels: LabelValues<T> | undefined, value: number) => void;
 
   constructor(heap: Heap, series: number, observe: (labels: LabelValues<T> | undefined, value: number) => void) {
-    this.#heap = heap;
-    this.#series = series;
+    this.#revive = heap.reviver(series);
     this.#words = heap.shared(series);
     this.#observe = observe;
   }
 
   /** Adds `value` (default 1). */
   inc(value?: number): void {
-    this.#heap.touch(this.#series);
+    this.#revive();
     this.#words.addFloat(0, value === undefined ? 1 : checkFinite(value, 'Gauge increment'));
   }
 
   /** Subtracts `value` (default 1). */
   dec(value?: number): void {
-    this.#heap.touch(this.#series);
+    this.#revive();
     this.#words.addFloat(0, value === undefined ? -1 : -checkFinite(value, 'Gauge decrement'));
   }
 
   set(value: number): void {
-    this.#heap.touch(this.#series);
+    this.#revive();
     this.#words.setFloat(0, checkFinite(value, 'Gauge value'));
   }
 
