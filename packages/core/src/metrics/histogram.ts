@@ -19,14 +19,15 @@ export interface HistogramConfiguration<T extends string> extends MetricConfigur
 export class HistogramChild<T extends string = string> {
   readonly #heap: Heap;
   readonly #series: number;
-  readonly #bounds: readonly number[];
+  /** The upper bounds as doubles in a typed array: the bucket search is the hot loop of observe(). */
+  readonly #bounds: Float64Array;
   readonly #observeWith: (labels: LabelValues<T>, value: number) => void;
   #cell: WriterCell | undefined;
 
   constructor(heap: Heap, series: number, bounds: readonly number[], observeWith: (labels: LabelValues<T>, value: number) => void) {
     this.#heap = heap;
     this.#series = series;
-    this.#bounds = bounds;
+    this.#bounds = Float64Array.from(bounds);
     this.#observeWith = observeWith;
   }
 
@@ -35,7 +36,17 @@ export class HistogramChild<T extends string = string> {
     const bounds = this.#bounds;
     const n = bounds.length;
     let bucket = 0;
-    while (bucket < n && value > bounds[bucket]!) bucket++;
+    if (n <= 16) {
+      while (bucket < n && value > bounds[bucket]!) bucket++;
+    } else {
+      // the first bound ≥ value, by bisection (many buckets)
+      let high = n;
+      while (bucket < high) {
+        const mid = (bucket + high) >>> 1;
+        if (value > bounds[mid]!) bucket = mid + 1;
+        else high = mid;
+      }
+    }
     const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series));
     const f64 = cell.f64;
     const base = cell.base;
