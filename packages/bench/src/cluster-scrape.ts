@@ -36,7 +36,12 @@ export async function measureClusterScrape(processes: number, series: number, ro
   const stopWorkers = await startWorkers(processes, series);
   const aggregator = new AggregatorRegistry();
   try {
-    return await pairMs(rounds, () => exporter.metrics('prometheus'), () => aggregator.clusterMetrics());
+    // both encoded as an HTTP response would be
+    return await pairMs(
+      rounds,
+      () => Buffer.from(exporter.metrics('prometheus')),
+      async () => Buffer.from(await aggregator.clusterMetrics()),
+    );
   } finally {
     stopWorkers();
     heap.close();

@@ -19,13 +19,10 @@ export interface ContentionResult {
 function startContender(): Promise<{ child: ChildProcessByStdio<Writable, Readable, null>; say: (line: string) => Promise<void> }> {
   const script = fileURLToPath(new URL('./metric-contender.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let waiting: (() => void) | undefined;
-  child.stdout.setEncoding('utf8').on('data', () => waiting?.());
-  const answer = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      waiting = resolve;
-      child.once('exit', (code) => reject(new Error(`metric contender exited early (${code})`)));
-    });
+  let waiting: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  child.stdout.setEncoding('utf8').on('data', () => waiting?.resolve());
+  child.once('exit', (code) => waiting?.reject(new Error(`metric contender exited early (${code})`)));
+  const answer = (): Promise<void> => new Promise((resolve, reject) => (waiting = { resolve, reject }));
   const say = async (line: string): Promise<void> => {
     const answered = answer();
     child.stdin.write(`${line}\n`);
