@@ -253,6 +253,12 @@ class Model {
     else this.counters.delete(`${key}${id}`);
   }
 
+  /** Keeps every series of a summary, emptied (a summary's reset(), as in prom-client). */
+  emptyAll(key: string): void {
+    if (key !== 'payload') throw new Error('only summaries are emptied by reset()');
+    for (const s of this.summaries.values()) s.values = [];
+  }
+
   dropAll(key: string): void {
     const map = key === 'latency' ? this.histograms : key === 'payload' ? this.summaries : key === 'inflight' ? this.gauges : undefined;
     if (map !== undefined) map.clear();
@@ -278,7 +284,11 @@ class Model {
     const p = NAME['payload']!;
     for (const s of this.summaries.values()) {
       const sorted = [...s.values].sort((a, b) => a - b);
-      for (const q of PERCENTILES) quantiles.set(sampleKey(p, { ...s.labels, quantile: String(q) }), sorted);
+      for (const q of PERCENTILES) {
+        const key = sampleKey(p, { ...s.labels, quantile: String(q) });
+        if (sorted.length === 0) exact.set(key, NaN); // no observations: no quantile
+        else quantiles.set(key, sorted);
+      }
       exact.set(sampleKey(`${p}_count`, s.labels), sorted.length);
       exact.set(sampleKey(`${p}_sum`, s.labels), sorted.reduce((a, b) => a + b, 0));
     }
@@ -702,12 +712,12 @@ describe('prom-client metrics shared by a cluster primary, 4 cluster workers and
     expectTotals(parseText((await runExporter(ready.dir)).prometheus), rewritten, 'HeapExporter, written again');
   });
 
-  it('reset() in one process: every process sees the family emptied (or zeroed, without labels), then counting from zero', async () => {
+  it('reset() in one process: every process sees the family emptied (zeroed: without labels, and summaries), then counting from zero', async () => {
     await primary.call('parent', 'latency', 'reset');
     await primary.call(5, 'payload', 'reset');
     await primary.call(3, 'jobs', 'reset');
     model.dropAll('latency');
-    model.dropAll('payload');
+    model.emptyAll('payload'); // prom-client's Summary.reset() keeps its label sets, zeroed
     model.dropAll('jobs');
     // a metric without labels keeps its one series, at zero
     model.apply(FNS.find((f) => f.key === 'jobs')!, null, 0);

@@ -100,7 +100,7 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
       const labels = labelObject(this.labelNames, s.labels);
       for (let i = 0; i <= bounds.length; i++) {
         values.push({
-          labels: { ...labels, le: i < bounds.length ? bounds[i]! : '+Inf' },
+          labels: { le: i < bounds.length ? bounds[i]! : '+Inf', ...labels }, // `le` first, as prom-client
           value: s.values[i]!,
           metricName: `${this.name}_bucket`,
         });

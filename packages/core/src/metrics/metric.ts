@@ -172,9 +172,13 @@ export abstract class SharedMetric<T extends string, Child> {
 
   /** Removes every label set (or zeroes the one series of a metric without labels), for every process. */
   reset(): void {
-    const labeled = this.labelNames.length > 0;
+    this.resetSeries(this.labelNames.length > 0);
+  }
+
+  /** Zeroes every live series, for every process; with `remove`, also drops them from scrapes. */
+  protected resetSeries(remove: boolean): void {
     for (const series of this.heap.seriesOf(this.familyPtr)) {
-      if (series.live) this.heap.resetSeries(series.ptr, labeled);
+      if (series.live) this.heap.resetSeries(series.ptr, remove);
     }
   }
 

@@ -86,6 +86,11 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
     return this.timer(labels, (child, seconds) => child.observe(seconds));
   }
 
+  /** Zeroes every label set, for every process; unlike the other types (and as prom-client), they stay exported. */
+  override reset(): void {
+    this.resetSeries(false);
+  }
+
   async get(): Promise<MetricObjectWithValues<T>> {
     const snapshot = await this.snapshot();
     const values: MetricObjectWithValues<T>['values'] = [];
@@ -93,7 +98,7 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
     for (const s of snapshot.series) {
       if (this.pruneAgedBuckets && q.length > 0 && Number.isNaN(s.values[0]!)) continue;
       const labels = labelObject(this.labelNames, s.labels);
-      for (let i = 0; i < q.length; i++) values.push({ labels: { ...labels, quantile: q[i]! }, value: s.values[i]! });
+      for (let i = 0; i < q.length; i++) values.push({ labels: { quantile: q[i]!, ...labels }, value: s.values[i]! }); // `quantile` first, as prom-client
       values.push({ labels, value: s.values[q.length]!, metricName: `${this.name}_sum` });
       values.push({ labels, value: s.values[q.length + 1]!, metricName: `${this.name}_count` });
     }

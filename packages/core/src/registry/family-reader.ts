@@ -43,6 +43,7 @@ export function layoutOf(meta: FamilyMeta): SeriesLayout {
  */
 export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, labelCache: Map<number, readonly string[]>): FamilySnapshot {
   const series: SeriesSnapshot[] = [];
+  const records: number[] = [];
   const layout = layoutOf(meta);
   heap.forEachSeries(familyPtr, (ptr, live) => {
     if (!live) return;
@@ -54,8 +55,21 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
     }
     if (labels === DAMAGED) return;
     series.push({ labels, values: readValues(heap, ptr, meta, layout), created: heap.seriesCreated(ptr) });
+    records.push(ptr);
   });
-  return { name, meta, series };
+  return { name, meta, series: inCreationOrder(series, records) };
+}
+
+/**
+ * The series in the order they were first created, by any process, as prom-client lists them in one process: the
+ * directory is walked in hash order, but records are allocated from one bump pointer, so their addresses rise.
+ */
+function inCreationOrder(series: SeriesSnapshot[], records: number[]): SeriesSnapshot[] {
+  let sorted = true;
+  for (let i = 1; i < records.length && sorted; i++) sorted = records[i - 1]! < records[i]!;
+  if (sorted) return series;
+  const order = records.map((_, i) => i).sort((a, b) => records[a]! - records[b]!);
+  return order.map((i) => series[i]!);
 }
 
 /** The label values of a series record, or undefined if the record is damaged (layout or key not this family's). */
