@@ -44,8 +44,10 @@ export class Counter<T extends string = string> extends SharedMetric<T, CounterC
   inc(value?: number): void;
   inc(labels: LabelValues<T>, value?: number): void;
   inc(labelsOrValue?: LabelValues<T> | number, value?: number): void {
-    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).inc(value);
-    else this.child(undefined).inc(labelsOrValue);
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
+      checkIncrement(value, 'Counter increment'); // before the label set is looked up, so a bad value creates no series
+      this.child(labelsOrValue).inc(value);
+    } else this.child(undefined).inc(labelsOrValue);
   }
 
   get(): Promise<MetricObjectWithValues<T>> {

@@ -65,22 +65,28 @@ export class Gauge<T extends string = string> extends SharedMetric<T, GaugeChild
   inc(value?: number): void;
   inc(labels: LabelValues<T>, value?: number): void;
   inc(labelsOrValue?: LabelValues<T> | number, value?: number): void {
-    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).inc(value);
-    else this.child(undefined).inc(labelsOrValue);
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
+      if (value !== undefined) checkFinite(value, 'Gauge increment'); // before the label set is looked up, so a bad value creates no series
+      this.child(labelsOrValue).inc(value);
+    } else this.child(undefined).inc(labelsOrValue);
   }
 
   dec(value?: number): void;
   dec(labels: LabelValues<T>, value?: number): void;
   dec(labelsOrValue?: LabelValues<T> | number, value?: number): void {
-    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).dec(value);
-    else this.child(undefined).dec(labelsOrValue);
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
+      if (value !== undefined) checkFinite(value, 'Gauge decrement'); // before the label set is looked up, so a bad value creates no series
+      this.child(labelsOrValue).dec(value);
+    } else this.child(undefined).dec(labelsOrValue);
   }
 
   set(value: number): void;
   set(labels: LabelValues<T>, value: number): void;
   set(labelsOrValue: LabelValues<T> | number, value?: number): void {
-    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).set(value as number);
-    else this.child(undefined).set(labelsOrValue);
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
+      checkFinite(value, 'Gauge value'); // before the label set is looked up, so a bad value creates no series
+      this.child(labelsOrValue).set(value as number);
+    } else this.child(undefined).set(labelsOrValue);
   }
 
   setToCurrentTime(labels?: LabelValues<T>): void {

@@ -83,8 +83,10 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
   observe(value: number): void;
   observe(labels: LabelValues<T>, value: number): void;
   observe(labelsOrValue: LabelValues<T> | number, value?: number): void {
-    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).observe(value as number);
-    else this.child(undefined).observe(labelsOrValue);
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
+      checkFinite(value, 'Histogram observation'); // before the label set is looked up, so a bad value creates no series
+      this.child(labelsOrValue).observe(value as number);
+    } else this.child(undefined).observe(labelsOrValue);
   }
 
   /** Starts a timer; the returned function observes the elapsed seconds (with `labels` merged in). */

@@ -78,8 +78,10 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
   observe(value: number): void;
   observe(labels: LabelValues<T>, value: number): void;
   observe(labelsOrValue: LabelValues<T> | number, value?: number): void {
-    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).observe(value as number);
-    else this.child(undefined).observe(labelsOrValue);
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
+      checkFinite(value, 'Summary observation'); // before the label set is looked up, so a bad value creates no series
+      this.child(labelsOrValue).observe(value as number);
+    } else this.child(undefined).observe(labelsOrValue);
   }
 
   startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
