@@ -1,0 +1,75 @@
+// The public types, checked by the compiler: `pnpm typecheck` compiles this file, so a wrong type fails CI (the
+// runtime part below only makes the file a test). Like prom-client's, our metrics are generic over their label
+// names: known names are accepted, unknown ones are compile errors, and configurations written for prom-client
+// type-check against ours.
+import * as pc from 'prom-client';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  Counter,
+  CounterChild,
+  Gauge,
+  GaugeChild,
+  Histogram,
+  HistogramChild,
+  Summary,
+  SummaryChild,
+  type CounterConfiguration,
+  type HistogramConfiguration,
+  type LabelValues,
+  type MetricObjectWithValues,
+} from '../src/index.js';
+
+/** Type assertions only: never called. */
+function typeChecks(): void {
+  const counter = new Counter({ name: 'types_total', help: 'h', labelNames: ['method', 'code'] as const });
+  expectTypeOf(counter).toEqualTypeOf<Counter<'method' | 'code'>>();
+  counter.inc({ method: 'GET', code: 200 });
+  counter.inc({ method: 'GET' }, 2); // partial label objects type-check as in prom-client (they throw at run time)
+  // @ts-expect-error an unknown label name
+  counter.inc({ route: '/a' });
+  // @ts-expect-error a label value that is neither a string nor a number
+  counter.inc({ method: true });
+  expectTypeOf(counter.labels('GET', 200)).toEqualTypeOf<CounterChild>();
+  expectTypeOf(counter.labels({ method: 'GET', code: '200' })).toEqualTypeOf<CounterChild>();
+  // @ts-expect-error labels() takes strings and numbers
+  counter.labels('GET', null);
+  expectTypeOf(counter.get()).toEqualTypeOf<Promise<MetricObjectWithValues<'method' | 'code'>>>();
+  counter.remove('GET', 200);
+  counter.remove({ method: 'GET', code: 200 });
+
+  const gauge = new Gauge({ name: 'types_gauge', help: 'h', labelNames: ['pool'] });
+  expectTypeOf(gauge.labels('db')).toEqualTypeOf<GaugeChild<'pool'>>();
+  const endGauge = gauge.startTimer({ pool: 'db' });
+  expectTypeOf(endGauge).toEqualTypeOf<(labels?: LabelValues<'pool'>) => number>();
+  // @ts-expect-error set() needs a value
+  gauge.set({ pool: 'db' });
+
+  const histogram = new Histogram({ name: 'types_seconds', help: 'h', labelNames: ['route'], buckets: [0.1, 1] });
+  expectTypeOf(histogram.labels('/a')).toEqualTypeOf<HistogramChild<'route'>>();
+  const end = histogram.startTimer({ route: '/a' });
+  expectTypeOf(end).returns.toEqualTypeOf<number>();
+  end({ route: '/b' });
+  // @ts-expect-error the timer's end takes this metric's labels only
+  end({ status: 200 });
+  expectTypeOf(histogram.labels('/a').startTimer()).toEqualTypeOf<(labels?: LabelValues<'route'>) => number>();
+
+  const summary = new Summary({ name: 'types_bytes', help: 'h', percentiles: [0.5], maxAgeSeconds: 60, ageBuckets: 5 });
+  expectTypeOf(summary.labels()).toEqualTypeOf<SummaryChild<string>>();
+  summary.observe(1);
+
+  // A configuration written for prom-client is accepted by ours (prom-client registries included).
+  const promConfig: pc.HistogramConfiguration<'route'> = { name: 'types_pc_seconds', help: 'h', labelNames: ['route'], buckets: [1], registers: [pc.register] };
+  const ours: HistogramConfiguration<'route'> = { ...promConfig, buckets: promConfig.buckets! };
+  void new Histogram(ours);
+  const openMetrics = new pc.Registry<pc.OpenMetricsContentType>();
+  const withOpenMetrics: CounterConfiguration<string> = { name: 'types_om_total', help: 'h', registers: [openMetrics, pc.register] };
+  void withOpenMetrics;
+  // @ts-expect-error name is required
+  void new Counter({ help: 'h' });
+}
+
+describe('public types', () => {
+  it('are checked by the compiler (pnpm typecheck compiles this file)', () => {
+    expect(typeof typeChecks).toBe('function');
+  });
+});
