@@ -10,6 +10,9 @@ import { Heap, HeapExporter } from '../src/index.js';
 import { fixture } from './fixtures/lifetime-processes.js';
 import { startNode, succeed, type Event } from './support/process-group.js';
 
+/** `node --expose-gc <worker> …`: the worker samples its memory after a full GC. */
+const startWorker = (name: string, args: string[], env: NodeJS.ProcessEnv) => startNode(name, '--expose-gc', [WORKER, ...args], env);
+
 const SECONDS = Number(process.env.MPMETRICS_SOAK_SECONDS ?? 20);
 const WRITERS = 3;
 const WORKER = fixture('soak-worker.mjs');
@@ -17,13 +20,14 @@ const MiB = 1024 * 1024;
 
 interface Sample extends Event {
   rss: number;
+  heapUsed: number;
   allocTop?: number;
 }
 
-/** The highest resident size in the samples taken between fractions `from` and `to` of the run. */
-function peakRss(samples: Sample[], from: number, to: number): number {
+/** The highest `field` in the samples taken between fractions `from` and `to` of the run. */
+function peak(samples: Sample[], field: 'rss' | 'heapUsed', from: number, to: number): number {
   const part = samples.slice(Math.floor(samples.length * from), Math.ceil(samples.length * to));
-  return Math.max(...part.map((s) => s.rss));
+  return Math.max(...part.map((s) => s[field]));
 }
 
 describe(`soak: ${WRITERS} writers and a scraper for ${SECONDS} s`, () => {
@@ -34,8 +38,8 @@ describe(`soak: ${WRITERS} writers and a scraper for ${SECONDS} s`, () => {
     const heap = Heap.open({ dir });
     try {
       const children = [
-        ...Array.from({ length: WRITERS }, (_, i) => startNode(`writer ${i}`, WORKER, ['writer', String(i), String(SECONDS)], env)),
-        startNode('scraper', WORKER, ['scraper', '0', String(SECONDS)], env),
+        ...Array.from({ length: WRITERS }, (_, i) => startWorker(`writer ${i}`, ['writer', String(i), String(SECONDS)], env)),
+        startWorker('scraper', ['scraper', '0', String(SECONDS)], env),
       ];
       await Promise.all(children.map((child) => succeed(child, (SECONDS + 60) * 1000)));
 
@@ -43,12 +47,16 @@ describe(`soak: ${WRITERS} writers and a scraper for ${SECONDS} s`, () => {
       for (const child of children) {
         const samples = child.events.filter((e) => e.event === 'sample') as Sample[];
         expect(samples.length, child.name).toBeGreaterThan(8);
-        // warm-up: the first quarter. Then the peak of the last third may not pass the peak of the second quarter
-        // by more than a quarter (or 16 MiB, for the small processes): a leak grows without bound, GC noise does not.
-        const settled = peakRss(samples, 0.25, 0.5);
-        const late = peakRss(samples, 2 / 3, 1);
-        report.push(`${child.name}: rss ${(settled / MiB).toFixed(0)} → ${(late / MiB).toFixed(0)} MiB`);
+        // warm-up: the first quarter. Then the peak of the last third may not pass the peak of the second quarter by
+        // more than a quarter (or 16 MiB of RSS, 4 MiB of JS heap, for the small processes): a leak grows without
+        // bound, GC noise does not (and every sample follows a full GC).
+        const settled = peak(samples, 'rss', 0.25, 0.5);
+        const late = peak(samples, 'rss', 2 / 3, 1);
+        const heapSettled = peak(samples, 'heapUsed', 0.25, 0.5);
+        const heapLate = peak(samples, 'heapUsed', 2 / 3, 1);
+        report.push(`${child.name}: rss ${(settled / MiB).toFixed(0)} → ${(late / MiB).toFixed(0)} MiB, JS heap ${(heapSettled / MiB).toFixed(1)} → ${(heapLate / MiB).toFixed(1)} MiB`);
         expect(late, `${child.name}'s resident memory late in the run`).toBeLessThanOrEqual(Math.max(settled * 1.25, settled + 16 * MiB));
+        expect(heapLate, `${child.name}'s retained JS heap late in the run`).toBeLessThanOrEqual(Math.max(heapSettled * 1.25, heapSettled + 4 * MiB));
       }
       const scraper = children[WRITERS]!;
       const tops = (scraper.events.filter((e) => e.event === 'sample') as Sample[]).map((s) => s.allocTop!);
