@@ -1,0 +1,56 @@
+// Test servers: a fixture started with this Node in its own process group and a private MPMETRICS_DIR-free
+// environment (the primary makes the heap its workers share), stopped with its whole group.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+export interface Server {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export async function startServer(script: string, args: string[]): Promise<Server> {
+  const env = { ...process.env };
+  delete env.MPMETRICS_DIR;
+  const proc = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let stderr = '';
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const kill = (): void => {
+    try {
+      process.kill(-proc.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      kill();
+      reject(new Error(`${script} did not listen within 30 s; stderr: ${stderr}`));
+    }, 30_000);
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      if (line !== undefined) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { port: number }).port);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before listening; stderr: ${stderr}`));
+    });
+  });
+  return {
+    port,
+    async stop() {
+      proc.kill('SIGTERM');
+      const timer = setTimeout(kill, 5000);
+      await exited;
+      clearTimeout(timer);
+      kill(); // and anything left in its group
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// The body of GET /metrics: every family in the shared heap, whichever process declared it (so any worker answers
+// for all of them), followed by the metrics of the registry that are not in the heap (prom-client's own, e.g. its
+// default metrics of this process). Prometheus text or OpenMetrics, as the Accept header asks.
+import { Counter, Gauge, HeapExporter, Histogram, Summary, contentTypeOf, negotiateFormat, writeExposition } from '@mpmetrics/core';
+import { Registry } from 'prom-client';
+
+export interface MetricsResponse {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+const heapExporter = new HeapExporter();
+
+function inHeap(metric: unknown): boolean {
+  return metric instanceof Counter || metric instanceof Gauge || metric instanceof Histogram || metric instanceof Summary;
+}
+
+export async function metricsResponse(registry: Registry, accept: string | undefined): Promise<MetricsResponse> {
+  const format = negotiateFormat(accept);
+  const heapText = writeExposition(heapExporter.snapshot(), format);
+  const others = registry.getMetricsAsArray().filter((metric) => !inHeap(metric));
+  let body = heapText;
+  if (others.length > 0) {
+    const rest = new Registry<'text/plain; version=0.0.4; charset=utf-8' | 'application/openmetrics-text; version=1.0.0; charset=utf-8'>();
+    if (format === 'openmetrics') rest.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    for (const metric of others) rest.registerMetric(metric as never);
+    const restText = await rest.metrics();
+    body = format === 'openmetrics' ? heapText.replace(/# EOF\n$/, '') + restText : heapText + restText;
+  }
+  return { contentType: contentTypeOf(format), body };
+}

@@ -1,0 +1,160 @@
+// The options every integration takes, checked once when the middleware or plugin is made. Errors start with the
+// integration's package name and say which option, what was expected and what was received.
+import { MpmetricsRangeError, MpmetricsTypeError } from '@mpmetrics/core';
+import { register as globalRegister, type Registry } from 'prom-client';
+
+/** A label added to every request's series: a constant, or computed from the request. */
+export type ExtraLabel<Req> = string | ((request: Req) => string | number);
+
+export interface HttpMetricsOptions<Req> {
+  /** Upper bounds of `http_request_duration_seconds`, in seconds. Default: prom-client's default buckets. */
+  buckets?: number[];
+  /** Put before every metric name, e.g. `"myapp_"`. Default: none. */
+  prefix?: string;
+  /** The path that serves the metrics of every process (GET), or `false` to serve none. Default: `"/metrics"`. */
+  metricsPath?: string | false;
+  /** Route templates (`"/health"`) or patterns not to record. */
+  excludeRoutes?: (string | RegExp)[];
+  /** HTTP methods not to record, e.g. `["OPTIONS"]`. */
+  excludeMethods?: string[];
+  /** More labels on the request metrics: name → constant value, or a function of the request. */
+  extraLabels?: Record<string, ExtraLabel<Req>>;
+  /** Record `status_code` as its class (`"2xx"`, `"4xx"`) instead of the code. Default: false. */
+  groupStatusCodes?: boolean;
+  /** Also record `http_request_size_bytes` (from Content-Length), with these buckets or the defaults. */
+  requestSizes?: boolean | number[];
+  /** Also record `http_response_size_bytes` (from Content-Length), with these buckets or the defaults. */
+  responseSizes?: boolean | number[];
+  /** The prom-client registry the metrics are registered in. Default: prom-client's global `register`. */
+  registry?: Registry;
+  /** The `route` label of a request no route matched (never the raw URL). Default: `"#unmatched"`. */
+  unmatchedRoute?: string;
+}
+
+export interface ResolvedOptions<Req> {
+  readonly packageName: string;
+  readonly buckets: number[] | undefined;
+  readonly prefix: string;
+  readonly metricsPath: string | false;
+  readonly excludeRoutes: ReadonlySet<string>;
+  readonly excludePatterns: readonly RegExp[];
+  readonly excludeMethods: ReadonlySet<string>;
+  readonly extraLabels: readonly (readonly [string, ExtraLabel<Req>])[];
+  readonly groupStatusCodes: boolean;
+  readonly requestSizes: number[] | undefined | false;
+  readonly responseSizes: number[] | undefined | false;
+  readonly registry: Registry;
+  readonly unmatchedRoute: string;
+}
+
+const KNOWN = new Set([
+  'buckets',
+  'prefix',
+  'metricsPath',
+  'excludeRoutes',
+  'excludeMethods',
+  'extraLabels',
+  'groupStatusCodes',
+  'requestSizes',
+  'responseSizes',
+  'registry',
+  'unmatchedRoute',
+]);
+const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+/** Labels the integrations set themselves. */
+export const OWN_LABELS = ['method', 'route', 'status_code'] as const;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof RegExp) return `the pattern ${String(value)}`;
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+export function resolveOptions<Req>(packageName: string, options: unknown): ResolvedOptions<Req> {
+  const type = (option: string, expected: string, received: unknown): never => {
+    throw new MpmetricsTypeError(`${packageName}: option "${option}" must be ${expected}, received ${describe(received)}`);
+  };
+  const range = (option: string, message: string): never => {
+    throw new MpmetricsRangeError(`${packageName}: option "${option}" ${message}`);
+  };
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) type('options', 'an object', options);
+  const o = options as HttpMetricsOptions<Req>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) range(key, `is not an option of ${packageName} (its options: ${[...KNOWN].join(', ')})`);
+  }
+
+  if (o.buckets !== undefined && !Array.isArray(o.buckets)) type('buckets', 'an array of numbers', o.buckets);
+  const prefix = o.prefix === undefined ? '' : o.prefix;
+  if (typeof prefix !== 'string') type('prefix', 'a string', prefix);
+  if (prefix !== '' && !PREFIX.test(prefix)) range('prefix', `must start a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), received ${JSON.stringify(prefix)}`);
+  const metricsPath = o.metricsPath === undefined ? '/metrics' : o.metricsPath;
+  if (metricsPath !== false && (typeof metricsPath !== 'string' || !metricsPath.startsWith('/'))) {
+    type('metricsPath', 'a path starting with "/" or false', metricsPath);
+  }
+
+  const excludeRoutes = new Set<string>();
+  const excludePatterns: RegExp[] = [];
+  if (o.excludeRoutes !== undefined) {
+    if (!Array.isArray(o.excludeRoutes)) type('excludeRoutes', 'an array of route templates or RegExps', o.excludeRoutes);
+    for (const route of o.excludeRoutes) {
+      if (typeof route === 'string') excludeRoutes.add(route);
+      else if (route instanceof RegExp) excludePatterns.push(route);
+      else type('excludeRoutes', 'an array of route templates or RegExps, holding', route);
+    }
+  }
+  const excludeMethods = new Set<string>();
+  if (o.excludeMethods !== undefined) {
+    if (!Array.isArray(o.excludeMethods)) type('excludeMethods', 'an array of HTTP methods', o.excludeMethods);
+    for (const method of o.excludeMethods) {
+      if (typeof method !== 'string' || method === '') type('excludeMethods', 'an array of HTTP methods, holding', method);
+      excludeMethods.add(method.toUpperCase());
+    }
+  }
+
+  const extraLabels: [string, ExtraLabel<Req>][] = [];
+  if (o.extraLabels !== undefined) {
+    if (typeof o.extraLabels !== 'object' || o.extraLabels === null || Array.isArray(o.extraLabels)) {
+      type('extraLabels', 'an object of label name → value or function', o.extraLabels);
+    }
+    for (const [name, value] of Object.entries(o.extraLabels)) {
+      if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) || name.startsWith('__')) range('extraLabels', `has an invalid label name ${JSON.stringify(name)}`);
+      if ((OWN_LABELS as readonly string[]).includes(name) || name === 'le') range('extraLabels', `may not set "${name}", a label the metrics set themselves`);
+      if (typeof value !== 'string' && typeof value !== 'function') type(`extraLabels.${name}`, 'a string or a function of the request', value);
+      extraLabels.push([name, value]);
+    }
+  }
+
+  if (o.groupStatusCodes !== undefined && typeof o.groupStatusCodes !== 'boolean') type('groupStatusCodes', 'a boolean', o.groupStatusCodes);
+  const sizes = (option: 'requestSizes' | 'responseSizes'): number[] | undefined | false => {
+    const value = o[option];
+    if (value === undefined || value === false) return false;
+    if (value === true) return undefined; // the default buckets
+    if (!Array.isArray(value)) type(option, 'a boolean or an array of bucket bounds', value);
+    return value as number[];
+  };
+  const registry = o.registry === undefined ? globalRegister : o.registry;
+  if (typeof (registry as Registry | null)?.registerMetric !== 'function') type('registry', 'a prom-client Registry', registry);
+  const unmatchedRoute = o.unmatchedRoute === undefined ? '#unmatched' : o.unmatchedRoute;
+  if (typeof unmatchedRoute !== 'string') type('unmatchedRoute', 'a string', unmatchedRoute);
+
+  return {
+    packageName,
+    buckets: o.buckets,
+    prefix,
+    metricsPath,
+    excludeRoutes,
+    excludePatterns,
+    excludeMethods,
+    extraLabels,
+    groupStatusCodes: o.groupStatusCodes ?? false,
+    requestSizes: sizes('requestSizes'),
+    responseSizes: sizes('responseSizes'),
+    registry,
+    unmatchedRoute,
+  };
+}
