@@ -58,17 +58,17 @@ describe('registration', () => {
 
 describe('a registry holding our metrics beside prom-client’s own and its default metrics', () => {
   const registry = new pc.Registry();
-  pc.collectDefaultMetrics({ register: registry });
-  const theirs = new pc.Counter({ name: 'registry_theirs_total', help: 'prom-client’s own', registers: [registry] });
-  const counter = new Counter({ name: 'registry_requests_total', help: 'Requests', labelNames: ['route'], registers: [registry], heap });
-  const gauge = new Gauge({ name: 'registry_in_flight', help: 'In flight', registers: [registry], heap });
-  const histogram = new Histogram({ name: 'registry_seconds', help: 'Latency', buckets: [0.1, 1], registers: [registry], heap });
-  const summary = new Summary({ name: 'registry_bytes', help: 'Sizes', percentiles: [0.5], registers: [registry], heap });
-  theirs.inc(7);
-  counter.inc({ route: '/a' }, 2);
-  gauge.set(3);
-  histogram.observe(0.5);
-  summary.observe(100);
+  let histogram: Histogram;
+  beforeAll(() => {
+    // (made here, not in the describe body: the heap exists from the file's beforeAll on)
+    pc.collectDefaultMetrics({ register: registry });
+    new pc.Counter({ name: 'registry_theirs_total', help: 'prom-client’s own', registers: [registry] }).inc(7);
+    new Counter({ name: 'registry_requests_total', help: 'Requests', labelNames: ['route'], registers: [registry], heap }).inc({ route: '/a' }, 2);
+    new Gauge({ name: 'registry_in_flight', help: 'In flight', registers: [registry], heap }).set(3);
+    histogram = new Histogram({ name: 'registry_seconds', help: 'Latency', buckets: [0.1, 1], registers: [registry], heap });
+    histogram.observe(0.5);
+    new Summary({ name: 'registry_bytes', help: 'Sizes', percentiles: [0.5], registers: [registry], heap }).observe(100);
+  });
 
   it('metrics() lists all of them', async () => {
     const text = await registry.metrics();
