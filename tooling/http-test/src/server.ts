@@ -1,9 +1,6 @@
-// Test servers: a fixture started with this Node in its own process group and a private MPMETRICS_DIR-free
-// environment (the primary makes the heap its workers share), stopped with its whole group.
+// Test servers: a fixture started with this Node in its own process group, without MPMETRICS_DIR
+// (the primary makes the heap its workers share), stopped with its whole group.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-export const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 export interface Server {
   readonly port: number;
