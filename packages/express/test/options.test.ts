@@ -20,8 +20,8 @@ describe('metricsMiddleware() options', () => {
   it.each([
     [{ buckets: 'fast' }, TypeError, 'option "buckets" must be an array of numbers, received the string "fast"'],
     [{ buckets: [1, 0.5] }, RangeError, '"buckets" must be strictly increasing'],
-    [{ prefix: 5 }, TypeError, 'option "prefix" must be a string, received number 5'],
-    [{ prefix: 'my-app_' }, RangeError, 'option "prefix" must start a valid metric name'],
+    [{ metricPrefix: 5 }, TypeError, 'option "metricPrefix" must be a string, received number 5'],
+    [{ metricPrefix: 'my-app_' }, RangeError, 'option "metricPrefix" must start a valid metric name'],
     [{ metricsPath: 'metrics' }, TypeError, 'option "metricsPath" must be a path starting with "/" or false'],
     [{ excludeRoutes: '/health' }, TypeError, 'option "excludeRoutes" must be an array'],
     [{ excludeRoutes: [42] }, TypeError, 'option "excludeRoutes"'],
@@ -50,7 +50,7 @@ describe('metricsMiddleware() options', () => {
 
   it('good options shape the metrics: prefix, extra labels, size histograms, the registry', async () => {
     const registry = new Registry();
-    metricsMiddleware({ prefix: 'shop_', registry, extraLabels: { region: 'eu', tenant: () => 't1' }, requestSizes: true, responseSizes: [10, 100] });
+    metricsMiddleware({ metricPrefix: 'shop_', registry, extraLabels: { region: 'eu', tenant: () => 't1' }, requestSizes: true, responseSizes: [10, 100] });
     const names = registry.getMetricsAsArray().map((m) => m.name).sort();
     expect(names).toEqual(['shop_http_request_duration_seconds', 'shop_http_request_size_bytes', 'shop_http_requests_in_flight', 'shop_http_response_size_bytes']);
     const duration = registry.getSingleMetric('shop_http_request_duration_seconds') as unknown as { labelNames: string[] };

@@ -9,8 +9,8 @@ export type ExtraLabel<Req> = string | ((request: Req) => string | number);
 export interface HttpMetricsOptions<Req> {
   /** Upper bounds of `http_request_duration_seconds`, in seconds. Default: prom-client's default buckets. */
   buckets?: number[];
-  /** Put before every metric name, e.g. `"myapp_"`. Default: none. */
-  prefix?: string;
+  /** Put before every metric name, e.g. `"myapp_"`. Default: none. (Not `prefix`: Fastify takes that one.) */
+  metricPrefix?: string;
   /** The path that serves the metrics of every process (GET), or `false` to serve none. Default: `"/metrics"`. */
   metricsPath?: string | false;
   /** Route templates (`"/health"`) or patterns not to record. */
@@ -34,7 +34,7 @@ export interface HttpMetricsOptions<Req> {
 export interface ResolvedOptions<Req> {
   readonly packageName: string;
   readonly buckets: number[] | undefined;
-  readonly prefix: string;
+  readonly metricPrefix: string;
   readonly metricsPath: string | false;
   readonly excludeRoutes: ReadonlySet<string>;
   readonly excludePatterns: readonly RegExp[];
@@ -49,7 +49,7 @@ export interface ResolvedOptions<Req> {
 
 const KNOWN = new Set([
   'buckets',
-  'prefix',
+  'metricPrefix',
   'metricsPath',
   'excludeRoutes',
   'excludeMethods',
@@ -89,9 +89,11 @@ export function resolveOptions<Req>(packageName: string, options: unknown): Reso
   }
 
   if (o.buckets !== undefined && !Array.isArray(o.buckets)) type('buckets', 'an array of numbers', o.buckets);
-  const prefix = o.prefix === undefined ? '' : o.prefix;
-  if (typeof prefix !== 'string') type('prefix', 'a string', prefix);
-  if (prefix !== '' && !PREFIX.test(prefix)) range('prefix', `must start a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), received ${JSON.stringify(prefix)}`);
+  const metricPrefix = o.metricPrefix === undefined ? '' : o.metricPrefix;
+  if (typeof metricPrefix !== 'string') type('metricPrefix', 'a string', metricPrefix);
+  if (metricPrefix !== '' && !PREFIX.test(metricPrefix)) {
+    range('metricPrefix', `must start a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), received ${JSON.stringify(metricPrefix)}`);
+  }
   const metricsPath = o.metricsPath === undefined ? '/metrics' : o.metricsPath;
   if (metricsPath !== false && (typeof metricsPath !== 'string' || !metricsPath.startsWith('/'))) {
     type('metricsPath', 'a path starting with "/" or false', metricsPath);
@@ -145,7 +147,7 @@ export function resolveOptions<Req>(packageName: string, options: unknown): Reso
   return {
     packageName,
     buckets: o.buckets,
-    prefix,
+    metricPrefix,
     metricsPath,
     excludeRoutes,
     excludePatterns,

@@ -35,7 +35,7 @@ export class RequestMetrics<Req> {
 
   constructor(options: ResolvedOptions<Req>) {
     this.#options = options;
-    const { prefix, registry } = options;
+    const { metricPrefix: prefix, registry } = options;
     this.#labelNames = [...OWN_LABELS, ...options.extraLabels.map(([name]) => name)];
     const declare = <M>(make: () => M): M => {
       try {
