@@ -1,0 +1,24 @@
+// Bad options fail when the middleware is made, with a message that starts with the package name.
+import { describe, expect, it } from 'vitest';
+import { metricsMiddleware } from '../src/index.js';
+
+describe('metricsMiddleware() options', () => {
+  it.each([
+    [{ buckets: 'fast' }, TypeError, 'option "buckets" must be an array of numbers'],
+    [{ metricsPath: 42 }, TypeError, 'option "metricsPath" must be a path starting with "/" or false'],
+    [{ excludeMethods: 'GET' }, TypeError, 'option "excludeMethods" must be an array of HTTP methods'],
+    [{ extraLabels: { le: 'x' } }, RangeError, 'may not set "le"'],
+    [{ responseSizes: 'big' }, TypeError, 'option "responseSizes" must be a boolean or an array'],
+    [{ unknown: 1 }, RangeError, '"unknown" is not an option of @mpmetrics/koa'],
+  ])('%j → %s', (options, kind, says) => {
+    let error: unknown;
+    try {
+      metricsMiddleware(options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(kind);
+    expect((error as Error).message.startsWith('@mpmetrics/koa: ')).toBe(true);
+    expect((error as Error).message).toContain(says);
+  });
+});
