@@ -7,14 +7,15 @@ import { runMetricPairs } from './metric-cases.js';
 import { benchPrimitives } from './primitives.js';
 import { formatTable, machineLine, writeSection } from './report.js';
 import { measureClusterScrape } from './cluster-scrape.js';
+import { benchHttp } from './http-cases.js';
 import { measureContention } from './metric-contention.js';
 import { measureScrape, measureSeriesCreation } from './series-and-scrape.js';
 
 const quick = process.argv.includes('--quick');
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'BENCHMARKS.md');
 const settings = quick
-  ? { rounds: 3, n: 200_000, series: 10_000, scrapeSeries: 200, clusterSeries: 200, growth: [200, 1000] }
-  : { rounds: 15, n: 3_000_000, series: 100_000, scrapeSeries: 1000, clusterSeries: 1000, growth: [1000, 10_000, 100_000] };
+  ? { rounds: 3, n: 200_000, series: 10_000, scrapeSeries: 200, clusterSeries: 200, growth: [200, 1000], http: { rounds: 1, seconds: 1, warmUpSeconds: 0.5 } }
+  : { rounds: 15, n: 3_000_000, series: 100_000, scrapeSeries: 1000, clusterSeries: 1000, growth: [1000, 10_000, 100_000], http: { rounds: 8, seconds: 3, warmUpSeconds: 1 } };
 
 console.log(`mpmetrics benchmarks (${quick ? 'quick' : 'full'}): ${machineLine()}\n`);
 Heap.open(); // the heap of this run: its directory goes to the writer processes through MPMETRICS_DIR
@@ -88,8 +89,13 @@ console.log('\n### Metrics against prom-client 15\n');
 console.log(metrics);
 heap.close();
 
+const httpTable = await benchHttp(settings.http);
+console.log('\n### HTTP middleware against the bare frameworks and their peers\n');
+console.log(httpTable);
+
 if (!quick) {
   writeSection(docs, 'primitives', `${machineLine()}\n\n${primitives}`);
   writeSection(docs, 'metrics', `${machineLine()}\n\n${metrics}`);
+  writeSection(docs, 'http', `${machineLine()}\n\n${httpTable}`);
   console.log(`\nwritten to ${docs}`);
 }

@@ -1,0 +1,61 @@
+// The HTTP benchmark: for each framework, rounds of three fresh servers (bare, ours, the peer middleware) in an
+// order that rotates from round to round; ratios are taken within each round and their median reported.
+import { FRAMEWORKS, VARIANTS, type Framework, type Variant } from './http/apps.js';
+import { measureRun, type RunResult } from './http/load.js';
+import { median } from './measure.js';
+import { formatTable } from './report.js';
+
+export interface HttpSettings {
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly warmUpSeconds: number;
+}
+
+const PEER: Record<Framework, string> = { express: 'express-prom-bundle', fastify: 'fastify-metrics', koa: 'prom-client histogram middleware' };
+
+interface FrameworkResult {
+  framework: Framework;
+  runs: Record<Variant, RunResult[]>;
+  /** Per-round ratios. */
+  cpuOursVsBare: number[];
+  cpuPeerVsBare: number[];
+  rpsOursVsBare: number[];
+  rpsOursVsPeer: number[];
+}
+
+async function benchFramework(framework: Framework, settings: HttpSettings): Promise<FrameworkResult> {
+  const result: FrameworkResult = { framework, runs: { bare: [], mpmetrics: [], peer: [] }, cpuOursVsBare: [], cpuPeerVsBare: [], rpsOursVsBare: [], rpsOursVsPeer: [] };
+  for (let round = 0; round < settings.rounds; round++) {
+    const order = [...VARIANTS.slice(round % 3), ...VARIANTS.slice(0, round % 3)];
+    if (round % 2 === 1) order.reverse();
+    const got = {} as Record<Variant, RunResult>;
+    for (const variant of order) got[variant] = await measureRun(framework, variant, settings.seconds, settings.warmUpSeconds);
+    for (const variant of VARIANTS) result.runs[variant].push(got[variant]);
+    result.cpuOursVsBare.push(got.mpmetrics.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
+    result.cpuPeerVsBare.push(got.peer.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
+    result.rpsOursVsBare.push(got.mpmetrics.requestsPerSecond / got.bare.requestsPerSecond);
+    result.rpsOursVsPeer.push(got.mpmetrics.requestsPerSecond / got.peer.requestsPerSecond);
+  }
+  return result;
+}
+
+export async function benchHttp(settings: HttpSettings): Promise<string> {
+  const results: FrameworkResult[] = [];
+  for (const framework of FRAMEWORKS) results.push(await benchFramework(framework, settings));
+  const met = (ok: boolean): string => (ok ? 'yes' : '**no**');
+  const rows: string[][] = [];
+  for (const r of results) {
+    const cpu = (v: Variant): string => median(r.runs[v].map((x) => x.cpuMicrosPerRequest)).toFixed(1);
+    const rps = (v: Variant): string => median(r.runs[v].map((x) => x.requestsPerSecond)).toFixed(0);
+    const cpuOurs = median(r.cpuOursVsBare);
+    const rpsBare = median(r.rpsOursVsBare);
+    const rpsPeer = median(r.rpsOursVsPeer);
+    rows.push([`${r.framework}: server CPU µs per request (bare / ours / ${PEER[r.framework]})`, `${cpu('bare')} / ${cpu('mpmetrics')} / ${cpu('peer')}`, `ours ${cpuOurs.toFixed(3)}×, peer ${median(r.cpuPeerVsBare).toFixed(3)}× bare`, '≤ 1.05× bare', met(cpuOurs <= 1.05)]);
+    rows.push([`${r.framework}: requests per second (bare / ours / peer)`, `${rps('bare')} / ${rps('mpmetrics')} / ${rps('peer')}`, `ours ${rpsBare.toFixed(3)}× bare, ${rpsPeer.toFixed(3)}× peer`, '≥ 0.95× bare, ≥ 1.0× peer', met(rpsBare >= 0.95 && rpsPeer >= 1)]);
+  }
+  return [
+    `node:cluster with 2 workers on loopback, GET /users/:id, autocannon with 32 connections; ${settings.rounds} rounds of a fresh server per variant (${settings.warmUpSeconds} s warm-up, ${settings.seconds} s measured), order rotating; ratios are medians of the per-round ratios.`,
+    '',
+    formatTable(['case', 'figures (medians)', 'paired ratio', 'target', 'met'], rows),
+  ].join('\n');
+}

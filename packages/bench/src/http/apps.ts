@@ -1,0 +1,66 @@
+// The apps of the HTTP benchmark, one per framework and variant, each serving GET /users/:id with a small JSON
+// body: "bare" (no metrics), "mpmetrics" (ours) and "peer" (what users of the framework use today:
+// express-prom-bundle, fastify-metrics, a prom-client histogram middleware for Koa, the one express-prom-bundle
+// would be).
+import http from 'node:http';
+
+export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const;
+export const VARIANTS = ['bare', 'mpmetrics', 'peer'] as const;
+export type Framework = (typeof FRAMEWORKS)[number];
+export type Variant = (typeof VARIANTS)[number];
+
+const user = (id: string): { id: string; name: string } => ({ id, name: `user ${id}` });
+
+/** Starts the app on `port` (shared by the cluster's workers); resolves once it listens. */
+export async function startApp(framework: Framework, variant: Variant, port: number): Promise<void> {
+  if (framework === 'express') {
+    const { default: express } = await import('express');
+    const app = express();
+    if (variant === 'mpmetrics') app.use((await import('@mpmetrics/express')).metricsMiddleware());
+    if (variant === 'peer') {
+      const { default: promBundle } = await import('express-prom-bundle');
+      app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
+    }
+    app.get('/users/:id', (req, res) => {
+      res.json(user(req.params.id));
+    });
+    await new Promise<void>((resolve) => app.listen(port, '127.0.0.1', () => resolve()));
+    return;
+  }
+  if (framework === 'fastify') {
+    const { default: Fastify } = await import('fastify');
+    const app = Fastify();
+    if (variant === 'mpmetrics') await app.register((await import('@mpmetrics/fastify')).mpmetrics);
+    if (variant === 'peer') {
+      // a CommonJS module whose exports.default is the plugin
+      const loaded = (await import('fastify-metrics')) as unknown as { default: { default?: unknown } };
+      await app.register((loaded.default.default ?? loaded.default) as never, { endpoint: '/metrics' });
+    }
+    app.get<{ Params: { id: string } }>('/users/:id', async (request) => user(request.params.id));
+    await app.listen({ port, host: '127.0.0.1' });
+    return;
+  }
+  const { default: Koa } = await import('koa');
+  const { default: Router } = await import('@koa/router');
+  const app = new Koa();
+  if (variant === 'mpmetrics') app.use((await import('@mpmetrics/koa')).metricsMiddleware());
+  if (variant === 'peer') {
+    const { Histogram } = await import('prom-client');
+    const duration = new Histogram({ name: 'http_request_duration_seconds', help: 'Duration', labelNames: ['method', 'route', 'status_code'] });
+    app.use(async (ctx, next) => {
+      const end = duration.startTimer();
+      try {
+        await next();
+      } finally {
+        end({ method: ctx.method, route: (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? '#unmatched', status_code: ctx.status });
+      }
+    });
+  }
+  const router = new Router();
+  router.get('/users/:id', (ctx) => {
+    ctx.body = user(ctx.params.id!);
+  });
+  app.use(router.routes());
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+}

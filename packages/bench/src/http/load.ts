@@ -1,0 +1,55 @@
+// One measured run of the HTTP benchmark: a fresh server (node:cluster, 2 workers), a warm-up, then autocannon
+// on loopback against GET /users/:id. Reports requests per second and the server's CPU time per request: utime +
+// stime of the primary and both workers over the measured stretch, read from /proc (steadier than req/s on a
+// machine whose speed varies).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import type { Framework, Variant } from './apps.js';
+
+export interface RunResult {
+  readonly requestsPerSecond: number;
+  /** Server CPU microseconds per request. */
+  readonly cpuMicrosPerRequest: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // fields 14 and 15 of the whole line
+}
+
+export async function measureRun(framework: Framework, variant: Variant, seconds: number, warmUpSeconds: number): Promise<RunResult> {
+  const script = fileURLToPath(new URL('./server.ts', import.meta.url));
+  const env = { ...process.env };
+  delete env.MPMETRICS_DIR; // each server its own heap
+  const server = spawn(process.execPath, ['--import', 'tsx', script, framework, variant], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  try {
+    const { port, pids } = await new Promise<{ port: number; pids: number[] }>((resolve, reject) => {
+      let out = '';
+      server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line !== undefined) resolve(JSON.parse(line) as { port: number; pids: number[] });
+      });
+      server.once('exit', (code) => reject(new Error(`${framework}/${variant} server exited with ${code}`)));
+    });
+    const url = `http://127.0.0.1:${port}/users/42`;
+    await autocannon({ url, connections: 32, duration: warmUpSeconds });
+    const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const result = await autocannon({ url, connections: 32, duration: seconds });
+    const cpuAfter = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    if (result.errors > 0 || result.non2xx > 0) throw new Error(`${framework}/${variant}: ${result.errors} errors, ${result.non2xx} non-2xx responses`);
+    return { requestsPerSecond: result.requests.total / seconds, cpuMicrosPerRequest: ((cpuAfter - cpuBefore) * 1e6) / result.requests.total };
+  } finally {
+    try {
+      process.kill(-server.pid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+}
