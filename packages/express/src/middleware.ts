@@ -1,19 +1,36 @@
 // The Express middleware: records every request's duration, in-flight count and (on request) sizes into the
 // shared heap, and answers GET /metrics with the metrics of every process. Install it before your routes.
-import { RequestMetrics, metricsResponse, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
+import type { ServerResponse } from 'node:http';
+import { CLIENT_CLOSED_REQUEST, RequestMetrics, contentLength, metricsResponse, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { routeTemplateOf, watchRouteTemplates } from './route-template.js';
 
 export type ExpressMetricsOptions = HttpMetricsOptions<Request>;
 
-/** A client that went away before the response was finished: nginx's code for it. */
-const CLIENT_CLOSED_REQUEST = 499;
+const START = Symbol('mpmetrics.start');
+const METRICS = Symbol('mpmetrics.metrics');
 
-function contentLength(value: string | number | string[] | undefined): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value !== 'string') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) && n >= 0 ? n : undefined;
+/** What the middleware leaves on a response it times (so one shared listener serves every request). */
+interface Timed extends ServerResponse {
+  [START]?: number;
+  [METRICS]?: RequestMetrics<Request> | undefined;
+}
+
+/** 'finish' or 'close' of a timed response, whichever comes first: records the request once. */
+function onEnd(this: Timed): void {
+  const metrics = this[METRICS];
+  if (metrics === undefined) return;
+  this[METRICS] = undefined;
+  const req = this.req as Request;
+  metrics.end(
+    this[START]!,
+    req,
+    req.method,
+    routeTemplateOf(req),
+    this.writableFinished ? this.statusCode : CLIENT_CLOSED_REQUEST,
+    contentLength(req.headers['content-length']),
+    contentLength(this.getHeader('content-length')),
+  );
 }
 
 /** Makes the middleware. Options are checked here: a mistake throws now, naming the option. */
@@ -35,22 +52,11 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
       return;
     }
     if (!metrics.records(req.method)) return next();
-    const start = metrics.begin();
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      metrics.end(start, {
-        request: req,
-        method: req.method,
-        route: routeTemplateOf(req),
-        statusCode: res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST,
-        requestBytes: contentLength(req.headers['content-length']),
-        responseBytes: contentLength(res.getHeader('content-length')),
-      });
-    };
-    res.once('finish', finish);
-    res.once('close', finish);
+    const timed = res as Response & Timed;
+    timed[START] = metrics.begin();
+    timed[METRICS] = metrics;
+    res.once('finish', onEnd);
+    res.once('close', onEnd);
     next();
   };
 }

@@ -1,7 +1,7 @@
 // The Fastify plugin: records every request's duration, in-flight count and (on request) sizes into the shared
 // heap, and answers GET /metrics with the metrics of every process. Wrapped with fastify-plugin, so its hooks see
 // every route of the instance it is registered on, whatever the registration order of the routes.
-import { RequestMetrics, metricsResponse, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
+import { CLIENT_CLOSED_REQUEST, RequestMetrics, contentLength, metricsResponse, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -14,19 +14,12 @@ declare module 'fastify' {
   }
 }
 
-/** A client that went away before the response was finished: nginx's code for it. */
-const CLIENT_CLOSED_REQUEST = 499;
 const START = Symbol('mpmetrics.start');
 const DONE = Symbol('mpmetrics.done');
 
 interface Timed {
   [START]?: number;
   [DONE]?: boolean;
-}
-
-function contentLength(value: unknown): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
-  return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 // async, so a bad option rejects the registration (a thrown error in a callback plugin would hang it)
@@ -47,14 +40,7 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (fastify, option
     const timed = request as Timed;
     if (timed[START] === undefined || timed[DONE] === true) return;
     timed[DONE] = true;
-    metrics.end(timed[START], {
-      request,
-      method: request.method,
-      route: request.routeOptions.url,
-      statusCode,
-      requestBytes: contentLength(request.headers['content-length']),
-      responseBytes,
-    });
+    metrics.end(timed[START], request, request.method, request.routeOptions.url, statusCode, contentLength(request.headers['content-length']), responseBytes);
   };
 
   fastify.addHook('onRequest', (request, _reply, next) => {
