@@ -20,6 +20,8 @@ describe('negotiation from the Accept header', () => {
     ['application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'openmetrics'],
     ['application/openmetrics-text', 'openmetrics'],
     ['Application/OpenMetrics-Text; version=1.0.0', 'openmetrics'],
+    ['application/openmetrics-text; Version="1.0.0"; Q=0.9, text/plain; q=0.5', 'openmetrics'], // case and quotes of parameters
+    ['application/openmetrics-text; q=0.4, text/plain; Q=0.5', 'prometheus'],
     ['text/plain;version=0.0.4', 'prometheus'],
     ['text/plain', 'prometheus'],
     ['*/*', 'prometheus'],
