@@ -130,6 +130,24 @@ export function closeAbandonedUpdates(file: HeapFile, lane: number): void {
 
 /** How long a reader waits for a live writer to finish an update before it takes what it sees. */
 const READ_PATIENCE_MS = 1000;
+/** While a scrape runs (see withReadBudget), the time after which no cell is waited for any more; else 0. */
+let budgetEnds = 0;
+
+/**
+ * Runs `read` with one budget of `ms` for all its waits on stalled writers, so that a scrape of many series
+ * answers in bounded time even if several writers are caught mid-update (descheduled on a starved machine, or
+ * stopped): past it, every cell is taken as it is. Budgets nest: an inner one cannot extend an outer one.
+ */
+export function withReadBudget<T>(ms: number, read: () => T): T {
+  const outer = budgetEnds;
+  const ends = Date.now() + ms;
+  budgetEnds = outer === 0 ? ends : Math.min(outer, ends);
+  try {
+    return read();
+  } finally {
+    budgetEnds = outer;
+  }
+}
 /** Retries between two checks of the writer's liveness and of the time. */
 const SPINS_PER_CHECK = 1024;
 /** Something to Atomics.wait on, to sleep a millisecond between checks instead of spinning on a core. */
@@ -139,7 +157,8 @@ let scratch = new Float64Array(64);
 
 /**
  * Calls `visit` with a copy of each current-generation cell of a series, each as of a whole update. A cell whose
- * writer died mid-update is read as it is; a live writer is waited for, at most READ_PATIENCE_MS per cell.
+ * writer died mid-update is read as it is; a live writer is waited for, at most READ_PATIENCE_MS per cell (or
+ * until the budget of the scrape this read is part of runs out).
  * `isLaneHeld` says whether a lane has a live owner. The copy (its first `length` values) is only valid during
  * the call.
  */
@@ -207,7 +226,7 @@ function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: n
     // Still no whole update: the writer is very busy, stopped, or dead. A dead writer's cell is taken as it is
     // (at most its last update is partial); a live one is waited for, within bounds.
     const dead = !isLaneHeld(u32[cat + CELL.LANE]!);
-    if (deadline === 0) deadline = Date.now() + READ_PATIENCE_MS;
+    if (deadline === 0) deadline = budgetEnds !== 0 ? budgetEnds : Date.now() + READ_PATIENCE_MS;
     if (dead || Date.now() > deadline) {
       for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
       return;

@@ -1,7 +1,7 @@
 // The heap as the rest of the library sees it: families and series found by name from any process, writer cells
 // for updates, shared atomic words, consistent reads, and enumeration for exporters.
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
-import { claimCell, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, WriterCell } from './cells.js';
+import { claimCell, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, withReadBudget, WriterCell } from './cells.js';
 import { allocateNode, find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
 import { HeapFile, type HeapFileOptions } from './heap-file.js';
 import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
@@ -324,6 +324,14 @@ export class Heap {
   readEachCell(series: number, visit: (values: Float64Array, length: number) => void): void {
     this.file.expectKind(series, KIND_SERIES, 'series');
     readEachCell(this.file, series, this.#isLaneHeld, visit);
+  }
+
+  /**
+   * Runs `read` (reads of many series: a scrape) with one budget of `ms` for all its waits on writers caught
+   * mid-update, so it answers in bounded time whatever they do.
+   */
+  readWithin<T>(ms: number, read: () => T): T {
+    return withReadBudget(ms, read);
   }
 
   /** Number of segments the heap has now. */

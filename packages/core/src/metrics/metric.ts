@@ -5,7 +5,7 @@ import { register as globalRegister, type OpenMetricsContentType, type Prometheu
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
-import { layoutOf, readFamily, type FamilySnapshot } from '../registry/family-reader.js';
+import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from '../registry/family-reader.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
 import { LabelTree } from './label-tree.js';
 import { checkAggregator, checkHelp, checkLabelNames, checkMetricName, type Aggregator } from './validation.js';
@@ -192,7 +192,7 @@ export abstract class SharedMetric<T extends string, Child> {
   /** Reads every live series of this metric from the heap, as written by all processes. */
   protected async snapshot(): Promise<FamilySnapshot> {
     if (this.collect !== undefined) await this.collect.call(this);
-    return readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#labelCache);
+    return this.heap.readWithin(SCRAPE_READ_BUDGET_MS, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#labelCache));
   }
 
   abstract get(): Promise<MetricObjectWithValues<T>>;

@@ -4,6 +4,13 @@ import type { Heap, SeriesLayout } from '../heap/heap.js';
 import type { FamilyMeta } from '../metrics/family-meta.js';
 import { readSummaryQuantiles, summaryLayout } from '../metrics/summary-sketch.js';
 
+/**
+ * What one scrape may spend, in all, waiting for writers caught mid-update (see Heap.readWithin): a live writer
+ * finishes an update in nanoseconds, so this is only ever spent on one descheduled on a starved machine, stopped,
+ * or dead but not yet seen so; past it, cells are taken as they are.
+ */
+export const SCRAPE_READ_BUDGET_MS = 250;
+
 export interface SeriesSnapshot {
   /** Label values, in the family's label-name order. */
   readonly labels: readonly string[];

@@ -5,7 +5,7 @@ import type { Heap } from '../heap/heap.js';
 import { negotiateFormat } from '../exposition/negotiate.js';
 import { contentTypeOf, writeExposition, type ExpositionFormat } from '../exposition/writer.js';
 import { parseMeta } from '../metrics/family-meta.js';
-import { readFamily, type FamilySnapshot } from './family-reader.js';
+import { readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from './family-reader.js';
 
 export interface ExportedMetrics {
   readonly contentType: string;
@@ -24,6 +24,10 @@ export class HeapExporter {
   /** Every family in the heap with its live series, sorted by name. */
   snapshot(): FamilySnapshot[] {
     const heap = this.#heap ?? defaultHeap();
+    return heap.readWithin(SCRAPE_READ_BUDGET_MS, () => this.#read(heap));
+  }
+
+  #read(heap: Heap): FamilySnapshot[] {
     const out: FamilySnapshot[] = [];
     for (const family of heap.families()) {
       const meta = parseMeta(family.meta);
