@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { Heap, setDefaultHeap } from '@mpmetrics/core';
 import type { RequestMetrics } from '@mpmetrics/http';
+import { expectRefused } from '@mpmetrics/http-test/options';
 import { mpmetrics } from '../src/index.js';
 
 let dir: string;
@@ -27,16 +28,10 @@ describe('the plugin’s options', () => {
     [{ whatever: true }, RangeError, '"whatever" is not an option of @mpmetrics/fastify'],
   ])('%j → %s', async (options, kind, says) => {
     const app = Fastify();
-    let error: unknown;
-    try {
+    await expectRefused('@mpmetrics/fastify', async () => {
       await app.register(mpmetrics, options as never);
       await app.ready();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(kind);
-    expect((error as Error).message.startsWith('@mpmetrics/fastify: ')).toBe(true);
-    expect((error as Error).message).toContain(says);
+    }, kind, says);
     await app.close();
   });
 
