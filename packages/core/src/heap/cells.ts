@@ -98,7 +98,9 @@ export function claimCell(file: HeapFile, lane: Lane, series: number): WriterCel
   const cseg = file.segmentOf(cell);
   const cat = file.offsetOf(cell) * 2;
   cseg.u32[cat + CELL.LANE] = lane.id;
-  cseg.u32[cat + CELL.GENERATION] = Atomics.load(seg.u32, at + SERIES.GENERATION);
+  // One generation behind the series: the first update then goes through sync(), which brings the series back if
+  // it was removed since this process looked it up (a cached child of a removed label set writes it again).
+  cseg.u32[cat + CELL.GENERATION] = (Atomics.load(seg.u32, at + SERIES.GENERATION) - 1) >>> 0;
   for (;;) {
     const first = Atomics.load(seg.u32, head);
     Atomics.store(cseg.u32, cat + CELL.NEXT, first);
