@@ -267,6 +267,30 @@ describe('a private heap in use by its live creator', () => {
   });
 });
 
+describe('a private heap whose live creator has it closed', () => {
+  // A cluster primary that only forks holds no heap open; between two workers nobody does.
+  it('is not stale while its creator lives, and is once the creator is killed', async () => {
+    const tmp = freshTmp();
+    const first = await startCreator(tmp, ['--close']);
+    expect(isHeapInUse(first.opened.dir)).toBe(false);
+    expect(removeStaleHeaps(tmp)).toEqual([]);
+    const second = await startCreator(tmp);
+    expect(second.opened.dir).not.toBe(first.opened.dir);
+    expect(privateDirs(tmp).sort()).toEqual([first.opened.dir, second.opened.dir].sort());
+
+    // A child the creator starts later still finds the heap, with what earlier children recorded.
+    const later = await runChild(child, ['attach'], { env: childEnv({ MPMETRICS_DIR: first.opened.dir, TMPDIR: freshTmp() }) });
+    expect(later.json).toMatchObject([{ event: 'opened', dir: first.opened.dir, total: 2 }]);
+
+    first.child.proc.kill('SIGKILL');
+    await first.child.exited;
+    expect(removeStaleHeaps(tmp)).toEqual([first.opened.dir]);
+    second.child.send('exit');
+    await expectCleanExit(second.child);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+});
+
 describe('removeStaleHeaps', () => {
   it('removes only private heap directories of this user that nobody holds, and says which', async () => {
     const tmp = freshTmp();

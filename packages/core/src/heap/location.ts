@@ -2,7 +2,9 @@
 // its path in process.env.MPMETRICS_DIR, so children started afterwards (cluster, child_process, worker_threads)
 // find the same heap. Unrelated processes share one by being started with the same MPMETRICS_DIR. A directory we
 // made is removed when our process exits; one left by a process that was killed is removed by the next process
-// that makes one. A directory the user named is never removed.
+// that makes one. A directory the user named is never removed. While its creator lives, a private directory is
+// never stale, even when no process has its heap open (a cluster primary that only forks, between two workers):
+// the creator holds a lock on the directory's marker file for its whole life.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,8 @@ const PRIVATE_PREFIX = 'mpmetrics-';
 const PRIVATE_MARKER = '.mpmetrics-private';
 /** A private directory with no heap in it is left alone this long: its creator may be about to write one. */
 const UNBORN_GRACE_MS = 60_000;
+/** The byte of the marker file its creator keeps locked while it lives. */
+const CREATOR_LOCK_OFFSET = 0;
 
 /** Checks that a directory is safe to keep a heap in, with an error naming what is wrong. */
 export function checkDirectory(dir: string, source: string): void {
@@ -88,6 +92,7 @@ export function locateHeap(dir: string | undefined): string {
   const candidate = fs.mkdtempSync(path.join(os.tmpdir(), PRIVATE_PREFIX));
   fs.chmodSync(candidate, 0o700);
   fs.writeFileSync(path.join(candidate, PRIVATE_MARKER), `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
+  holdCreatorLock(candidate);
   const chosen = binding.processDirectory(candidate)!;
   if (chosen !== candidate) {
     fs.rmSync(candidate, { recursive: true, force: true }); // another thread won the race: use its directory
@@ -100,6 +105,31 @@ export function locateHeap(dir: string | undefined): string {
   }
   process.env[DIR_ENV] = chosen;
   return chosen;
+}
+
+/**
+ * Takes a shared lock on the marker of a private directory we made, and keeps it for the life of this process
+ * (the descriptor is never closed): removeStaleHeaps leaves a directory alone while its marker is locked. The
+ * kernel drops the lock when the process dies, however it dies, so a killed creator's directory becomes stale.
+ */
+function holdCreatorLock(dir: string): void {
+  const fd = binding.open(path.join(dir, PRIVATE_MARKER), false);
+  binding.lock(fd, CREATOR_LOCK_OFFSET, false, false);
+}
+
+/** True when the creator of a private directory is still alive (it holds its marker's lock). */
+function isCreatorAlive(dir: string): boolean {
+  let fd: number;
+  try {
+    fd = binding.open(path.join(dir, PRIVATE_MARKER), false);
+  } catch {
+    return false;
+  }
+  try {
+    return binding.isLocked(fd, CREATOR_LOCK_OFFSET, true);
+  } finally {
+    binding.close(fd);
+  }
 }
 
 /**
@@ -140,8 +170,8 @@ export function isHeapInUse(dir: string): boolean {
 }
 
 /**
- * Removes private heap directories of ours whose heap nobody has open: left by processes that were killed
- * before they could clean up (or by worker threads, which cannot). Only directories made by locateHeap are
+ * Removes private heap directories of ours whose creator is gone and whose heap nobody has open: left by processes
+ * that were killed before they could clean up (or by worker threads, which cannot). Only directories made by locateHeap are
  * considered: by name, owner, mode and the marker file it writes (which keepAfterExit removes).
  */
 export function removeStaleHeaps(parent: string): string[] {
@@ -161,6 +191,7 @@ export function removeStaleHeaps(parent: string): string[] {
       if (!stat.isDirectory() || stat.uid !== euid || (stat.mode & 0o777) !== 0o700) continue;
       if (!fs.existsSync(path.join(dir, PRIVATE_MARKER))) continue; // a user's directory, or one kept on purpose
       if (dir === process.env[DIR_ENV]) continue;
+      if (isCreatorAlive(dir)) continue;
       const hasHeap = fs.existsSync(path.join(dir, HEAP_FILE_NAME));
       if (!hasHeap && Date.now() - stat.mtimeMs < UNBORN_GRACE_MS) continue;
       if (hasHeap && isHeapInUse(dir)) continue;
