@@ -38,24 +38,30 @@ export function layoutOf(meta: FamilyMeta): SeriesLayout {
 }
 
 /**
- * Every live series of a family, summed over all writers. `labelCache` keeps decoded label values by series
+ * Every live series of a family, oldest first, summed over all writers. `labelCache` keeps decoded label values by series
  * record between scrapes (a record's key never changes).
  */
 export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, labelCache: Map<number, readonly string[]>): FamilySnapshot {
   const series: SeriesSnapshot[] = [];
   const layout = layoutOf(meta);
-  heap.forEachSeries(familyPtr, (ptr, live) => {
-    if (!live) return;
+  const live: number[] = [];
+  heap.forEachSeries(familyPtr, (ptr, isLive) => {
+    if (isLive) live.push(ptr);
+  });
+  // In creation order, as prom-client lists label sets (the directory's own order is by hash): series records are
+  // allocated by bumping one shared top, so a lower pointer is an older series, whichever process made it.
+  live.sort((a, b) => a - b);
+  for (const ptr of live) {
     let labels = labelCache.get(ptr);
     if (labels === undefined) {
       const found = heap.seriesLayout(ptr);
       // A record that does not have this family's layout is not a series we can read (damage): skip it.
-      if (found.valueWords !== layout.valueWords || found.sharedWords !== layout.sharedWords) return;
+      if (found.valueWords !== layout.valueWords || found.sharedWords !== layout.sharedWords) continue;
       labels = JSON.parse(heap.seriesKey(ptr)) as string[];
       labelCache.set(ptr, labels);
     }
     series.push({ labels, values: readValues(heap, ptr, meta, layout), created: heap.seriesCreated(ptr) });
-  });
+  }
   return { name, meta, series };
 }
 
