@@ -98,7 +98,9 @@ export function claimCell(file: HeapFile, lane: Lane, series: number): WriterCel
   const cseg = file.segmentOf(cell);
   const cat = file.offsetOf(cell) * 2;
   cseg.u32[cat + CELL.LANE] = lane.id;
-  cseg.u32[cat + CELL.GENERATION] = Atomics.load(seg.u32, at + SERIES.GENERATION);
+  // One generation behind: the first update's sync() takes its slow path once, which brings the series into
+  // scrapes if it was made hidden (or removed) and not written since. Readers count the cell as zero until then.
+  cseg.u32[cat + CELL.GENERATION] = (Atomics.load(seg.u32, at + SERIES.GENERATION) - 1) >>> 0;
   for (;;) {
     const first = Atomics.load(seg.u32, head);
     Atomics.store(cseg.u32, cat + CELL.NEXT, first);

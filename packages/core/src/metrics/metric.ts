@@ -20,7 +20,7 @@ export interface MetricConfiguration<T extends string> {
   /** Registries to register in. Default: prom-client's global `register`. `[]`: none. */
   registers?: (Registry<PrometheusContentType> | Registry<OpenMetricsContentType>)[];
   aggregator?: Aggregator;
-  /** Runs in the process that scrapes, before the values are read. */
+  /** Runs in the process that scrapes, before the values are read. Each type's configuration says what `this` is. */
   collect?: (this: never) => void | Promise<void>;
   enableExemplars?: boolean;
   /** The heap to keep values in. Default: this thread's shared heap (MPMETRICS_DIR). */
@@ -114,7 +114,9 @@ export abstract class SharedMetric<T extends string, Child> {
   protected abstract createChild(ptr: number, labelValues: readonly string[]): Child;
 
   #makeChild(values: readonly string[]): Child {
-    const { ptr } = this.heap.series(this.familyPtr, JSON.stringify(values), this.layout);
+    // A label set shows in scrapes from its first update, as in prom-client (`labels()` alone records nothing);
+    // a metric without labels is exported at zero from the start.
+    const { ptr } = this.heap.series(this.familyPtr, JSON.stringify(values), this.layout, { hidden: values.length > 0 });
     return this.createChild(ptr, values);
   }
 
