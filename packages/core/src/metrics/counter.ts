@@ -8,7 +8,10 @@ import type { Heap } from '../heap/heap.js';
 import { checkIncrement } from './values.js';
 import { MpmetricsRangeError } from '../errors.js';
 
-export type CounterConfiguration<T extends string> = MetricConfiguration<T>;
+export interface CounterConfiguration<T extends string> extends MetricConfiguration<T> {
+  /** Runs in the process that scrapes, before the values are read; `this` is the counter. */
+  collect?: (this: Counter<T>) => void | Promise<void>;
+}
 
 /** A counter bound to one label set (`counter.labels(...)`). */
 export class CounterChild {

@@ -7,7 +7,10 @@ import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, 
 import { checkFinite, secondsSince } from './values.js';
 import { MpmetricsRangeError } from '../errors.js';
 
-export type GaugeConfiguration<T extends string> = MetricConfiguration<T>;
+export interface GaugeConfiguration<T extends string> extends MetricConfiguration<T> {
+  /** Runs in the process that scrapes, before the values are read; `this` is the gauge. */
+  collect?: (this: Gauge<T>) => void | Promise<void>;
+}
 
 /** A gauge bound to one label set (`gauge.labels(...)`). */
 export class GaugeChild<T extends string = string> {

@@ -14,6 +14,8 @@ export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.
 export interface HistogramConfiguration<T extends string> extends MetricConfiguration<T> {
   /** Upper bounds, strictly increasing; +Inf is always added. Default: prom-client's. */
   buckets?: number[];
+  /** Runs in the process that scrapes, before the values are read; `this` is the histogram. */
+  collect?: (this: Histogram<T>) => void | Promise<void>;
 }
 
 /** A histogram bound to one label set (`histogram.labels(...)`). */

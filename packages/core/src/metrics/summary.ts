@@ -20,6 +20,8 @@ export interface SummaryConfiguration<T extends string> extends MetricConfigurat
   pruneAgedBuckets?: boolean;
   /** Accepted for prom-client compatibility; the sketch needs no compression. */
   compressCount?: number;
+  /** Runs in the process that scrapes, before the values are read; `this` is the summary. */
+  collect?: (this: Summary<T>) => void | Promise<void>;
 }
 
 /** A summary bound to one label set (`summary.labels(...)`). */
