@@ -5,7 +5,7 @@ import { MpmetricsRangeError } from '../errors.js';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { layoutOf } from '../registry/family-reader.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type MetricValue } from './metric.js';
 import { checkBuckets } from './validation.js';
 import { checkFinite, secondsSince } from './values.js';
 
@@ -16,6 +16,14 @@ export interface HistogramConfiguration<T extends string> extends MetricConfigur
   buckets?: number[];
   /** Runs in the process that scrapes, before the values are read; `this` is the histogram. */
   collect?: (this: Histogram<T>) => void | Promise<void>;
+}
+
+/** A histogram sample as prom-client's registry takes it: `le` (or nothing) in `labels`, the series' own apart. */
+interface HistogramValue<T extends string> {
+  value: number;
+  metricName: string;
+  labels: { le?: number | '+Inf' };
+  sharedLabels: LabelValues<T> & Record<string, string>;
 }
 
 /** A histogram bound to one label set (`histogram.labels(...)`). */
@@ -112,21 +120,31 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
     super.remove(...args);
   }
 
+  /** Every series as prom-client's `get()` has it: `le` first in the bucket labels, then the series' labels. */
   async get(): Promise<MetricObjectWithValues<T>> {
+    const { values, ...family } = await this.getForPromString();
+    return {
+      ...family,
+      values: values.map(({ labels, sharedLabels, ...value }): MetricValue<T> => ({ ...value, labels: { ...labels, ...sharedLabels } })),
+    };
+  }
+
+  /**
+   * What prom-client's registry writes the text from (it calls this instead of `get()` when a metric has it): the
+   * series' labels apart in `sharedLabels`, so that with default labels the line reads as prom-client's does.
+   */
+  async getForPromString(): Promise<Omit<MetricObjectWithValues<T>, 'values'> & { values: HistogramValue<T>[] }> {
     const snapshot = await this.snapshot();
-    const values: MetricObjectWithValues<T>['values'] = [];
+    const values: HistogramValue<T>[] = [];
     const bounds = this.buckets;
+    const bucket = `${this.name}_bucket`;
     for (const s of snapshot.series) {
       const labels = labelObject(this.labelNames, s.labels);
       for (let i = 0; i <= bounds.length; i++) {
-        values.push({
-          labels: { ...labels, le: i < bounds.length ? bounds[i]! : '+Inf' },
-          value: s.values[i]!,
-          metricName: `${this.name}_bucket`,
-        });
+        values.push({ labels: { le: i < bounds.length ? bounds[i]! : '+Inf' }, sharedLabels: labels, value: s.values[i]!, metricName: bucket });
       }
-      values.push({ labels, value: s.values[bounds.length + 1]!, metricName: `${this.name}_sum` });
-      values.push({ labels, value: s.values[bounds.length]!, metricName: `${this.name}_count` });
+      values.push({ labels: {}, sharedLabels: labels, value: s.values[bounds.length + 1]!, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels: labels, value: s.values[bounds.length]!, metricName: `${this.name}_count` });
     }
     return { name: this.name, help: this.help, type: 'histogram', aggregator: this.aggregator, values };
   }

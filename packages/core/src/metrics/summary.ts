@@ -124,7 +124,8 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
     for (const s of snapshot.series) {
       if (this.pruneAgedBuckets && q.length > 0 && Number.isNaN(s.values[0]!)) continue;
       const labels = labelObject(this.labelNames, s.labels);
-      for (let i = 0; i < q.length; i++) values.push({ labels: { ...labels, quantile: q[i]! }, value: s.values[i]! });
+      // quantile first, then the series' labels: the order prom-client writes them in
+      for (let i = 0; i < q.length; i++) values.push({ labels: { quantile: q[i]!, ...labels }, value: s.values[i]! });
       values.push({ labels, value: s.values[q.length]!, metricName: `${this.name}_sum` });
       values.push({ labels, value: s.values[q.length + 1]!, metricName: `${this.name}_count` });
     }
