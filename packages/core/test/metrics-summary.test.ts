@@ -279,7 +279,9 @@ describe('Summary options', () => {
     const start = 1_700_000_000_000; // a multiple of 20 s
     vi.setSystemTime(start);
     const s = twins({ name: uniqueName('mpmp_recent_seconds'), help: 'Recent durations', percentiles: [0.5, 0.9], maxAgeSeconds: 60, ageBuckets: 3 });
-    const at = (seconds: number): void => vi.setSystemTime(start + seconds * 1000);
+    const at = (seconds: number): void => {
+      vi.setSystemTime(start + seconds * 1000);
+    };
     const first = [1, 2, 3, 4];
     const second = [10, 20];
     at(1);
