@@ -24,6 +24,11 @@ const own = privateHeap('mpm-registry-');
 const heap = own.heap;
 afterAll(() => own.close());
 
+/** A metric's current name (prom-client's typings leave `name` out; both libraries have it). */
+function nameOf(metric: unknown): string {
+  return (metric as { name: string }).name;
+}
+
 /** Summary quantile values differ by design (see metrics-summary.test.ts): blank them for byte comparisons. */
 function withoutQuantileValues(text: string): string {
   return text.replace(/^(\S+\{quantile="[^"]*"[^}]*\}) \S+$/gm, '$1 <q>');
@@ -149,7 +154,7 @@ describe('reading through a registry', () => {
       const mine = names.map((name) => ours.getSingleMetric(name));
       expect(mine.every((m) => m !== undefined)).toBe(true);
       expect(withoutQuantileValues(text)).toContain(withoutQuantileValues((await theirs.metrics()).replace(/\n# EOF\n$/, '\n')));
-      expect(text).toContain(`${own.name}${format === 'openmetrics' ? '_total' : ''} 7\n`);
+      expect(text).toContain(`${nameOf(own)}${format === 'openmetrics' ? '_total' : ''} 7\n`);
       const cpu = format === 'openmetrics' ? 'process_cpu_user_seconds' : 'process_cpu_user_seconds_total';
       expect(text).toContain(`# TYPE ${cpu} counter\n`);
       expect(text).toContain('# TYPE nodejs_heap_size_total_bytes gauge\n');
@@ -159,8 +164,8 @@ describe('reading through a registry', () => {
 
       const json = await ours.getMetricsAsJSON();
       for (const metric of mine) {
-        const found = json.find((j) => j.name === metric!.name);
-        expect(found, metric!.name).toBeDefined();
+        const found = json.find((j) => j.name === nameOf(metric));
+        expect(found, nameOf(metric)).toBeDefined();
         expect(found).toEqual(await (metric as unknown as { get(): Promise<unknown> }).get());
       }
       expect(json.map((j) => j.name)).toContain(cpu);
@@ -331,7 +336,7 @@ describe('Pushgateway', () => {
       for (const pushed of server.received.slice(0, 2)) {
         expect(pushed.body).toContain(`# TYPE ${jobs.name} counter\n${jobs.name}{kind="email"} 12\n`);
         expect(pushed.body).toContain(`\n${last.name} 1700000000\n`);
-        expect(pushed.body).toContain(`\n${own.name} 1\n`);
+        expect(pushed.body).toContain(`\n${nameOf(own)} 1\n`);
         expect(pushed.body).toContain('\n# TYPE process_cpu_user_seconds_total counter\n');
       }
       expect(server.received[2]!.body).toBe('');
