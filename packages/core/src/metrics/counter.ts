@@ -6,7 +6,6 @@ import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, 
 import type { SeriesLayout } from '../heap/heap.js';
 import type { Heap } from '../heap/heap.js';
 import { checkIncrement } from './values.js';
-import { MpmetricsRangeError } from '../errors.js';
 
 export interface CounterConfiguration<T extends string> extends MetricConfiguration<T> {
   /** Runs in the process that scrapes, before the values are read; `this` is the counter. */
@@ -36,9 +35,6 @@ export class CounterChild {
 export class Counter<T extends string = string> extends SharedMetric<T, CounterChild> {
   constructor(configuration: CounterConfiguration<T>) {
     super(configuration, 'counter', {});
-    if (configuration.enableExemplars === true) {
-      throw new MpmetricsRangeError('"enableExemplars" is not supported by @mpmetrics/core yet', { code: 'MPM_ERR_OUT_OF_RANGE' });
-    }
   }
 
   protected get layout(): SeriesLayout {

@@ -5,7 +5,6 @@ import type { SharedWords } from '../heap/shared-words.js';
 import { layoutOf } from '../registry/family-reader.js';
 import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import { checkFinite, secondsSince } from './values.js';
-import { MpmetricsRangeError } from '../errors.js';
 
 export interface GaugeConfiguration<T extends string> extends MetricConfiguration<T> {
   /** Runs in the process that scrapes, before the values are read; `this` is the gauge. */
@@ -63,9 +62,6 @@ export class GaugeChild<T extends string = string> {
 export class Gauge<T extends string = string> extends SharedMetric<T, GaugeChild<T>> {
   constructor(configuration: GaugeConfiguration<T>) {
     super(configuration, 'gauge', {});
-    if (configuration.enableExemplars === true) {
-      throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
-    }
   }
 
   protected get layout(): SeriesLayout {

@@ -1,12 +1,11 @@
 // Histogram: prom-client's API. Each process counts observations into its own cell of a series (one count per
 // bucket, and the sum), as one whole update under the cell's sequence word: a scrape never sees a count without
 // its sum, and `_count` always equals the `+Inf` bucket.
-import { MpmetricsRangeError } from '../errors.js';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { layoutOf } from '../registry/family-reader.js';
 import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type MetricValue } from './metric.js';
-import { checkBuckets } from './validation.js';
+import { checkBuckets, checkConfiguration } from './validation.js';
 import { checkFinite, secondsSince } from './values.js';
 
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
@@ -72,12 +71,9 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
   readonly buckets: readonly number[];
 
   constructor(configuration: HistogramConfiguration<T>) {
-    const buckets = checkBuckets(configuration.buckets ?? DEFAULT_BUCKETS);
+    const buckets = checkBuckets(checkConfiguration(configuration, 'histogram').buckets ?? DEFAULT_BUCKETS);
     super(configuration, 'histogram', { buckets }, ['le']);
     this.buckets = buckets;
-    if (configuration.enableExemplars === true) {
-      throw new MpmetricsRangeError('"enableExemplars" is not supported by @mpmetrics/core yet');
-    }
   }
 
   protected get layout(): SeriesLayout {

@@ -8,7 +8,7 @@ import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { readFamily, type FamilySnapshot } from '../registry/family-reader.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
 import { LabelTree } from './label-tree.js';
-import { checkAggregator, checkHelp, checkLabelNames, checkMetricName, type Aggregator } from './validation.js';
+import { checkAggregator, checkConfiguration, checkHelp, checkLabelNames, checkMetricName, checkOptionalBoolean, type Aggregator } from './validation.js';
 
 /** Label values by label name, as prom-client takes them. */
 export type LabelValues<T extends string> = Partial<Record<T, string | number>>;
@@ -74,9 +74,7 @@ export abstract class SharedMetric<T extends string, Child> {
   #unlabeled: Child | undefined;
 
   protected constructor(config: MetricConfiguration<T>, type: MetricType, extra: Partial<FamilyMeta>, reserved: readonly string[] = []) {
-    if (typeof config !== 'object' || config === null) {
-      throw new MpmetricsTypeError(`A ${type} needs a configuration object, received ${describeValue(config)}`);
-    }
+    checkConfiguration(config, type);
     for (const key of Object.keys(config)) {
       if (!KNOWN_OPTIONS.has(key)) throw new MpmetricsRangeError(`Unknown option ${JSON.stringify(key)} for a ${type}`);
     }
@@ -95,6 +93,19 @@ export abstract class SharedMetric<T extends string, Child> {
       if (typeof (registry as Registry | null)?.registerMetric !== 'function') {
         throw new MpmetricsTypeError(`"registers" must hold prom-client registries, received ${describeValue(registry)}`);
       }
+    }
+    if (checkOptionalBoolean(config.enableExemplars, 'enableExemplars') === true) {
+      throw new MpmetricsRangeError(
+        type === 'counter' || type === 'histogram' ? '"enableExemplars" is not supported by @mpmetrics/core yet' : '"enableExemplars" applies to counters and histograms only',
+      );
+    }
+    if (config.heap !== undefined && typeof (config.heap as Partial<Heap> | null)?.family !== 'function') {
+      throw new MpmetricsTypeError(`"heap" must be a Heap (Heap.open()), received ${describeValue(config.heap)}`);
+    }
+    // A name the registry has already is refused as prom-client refuses it, but before the family is made in the
+    // heap: a failed declaration must leave nothing behind.
+    for (const registry of registers) {
+      if (registry.getSingleMetric(this.name) !== undefined) throw new Error(`A metric with the name ${this.name} has already been registered.`);
     }
     this.meta = { type, help: this.help, labelNames: this.labelNames, aggregator: this.aggregator, ...extra };
 

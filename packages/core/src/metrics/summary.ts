@@ -6,7 +6,7 @@ import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { layoutOf } from '../registry/family-reader.js';
 import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import { observeSketch, windowingOf, type SketchWindowing } from './summary-sketch.js';
-import { checkPercentiles, checkPositiveInteger } from './validation.js';
+import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
 import { checkFinite, secondsSince } from './values.js';
 
 export const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]);
@@ -63,7 +63,7 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
   readonly pruneAgedBuckets: boolean;
 
   constructor(configuration: SummaryConfiguration<T>) {
-    const percentiles = checkPercentiles(configuration.percentiles ?? DEFAULT_PERCENTILES);
+    const percentiles = checkPercentiles(checkConfiguration(configuration, 'summary').percentiles ?? DEFAULT_PERCENTILES);
     const window: { maxAgeSeconds?: number; ageBuckets?: number } = {};
     if (configuration.maxAgeSeconds !== undefined) {
       window.maxAgeSeconds = checkPositiveInteger(configuration.maxAgeSeconds, 'maxAgeSeconds', 366 * 86400);
@@ -71,10 +71,11 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
     } else if (configuration.ageBuckets !== undefined) {
       throw new MpmetricsRangeError('"ageBuckets" needs "maxAgeSeconds": the window they divide');
     }
-    if (configuration.enableExemplars === true) throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
+    const pruneAgedBuckets = checkOptionalBoolean(configuration.pruneAgedBuckets, 'pruneAgedBuckets') === true;
+    if (configuration.compressCount !== undefined) checkPositiveInteger(configuration.compressCount, 'compressCount');
     super(configuration, 'summary', { percentiles, ...window }, ['quantile']);
     this.percentiles = percentiles;
-    this.pruneAgedBuckets = configuration.pruneAgedBuckets === true;
+    this.pruneAgedBuckets = pruneAgedBuckets;
   }
 
   protected get layout(): SeriesLayout {
