@@ -15,8 +15,11 @@ function parseAccept(accept: string): MediaRange[] {
     let q = 1;
     let version: string | undefined;
     for (const param of params) {
-      const [key, value = ''] = param.split('=').map((s) => s.trim());
-      if (key === 'q') q = Number.isFinite(Number(value)) ? Number(value) : 0;
+      const [name = '', raw = ''] = param.split('=').map((s) => s.trim());
+      // parameter names are case-insensitive, and a value may be a quoted string (RFC 9110, section 5.6.6)
+      const key = name.toLowerCase();
+      const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
+      if (key === 'q') q = value !== '' && Number.isFinite(Number(value)) ? Number(value) : 0;
       else if (key === 'version') version = value;
     }
     return { type: type.toLowerCase(), version, q };
