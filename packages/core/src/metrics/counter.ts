@@ -1,15 +1,16 @@
 // Counter: prom-client's API, values in the shared heap. Each process adds into its own cell of a series with a
 // plain store; a scrape sums the cells. Fractional increments are fine.
+import type { Counter as PromCounter } from 'prom-client';
 import type { WriterCell } from '../heap/cells.js';
 import { layoutOf } from '../registry/family-reader.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import type { SeriesLayout } from '../heap/heap.js';
 import type { Heap } from '../heap/heap.js';
 import { checkIncrement } from './values.js';
 
 export interface CounterConfiguration<T extends string> extends MetricConfiguration<T> {
   /** Runs in the process that scrapes, before the values are read; `this` is the counter. */
-  collect?: (this: Counter<T>) => void | Promise<void>;
+  collect?: CollectFunction<Counter<T>, PromCounter<T>>;
 }
 
 /** A counter bound to one label set (`counter.labels(...)`). */

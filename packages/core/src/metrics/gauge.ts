@@ -1,14 +1,15 @@
 // Gauge: prom-client's API. A gauge's value is one copy shared by all processes (the last `set` wins, `inc` and
 // `dec` add atomically), kept in the series' shared word.
+import type { Gauge as PromGauge } from 'prom-client';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import type { SharedWords } from '../heap/shared-words.js';
 import { layoutOf } from '../registry/family-reader.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import { checkFinite, secondsSince } from './values.js';
 
 export interface GaugeConfiguration<T extends string> extends MetricConfiguration<T> {
   /** Runs in the process that scrapes, before the values are read; `this` is the gauge. */
-  collect?: (this: Gauge<T>) => void | Promise<void>;
+  collect?: CollectFunction<Gauge<T>, PromGauge<T>>;
 }
 
 /** A gauge bound to one label set (`gauge.labels(...)`). */

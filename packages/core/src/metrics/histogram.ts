@@ -1,10 +1,11 @@
 // Histogram: prom-client's API. Each process counts observations into its own cell of a series (one count per
 // bucket, and the sum), as one whole update under the cell's sequence word: a scrape never sees a count without
 // its sum, and `_count` always equals the `+Inf` bucket.
+import type { Histogram as PromHistogram } from 'prom-client';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { layoutOf } from '../registry/family-reader.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type MetricValue } from './metric.js';
+import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type MetricValue } from './metric.js';
 import { checkBuckets, checkConfiguration } from './validation.js';
 import { checkFinite, secondsSince } from './values.js';
 
@@ -14,7 +15,7 @@ export interface HistogramConfiguration<T extends string> extends MetricConfigur
   /** Upper bounds, strictly increasing; +Inf is always added. Default: prom-client's. */
   buckets?: number[];
   /** Runs in the process that scrapes, before the values are read; `this` is the histogram. */
-  collect?: (this: Histogram<T>) => void | Promise<void>;
+  collect?: CollectFunction<Histogram<T>, PromHistogram<T>>;
 }
 
 /** A histogram sample as prom-client's registry takes it: `le` (or nothing) in `labels`, the series' own apart. */

@@ -10,6 +10,13 @@ import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type Met
 import { LabelTree } from './label-tree.js';
 import { checkAggregator, checkConfiguration, checkHelp, checkLabelNames, checkMetricName, checkOptionalBoolean, type Aggregator } from './validation.js';
 
+/**
+ * `collect()`, run with the metric as `this`. Typed as a function of our metric or of prom-client's type of it, so
+ * that a prom-client configuration object is accepted as it is, and an inline `collect() { this.set(…) }` sees a
+ * `this` with the metric's methods, its label names checked.
+ */
+export type CollectFunction<Ours, Theirs> = ((this: Ours) => void | Promise<void>) | ((this: Theirs) => void | Promise<void>);
+
 /** Label values by label name, as prom-client takes them. */
 export type LabelValues<T extends string> = Partial<Record<T, string | number>>;
 

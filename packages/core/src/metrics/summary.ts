@@ -1,10 +1,11 @@
 // Summary: prom-client's API, with quantiles computed over every process's observations (see summary-sketch.ts:
 // relative error ≤ 1%), optionally over a sliding window of `maxAgeSeconds` in `ageBuckets` steps.
+import type { Summary as PromSummary } from 'prom-client';
 import { MpmetricsRangeError } from '../errors.js';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { layoutOf } from '../registry/family-reader.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import { observeSketch, windowingOf, type SketchWindowing } from './summary-sketch.js';
 import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
 import { checkFinite, secondsSince } from './values.js';
@@ -21,7 +22,7 @@ export interface SummaryConfiguration<T extends string> extends MetricConfigurat
   /** Accepted for prom-client compatibility; the sketch needs no compression. */
   compressCount?: number;
   /** Runs in the process that scrapes, before the values are read; `this` is the summary. */
-  collect?: (this: Summary<T>) => void | Promise<void>;
+  collect?: CollectFunction<Summary<T>, PromSummary<T>>;
 }
 
 /** A summary bound to one label set (`summary.labels(...)`). */
