@@ -9,7 +9,7 @@ export { Summary, SummaryChild, DEFAULT_PERCENTILES } from './metrics/summary.js
 export type { SummaryConfiguration } from './metrics/summary.js';
 export { RELATIVE_ACCURACY as SUMMARY_RELATIVE_ACCURACY } from './metrics/summary-sketch.js';
 export { linearBuckets, exponentialBuckets } from './metrics/buckets.js';
-export type { LabelValues, MetricConfiguration, MetricObjectWithValues, MetricValue } from './metrics/metric.js';
+export type { CollectFunction, LabelValues, MetricConfiguration, MetricObjectWithValues, MetricValue } from './metrics/metric.js';
 export type { Aggregator } from './metrics/validation.js';
 export type { MetricType } from './metrics/family-meta.js';
 

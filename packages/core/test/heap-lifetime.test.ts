@@ -272,6 +272,7 @@ describe('a private heap whose live creator has it closed', () => {
   it('is not stale while its creator lives, and is once the creator is killed', async () => {
     const tmp = freshTmp();
     const first = await startCreator(tmp, ['--close']);
+    expect(await first.child.next()).toEqual({ event: 'closed' });
     expect(isHeapInUse(first.opened.dir)).toBe(false);
     expect(removeStaleHeaps(tmp)).toEqual([]);
     const second = await startCreator(tmp);

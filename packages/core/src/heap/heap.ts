@@ -156,8 +156,12 @@ export class Heap {
   /**
    * Finds the series `key` of a family, or creates it with `layout` (zeroed). A removed series found again is
    * brought back to life with a new generation, so it starts from zero.
+   *
+   * With `hidden`, the series is only wanted for writing later (prom-client's `labels()`): a new one is created
+   * removed, and a removed one is left so; either comes into scrapes with its first write, as after `remove()`.
    */
-  series(family: number, key: string, layout: SeriesLayout): { ptr: number; created: boolean } {
+  series(family: number, key: string, layout: SeriesLayout, options: { readonly hidden?: boolean } = {}): { ptr: number; created: boolean } {
+    const hidden = options.hidden === true;
     const valueWords = checkWords(layout.valueWords, 'valueWords');
     const sharedWords = checkWords(layout.sharedWords, 'sharedWords');
     const file = this.file;
@@ -174,7 +178,7 @@ export class Heap {
       seg.u32[at + SERIES.SHARED_WORDS] = sharedWords;
       seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
       seg.u8.set(dirKey.bytes, at * 4 + keyByte);
-      Atomics.store(seg.u32, at, TAG | KIND_SERIES);
+      Atomics.store(seg.u32, at, TAG | ((hidden ? STATE_REMOVED : STATE_LIVE) << STATE_SHIFT) | KIND_SERIES);
       return leaf;
     });
     file.expectKind(result.ptr, KIND_SERIES, 'series');
@@ -187,7 +191,7 @@ export class Heap {
           `not the ${valueWords} and ${sharedWords} asked for: its family was declared differently elsewhere`,
       );
     }
-    if (!result.created) this.#revive(result.ptr);
+    if (!result.created && !hidden) this.#revive(result.ptr);
     return result;
   }
 

@@ -1,12 +1,15 @@
 // Counter: prom-client's API, values in the shared heap. Each process adds into its own cell of a series with a
 // plain store; a scrape sums the cells. Fractional increments are fine.
+import type { Counter as PromCounter } from 'prom-client';
 import type { WriterCell } from '../heap/cells.js';
-import { SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import type { Heap } from '../heap/heap.js';
 import { checkIncrement } from './values.js';
-import { MpmetricsRangeError } from '../errors.js';
 
-export type CounterConfiguration<T extends string> = MetricConfiguration<T>;
+export interface CounterConfiguration<T extends string> extends MetricConfiguration<T> {
+  /** Runs in the process that scrapes, before the values are read; `this` is the counter. */
+  collect?: CollectFunction<Counter<T>, PromCounter<T>>;
+}
 
 /** A counter bound to one label set (`counter.labels(...)`). */
 export class CounterChild {
@@ -31,9 +34,6 @@ export class CounterChild {
 export class Counter<T extends string = string> extends SharedMetric<T, CounterChild> {
   constructor(configuration: CounterConfiguration<T>) {
     super(configuration, 'counter', {});
-    if (configuration.enableExemplars === true) {
-      throw new MpmetricsRangeError('"enableExemplars" is not supported by @mpmetrics/core yet', { code: 'MPM_ERR_OUT_OF_RANGE' });
-    }
   }
 
   protected createChild(ptr: number): CounterChild {

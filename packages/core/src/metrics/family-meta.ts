@@ -1,6 +1,6 @@
 // What a family's creator stores beside its name in the heap, so that every other process can check its own
 // declaration against it and export the family without having declared it.
-import { MpmetricsError } from '../errors.js';
+import { MpmetricsRangeError } from '../errors.js';
 import type { Aggregator } from './validation.js';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
@@ -43,10 +43,9 @@ export function parseMeta(text: string): FamilyMeta | undefined {
 export function decodeMeta(name: string, text: string): FamilyMeta {
   const meta = parseMeta(text);
   if (meta !== undefined) return meta;
-  throw new MpmetricsError(
-    'MPM_ERR_METRIC_CONFLICT',
-    `The shared heap has a family named ${JSON.stringify(name)} that is not a metric declared by @mpmetrics/core`,
-  );
+  throw new MpmetricsRangeError(`The shared heap has a family named ${JSON.stringify(name)} that is not a metric declared by @mpmetrics/core`, {
+    code: 'MPM_ERR_METRIC_CONFLICT',
+  });
 }
 
 /** Throws when `mine` declares the family differently from how the heap has it (help text may differ). */
@@ -55,10 +54,11 @@ export function checkSameDeclaration(name: string, mine: FamilyMeta, theirs: Fam
     const a = JSON.stringify(mine[key] ?? null);
     const b = JSON.stringify(theirs[key] ?? null);
     if (a !== b) {
-      throw new MpmetricsError(
-        'MPM_ERR_METRIC_CONFLICT',
+      // A RangeError (the declaration's value is not the one the heap accepts), and an MpmetricsError by its brand.
+      throw new MpmetricsRangeError(
         `Metric ${JSON.stringify(name)} is already declared in the shared heap with ${key} ${b}; this declaration has ${key} ${a}. ` +
           'Every process must declare a metric the same way (type, labelNames, buckets, percentiles, window)',
+        { code: 'MPM_ERR_METRIC_CONFLICT' },
       );
     }
   }

@@ -1,12 +1,15 @@
 // Gauge: prom-client's API. A gauge's value is one copy shared by all processes (the last `set` wins, `inc` and
 // `dec` add atomically), kept in the series' shared word.
+import type { Gauge as PromGauge } from 'prom-client';
 import type { Heap } from '../heap/heap.js';
 import type { SharedWords } from '../heap/shared-words.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import { checkFinite, startTimer } from './values.js';
-import { MpmetricsRangeError } from '../errors.js';
 
-export type GaugeConfiguration<T extends string> = MetricConfiguration<T>;
+export interface GaugeConfiguration<T extends string> extends MetricConfiguration<T> {
+  /** Runs in the process that scrapes, before the values are read; `this` is the gauge. */
+  collect?: CollectFunction<Gauge<T>, PromGauge<T>>;
+}
 
 /** A gauge bound to one label set (`gauge.labels(...)`). */
 export class GaugeChild<T extends string = string> {
@@ -52,9 +55,6 @@ export class GaugeChild<T extends string = string> {
 export class Gauge<T extends string = string> extends SharedMetric<T, GaugeChild<T>> {
   constructor(configuration: GaugeConfiguration<T>) {
     super(configuration, 'gauge', {});
-    if (configuration.enableExemplars === true) {
-      throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
-    }
   }
 
   protected createChild(ptr: number, values: readonly string[]): GaugeChild<T> {

@@ -1,11 +1,11 @@
 // Histogram: prom-client's API. Each process counts observations into its own cell of a series (one count per
 // bucket, and the sum), as one whole update under the cell's sequence word: a scrape never sees a count without
 // its sum, and `_count` always equals the `+Inf` bucket.
-import { MpmetricsRangeError } from '../errors.js';
+import type { Histogram as PromHistogram } from 'prom-client';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
-import { checkBuckets } from './validation.js';
+import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type MetricValue } from './metric.js';
+import { checkBuckets, checkConfiguration } from './validation.js';
 import { checkFinite, startTimer } from './values.js';
 
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
@@ -13,6 +13,16 @@ export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.
 export interface HistogramConfiguration<T extends string> extends MetricConfiguration<T> {
   /** Upper bounds, strictly increasing; +Inf is always added. Default: prom-client's. */
   buckets?: number[];
+  /** Runs in the process that scrapes, before the values are read; `this` is the histogram. */
+  collect?: CollectFunction<Histogram<T>, PromHistogram<T>>;
+}
+
+/** A histogram sample as prom-client's registry takes it: `le` (or nothing) in `labels`, the series' own apart. */
+interface HistogramValue<T extends string> {
+  value: number;
+  metricName: string;
+  labels: { le?: number | '+Inf' };
+  sharedLabels: LabelValues<T> & Record<string, string>;
 }
 
 /** A histogram bound to one label set (`histogram.labels(...)`). */
@@ -66,12 +76,9 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
   readonly buckets: readonly number[];
 
   constructor(configuration: HistogramConfiguration<T>) {
-    const buckets = checkBuckets(configuration.buckets ?? DEFAULT_BUCKETS);
+    const buckets = checkBuckets(checkConfiguration(configuration, 'histogram').buckets ?? DEFAULT_BUCKETS);
     super(configuration, 'histogram', { buckets }, ['le']);
     this.buckets = buckets;
-    if (configuration.enableExemplars === true) {
-      throw new MpmetricsRangeError('"enableExemplars" is not supported by @mpmetrics/core yet');
-    }
   }
 
   protected createChild(ptr: number, values: readonly string[]): HistogramChild<T> {
@@ -94,21 +101,31 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
     return this.timer(labels, (child, seconds) => child.observe(seconds));
   }
 
+  /** Every series as prom-client's `get()` has it: `le` first in the bucket labels, then the series' labels. */
   async get(): Promise<MetricObjectWithValues<T>> {
+    const { values, ...family } = await this.getForPromString();
+    return {
+      ...family,
+      values: values.map(({ labels, sharedLabels, ...value }): MetricValue<T> => ({ ...value, labels: { ...labels, ...sharedLabels } })),
+    };
+  }
+
+  /**
+   * What prom-client's registry writes the text from (it calls this instead of `get()` when a metric has it): the
+   * series' labels apart in `sharedLabels`, so that with default labels the line reads as prom-client's does.
+   */
+  async getForPromString(): Promise<Omit<MetricObjectWithValues<T>, 'values'> & { values: HistogramValue<T>[] }> {
     const snapshot = await this.snapshot();
-    const values: MetricObjectWithValues<T>['values'] = [];
+    const values: HistogramValue<T>[] = [];
     const bounds = this.buckets;
+    const bucket = `${this.name}_bucket`;
     for (const s of snapshot.series) {
       const labels = labelObject(this.labelNames, s.labels);
       for (let i = 0; i <= bounds.length; i++) {
-        values.push({
-          labels: { le: i < bounds.length ? bounds[i]! : '+Inf', ...labels }, // `le` first, as prom-client
-          value: s.values[i]!,
-          metricName: `${this.name}_bucket`,
-        });
+        values.push({ labels: { le: i < bounds.length ? bounds[i]! : '+Inf' }, sharedLabels: labels, value: s.values[i]!, metricName: bucket });
       }
-      values.push({ labels, value: s.values[bounds.length + 1]!, metricName: `${this.name}_sum` });
-      values.push({ labels, value: s.values[bounds.length]!, metricName: `${this.name}_count` });
+      values.push({ labels: {}, sharedLabels: labels, value: s.values[bounds.length + 1]!, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels: labels, value: s.values[bounds.length]!, metricName: `${this.name}_count` });
     }
     return { name: this.name, help: this.help, type: 'histogram', aggregator: this.aggregator, values };
   }

@@ -8,8 +8,15 @@ import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from '../registry/family-reader.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
 import { LabelTree } from './label-tree.js';
-import { checkAggregator, checkHelp, checkLabelNames, checkMetricName, type Aggregator } from './validation.js';
+import { checkAggregator, checkConfiguration, checkHelp, checkLabelNames, checkMetricName, checkOptionalBoolean, type Aggregator } from './validation.js';
 import { startTimer } from './values.js';
+
+/**
+ * `collect()`, run with the metric as `this`. Typed as a function of our metric or of prom-client's type of it, so
+ * that a prom-client configuration object is accepted as it is, and an inline `collect() { this.set(…) }` sees a
+ * `this` with the metric's methods, its label names checked.
+ */
+export type CollectFunction<Ours, Theirs> = ((this: Ours) => void | Promise<void>) | ((this: Theirs) => void | Promise<void>);
 
 /** Label values by label name, as prom-client takes them. */
 export type LabelValues<T extends string> = Partial<Record<T, string | number>>;
@@ -21,7 +28,7 @@ export interface MetricConfiguration<T extends string> {
   /** Registries to register in. Default: prom-client's global `register`. `[]`: none. */
   registers?: (Registry<PrometheusContentType> | Registry<OpenMetricsContentType>)[];
   aggregator?: Aggregator;
-  /** Runs in the process that scrapes, before the values are read. */
+  /** Runs in the process that scrapes, before the values are read. Each type's configuration says what `this` is. */
   collect?: (this: never) => void | Promise<void>;
   enableExemplars?: boolean;
   /** The heap to keep values in. Default: this thread's shared heap (MPMETRICS_DIR). */
@@ -75,9 +82,7 @@ export abstract class SharedMetric<T extends string, Child> {
   #unlabeled: Child | undefined;
 
   protected constructor(config: MetricConfiguration<T>, type: MetricType, extra: Partial<FamilyMeta>, reserved: readonly string[] = []) {
-    if (typeof config !== 'object' || config === null) {
-      throw new MpmetricsTypeError(`A ${type} needs a configuration object, received ${describeValue(config)}`);
-    }
+    checkConfiguration(config, type);
     for (const key of Object.keys(config)) {
       if (!KNOWN_OPTIONS.has(key)) throw new MpmetricsRangeError(`Unknown option ${JSON.stringify(key)} for a ${type}`);
     }
@@ -96,6 +101,19 @@ export abstract class SharedMetric<T extends string, Child> {
       if (typeof (registry as Registry | null)?.registerMetric !== 'function') {
         throw new MpmetricsTypeError(`"registers" must hold prom-client registries, received ${describeValue(registry)}`);
       }
+    }
+    if (checkOptionalBoolean(config.enableExemplars, 'enableExemplars') === true) {
+      throw new MpmetricsRangeError(
+        type === 'counter' || type === 'histogram' ? '"enableExemplars" is not supported by @mpmetrics/core yet' : '"enableExemplars" applies to counters and histograms only',
+      );
+    }
+    if (config.heap !== undefined && typeof (config.heap as Partial<Heap> | null)?.family !== 'function') {
+      throw new MpmetricsTypeError(`"heap" must be a Heap (Heap.open()), received ${describeValue(config.heap)}`);
+    }
+    // A name the registry has already is refused as prom-client refuses it, but before the family is made in the
+    // heap: a failed declaration must leave nothing behind.
+    for (const registry of registers) {
+      if (registry.getSingleMetric(this.name) !== undefined) throw new Error(`A metric with the name ${this.name} has already been registered.`);
     }
     this.meta = { type, help: this.help, labelNames: this.labelNames, aggregator: this.aggregator, ...extra };
 
@@ -117,7 +135,9 @@ export abstract class SharedMetric<T extends string, Child> {
   protected abstract createChild(ptr: number, labelValues: readonly string[]): Child;
 
   #makeChild(values: readonly string[]): Child {
-    const { ptr } = this.heap.series(this.familyPtr, JSON.stringify(values), this.layout);
+    // A label set shows in scrapes from its first update, as in prom-client (`labels()` alone records nothing);
+    // a metric without labels is exported at zero from the start.
+    const { ptr } = this.heap.series(this.familyPtr, JSON.stringify(values), this.layout, { hidden: values.length > 0 });
     return this.createChild(ptr, values);
   }
 

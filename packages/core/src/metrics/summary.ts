@@ -1,11 +1,12 @@
 // Summary: prom-client's API, with quantiles computed over every process's observations (see summary-sketch.ts:
 // relative error ≤ 1%), optionally over a sliding window of `maxAgeSeconds` in `ageBuckets` steps.
+import type { Summary as PromSummary } from 'prom-client';
 import { MpmetricsRangeError } from '../errors.js';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import { observeSketch, windowingOf, type SketchWindowing } from './summary-sketch.js';
-import { checkPercentiles, checkPositiveInteger } from './validation.js';
+import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
 import { checkFinite, startTimer } from './values.js';
 
 export const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]);
@@ -19,6 +20,8 @@ export interface SummaryConfiguration<T extends string> extends MetricConfigurat
   pruneAgedBuckets?: boolean;
   /** Accepted for prom-client compatibility; the sketch needs no compression. */
   compressCount?: number;
+  /** Runs in the process that scrapes, before the values are read; `this` is the summary. */
+  collect?: CollectFunction<Summary<T>, PromSummary<T>>;
 }
 
 /** A summary bound to one label set (`summary.labels(...)`). */
@@ -54,7 +57,7 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
   readonly pruneAgedBuckets: boolean;
 
   constructor(configuration: SummaryConfiguration<T>) {
-    const percentiles = checkPercentiles(configuration.percentiles ?? DEFAULT_PERCENTILES);
+    const percentiles = checkPercentiles(checkConfiguration(configuration, 'summary').percentiles ?? DEFAULT_PERCENTILES);
     const window: { maxAgeSeconds?: number; ageBuckets?: number } = {};
     if (configuration.maxAgeSeconds !== undefined) {
       window.maxAgeSeconds = checkPositiveInteger(configuration.maxAgeSeconds, 'maxAgeSeconds', 366 * 86400);
@@ -62,10 +65,11 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
     } else if (configuration.ageBuckets !== undefined) {
       throw new MpmetricsRangeError('"ageBuckets" needs "maxAgeSeconds": the window they divide');
     }
-    if (configuration.enableExemplars === true) throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
+    const pruneAgedBuckets = checkOptionalBoolean(configuration.pruneAgedBuckets, 'pruneAgedBuckets') === true;
+    if (configuration.compressCount !== undefined) checkPositiveInteger(configuration.compressCount, 'compressCount');
     super(configuration, 'summary', { percentiles, ...window }, ['quantile']);
     this.percentiles = percentiles;
-    this.pruneAgedBuckets = configuration.pruneAgedBuckets === true;
+    this.pruneAgedBuckets = pruneAgedBuckets;
   }
 
   protected createChild(ptr: number, values: readonly string[]): SummaryChild<T> {

@@ -6,6 +6,20 @@ import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../error
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/** The configuration object itself: anything else is a TypeError that names the metric type. */
+export function checkConfiguration<C>(config: C, type: string): NonNullable<C> {
+  if (typeof config !== 'object' || config === null) {
+    throw new MpmetricsTypeError(`A ${type} needs a configuration object, received ${describeValue(config)}`);
+  }
+  return config as NonNullable<C>;
+}
+
+/** An optional boolean option. */
+export function checkOptionalBoolean(value: unknown, name: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw new MpmetricsTypeError(`"${name}" must be a boolean, received ${describeValue(value)}`);
+  return value;
+}
+
 export function checkMetricName(name: unknown): string {
   if (typeof name !== 'string') throw new MpmetricsTypeError(`"name" must be a string, received ${describeValue(name)}`);
   if (!METRIC_NAME.test(name)) {
@@ -85,9 +99,8 @@ export function checkPercentiles(percentiles: unknown): readonly number[] {
   }
   const out: number[] = [];
   for (const p of percentiles as unknown[]) {
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-      throw new MpmetricsRangeError(`"percentiles" must hold numbers from 0 to 1, received ${describeValue(p)}`);
-    }
+    if (typeof p !== 'number') throw new MpmetricsTypeError(`"percentiles" must hold numbers, received ${describeValue(p)}`);
+    if (!(p >= 0 && p <= 1)) throw new MpmetricsRangeError(`"percentiles" must hold numbers from 0 to 1, received ${describeValue(p)}`);
     if (out.length > 0 && p <= out[out.length - 1]!) throw new MpmetricsRangeError(`"percentiles" must be strictly increasing, received ${out[out.length - 1]} then ${p}`);
     out.push(p);
   }
@@ -95,8 +108,8 @@ export function checkPercentiles(percentiles: unknown): readonly number[] {
 }
 
 export function checkPositiveInteger(value: unknown, name: string, max = 2 ** 31): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new MpmetricsTypeError(`"${name}" must be an integer, received ${describeValue(value)}`);
-  if (value < 1 || value > max) throw new MpmetricsRangeError(`"${name}" must be from 1 to ${max}, received ${value}`);
+  if (typeof value !== 'number') throw new MpmetricsTypeError(`"${name}" must be an integer, received ${describeValue(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new MpmetricsRangeError(`"${name}" must be an integer from 1 to ${max}, received ${value}`);
   return value;
 }
 
@@ -105,7 +118,8 @@ export type Aggregator = (typeof AGGREGATORS)[number];
 
 export function checkAggregator(value: unknown): Aggregator {
   if (value === undefined) return 'sum';
-  if (typeof value !== 'string' || !(AGGREGATORS as readonly string[]).includes(value)) {
+  if (typeof value !== 'string') throw new MpmetricsTypeError(`"aggregator" must be one of ${AGGREGATORS.join(', ')}, received ${describeValue(value)}`);
+  if (!(AGGREGATORS as readonly string[]).includes(value)) {
     throw new MpmetricsRangeError(`"aggregator" must be one of ${AGGREGATORS.join(', ')}, received ${describeValue(value)}`);
   }
   return value as Aggregator;
