@@ -7,6 +7,10 @@ export { Histogram, HistogramChild, DEFAULT_BUCKETS } from './metrics/histogram.
 export type { HistogramConfiguration } from './metrics/histogram.js';
 export { Summary, SummaryChild, DEFAULT_PERCENTILES } from './metrics/summary.js';
 export type { SummaryConfiguration } from './metrics/summary.js';
+export { Info, InfoChild } from './metrics/info.js';
+export type { InfoConfiguration, InfoLabels } from './metrics/info.js';
+export { Enum, EnumChild } from './metrics/enum.js';
+export type { EnumConfiguration } from './metrics/enum.js';
 export { RELATIVE_ACCURACY as SUMMARY_RELATIVE_ACCURACY, SKETCH_DECADES as SUMMARY_RANGE_DECADES } from './metrics/summary-sketch.js';
 export { linearBuckets, exponentialBuckets } from './metrics/buckets.js';
 export type { LabelValues, MetricConfiguration, MetricObjectWithValues, MetricValue } from './metrics/metric.js';

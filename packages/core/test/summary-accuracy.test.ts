@@ -20,12 +20,12 @@
 // extreme values that must drop out, then observes its part spread over three windows; a later scrape must drop
 // the oldest of the three. The writers run on a clock the test sets, so which window is current is not a matter
 // of timing. The float slack (1e-12 relative) covers rounding at a bin's edge, where the error is exactly α.
-import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startIpcChild, type IpcChild } from './support/ipc-child.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/summary-accuracy-writer.mjs', import.meta.url));
 
@@ -152,71 +152,22 @@ function check(what: string, values: readonly number[], reported: readonly numbe
 
 // ---- the processes
 
-interface Worker {
-  proc: ChildProcess;
-  request<T>(op: Record<string, unknown>): Promise<T>;
-}
-
-const workers: Worker[] = [];
+const workers: IpcChild[] = [];
 let dir = '';
-
-function start(): Promise<Worker> {
-  const proc = fork(WRITER, [], {
-    execPath: process.execPath,
-    execArgv: [],
-    env: { ...process.env, MPMETRICS_DIR: dir },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    serialization: 'advanced', // NaN (an empty window's quantiles) and -0 survive
-  });
-  let nextId = 0;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  return new Promise((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('exit', (code, signal) => {
-      const error = new Error(`summary-accuracy-writer exited with ${code ?? signal}`);
-      for (const p of pending.values()) p.reject(error);
-      reject(error);
-    });
-    proc.on('message', (message: { ready?: boolean; dir?: string; id?: number; reply?: unknown; error?: string }) => {
-      if (message.ready === true) {
-        if (message.dir !== dir) reject(new Error(`the writer uses heap directory ${message.dir}, not ${dir}`));
-        resolve({
-          proc,
-          request<T>(op: Record<string, unknown>): Promise<T> {
-            const id = nextId++;
-            return new Promise<T>((res, rej) => {
-              pending.set(id, { resolve: res as (v: unknown) => void, reject: rej });
-              proc.send({ id, ...op });
-            });
-          },
-        });
-        return;
-      }
-      const p = pending.get(message.id!);
-      if (p === undefined) return;
-      pending.delete(message.id!);
-      if (message.error !== undefined) p.reject(new Error(message.error));
-      else p.resolve(message.reply);
-    });
-  });
-}
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-summary-accuracy-'));
   fs.chmodSync(dir, 0o700);
-  for (let i = 0; i <= PROCESSES; i++) workers.push(await start());
+  for (let i = 0; i <= PROCESSES; i++) workers.push(await startIpcChild(WRITER, dir));
 });
 
 afterAll(() => {
-  for (const w of workers) {
-    w.proc.disconnect();
-    w.proc.kill();
-  }
+  for (const w of workers) w.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const writers = (): Worker[] => workers.slice(0, PROCESSES);
-const exporter = (): Worker => workers[PROCESSES]!;
+const writers = (): IpcChild[] => workers.slice(0, PROCESSES);
+const exporter = (): IpcChild => workers[PROCESSES]!;
 
 interface GetValue {
   labels: Record<string, string | number>;

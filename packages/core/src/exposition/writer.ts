@@ -42,7 +42,13 @@ function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabe
   // OpenMetrics names a counter family without its _total suffix, which every sample then carries.
   const base = om && meta.type === 'counter' ? family.name.replace(/_total$/, '') : family.name;
   const help = om ? escapeHelpOpenMetrics(meta.help) : escapeHelpText(meta.help);
-  const lines = [`# HELP ${base} ${help}`, `# TYPE ${base} ${meta.type}`];
+  // The text format has no info or stateset: like Python's client, an info family becomes the gauge <name>_info,
+  // and a stateset the gauge <name>, with the same samples.
+  let described = base;
+  let type: string = meta.type;
+  if (!om && meta.type === 'info') [described, type] = [`${base}_info`, 'gauge'];
+  else if (!om && meta.type === 'stateset') type = 'gauge';
+  const lines = [`# HELP ${described} ${help}`, `# TYPE ${described} ${type}`];
   const created = (open: string, s: SeriesSnapshot): void => {
     if (om) lines.push(`${base}_created${close(open)} ${formatValue(s.created)}`);
   };
@@ -53,6 +59,7 @@ function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabe
   // samples are left out there (sum and count as a pair), and only there.
   const negativeBounds = (meta.buckets?.[0] ?? 0) < 0;
   const quantiles = (meta.percentiles ?? []).map(canonicalNumber);
+  const states = (meta.states ?? []).map(escapeLabelValue);
   for (const s of family.series) {
     const open = openLabels(meta.labelNames, s.labels, constLabels);
     const v = s.values;
@@ -86,6 +93,16 @@ function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabe
         created(open, s);
         break;
       }
+      case 'info': {
+        let labels = open;
+        for (const [name, value] of s.info ?? []) labels += `${labels === '' ? '{' : ','}${name}="${escapeLabelValue(value)}"`;
+        lines.push(`${base}_info${close(labels)} 1`);
+        break;
+      }
+      case 'stateset':
+        // the state label is named after the family
+        for (let i = 0; i < states.length; i++) lines.push(`${base}${withLabel(open, base, states[i]!)} ${v[i] === 1 ? 1 : 0}`);
+        break;
     }
   }
   return lines.join('\n');

@@ -213,6 +213,21 @@ export class Heap {
     for (let i = 0; i < words; i++) Atomics.store(seg.i64, base + i, 0n);
   }
 
+  /**
+   * A record that holds `text` for good, found by its text in `family`'s directory: every process gets the same
+   * pointer for the same text, and the text never changes once published. A pointer to it can be stored in a
+   * shared word and swapped atomically: readers see the old text or the new one, never a mix (an Info's labels).
+   */
+  intern(family: number, text: string): number {
+    return this.series(family, text, { valueWords: 0, sharedWords: 0 }).ptr;
+  }
+
+  /** The text of a record made by `intern`, after checking that `ptr` leads to one. */
+  internedText(ptr: number): string {
+    this.file.expectKind(ptr, KIND_SERIES, 'interned text');
+    return decodeKey(leafKey(this.file, ptr));
+  }
+
   /** The series `key` of a family, if any process created it (removed or not). */
   findSeries(family: number, key: string): number | undefined {
     const ptr = find(this.file, this.#seriesRoot(family), directoryKey(key, 'Label values'));

@@ -5,6 +5,7 @@ import { register as globalRegister, type OpenMetricsContentType, type Prometheu
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
+import { OPENMETRICS_CONTENT_TYPE } from '../exposition/writer.js';
 import { readFamily, type FamilySnapshot } from '../registry/family-reader.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
 import { LabelTree } from './label-tree.js';
@@ -57,6 +58,7 @@ const KNOWN_OPTIONS = new Set([
   'ageBuckets',
   'pruneAgedBuckets',
   'compressCount',
+  'states',
 ]);
 
 export abstract class SharedMetric<T extends string, Child> {
@@ -71,6 +73,7 @@ export abstract class SharedMetric<T extends string, Child> {
   protected readonly meta: FamilyMeta;
   readonly #children: LabelTree<Child>;
   readonly #labelCache = new Map<number, readonly string[]>();
+  readonly #registers: readonly (Registry<PrometheusContentType> | Registry<OpenMetricsContentType>)[];
   #unlabeled: Child | undefined;
 
   protected constructor(config: MetricConfiguration<T>, type: MetricType, extra: Partial<FamilyMeta>, reserved: readonly string[] = []) {
@@ -96,6 +99,7 @@ export abstract class SharedMetric<T extends string, Child> {
         throw new MpmetricsTypeError(`"registers" must hold prom-client registries, received ${describeValue(registry)}`);
       }
     }
+    this.#registers = [...registers];
     this.meta = { type, help: this.help, labelNames: this.labelNames, aggregator: this.aggregator, ...extra };
 
     this.heap = config.heap ?? defaultHeap();
@@ -163,6 +167,16 @@ export abstract class SharedMetric<T extends string, Child> {
     const values = this.labelNames.length === 0 ? [] : this.#children.valuesOf(labels as Record<string, unknown>);
     this.heap.series(this.familyPtr, JSON.stringify(values), this.layout);
     this.child(this.labelNames.length === 0 ? undefined : labels);
+  }
+
+  /**
+   * Whether `get()` may describe this metric with an OpenMetrics-only type (info, stateset). prom-client's
+   * Registry prints `get()` as it is in either format and does not say which one it writes, so that is only safe
+   * when every registry the metric was registered in writes OpenMetrics (now: a registry's content type can be
+   * changed); otherwise the text format's spelling, which is valid in both, is used.
+   */
+  protected get registriesWriteOpenMetrics(): boolean {
+    return this.#registers.length > 0 && this.#registers.every((registry) => registry.contentType === OPENMETRICS_CONTENT_TYPE);
   }
 
   /** Reads every live series of this metric from the heap, as written by all processes. */

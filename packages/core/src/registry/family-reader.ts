@@ -1,5 +1,6 @@
 // Reads a family's series out of the heap into plain numbers, for any process, whether or not it declared the
 // family: the layout of every metric type's values is decided here and only here.
+import { MpmetricsError } from '../errors.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import type { FamilyMeta } from '../metrics/family-meta.js';
 import { readSummaryQuantiles, summaryLayout } from '../metrics/summary-sketch.js';
@@ -9,9 +10,11 @@ export interface SeriesSnapshot {
   readonly labels: readonly string[];
   /**
    * counter, gauge: [value]. histogram: [cumulative count per bucket, …, +Inf count, sum].
-   * summary: [value per percentile, …, sum, count].
+   * summary: [value per percentile, …, sum, count]. info: [1]. stateset: [1 or 0 per state, in declaration order].
    */
   readonly values: readonly number[];
+  /** info: the labels last set with `info()`, [name, value] in the order given. */
+  readonly info?: readonly (readonly [string, string])[];
   /** Unix seconds when the series was created or last reset. */
   readonly created: number;
 }
@@ -34,7 +37,39 @@ export function layoutOf(meta: FamilyMeta): SeriesLayout {
       return { valueWords: (meta.buckets?.length ?? 0) + 2, sharedWords: 0 };
     case 'summary':
       return summaryLayout(meta);
+    case 'info':
+      // a pointer to the interned JSON of the info labels (0: none set), swapped atomically by info()
+      return { valueWords: 0, sharedWords: 1 };
+    case 'stateset':
+      // the index of the current state
+      return { valueWords: 0, sharedWords: 1 };
   }
+}
+
+const NO_INFO: readonly (readonly [string, string])[] = Object.freeze([]);
+
+/** The info labels of a series: `cache` keeps them by interned record (its text never changes). */
+function readInfo(heap: Heap, ptr: number, cache: Map<number, readonly string[]>): readonly (readonly [string, string])[] {
+  const record = Number(heap.shared(ptr).getInt(0));
+  if (record === 0) return NO_INFO;
+  let flat = cache.get(record);
+  if (flat === undefined) {
+    const text = heap.internedText(record);
+    let pairs: unknown;
+    try {
+      pairs = JSON.parse(text);
+    } catch {
+      pairs = undefined;
+    }
+    if (!Array.isArray(pairs) || !pairs.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string')) {
+      throw new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${heap.file.path} is corrupt: info labels ${JSON.stringify(text.slice(0, 60))} are not label pairs`);
+    }
+    flat = (pairs as [string, string][]).flat();
+    cache.set(record, flat);
+  }
+  const out: (readonly [string, string])[] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
 }
 
 /**
@@ -54,7 +89,10 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
       labels = JSON.parse(heap.seriesKey(ptr)) as string[];
       labelCache.set(ptr, labels);
     }
-    series.push({ labels, values: readValues(heap, ptr, meta, layout), created: heap.seriesCreated(ptr) });
+    const values = readValues(heap, ptr, meta, layout);
+    const created = heap.seriesCreated(ptr);
+    // info records and series records are distinct records, so one cache keyed by record serves both
+    series.push(meta.type === 'info' ? { labels, values, created, info: readInfo(heap, ptr, labelCache) } : { labels, values, created });
   });
   return { name, meta, series };
 }
@@ -76,5 +114,11 @@ function readValues(heap: Heap, ptr: number, meta: FamilyMeta, layout: SeriesLay
     }
     case 'summary':
       return readSummaryQuantiles(heap, ptr, meta);
+    case 'info':
+      return [1];
+    case 'stateset': {
+      const current = Number(heap.shared(ptr).getInt(0));
+      return (meta.states ?? []).map((_, i) => (i === current ? 1 : 0));
+    }
   }
 }
