@@ -1,4 +1,5 @@
 // Writes family snapshots in the Prometheus text format 0.0.4 or OpenMetrics 1.0, to the letter of each.
+import type { Exemplar } from '../metrics/exemplar.js';
 import type { FamilySnapshot, SeriesSnapshot } from '../registry/family-reader.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './escaping.js';
 import { canonicalNumber, formatValue } from './numbers.js';
@@ -36,6 +37,14 @@ function close(open: string): string {
   return open === '' ? '' : `${open}}`;
 }
 
+/** ` # {labels} value timestamp`: an exemplar after an OpenMetrics sample, or '' for none. */
+function exemplarSuffix(exemplar: Exemplar | undefined): string {
+  if (exemplar === undefined) return '';
+  let labels = '';
+  for (const [name, value] of exemplar.labels) labels += `${labels === '' ? '' : ','}${name}="${escapeLabelValue(value)}"`;
+  return ` # {${labels}} ${formatValue(exemplar.value)} ${formatValue(exemplar.timestamp)}`;
+}
+
 function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): string {
   const { meta } = family;
   const om = format === 'openmetrics';
@@ -65,7 +74,7 @@ function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabe
     const v = s.values;
     switch (meta.type) {
       case 'counter':
-        lines.push(`${om ? `${base}_total` : base}${close(open)} ${formatValue(v[0]!)}`);
+        lines.push(`${om ? `${base}_total` : base}${close(open)} ${formatValue(v[0]!)}${om ? exemplarSuffix(s.exemplars?.[0]) : ''}`);
         created(open, s);
         break;
       case 'gauge':
@@ -73,7 +82,9 @@ function writeFamily(family: FamilySnapshot, format: ExpositionFormat, constLabe
         break;
       case 'histogram': {
         const n = les.length - 1;
-        for (let i = 0; i <= n; i++) lines.push(`${base}_bucket${withLabel(open, 'le', les[i]!)} ${formatValue(v[i]!)}`);
+        for (let i = 0; i <= n; i++) {
+          lines.push(`${base}_bucket${withLabel(open, 'le', les[i]!)} ${formatValue(v[i]!)}${om ? exemplarSuffix(s.exemplars?.[i]) : ''}`);
+        }
         if (!om || (!negativeBounds && !(v[n + 1]! < 0))) {
           lines.push(`${base}_count${close(open)} ${formatValue(v[n]!)}`);
           lines.push(`${base}_sum${close(open)} ${formatValue(v[n + 1]!)}`);

@@ -1,12 +1,14 @@
 // Counter: prom-client's API, values in the shared heap. Each process adds into its own cell of a series with a
-// plain store; a scrape sums the cells. Fractional increments are fine.
+// plain store; a scrape sums the cells. Fractional increments are fine. With `enableExemplars`, the latest
+// exemplar of each series is kept in the heap for all processes (see heap/exemplar-slots.ts).
+import type { ExemplarSlots } from '../heap/exemplar-slots.js';
 import type { WriterCell } from '../heap/cells.js';
+import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { layoutOf } from '../registry/family-reader.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
-import type { SeriesLayout } from '../heap/heap.js';
-import type { Heap } from '../heap/heap.js';
+import { checkExemplarData, encodeExemplarLabels, type IncreaseDataWithExemplar } from './exemplar.js';
+import { exemplarObject, labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { kWithExemplar } from './symbols.js';
 import { checkIncrement } from './values.js';
-import { MpmetricsRangeError } from '../errors.js';
 
 export type CounterConfiguration<T extends string> = MetricConfiguration<T>;
 
@@ -15,6 +17,7 @@ export class CounterChild {
   readonly #heap: Heap;
   readonly #series: number;
   #cell: WriterCell | undefined;
+  #exemplars: ExemplarSlots | undefined;
 
   constructor(heap: Heap, series: number) {
     this.#heap = heap;
@@ -28,14 +31,20 @@ export class CounterChild {
     cell.sync();
     cell.f64[cell.base]! += delta;
   }
+
+  /** Makes (encoded) `labels` with `value` the series' latest exemplar, for every process. */
+  [kWithExemplar](value: number, labels: Uint8Array): void {
+    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series));
+    slots.write(0, labels, value, Date.now() / 1000);
+  }
 }
 
 export class Counter<T extends string = string> extends SharedMetric<T, CounterChild> {
   constructor(configuration: CounterConfiguration<T>) {
-    super(configuration, 'counter', {});
-    if (configuration.enableExemplars === true) {
-      throw new MpmetricsRangeError('"enableExemplars" is not supported by @mpmetrics/core yet', { code: 'MPM_ERR_OUT_OF_RANGE' });
-    }
+    super(configuration, 'counter', configuration?.enableExemplars === true ? { exemplars: true } : {});
+    // As prom-client does: only a counter with exemplars has the { labels, value, exemplarLabels } form, so
+    // the inc() of every other counter stays exactly as it is.
+    if (configuration.enableExemplars === true) this.inc = this.#incWithExemplar as Counter<T>['inc'];
   }
 
   protected get layout(): SeriesLayout {
@@ -49,9 +58,30 @@ export class Counter<T extends string = string> extends SharedMetric<T, CounterC
   /** Adds `value` (default 1) to the series of `labels`, or to the metric without labels. */
   inc(value?: number): void;
   inc(labels: LabelValues<T>, value?: number): void;
-  inc(labelsOrValue?: LabelValues<T> | number, value?: number): void {
-    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).inc(value);
+  /** With `enableExemplars`: adds `value` (default 1) to `labels`' series, with an exemplar (prom-client's form). */
+  inc(data: IncreaseDataWithExemplar<T>): void;
+  inc(labelsOrValue?: LabelValues<T> | IncreaseDataWithExemplar<T> | number, value?: number): void {
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue as LabelValues<T>).inc(value);
     else this.child(undefined).inc(labelsOrValue);
+  }
+
+  #incWithExemplar(dataOrValue?: IncreaseDataWithExemplar<T> | LabelValues<T> | number, value?: number): void {
+    if (typeof dataOrValue !== 'object' || dataOrValue === null) {
+      this.child(undefined).inc(dataOrValue);
+      return;
+    }
+    if (value !== undefined) {
+      this.child(dataOrValue as LabelValues<T>).inc(value); // inc(labels, value)
+      return;
+    }
+    const data = dataOrValue as IncreaseDataWithExemplar<T>;
+    checkExemplarData(data, 'inc');
+    // everything is checked before anything is recorded
+    const delta = checkIncrement(data.value, 'Counter increment');
+    const labels = encodeExemplarLabels(data.exemplarLabels);
+    const child = this.child(data.labels);
+    child.inc(delta);
+    if (labels !== undefined) child[kWithExemplar](delta, labels);
   }
 
   /** The counter of one label set: values in label-name order, or a labels object. Cached: keep it. */
@@ -74,7 +104,11 @@ export class Counter<T extends string = string> extends SharedMetric<T, CounterC
       help: this.help,
       type: 'counter',
       aggregator: this.aggregator,
-      values: snapshot.series.map((s) => ({ value: s.values[0]!, labels: labelObject(this.labelNames, s.labels) })),
+      values: snapshot.series.map((s) => {
+        const exemplar = exemplarObject(s.exemplars?.[0]);
+        const labels = labelObject(this.labelNames, s.labels);
+        return exemplar === undefined ? { value: s.values[0]!, labels } : { value: s.values[0]!, labels, exemplar };
+      }),
     };
   }
 }

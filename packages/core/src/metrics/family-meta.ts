@@ -19,9 +19,11 @@ export interface FamilyMeta {
   readonly ageBuckets?: number;
   /** Enum (stateset) states, in declaration order: the first is the initial state. */
   readonly states?: readonly string[];
+  /** Counters and histograms declared with `enableExemplars: true` (absent otherwise). */
+  readonly exemplars?: true;
 }
 
-const IDENTITY: readonly (keyof FamilyMeta)[] = ['type', 'labelNames', 'buckets', 'percentiles', 'maxAgeSeconds', 'ageBuckets', 'states'];
+const IDENTITY: readonly (keyof FamilyMeta)[] = ['type', 'labelNames', 'buckets', 'percentiles', 'maxAgeSeconds', 'ageBuckets', 'states', 'exemplars'];
 
 export function encodeMeta(meta: FamilyMeta): string {
   return JSON.stringify(meta);
@@ -61,7 +63,7 @@ export function checkSameDeclaration(name: string, mine: FamilyMeta, theirs: Fam
       throw new MpmetricsError(
         'MPM_ERR_METRIC_CONFLICT',
         `Metric ${JSON.stringify(name)} is already declared in the shared heap with ${key} ${b}; this declaration has ${key} ${a}. ` +
-          'Every process must declare a metric the same way (type, labelNames, buckets, percentiles, window, states)',
+          'Every process must declare a metric the same way (type, labelNames, buckets, percentiles, window, states, enableExemplars)',
       );
     }
   }

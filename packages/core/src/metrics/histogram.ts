@@ -1,11 +1,14 @@
 // Histogram: prom-client's API. Each process counts observations into its own cell of a series (one count per
 // bucket, and the sum), as one whole update under the cell's sequence word: a scrape never sees a count without
-// its sum, and `_count` always equals the `+Inf` bucket.
-import { MpmetricsRangeError } from '../errors.js';
+// its sum, and `_count` always equals the `+Inf` bucket. With `enableExemplars`, the latest exemplar of each
+// bucket is kept in the heap for all processes (see heap/exemplar-slots.ts).
 import type { WriterCell } from '../heap/cells.js';
+import type { ExemplarSlots } from '../heap/exemplar-slots.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { layoutOf } from '../registry/family-reader.js';
-import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { checkExemplarData, encodeExemplarLabels, type ObserveDataWithExemplar } from './exemplar.js';
+import { exemplarObject, labelObject, SharedMetric, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { kWithExemplar } from './symbols.js';
 import { checkBuckets } from './validation.js';
 import { checkFinite, secondsSince } from './values.js';
 
@@ -23,6 +26,7 @@ export class HistogramChild<T extends string = string> {
   readonly #bounds: readonly number[];
   readonly #observeWith: (labels: LabelValues<T>, value: number) => void;
   #cell: WriterCell | undefined;
+  #exemplars: ExemplarSlots | undefined;
 
   constructor(heap: Heap, series: number, bounds: readonly number[], observeWith: (labels: LabelValues<T>, value: number) => void) {
     this.#heap = heap;
@@ -56,6 +60,15 @@ export class HistogramChild<T extends string = string> {
       return seconds;
     };
   }
+
+  /** Makes (encoded) `labels` with `value` the latest exemplar of the bucket `value` falls in, for every process. */
+  [kWithExemplar](value: number, labels: Uint8Array): void {
+    const bounds = this.#bounds;
+    let bucket = 0;
+    while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
+    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series));
+    slots.write(bucket, labels, value, Date.now() / 1000);
+  }
 }
 
 export class Histogram<T extends string = string> extends SharedMetric<T, HistogramChild<T>> {
@@ -63,10 +76,13 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
 
   constructor(configuration: HistogramConfiguration<T>) {
     const buckets = checkBuckets(configuration.buckets ?? DEFAULT_BUCKETS);
-    super(configuration, 'histogram', { buckets }, ['le']);
+    super(configuration, 'histogram', configuration.enableExemplars === true ? { buckets, exemplars: true } : { buckets }, ['le']);
     this.buckets = buckets;
+    // As prom-client does: only a histogram with exemplars has the { labels, value, exemplarLabels } form and
+    // exemplars on timers, so observe() and startTimer() of every other histogram stay exactly as they are.
     if (configuration.enableExemplars === true) {
-      throw new MpmetricsRangeError('"enableExemplars" is not supported by @mpmetrics/core yet');
+      this.observe = this.#observeWithExemplar as Histogram<T>['observe'];
+      this.startTimer = this.#startTimerWithExemplar;
     }
   }
 
@@ -82,12 +98,55 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
 
   observe(value: number): void;
   observe(labels: LabelValues<T>, value: number): void;
-  observe(labelsOrValue: LabelValues<T> | number, value?: number): void {
-    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue).observe(value as number);
+  /** With `enableExemplars`: observes `value` in `labels`' series, with an exemplar (prom-client's form). */
+  observe(data: ObserveDataWithExemplar<T>): void;
+  observe(labelsOrValue: LabelValues<T> | ObserveDataWithExemplar<T> | number, value?: number): void {
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) this.child(labelsOrValue as LabelValues<T>).observe(value as number);
     else this.child(undefined).observe(labelsOrValue);
   }
 
-  /** Starts a timer; the returned function observes the elapsed seconds (with `labels` merged in). */
+  #observeWithExemplar(dataOrValue: ObserveDataWithExemplar<T> | LabelValues<T> | number, value?: number): void {
+    if (typeof dataOrValue !== 'object' || dataOrValue === null) {
+      this.child(undefined).observe(dataOrValue);
+      return;
+    }
+    if (value !== undefined) {
+      this.child(dataOrValue as LabelValues<T>).observe(value); // observe(labels, value)
+      return;
+    }
+    const data = dataOrValue as ObserveDataWithExemplar<T>;
+    checkExemplarData(data, 'observe');
+    this.#observeData(data.labels, data.value, data.exemplarLabels);
+  }
+
+  /** Observes with an exemplar; everything is checked before anything is recorded. */
+  #observeData(labels: LabelValues<T> | undefined, value: number, exemplarLabels: unknown): void {
+    checkFinite(value, 'Histogram observation');
+    const encoded = encodeExemplarLabels(exemplarLabels);
+    const child = this.child(labels);
+    child.observe(value);
+    if (encoded !== undefined) child[kWithExemplar](value, encoded);
+  }
+
+  #startTimerWithExemplar(
+    labels?: LabelValues<T>,
+    exemplarLabels?: Readonly<Record<string, string | number>>,
+  ): (labels?: LabelValues<T>, exemplarLabels?: Readonly<Record<string, string | number>>) => number {
+    const start = process.hrtime.bigint();
+    return (endLabels, endExemplarLabels) => {
+      const seconds = secondsSince(start);
+      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
+      const exemplar = exemplarLabels === undefined && endExemplarLabels === undefined ? undefined : { ...exemplarLabels, ...endExemplarLabels };
+      this.#observeData(merged, seconds, exemplar);
+      return seconds;
+    };
+  }
+
+  /**
+   * Starts a timer; the returned function observes the elapsed seconds (with `labels` merged in). With
+   * `enableExemplars`, both take exemplar labels too (merged the same way), as prom-client's do.
+   */
+  startTimer(labels?: LabelValues<T>, exemplarLabels?: Readonly<Record<string, string | number>>): (labels?: LabelValues<T>, exemplarLabels?: Readonly<Record<string, string | number>>) => number;
   startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
     const start = process.hrtime.bigint();
     return (endLabels) => {
@@ -117,11 +176,9 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
     for (const s of snapshot.series) {
       const labels = labelObject(this.labelNames, s.labels);
       for (let i = 0; i <= bounds.length; i++) {
-        values.push({
-          labels: { ...labels, le: i < bounds.length ? bounds[i]! : '+Inf' },
-          value: s.values[i]!,
-          metricName: `${this.name}_bucket`,
-        });
+        const bucket = { labels: { ...labels, le: i < bounds.length ? bounds[i]! : '+Inf' }, value: s.values[i]!, metricName: `${this.name}_bucket` };
+        const exemplar = exemplarObject(s.exemplars?.[i]);
+        values.push(exemplar === undefined ? bucket : { ...bucket, exemplar });
       }
       values.push({ labels, value: s.values[bounds.length + 1]!, metricName: `${this.name}_sum` });
       values.push({ labels, value: s.values[bounds.length]!, metricName: `${this.name}_count` });

@@ -8,6 +8,7 @@ import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { OPENMETRICS_CONTENT_TYPE } from '../exposition/writer.js';
 import { readFamily, type FamilySnapshot } from '../registry/family-reader.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
+import type { Exemplar } from './exemplar.js';
 import { LabelTree } from './label-tree.js';
 import { checkAggregator, checkHelp, checkLabelNames, checkMetricName, type Aggregator } from './validation.js';
 
@@ -23,6 +24,7 @@ export interface MetricConfiguration<T extends string> {
   aggregator?: Aggregator;
   /** Runs in the process that scrapes, before the values are read. */
   collect?: (this: never) => void | Promise<void>;
+  /** Counters and histograms: keep the latest exemplar (per series, per bucket), shared by all processes. */
   enableExemplars?: boolean;
   /** The heap to keep values in. Default: this thread's shared heap (MPMETRICS_DIR). */
   heap?: Heap;
@@ -33,6 +35,8 @@ export interface MetricValue<T extends string> {
   value: number;
   labels: LabelValues<T> & Record<string, string | number>;
   metricName?: string;
+  /** The latest exemplar, as prom-client's Registry prints it (in OpenMetrics only). */
+  exemplar?: { labelSet: Record<string, string>; value: number; timestamp: number };
 }
 
 export interface MetricObjectWithValues<T extends string> {
@@ -88,6 +92,9 @@ export abstract class SharedMetric<T extends string, Child> {
     this.labelNames = checkLabelNames(config.labelNames, reserved) as readonly T[];
     this.aggregator = checkAggregator(config.aggregator);
     this.type = type;
+    if (config.enableExemplars !== undefined && typeof config.enableExemplars !== 'boolean') {
+      throw new MpmetricsTypeError(`"enableExemplars" must be a boolean, received ${describeValue(config.enableExemplars)}`);
+    }
     if (config.collect !== undefined && typeof config.collect !== 'function') {
       throw new MpmetricsTypeError(`"collect" must be a function, received ${describeValue(config.collect)}`);
     }
@@ -186,6 +193,12 @@ export abstract class SharedMetric<T extends string, Child> {
   }
 
   abstract get(): Promise<MetricObjectWithValues<T>>;
+}
+
+/** An exemplar as prom-client's `get()` gives it. */
+export function exemplarObject(exemplar: Exemplar | undefined): MetricValue<string>['exemplar'] {
+  if (exemplar === undefined) return undefined;
+  return { labelSet: Object.fromEntries(exemplar.labels), value: exemplar.value, timestamp: exemplar.timestamp };
 }
 
 /** Label values by name for a series, in declaration order. */

@@ -2,6 +2,7 @@
 // family: the layout of every metric type's values is decided here and only here.
 import { MpmetricsError } from '../errors.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
+import { decodeExemplarLabels, type Exemplar } from '../metrics/exemplar.js';
 import type { FamilyMeta } from '../metrics/family-meta.js';
 import { readSummaryQuantiles, summaryLayout } from '../metrics/summary-sketch.js';
 
@@ -15,6 +16,8 @@ export interface SeriesSnapshot {
   readonly values: readonly number[];
   /** info: the labels last set with `info()`, [name, value] in the order given. */
   readonly info?: readonly (readonly [string, string])[];
+  /** With exemplars: the latest exemplar of the counter, or of each histogram bucket (+Inf last), if any. */
+  readonly exemplars?: readonly (Exemplar | undefined)[];
   /** Unix seconds when the series was created or last reset. */
   readonly created: number;
 }
@@ -29,12 +32,12 @@ export interface FamilySnapshot {
 export function layoutOf(meta: FamilyMeta): SeriesLayout {
   switch (meta.type) {
     case 'counter':
-      return { valueWords: 1, sharedWords: 0 };
+      return { valueWords: 1, sharedWords: 0, exemplarSlots: meta.exemplars === true ? 1 : 0 };
     case 'gauge':
       return { valueWords: 0, sharedWords: 1 };
     case 'histogram':
-      // one count per bucket (not cumulative) including +Inf, then the sum
-      return { valueWords: (meta.buckets?.length ?? 0) + 2, sharedWords: 0 };
+      // one count per bucket (not cumulative) including +Inf, then the sum; an exemplar slot per bucket
+      return { valueWords: (meta.buckets?.length ?? 0) + 2, sharedWords: 0, exemplarSlots: meta.exemplars === true ? (meta.buckets?.length ?? 0) + 1 : 0 };
     case 'summary':
       return summaryLayout(meta);
     case 'info':
@@ -44,6 +47,18 @@ export function layoutOf(meta: FamilyMeta): SeriesLayout {
       // the index of the current state
       return { valueWords: 0, sharedWords: 1 };
   }
+}
+
+/** The latest exemplar of each slot of a series; a slot whose labels do not decode (damage) has none. */
+function readExemplars(heap: Heap, ptr: number): (Exemplar | undefined)[] {
+  const slots = heap.exemplars(ptr);
+  const out: (Exemplar | undefined)[] = [];
+  for (let i = 0; i < slots.length; i++) {
+    const stored = slots.read(i);
+    const labels = stored === undefined ? undefined : decodeExemplarLabels(stored.labels);
+    out.push(labels === undefined ? undefined : { labels, value: stored!.value, timestamp: stored!.timestamp });
+  }
+  return out;
 }
 
 const NO_INFO: readonly (readonly [string, string])[] = Object.freeze([]);
@@ -85,14 +100,16 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
     if (labels === undefined) {
       const found = heap.seriesLayout(ptr);
       // A record that does not have this family's layout is not a series we can read (damage): skip it.
-      if (found.valueWords !== layout.valueWords || found.sharedWords !== layout.sharedWords) return;
+      if (found.valueWords !== layout.valueWords || found.sharedWords !== layout.sharedWords || found.exemplarSlots !== (layout.exemplarSlots ?? 0)) return;
       labels = JSON.parse(heap.seriesKey(ptr)) as string[];
       labelCache.set(ptr, labels);
     }
     const values = readValues(heap, ptr, meta, layout);
     const created = heap.seriesCreated(ptr);
     // info records and series records are distinct records, so one cache keyed by record serves both
-    series.push(meta.type === 'info' ? { labels, values, created, info: readInfo(heap, ptr, labelCache) } : { labels, values, created });
+    if (meta.type === 'info') series.push({ labels, values, created, info: readInfo(heap, ptr, labelCache) });
+    else if (meta.exemplars === true) series.push({ labels, values, created, exemplars: readExemplars(heap, ptr) });
+    else series.push({ labels, values, created });
   });
   return { name, meta, series };
 }
