@@ -35,6 +35,8 @@ export const ErrorCodes = {
   MPM_ERR_INVALID_ARG_TYPE: 'MPM_ERR_INVALID_ARG_TYPE',
   /** An argument or option has the right type but a value outside what is accepted. */
   MPM_ERR_OUT_OF_RANGE: 'MPM_ERR_OUT_OF_RANGE',
+  /** An exemplar's label set is longer than OpenMetrics allows (128 UTF-8 characters of names and values). */
+  MPM_ERR_EXEMPLAR_TOO_LONG: 'MPM_ERR_EXEMPLAR_TOO_LONG',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -7,7 +7,13 @@ export { Histogram, HistogramChild, DEFAULT_BUCKETS } from './metrics/histogram.
 export type { HistogramConfiguration } from './metrics/histogram.js';
 export { Summary, SummaryChild, DEFAULT_PERCENTILES } from './metrics/summary.js';
 export type { SummaryConfiguration } from './metrics/summary.js';
-export { RELATIVE_ACCURACY as SUMMARY_RELATIVE_ACCURACY } from './metrics/summary-sketch.js';
+export { Info, InfoChild } from './metrics/info.js';
+export type { InfoConfiguration, InfoLabels } from './metrics/info.js';
+export { Enum, EnumChild } from './metrics/enum.js';
+export type { EnumConfiguration } from './metrics/enum.js';
+export { RELATIVE_ACCURACY as SUMMARY_RELATIVE_ACCURACY, SKETCH_DECADES as SUMMARY_RANGE_DECADES } from './metrics/summary-sketch.js';
+export { EXEMPLAR_MAX_CHARACTERS } from './metrics/exemplar.js';
+export type { Exemplar, IncreaseDataWithExemplar, ObserveDataWithExemplar } from './metrics/exemplar.js';
 export { linearBuckets, exponentialBuckets } from './metrics/buckets.js';
 export type { CollectFunction, LabelValues, MetricConfiguration, MetricObjectWithValues, MetricValue } from './metrics/metric.js';
 export type { Aggregator } from './metrics/validation.js';
@@ -25,6 +31,7 @@ export type { FamilyRecord, HeapOptions, SeriesLayout, SeriesRecord } from './he
 export { defaultHeap, setDefaultHeap } from './heap/default-heap.js';
 export type { WriterCell } from './heap/cells.js';
 export type { SharedWords } from './heap/shared-words.js';
+export type { ExemplarSlots, StoredExemplar } from './heap/exemplar-slots.js';
 export { DIR_ENV, isHeapInUse, removeStaleHeaps } from './heap/location.js';
 export { ErrorCodes, MpmetricsError, MpmetricsRangeError, MpmetricsTypeError } from './errors.js';
 export type { ErrorCode } from './errors.js';

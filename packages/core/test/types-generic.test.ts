@@ -166,7 +166,7 @@ describe('timers and get()', () => {
     expectTypeOf<Value['value']>().toEqualTypeOf<number>();
     expectTypeOf<Value['metricName']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<Value['labels']['a']>().toEqualTypeOf<string | number | undefined>();
-    expectTypeOf<MetricType>().toEqualTypeOf<'counter' | 'gauge' | 'histogram' | 'summary'>();
+    expectTypeOf<MetricType>().toEqualTypeOf<'counter' | 'gauge' | 'histogram' | 'summary' | 'info' | 'stateset'>();
     expectTypeOf(new Histogram({ name: 'mpmy_get_seconds', help: 'g', labelNames: ['a'] as const, ...common }).get()).resolves.toEqualTypeOf<
       MetricObjectWithValues<'a'>
     >();

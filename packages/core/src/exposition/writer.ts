@@ -1,4 +1,5 @@
 // Writes family snapshots in the Prometheus text format 0.0.4 or OpenMetrics 1.0, to the letter of each.
+import type { Exemplar } from '../metrics/exemplar.js';
 import type { FamilySnapshot } from '../registry/family-reader.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './escaping.js';
 import { canonicalNumber, formatValue } from './numbers.js';
@@ -30,6 +31,14 @@ function formatLabels(names: readonly string[], values: readonly string[], extra
 
 function close(open: string): string {
   return open === '' ? '' : `${open}}`;
+}
+
+/** ` # {labels} value timestamp`: an exemplar after an OpenMetrics sample, or '' for none. */
+function exemplarSuffix(exemplar: Exemplar | undefined): string {
+  if (exemplar === undefined) return '';
+  let labels = '';
+  for (const [name, value] of exemplar.labels) labels += `${labels === '' ? '' : ','}${name}="${escapeLabelValue(value)}"`;
+  return ` # {${labels}} ${formatValue(exemplar.value)} ${formatValue(exemplar.timestamp)}`;
 }
 
 /** `{le="0.5"} ` after no labels, `,le="0.5"} ` after some: one of each per bound, made once per family. */
@@ -80,14 +89,24 @@ function writeFamily(out: Text, family: FamilySnapshot, format: ExpositionFormat
   // OpenMetrics names a counter family without its _total suffix, which every sample then carries.
   const base = om && meta.type === 'counter' ? family.name.replace(/_total$/, '') : family.name;
   const help = om ? escapeHelpOpenMetrics(meta.help) : escapeHelpText(meta.help);
-  out.add(`# HELP ${base} ${help}\n# TYPE ${base} ${meta.type}\n`);
+  // The text format has no info or stateset: like Python's client, an info family becomes the gauge <name>_info,
+  // and a stateset the gauge <name>, with the same samples.
+  let described = base;
+  let type: string = meta.type;
+  if (!om && meta.type === 'info') [described, type] = [`${base}_info`, 'gauge'];
+  else if (!om && meta.type === 'stateset') type = 'gauge';
+  out.add(`# HELP ${described} ${help}\n# TYPE ${described} ${type}\n`);
   const createdName = `${base}_created`;
   switch (meta.type) {
     case 'counter': {
       const name = om ? `${base}_total` : base;
       for (const s of family.series) {
         const labels = close(openLabels(meta.labelNames, s.labels, constLabels));
-        out.add(om ? `${name}${labels} ${formatValue(s.values[0]!)}\n${createdName}${labels} ${formatValue(s.created)}\n` : `${name}${labels} ${formatValue(s.values[0]!)}\n`);
+        out.add(
+          om
+            ? `${name}${labels} ${formatValue(s.values[0]!)}${exemplarSuffix(s.exemplars?.[0])}\n${createdName}${labels} ${formatValue(s.created)}\n`
+            : `${name}${labels} ${formatValue(s.values[0]!)}\n`,
+        );
       }
       return;
     }
@@ -111,7 +130,8 @@ function writeFamily(out: Text, family: FamilySnapshot, format: ExpositionFormat
         const v = s.values;
         const bounds = open === '' ? le.alone : le.after;
         let text = '';
-        for (let i = 0; i <= n; i++) text += `${bucket}${open}${bounds[i]!}${formatValue(v[i]!)}\n`;
+        const exemplars = om ? s.exemplars : undefined;
+        for (let i = 0; i <= n; i++) text += `${bucket}${open}${bounds[i]!}${formatValue(v[i]!)}${exemplars === undefined ? '' : exemplarSuffix(exemplars[i])}\n`;
         const labels = close(open);
         if (!om || (!negativeBounds && !(v[n + 1]! < 0))) text += `${count}${labels} ${formatValue(v[n]!)}\n${sum}${labels} ${formatValue(v[n + 1]!)}\n`;
         if (om) text += `${createdName}${labels} ${formatValue(s.created)}\n`;
@@ -133,6 +153,25 @@ function writeFamily(out: Text, family: FamilySnapshot, format: ExpositionFormat
         const labels = close(open);
         if (!om || !(v[n]! < 0)) text += `${sum}${labels} ${formatValue(v[n]!)}\n${count}${labels} ${formatValue(v[n + 1]!)}\n`;
         if (om) text += `${createdName}${labels} ${formatValue(s.created)}\n`;
+        out.add(text);
+      }
+      return;
+    }
+    case 'info':
+      for (const s of family.series) {
+        let labels = openLabels(meta.labelNames, s.labels, constLabels);
+        for (const [name, value] of s.info ?? []) labels += `${labels === '' ? '{' : ','}${name}="${escapeLabelValue(value)}"`;
+        out.add(`${base}_info${close(labels)} 1\n`);
+      }
+      return;
+    case 'stateset': {
+      // the state label is named after the family
+      const state = boundLabels(base, (meta.states ?? []).map(escapeLabelValue));
+      for (const s of family.series) {
+        const open = openLabels(meta.labelNames, s.labels, constLabels);
+        const bounds = open === '' ? state.alone : state.after;
+        let text = '';
+        for (let i = 0; i < bounds.length; i++) text += `${base}${open}${bounds[i]!}${s.values[i] === 1 ? 1 : 0}\n`;
         out.add(text);
       }
       return;

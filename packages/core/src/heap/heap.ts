@@ -2,11 +2,12 @@
 // for updates, shared atomic words, consistent reads, and enumeration for exporters.
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { claimCell, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, withReadBudget, WriterCell } from './cells.js';
+import { ExemplarSlots } from './exemplar-slots.js';
 import { allocateNode, find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
 import { HeapFile, type HeapFileOptions } from './heap-file.js';
 import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
 import { Lane } from './lanes.js';
-import { FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, SERIES, STATE_LIVE, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, SERIES, STATE_LIVE, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
 import { keepPrivateDirectory, locateHeap } from './location.js';
 import { SharedWords } from './shared-words.js';
 
@@ -31,6 +32,8 @@ export interface SeriesLayout {
   readonly valueWords: number;
   /** Words shared by all writers (atomics). */
   readonly sharedWords: number;
+  /** Exemplar slots (see exemplar-slots.ts). Default 0. */
+  readonly exemplarSlots?: number;
 }
 
 export interface SeriesRecord {
@@ -39,6 +42,7 @@ export interface SeriesRecord {
   readonly live: boolean;
   readonly valueWords: number;
   readonly sharedWords: number;
+  readonly exemplarSlots: number;
   /** Unix seconds. */
   readonly createdAt: number;
 }
@@ -164,11 +168,12 @@ export class Heap {
     const hidden = options.hidden === true;
     const valueWords = checkWords(layout.valueWords, 'valueWords');
     const sharedWords = checkWords(layout.sharedWords, 'sharedWords');
+    const exemplarSlots = checkWords(layout.exemplarSlots ?? 0, 'exemplarSlots');
     const file = this.file;
     const dirKey = directoryKey(key, 'Label values');
     const result = findOrInsert(file, this.#seriesRoot(family), dirKey, () => {
-      const keyByte = SERIES.SHARED_BYTE + sharedWords * WORD;
-      const leaf = file.allocate(keyByte + dirKey.bytes.length, sharedWords > 0);
+      const keyByte = SERIES.SHARED_BYTE + (sharedWords + exemplarSlots * EXEMPLAR.WORDS) * WORD;
+      const leaf = file.allocate(keyByte + dirKey.bytes.length, sharedWords > 0 || exemplarSlots > 0);
       const seg = file.segmentOf(leaf);
       const at = file.offsetOf(leaf) * 2;
       seg.u32[at + LEAF.HASH] = dirKey.hash;
@@ -176,6 +181,7 @@ export class Heap {
       seg.u32[at + LEAF.KEY_OFFSET] = keyByte;
       seg.u32[at + SERIES.VALUE_WORDS] = valueWords;
       seg.u32[at + SERIES.SHARED_WORDS] = sharedWords;
+      seg.u32[at + SERIES.EXEMPLAR_SLOTS] = exemplarSlots;
       seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
       seg.u8.set(dirKey.bytes, at * 4 + keyByte);
       Atomics.store(seg.u32, at, TAG | ((hidden ? STATE_REMOVED : STATE_LIVE) << STATE_SHIFT) | KIND_SERIES);
@@ -184,11 +190,16 @@ export class Heap {
     file.expectKind(result.ptr, KIND_SERIES, 'series');
     const seg = file.segmentOf(result.ptr);
     const at = file.offsetOf(result.ptr) * 2;
-    if (seg.u32[at + SERIES.VALUE_WORDS] !== valueWords || seg.u32[at + SERIES.SHARED_WORDS] !== sharedWords) {
+    if (
+      seg.u32[at + SERIES.VALUE_WORDS] !== valueWords ||
+      seg.u32[at + SERIES.SHARED_WORDS] !== sharedWords ||
+      seg.u32[at + SERIES.EXEMPLAR_SLOTS] !== exemplarSlots
+    ) {
       throw new MpmetricsError(
         'MPM_ERR_HEAP_CORRUPT',
-        `Series ${JSON.stringify(key)} exists with ${seg.u32[at + SERIES.VALUE_WORDS]} values and ${seg.u32[at + SERIES.SHARED_WORDS]} shared words, ` +
-          `not the ${valueWords} and ${sharedWords} asked for: its family was declared differently elsewhere`,
+        `Series ${JSON.stringify(key)} exists with ${seg.u32[at + SERIES.VALUE_WORDS]} values, ${seg.u32[at + SERIES.SHARED_WORDS]} shared words ` +
+          `and ${seg.u32[at + SERIES.EXEMPLAR_SLOTS]} exemplar slots, not the ${valueWords}, ${sharedWords} and ${exemplarSlots} asked for: ` +
+          'its family was declared differently elsewhere',
       );
     }
     if (!result.created && !hidden) this.#revive(result.ptr);
@@ -215,6 +226,21 @@ export class Heap {
     const words = seg.u32[at * 2 + SERIES.SHARED_WORDS]!;
     const base = at + SERIES.SHARED_BYTE / WORD;
     for (let i = 0; i < words; i++) Atomics.store(seg.i64, base + i, 0n);
+  }
+
+  /**
+   * A record that holds `text` for good, found by its text in `family`'s directory: every process gets the same
+   * pointer for the same text, and the text never changes once published. A pointer to it can be stored in a
+   * shared word and swapped atomically: readers see the old text or the new one, never a mix (an Info's labels).
+   */
+  intern(family: number, text: string): number {
+    return this.series(family, text, { valueWords: 0, sharedWords: 0 }).ptr;
+  }
+
+  /** The text of a record made by `intern`, after checking that `ptr` leads to one. */
+  internedText(ptr: number): string {
+    this.file.expectKind(ptr, KIND_SERIES, 'interned text');
+    return decodeKey(leafKey(this.file, ptr));
   }
 
   /** The series `key` of a family, if any process created it (removed or not). */
@@ -264,11 +290,11 @@ export class Heap {
     return this.file.segmentOf(ptr).f64[this.file.offsetOf(ptr) + SERIES.CREATED_BYTE / WORD]!;
   }
 
-  /** Values per writer cell and shared words of a series record. */
-  seriesLayout(ptr: number): SeriesLayout {
+  /** Values per writer cell, shared words and exemplar slots of a series record. */
+  seriesLayout(ptr: number): Required<SeriesLayout> {
     const u32 = this.file.segmentOf(ptr).u32;
     const at = this.file.offsetOf(ptr) * 2;
-    return { valueWords: u32[at + SERIES.VALUE_WORDS]!, sharedWords: u32[at + SERIES.SHARED_WORDS]! };
+    return { valueWords: u32[at + SERIES.VALUE_WORDS]!, sharedWords: u32[at + SERIES.SHARED_WORDS]!, exemplarSlots: u32[at + SERIES.EXEMPLAR_SLOTS]! };
   }
 
   /** Every series of a family (removed ones included, marked as such). */
@@ -284,6 +310,7 @@ export class Heap {
         live: ((Atomics.load(seg.u32, at) >>> STATE_SHIFT) & 0xff) === STATE_LIVE,
         valueWords: seg.u32[at + SERIES.VALUE_WORDS]!,
         sharedWords: seg.u32[at + SERIES.SHARED_WORDS]!,
+        exemplarSlots: seg.u32[at + SERIES.EXEMPLAR_SLOTS]!,
         createdAt: seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD]!,
       });
     });
@@ -315,6 +342,12 @@ export class Heap {
     const seg = this.file.segmentOf(series);
     const at = this.file.offsetOf(series);
     return new SharedWords(seg.i64, seg.f64, at + SERIES.SHARED_BYTE / WORD, seg.u32[at * 2 + SERIES.SHARED_WORDS]!);
+  }
+
+  /** The series' exemplar slots, written and read by all processes (see exemplar-slots.ts). */
+  exemplars(series: number): ExemplarSlots {
+    this.file.expectKind(series, KIND_SERIES, 'series');
+    return new ExemplarSlots(this.file, series, () => this.lane);
   }
 
   /** Sums every writer's cell of a series into `out`, each as of a whole update. */

@@ -14,14 +14,17 @@ export class Lane {
   readonly id: number;
   /** True when an earlier owner held this lane: its cells are ours now, and may need closing (see cells.ts). */
   readonly adopted: boolean;
+  /** How many times the lane has been claimed, this claim included: tells this owner from earlier ones. */
+  readonly claims: number;
   readonly #file: HeapFile;
   readonly #record: Uint32Array;
   readonly #at: number;
 
-  private constructor(file: HeapFile, id: number, adopted: boolean) {
+  private constructor(file: HeapFile, id: number, claims: number) {
     this.#file = file;
     this.id = id;
-    this.adopted = adopted;
+    this.adopted = claims > 1;
+    this.claims = claims;
     this.#record = file.segments[0]!.u32;
     this.#at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
   }
@@ -36,7 +39,7 @@ export class Lane {
       }
       const record = file.segments[0]!.u32;
       const at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
-      const lane = new Lane(file, id, Atomics.add(record, at + LANE.CLAIMS, 1) > 0);
+      const lane = new Lane(file, id, Atomics.add(record, at + LANE.CLAIMS, 1) + 1);
       Atomics.store(record, at + LANE.PID, process.pid);
       return lane;
     }
@@ -51,6 +54,11 @@ export class Lane {
   /** Whether lane `id` is held by a live writer other than this thread's own lane holders. */
   static isHeld(file: HeapFile, id: number): boolean {
     return binding.isLocked(file.fd, LOCK.LANES + id, true);
+  }
+
+  /** How many times lane `id` has been claimed (see `claims`). */
+  static claimsOf(file: HeapFile, id: number): number {
+    return Atomics.load(file.segments[0]!.u32, (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4 + LANE.CLAIMS);
   }
 
   /** Allocates `bytes` for a cell from this lane's arena (only this lane writes its arena pointers). */

@@ -69,17 +69,28 @@ export const FAMILY = { SERIES_ROOT: 5, META_LENGTH: 6, KEY_BYTE: 32 } as const;
 
 /**
  * Series: a leaf, then [5] head of its cell list, [6] generation (bumped by reset and remove: cells of an older
- * generation count as zero), [7] values per cell, [8] shared words; f64 creation time (Unix seconds) at byte 40;
- * shared words (updated with atomics, one copy for all processes) from byte 48; then the key bytes.
+ * generation count as zero), [7] values per cell, [8] shared words, [9] exemplar slots (0 in records written
+ * before exemplars existed: the word was padding, always zero); f64 creation time (Unix seconds) at byte 40;
+ * shared words (updated with atomics, one copy for all processes) from byte 48; then the exemplar slots
+ * (EXEMPLAR.WORDS each); then the key bytes.
  */
 export const SERIES = {
   CELLS: 5,
   GENERATION: 6,
   VALUE_WORDS: 7,
   SHARED_WORDS: 8,
+  EXEMPLAR_SLOTS: 9,
   CREATED_BYTE: 40,
   SHARED_BYTE: 48,
 } as const;
+
+/**
+ * An exemplar slot, in words from its start: [0] the lock word (i64: low 32 bits a sequence, odd while a writer
+ * fills the slot; high 32 bits who took it: lane id + 1, and the lane's claim count modulo 2^15 from bit 17),
+ * [1] value (f64), [2] timestamp (f64, Unix seconds; 0: never written), [3] length of the labels in bytes (u32),
+ * then the labels (LABEL_BYTES at most): each name, 0xFF, its value in UTF-8, 0xFF (0xFF is never in UTF-8).
+ */
+export const EXEMPLAR = { LOCK: 0, VALUE: 1, TIMESTAMP: 2, LENGTH: 3, LABELS: 4, LABEL_BYTES: 512, WORDS: 4 + 512 / 8 } as const;
 
 /**
  * Cell: one writer lane's private copy of a series' values, written with plain stores by that lane only.

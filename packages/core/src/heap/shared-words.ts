@@ -35,6 +35,10 @@ export class SharedWords {
     return Atomics.add(this.#i64, this.#base + index, delta) + delta;
   }
 
+  setInt(index: number, value: bigint): void {
+    Atomics.store(this.#i64, this.#base + index, value);
+  }
+
   getInt(index: number): bigint {
     return Atomics.load(this.#i64, this.#base + index);
   }

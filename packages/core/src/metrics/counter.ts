@@ -1,9 +1,13 @@
 // Counter: prom-client's API, values in the shared heap. Each process adds into its own cell of a series with a
-// plain store; a scrape sums the cells. Fractional increments are fine.
+// plain store; a scrape sums the cells. Fractional increments are fine. With `enableExemplars`, the latest
+// exemplar of each series is kept in the heap for all processes (see heap/exemplar-slots.ts).
 import type { Counter as PromCounter } from 'prom-client';
+import type { ExemplarSlots } from '../heap/exemplar-slots.js';
 import type { WriterCell } from '../heap/cells.js';
-import { SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
 import type { Heap } from '../heap/heap.js';
+import { checkExemplarData, encodeExemplarLabels, type IncreaseDataWithExemplar } from './exemplar.js';
+import { SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { kWithExemplar } from './symbols.js';
 import { checkIncrement } from './values.js';
 
 export interface CounterConfiguration<T extends string> extends MetricConfiguration<T> {
@@ -16,6 +20,7 @@ export class CounterChild {
   readonly #heap: Heap;
   readonly #series: number;
   #cell: WriterCell | undefined;
+  #exemplars: ExemplarSlots | undefined;
 
   constructor(heap: Heap, series: number) {
     this.#heap = heap;
@@ -29,11 +34,20 @@ export class CounterChild {
     cell.sync();
     cell.f64[cell.base]! += delta;
   }
+
+  /** Makes (encoded) `labels` with `value` the series' latest exemplar, for every process. */
+  [kWithExemplar](value: number, labels: Uint8Array): void {
+    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series));
+    slots.write(0, labels, value, Date.now() / 1000);
+  }
 }
 
 export class Counter<T extends string = string> extends SharedMetric<T, CounterChild> {
   constructor(configuration: CounterConfiguration<T>) {
-    super(configuration, 'counter', {});
+    super(configuration, 'counter', configuration?.enableExemplars === true ? { exemplars: true } : {});
+    // As prom-client does: only a counter with exemplars has the { labels, value, exemplarLabels } form, so
+    // the inc() of every other counter stays exactly as it is.
+    if (configuration.enableExemplars === true) this.inc = this.#incWithExemplar as Counter<T>['inc'];
   }
 
   protected createChild(ptr: number): CounterChild {
@@ -43,11 +57,33 @@ export class Counter<T extends string = string> extends SharedMetric<T, CounterC
   /** Adds `value` (default 1) to the series of `labels`, or to the metric without labels. */
   inc(value?: number): void;
   inc(labels: LabelValues<T>, value?: number): void;
-  inc(labelsOrValue?: LabelValues<T> | number, value?: number): void {
+  /** With `enableExemplars`: adds `value` (default 1) to `labels`' series, with an exemplar (prom-client's form). */
+  inc(data: IncreaseDataWithExemplar<T>): void;
+  inc(labelsOrValue?: LabelValues<T> | IncreaseDataWithExemplar<T> | number, value?: number): void {
     if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
       checkIncrement(value, 'Counter increment'); // before the label set is looked up, so a bad value creates no series
-      this.child(labelsOrValue).inc(value);
+      this.child(labelsOrValue as LabelValues<T>).inc(value);
     } else this.child(undefined).inc(labelsOrValue);
+  }
+
+  #incWithExemplar(dataOrValue?: IncreaseDataWithExemplar<T> | LabelValues<T> | number, value?: number): void {
+    if (typeof dataOrValue !== 'object' || dataOrValue === null) {
+      this.child(undefined).inc(dataOrValue);
+      return;
+    }
+    if (value !== undefined) {
+      checkIncrement(value, 'Counter increment'); // inc(labels, value): checked before the label set is looked up
+      this.child(dataOrValue as LabelValues<T>).inc(value);
+      return;
+    }
+    const data = dataOrValue as IncreaseDataWithExemplar<T>;
+    checkExemplarData(data, 'inc');
+    // everything is checked before anything is recorded
+    const delta = checkIncrement(data.value, 'Counter increment');
+    const labels = encodeExemplarLabels(data.exemplarLabels);
+    const child = this.child(data.labels);
+    child.inc(delta);
+    if (labels !== undefined) child[kWithExemplar](delta, labels);
   }
 
   get(): Promise<MetricObjectWithValues<T>> {

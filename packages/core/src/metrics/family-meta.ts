@@ -3,7 +3,8 @@
 import { MpmetricsRangeError } from '../errors.js';
 import type { Aggregator } from './validation.js';
 
-export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
+/** The metric types; `info` and `stateset` (Enum) are OpenMetrics types, written as gauges in the text format. */
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'info' | 'stateset';
 
 export interface FamilyMeta {
   readonly type: MetricType;
@@ -16,15 +17,19 @@ export interface FamilyMeta {
   readonly percentiles?: readonly number[];
   readonly maxAgeSeconds?: number;
   readonly ageBuckets?: number;
+  /** Enum (stateset) states, in declaration order: the first is the initial state. */
+  readonly states?: readonly string[];
+  /** Counters and histograms declared with `enableExemplars: true` (absent otherwise). */
+  readonly exemplars?: true;
 }
 
-const IDENTITY: readonly (keyof FamilyMeta)[] = ['type', 'labelNames', 'buckets', 'percentiles', 'maxAgeSeconds', 'ageBuckets'];
+const IDENTITY: readonly (keyof FamilyMeta)[] = ['type', 'labelNames', 'buckets', 'percentiles', 'maxAgeSeconds', 'ageBuckets', 'states', 'exemplars'];
 
 export function encodeMeta(meta: FamilyMeta): string {
   return JSON.stringify(meta);
 }
 
-const TYPES: readonly string[] = ['counter', 'gauge', 'histogram', 'summary'];
+const TYPES: readonly string[] = ['counter', 'gauge', 'histogram', 'summary', 'info', 'stateset'];
 
 /** The metric declaration stored with a family, or undefined when the family is not a metric's (raw heap use). */
 export function parseMeta(text: string): FamilyMeta | undefined {
@@ -57,7 +62,7 @@ export function checkSameDeclaration(name: string, mine: FamilyMeta, theirs: Fam
       // A RangeError (the declaration's value is not the one the heap accepts), and an MpmetricsError by its brand.
       throw new MpmetricsRangeError(
         `Metric ${JSON.stringify(name)} is already declared in the shared heap with ${key} ${b}; this declaration has ${key} ${a}. ` +
-          'Every process must declare a metric the same way (type, labelNames, buckets, percentiles, window)',
+          'Every process must declare a metric the same way (type, labelNames, buckets, percentiles, window, states, enableExemplars)',
         { code: 'MPM_ERR_METRIC_CONFLICT' },
       );
     }

@@ -1,12 +1,16 @@
 // Histogram: prom-client's API. Each process counts observations into its own cell of a series (one count per
 // bucket, and the sum), as one whole update under the cell's sequence word: a scrape never sees a count without
-// its sum, and `_count` always equals the `+Inf` bucket.
+// its sum, and `_count` always equals the `+Inf` bucket. With `enableExemplars`, the latest exemplar of each
+// bucket is kept in the heap for all processes (see heap/exemplar-slots.ts).
 import type { Histogram as PromHistogram } from 'prom-client';
 import type { WriterCell } from '../heap/cells.js';
+import type { ExemplarSlots } from '../heap/exemplar-slots.js';
 import type { Heap } from '../heap/heap.js';
-import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type MetricValue } from './metric.js';
+import { checkExemplarData, encodeExemplarLabels, type ObserveDataWithExemplar } from './exemplar.js';
+import { exemplarObject, labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type MetricValue } from './metric.js';
+import { kWithExemplar } from './symbols.js';
 import { checkBuckets, checkConfiguration } from './validation.js';
-import { checkFinite, startTimer } from './values.js';
+import { checkFinite, secondsSince, startTimer } from './values.js';
 
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
@@ -23,6 +27,7 @@ interface HistogramValue<T extends string> {
   metricName: string;
   labels: { le?: number | '+Inf' };
   sharedLabels: LabelValues<T> & Record<string, string>;
+  exemplar?: NonNullable<MetricValue<T>['exemplar']>;
 }
 
 /** A histogram bound to one label set (`histogram.labels(...)`). */
@@ -33,6 +38,7 @@ export class HistogramChild<T extends string = string> {
   readonly #bounds: Float64Array;
   readonly #observeWith: (labels: LabelValues<T>, value: number) => void;
   #cell: WriterCell | undefined;
+  #exemplars: ExemplarSlots | undefined;
 
   constructor(heap: Heap, series: number, bounds: readonly number[], observeWith: (labels: LabelValues<T>, value: number) => void) {
     this.#heap = heap;
@@ -70,6 +76,15 @@ export class HistogramChild<T extends string = string> {
   startTimer(): (labels?: LabelValues<T>) => number {
     return startTimer<LabelValues<T>>((seconds, labels) => (labels === undefined ? this.observe(seconds) : this.#observeWith(labels, seconds)));
   }
+
+  /** Makes (encoded) `labels` with `value` the latest exemplar of the bucket `value` falls in, for every process. */
+  [kWithExemplar](value: number, labels: Uint8Array): void {
+    const bounds = this.#bounds;
+    let bucket = 0;
+    while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
+    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series));
+    slots.write(bucket, labels, value, Date.now() / 1000);
+  }
 }
 
 export class Histogram<T extends string = string> extends SharedMetric<T, HistogramChild<T>> {
@@ -77,8 +92,14 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
 
   constructor(configuration: HistogramConfiguration<T>) {
     const buckets = checkBuckets(checkConfiguration(configuration, 'histogram').buckets ?? DEFAULT_BUCKETS);
-    super(configuration, 'histogram', { buckets }, ['le']);
+    super(configuration, 'histogram', configuration.enableExemplars === true ? { buckets, exemplars: true } : { buckets }, ['le']);
     this.buckets = buckets;
+    // As prom-client does: only a histogram with exemplars has the { labels, value, exemplarLabels } form and
+    // exemplars on timers, so observe() and startTimer() of every other histogram stay exactly as they are.
+    if (configuration.enableExemplars === true) {
+      this.observe = this.#observeWithExemplar as Histogram<T>['observe'];
+      this.startTimer = this.#startTimerWithExemplar;
+    }
   }
 
   protected createChild(ptr: number, values: readonly string[]): HistogramChild<T> {
@@ -89,14 +110,59 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
 
   observe(value: number): void;
   observe(labels: LabelValues<T>, value: number): void;
-  observe(labelsOrValue: LabelValues<T> | number, value?: number): void {
+  /** With `enableExemplars`: observes `value` in `labels`' series, with an exemplar (prom-client's form). */
+  observe(data: ObserveDataWithExemplar<T>): void;
+  observe(labelsOrValue: LabelValues<T> | ObserveDataWithExemplar<T> | number, value?: number): void {
     if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
       checkFinite(value, 'Histogram observation'); // before the label set is looked up, so a bad value creates no series
-      this.child(labelsOrValue).observe(value as number);
+      this.child(labelsOrValue as LabelValues<T>).observe(value as number);
     } else this.child(undefined).observe(labelsOrValue);
   }
 
-  /** Starts a timer; the returned function observes the elapsed seconds (with `labels` merged in). */
+  #observeWithExemplar(dataOrValue: ObserveDataWithExemplar<T> | LabelValues<T> | number, value?: number): void {
+    if (typeof dataOrValue !== 'object' || dataOrValue === null) {
+      this.child(undefined).observe(dataOrValue);
+      return;
+    }
+    if (value !== undefined) {
+      checkFinite(value, 'Histogram observation'); // observe(labels, value): checked before the label set is looked up
+      this.child(dataOrValue as LabelValues<T>).observe(value);
+      return;
+    }
+    const data = dataOrValue as ObserveDataWithExemplar<T>;
+    checkExemplarData(data, 'observe');
+    this.#observeData(data.labels, data.value, data.exemplarLabels);
+  }
+
+  /** Observes with an exemplar; everything is checked before anything is recorded. */
+  #observeData(labels: LabelValues<T> | undefined, value: number, exemplarLabels: unknown): void {
+    checkFinite(value, 'Histogram observation');
+    const encoded = encodeExemplarLabels(exemplarLabels);
+    const child = this.child(labels);
+    child.observe(value);
+    if (encoded !== undefined) child[kWithExemplar](value, encoded);
+  }
+
+  #startTimerWithExemplar(
+    labels?: LabelValues<T>,
+    exemplarLabels?: Readonly<Record<string, string | number>>,
+  ): (labels?: LabelValues<T>, exemplarLabels?: Readonly<Record<string, string | number>>) => number {
+    const start = process.hrtime.bigint();
+    return (endLabels, endExemplarLabels) => {
+      const seconds = secondsSince(start);
+      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
+      const exemplar = exemplarLabels === undefined && endExemplarLabels === undefined ? undefined : { ...exemplarLabels, ...endExemplarLabels };
+      this.#observeData(merged, seconds, exemplar);
+      return seconds;
+    };
+  }
+
+  /**
+   * Starts a timer; the returned function observes the elapsed seconds (with `labels` merged in). With
+   * `enableExemplars`, both take exemplar labels too (merged the same way), as prom-client's do.
+   */
+  startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number;
+  startTimer(labels?: LabelValues<T>, exemplarLabels?: Readonly<Record<string, string | number>>): (labels?: LabelValues<T>, exemplarLabels?: Readonly<Record<string, string | number>>) => number;
   startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
     return this.timer(labels, (child, seconds) => child.observe(seconds));
   }
@@ -122,7 +188,10 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
     for (const s of snapshot.series) {
       const labels = labelObject(this.labelNames, s.labels);
       for (let i = 0; i <= bounds.length; i++) {
-        values.push({ labels: { le: i < bounds.length ? bounds[i]! : '+Inf' }, sharedLabels: labels, value: s.values[i]!, metricName: bucket });
+        const le: number | '+Inf' = i < bounds.length ? bounds[i]! : '+Inf';
+        const exemplar = exemplarObject(s.exemplars?.[i]);
+        const value = { labels: { le }, sharedLabels: labels, value: s.values[i]!, metricName: bucket };
+        values.push(exemplar === undefined ? value : { ...value, exemplar });
       }
       values.push({ labels: {}, sharedLabels: labels, value: s.values[bounds.length + 1]!, metricName: `${this.name}_sum` });
       values.push({ labels: {}, sharedLabels: labels, value: s.values[bounds.length]!, metricName: `${this.name}_count` });

@@ -6,7 +6,9 @@ import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../error
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from '../registry/family-reader.js';
+import { OPENMETRICS_CONTENT_TYPE } from '../exposition/writer.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
+import type { Exemplar } from './exemplar.js';
 import { LabelTree } from './label-tree.js';
 import { checkAggregator, checkConfiguration, checkHelp, checkLabelNames, checkMetricName, checkOptionalBoolean, type Aggregator } from './validation.js';
 import { startTimer } from './values.js';
@@ -30,6 +32,7 @@ export interface MetricConfiguration<T extends string> {
   aggregator?: Aggregator;
   /** Runs in the process that scrapes, before the values are read. Each type's configuration says what `this` is. */
   collect?: (this: never) => void | Promise<void>;
+  /** Counters and histograms: keep the latest exemplar (per series, per bucket), shared by all processes. */
   enableExemplars?: boolean;
   /** The heap to keep values in. Default: this thread's shared heap (MPMETRICS_DIR). */
   heap?: Heap;
@@ -40,6 +43,8 @@ export interface MetricValue<T extends string> {
   value: number;
   labels: LabelValues<T> & Record<string, string | number>;
   metricName?: string;
+  /** The latest exemplar, as prom-client's Registry prints it (in OpenMetrics only). */
+  exemplar?: { labelSet: Record<string, string>; value: number; timestamp: number };
 }
 
 export interface MetricObjectWithValues<T extends string> {
@@ -65,6 +70,7 @@ const KNOWN_OPTIONS = new Set([
   'ageBuckets',
   'pruneAgedBuckets',
   'compressCount',
+  'states',
 ]);
 
 export abstract class SharedMetric<T extends string, Child> {
@@ -79,6 +85,7 @@ export abstract class SharedMetric<T extends string, Child> {
   protected readonly meta: FamilyMeta;
   readonly #children: LabelTree<Child>;
   readonly #labelCache = new Map<number, readonly string[]>();
+  readonly #registers: readonly (Registry<PrometheusContentType> | Registry<OpenMetricsContentType>)[];
   #unlabeled: Child | undefined;
 
   protected constructor(config: MetricConfiguration<T>, type: MetricType, extra: Partial<FamilyMeta>, reserved: readonly string[] = []) {
@@ -102,10 +109,8 @@ export abstract class SharedMetric<T extends string, Child> {
         throw new MpmetricsTypeError(`"registers" must hold prom-client registries, received ${describeValue(registry)}`);
       }
     }
-    if (checkOptionalBoolean(config.enableExemplars, 'enableExemplars') === true) {
-      throw new MpmetricsRangeError(
-        type === 'counter' || type === 'histogram' ? '"enableExemplars" is not supported by @mpmetrics/core yet' : '"enableExemplars" applies to counters and histograms only',
-      );
+    if (checkOptionalBoolean(config.enableExemplars, 'enableExemplars') === true && type !== 'counter' && type !== 'histogram') {
+      throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
     }
     if (config.heap !== undefined && typeof (config.heap as Partial<Heap> | null)?.family !== 'function') {
       throw new MpmetricsTypeError(`"heap" must be a Heap (Heap.open()), received ${describeValue(config.heap)}`);
@@ -115,6 +120,7 @@ export abstract class SharedMetric<T extends string, Child> {
     for (const registry of registers) {
       if (registry.getSingleMetric(this.name) !== undefined) throw new Error(`A metric with the name ${this.name} has already been registered.`);
     }
+    this.#registers = [...registers];
     this.meta = { type, help: this.help, labelNames: this.labelNames, aggregator: this.aggregator, ...extra };
 
     this.heap = config.heap ?? defaultHeap();
@@ -209,6 +215,16 @@ export abstract class SharedMetric<T extends string, Child> {
     this.child(this.labelNames.length === 0 ? undefined : labels);
   }
 
+  /**
+   * Whether `get()` may describe this metric with an OpenMetrics-only type (info, stateset). prom-client's
+   * Registry prints `get()` as it is in either format and does not say which one it writes, so that is only safe
+   * when every registry the metric was registered in writes OpenMetrics (now: a registry's content type can be
+   * changed); otherwise the text format's spelling, which is valid in both, is used.
+   */
+  protected get registriesWriteOpenMetrics(): boolean {
+    return this.#registers.length > 0 && this.#registers.every((registry) => registry.contentType === OPENMETRICS_CONTENT_TYPE);
+  }
+
   /** Reads every live series of this metric from the heap, as written by all processes. */
   protected async snapshot(): Promise<FamilySnapshot> {
     if (this.collect !== undefined) await this.collect.call(this);
@@ -217,7 +233,7 @@ export abstract class SharedMetric<T extends string, Child> {
 
   abstract get(): Promise<MetricObjectWithValues<T>>;
 
-  /** get() of a metric with one value per series (counter, gauge). */
+  /** get() of a metric with one value per series (counter, gauge), with the series' exemplar if it has one. */
   protected async singleValues(): Promise<MetricObjectWithValues<T>> {
     const snapshot = await this.snapshot();
     return {
@@ -225,9 +241,19 @@ export abstract class SharedMetric<T extends string, Child> {
       help: this.help,
       type: this.type,
       aggregator: this.aggregator,
-      values: snapshot.series.map((s) => ({ value: s.values[0]!, labels: labelObject(this.labelNames, s.labels) })),
+      values: snapshot.series.map((s) => {
+        const exemplar = exemplarObject(s.exemplars?.[0]);
+        const labels = labelObject(this.labelNames, s.labels);
+        return exemplar === undefined ? { value: s.values[0]!, labels } : { value: s.values[0]!, labels, exemplar };
+      }),
     };
   }
+}
+
+/** An exemplar as prom-client's `get()` gives it. */
+export function exemplarObject(exemplar: Exemplar | undefined): MetricValue<string>['exemplar'] {
+  if (exemplar === undefined) return undefined;
+  return { labelSet: Object.fromEntries(exemplar.labels), value: exemplar.value, timestamp: exemplar.timestamp };
 }
 
 /** Label values by name for a series, in declaration order. */

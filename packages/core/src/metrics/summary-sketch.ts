@@ -4,12 +4,15 @@
 //
 // A value v > 0 goes to bin k = ceil(log(v) / log(γ)), γ = (1 + α) / (1 - α); reading bin k back as
 // 2γ^k / (γ + 1) is within a relative error α of every value in it, so any quantile is within α of a true
-// observation of that rank. α = 1%. Negative values are kept the same way on their own bins.
+// observation of that rank. α = 1%. Negative values are kept the same way on their own bins; magnitudes below
+// 1e-12 count as zero.
 //
-// Each window has a fixed number of bins over a sliding range of k: when a value falls outside, the range moves
-// to keep the highest bins, and the lowest are folded together (only the lowest quantiles of data spanning more
-// than ~4 decades lose their accuracy). With `maxAgeSeconds` and `ageBuckets`, a cell has one such window per
-// age bucket, tied to wall-clock time so that all processes agree which window is current.
+// Each window has a fixed number of bins per sign over a sliding range of k: 808 positive bins (7 decades) and
+// 464 negative ones (4 decades). When a value falls outside, the range moves to keep the highest bins, and what
+// falls off the bottom is folded into the lowest bin. So the bound (README, "Summary quantiles") holds for every
+// quantile within 7 (4) decades of the largest magnitude of its sign in the window; one further down is reported
+// too large in magnitude, by at most the range's floor. With `maxAgeSeconds` and `ageBuckets`, a cell has one
+// such window per age bucket, tied to wall-clock time so that all processes agree which window is current.
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import type { FamilyMeta } from './family-meta.js';
@@ -19,8 +22,11 @@ const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
 const LOG_GAMMA = Math.log(GAMMA);
 /** Values closer to zero than this count as zero. */
 const MIN_MAGNITUDE = 1e-12;
-const POSITIVE_BINS = 448;
-const NEGATIVE_BINS = 128;
+/** Bins per sign: ⌈D / log10(γ)⌉ + 2 for D decades (see the bound in the README), rounded up to a multiple of 8. */
+const POSITIVE_BINS = 808;
+const NEGATIVE_BINS = 464;
+/** Decades below the largest magnitude of a sign that keep the relative-error bound. */
+export const SKETCH_DECADES = Object.freeze({ positive: 7, negative: 4 });
 
 /** Cell words: [0] sum (all time), [1] count (all time), then the windows. */
 const SUM = 0;
@@ -151,24 +157,37 @@ function mergeWindow(into: MergedBins, f64: Float64Array, w: number): void {
   }
 }
 
-/** The quantile `q` of merged bins: the value of the bin holding rank q·(count − 1). */
-export function quantileOf(bins: MergedBins, q: number): number {
-  if (bins.count === 0) return NaN;
-  const rank = q * (bins.count - 1);
-  let seen = 0;
-  const negative = [...bins.negative.keys()].sort((a, b) => b - a); // most negative first
-  for (const k of negative) {
-    seen += bins.negative.get(k)!;
-    if (seen > rank) return -valueOfBin(k);
+/**
+ * The quantiles `percentiles` (ascending) of merged bins, into `out`: for each q, the value of the bin holding
+ * the observation of 0-based rank ⌊q·(count − 1)⌋ in ascending order; NaN when there is none.
+ */
+export function quantilesOf(bins: MergedBins, percentiles: readonly number[], out: number[]): void {
+  if (bins.count === 0) {
+    for (let i = 0; i < percentiles.length; i++) out[i] = NaN;
+    return;
   }
-  seen += bins.zero;
-  if (seen > rank) return 0;
-  const positive = [...bins.positive.keys()].sort((a, b) => a - b);
-  for (const k of positive) {
-    seen += bins.positive.get(k)!;
-    if (seen > rank) return valueOfBin(k);
+  // every bin in ascending order of value: negatives (most negative first), zero, positives
+  const values: number[] = [];
+  const counts: number[] = [];
+  for (const k of [...bins.negative.keys()].sort((a, b) => b - a)) {
+    values.push(-valueOfBin(k));
+    counts.push(bins.negative.get(k)!);
   }
-  return positive.length > 0 ? valueOfBin(positive[positive.length - 1]!) : 0;
+  if (bins.zero > 0) {
+    values.push(0);
+    counts.push(bins.zero);
+  }
+  for (const k of [...bins.positive.keys()].sort((a, b) => a - b)) {
+    values.push(valueOfBin(k));
+    counts.push(bins.positive.get(k)!);
+  }
+  let bin = 0;
+  let seen = counts[0]!;
+  for (let i = 0; i < percentiles.length; i++) {
+    const rank = Math.floor(percentiles[i]! * (bins.count - 1));
+    while (seen <= rank && bin < values.length - 1) seen += counts[++bin]!;
+    out[i] = values[bin]!;
+  }
 }
 
 /** [quantile per percentile…, sum, count] of a summary series over all writers. */
@@ -189,7 +208,7 @@ export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta):
       mergeWindow(bins, f64, w);
     }
   });
-  percentiles.forEach((q, i) => (out[i] = quantileOf(bins, q)));
+  quantilesOf(bins, percentiles, out);
   out[percentiles.length] = sum;
   out[percentiles.length + 1] = count;
   return out;

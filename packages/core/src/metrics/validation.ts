@@ -107,6 +107,51 @@ export function checkPercentiles(percentiles: unknown): readonly number[] {
   return Object.freeze(out);
 }
 
+/** Enum states: a non-empty array of unique, non-empty strings. */
+export function checkStates(states: unknown): readonly string[] {
+  if (!Array.isArray(states)) throw new MpmetricsTypeError(`"states" must be an array of strings, received ${describeValue(states)}`);
+  if (states.length === 0) throw new MpmetricsRangeError('"states" must hold at least one state');
+  const seen = new Set<string>();
+  for (const state of states as unknown[]) {
+    if (typeof state !== 'string') throw new MpmetricsTypeError(`"states" must hold strings, received ${describeValue(state)}`);
+    if (state === '') throw new MpmetricsRangeError('"states" must hold non-empty strings, received the empty string');
+    if (seen.has(state)) throw new MpmetricsRangeError(`Duplicate state ${JSON.stringify(state)} in "states"`);
+    seen.add(state);
+  }
+  return Object.freeze([...(states as string[])]);
+}
+
+/**
+ * The labels of an Info, as [name, value] pairs in the order given: names valid label names, not reserved and not
+ * among the metric's own `labelNames`; values strings.
+ */
+export function checkInfoLabels(info: unknown, labelNames: readonly string[]): [string, string][] {
+  if (typeof info !== 'object' || info === null || Array.isArray(info)) {
+    throw new MpmetricsTypeError(`Info labels must be an object of label names to strings, received ${describeValue(info)}`);
+  }
+  const pairs: [string, string][] = [];
+  for (const [name, value] of Object.entries(info as Record<string, unknown>)) {
+    if (!LABEL_NAME.test(name)) throw new MpmetricsRangeError(`Invalid info label name ${JSON.stringify(name)}: must match [a-zA-Z_][a-zA-Z0-9_]*`, { code: 'MPM_ERR_LABELS' });
+    if (name.startsWith('__')) throw new MpmetricsRangeError(`Invalid info label name ${JSON.stringify(name)}: names starting with "__" are reserved`, { code: 'MPM_ERR_LABELS' });
+    if (labelNames.includes(name)) {
+      throw new MpmetricsRangeError(`Info label ${JSON.stringify(name)} clashes with the metric's label of that name (labelNames: ${labelNames.join(', ')})`, {
+        code: 'MPM_ERR_LABELS',
+      });
+    }
+    if (typeof value !== 'string') throw new MpmetricsTypeError(`Info label ${JSON.stringify(name)} must be a string, received ${describeValue(value)}`);
+    pairs.push([name, value]);
+  }
+  return pairs;
+}
+
+/** A metric name that is also a valid label name (an Enum's state label is named after its metric). */
+export function checkLabelLikeName(name: string, what: string): string {
+  if (!LABEL_NAME.test(name)) {
+    throw new MpmetricsRangeError(`Invalid ${what} name ${JSON.stringify(name)}: it names the state label too, so it must match [a-zA-Z_][a-zA-Z0-9_]*`);
+  }
+  return name;
+}
+
 export function checkPositiveInteger(value: unknown, name: string, max = 2 ** 31): number {
   if (typeof value !== 'number') throw new MpmetricsTypeError(`"${name}" must be an integer, received ${describeValue(value)}`);
   if (!Number.isInteger(value) || value < 1 || value > max) throw new MpmetricsRangeError(`"${name}" must be an integer from 1 to ${max}, received ${value}`);

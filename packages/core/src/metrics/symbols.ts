@@ -1,0 +1,4 @@
+// Symbol keys for the internals that metric classes share with their children, out of sight of users.
+
+/** A child's exemplar update: `child[kWithExemplar](value, encodedLabels)` after (or with) the value's update. */
+export const kWithExemplar = Symbol('mpmetrics.withExemplar');
