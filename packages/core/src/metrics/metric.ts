@@ -57,6 +57,7 @@ const KNOWN_OPTIONS = new Set([
   'ageBuckets',
   'pruneAgedBuckets',
   'compressCount',
+  'multiprocessMode',
 ]);
 
 export abstract class SharedMetric<T extends string, Child> {
@@ -79,6 +80,9 @@ export abstract class SharedMetric<T extends string, Child> {
     }
     for (const key of Object.keys(config)) {
       if (!KNOWN_OPTIONS.has(key)) throw new MpmetricsRangeError(`Unknown option ${JSON.stringify(key)} for a ${type}`);
+    }
+    if (type !== 'gauge' && (config as { multiprocessMode?: unknown }).multiprocessMode !== undefined) {
+      throw new MpmetricsRangeError(`"multiprocessMode" applies to gauges only: a ${type} always adds up the values of every process`);
     }
     this.name = checkMetricName(config.name);
     this.help = checkHelp(config.help);

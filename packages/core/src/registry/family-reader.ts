@@ -1,11 +1,14 @@
 // Reads a family's series out of the heap into plain numbers, for any process, whether or not it declared the
 // family: the layout of every metric type's values is decided here and only here.
 import type { Heap, SeriesLayout } from '../heap/heap.js';
-import type { FamilyMeta } from '../metrics/family-meta.js';
+import { PROCESS_CELL } from '../heap/layout.js';
+import { multiprocessModeOf, type FamilyMeta } from '../metrics/family-meta.js';
+import { isPerProcess } from '../metrics/multiprocess-mode.js';
 import { readSummaryQuantiles, summaryLayout } from '../metrics/summary-sketch.js';
+import { exportedMeta, readProcessGauge } from './process-gauge-reader.js';
 
 export interface SeriesSnapshot {
-  /** Label values, in the family's label-name order. */
+  /** Label values, in the order of the snapshot meta's label names (a gauge in mode 'all' adds "pid" last). */
   readonly labels: readonly string[];
   /**
    * counter, gauge: [value]. histogram: [cumulative count per bucket, …, +Inf count, sum].
@@ -18,6 +21,7 @@ export interface SeriesSnapshot {
 
 export interface FamilySnapshot {
   readonly name: string;
+  /** The family's declaration, as exported: a gauge in mode 'all' or 'liveall' has "pid" last in labelNames. */
   readonly meta: FamilyMeta;
   readonly series: SeriesSnapshot[];
 }
@@ -28,7 +32,8 @@ export function layoutOf(meta: FamilyMeta): SeriesLayout {
     case 'counter':
       return { valueWords: 1, sharedWords: 0 };
     case 'gauge':
-      return { valueWords: 0, sharedWords: 1 };
+      // one shared value; or per process: each writer's own cell (value, has-value mark, owner)
+      return isPerProcess(multiprocessModeOf(meta)!) ? { valueWords: PROCESS_CELL.WORDS, sharedWords: 0 } : { valueWords: 0, sharedWords: 1 };
     case 'histogram':
       // one count per bucket (not cumulative) including +Inf, then the sum
       return { valueWords: (meta.buckets?.length ?? 0) + 2, sharedWords: 0 };
@@ -44,6 +49,9 @@ export function layoutOf(meta: FamilyMeta): SeriesLayout {
 export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, labelCache: Map<number, readonly string[]>): FamilySnapshot {
   const series: SeriesSnapshot[] = [];
   const layout = layoutOf(meta);
+  const mode = multiprocessModeOf(meta);
+  const perProcess = mode !== undefined && isPerProcess(mode);
+  const liveness = perProcess ? heap.writerLiveness() : undefined;
   heap.forEachSeries(familyPtr, (ptr, live) => {
     if (!live) return;
     let labels = labelCache.get(ptr);
@@ -54,9 +62,10 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
       labels = JSON.parse(heap.seriesKey(ptr)) as string[];
       labelCache.set(ptr, labels);
     }
-    series.push({ labels, values: readValues(heap, ptr, meta, layout), created: heap.seriesCreated(ptr) });
+    if (perProcess) readProcessGauge(heap, ptr, labels, mode, liveness!, series);
+    else series.push({ labels, values: readValues(heap, ptr, meta, layout), created: heap.seriesCreated(ptr) });
   });
-  return { name, meta, series };
+  return { name, meta: mode === undefined ? meta : exportedMeta(meta, mode), series };
 }
 
 function readValues(heap: Heap, ptr: number, meta: FamilyMeta, layout: SeriesLayout): number[] {
