@@ -3,6 +3,8 @@ export { Counter, CounterChild } from './metrics/counter.js';
 export type { CounterConfiguration } from './metrics/counter.js';
 export { Gauge, GaugeChild } from './metrics/gauge.js';
 export type { GaugeConfiguration } from './metrics/gauge.js';
+export { MULTIPROCESS_MODES } from './metrics/multiprocess-mode.js';
+export type { MultiprocessMode } from './metrics/multiprocess-mode.js';
 export { Histogram, HistogramChild, DEFAULT_BUCKETS } from './metrics/histogram.js';
 export type { HistogramConfiguration } from './metrics/histogram.js';
 export { Summary, SummaryChild, DEFAULT_PERCENTILES } from './metrics/summary.js';
