@@ -15,6 +15,10 @@ export type { LabelValues, MetricConfiguration, MetricObjectWithValues, MetricVa
 export type { Aggregator } from './metrics/validation.js';
 export type { MetricType } from './metrics/family-meta.js';
 
+export { collectDefaultMetrics } from './runtime/collect-default-metrics.js';
+export type { DefaultMetricsCollector } from './runtime/collect-default-metrics.js';
+export type { DefaultMetricsCollectorConfiguration } from './runtime/default-metrics-options.js';
+
 export { HeapExporter } from './registry/heap-exporter.js';
 export type { ExportedMetrics } from './registry/heap-exporter.js';
 export type { FamilySnapshot, SeriesSnapshot } from './registry/family-reader.js';

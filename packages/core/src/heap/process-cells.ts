@@ -92,6 +92,19 @@ export class ProcessCell {
     u32[this.#seq]! += 1;
   }
 
+  /** Drops this writer's value: readers then skip it, as if it had never set one. */
+  clear(): void {
+    this.#sync();
+    const f64 = this.#f64;
+    const base = this.#base;
+    if (f64[base + HAS_VALUE] !== 1) return;
+    const u32 = this.#u32;
+    u32[this.#seq]! += 1;
+    f64[base + VALUE] = 0;
+    f64[base + HAS_VALUE] = 0;
+    u32[this.#seq]! += 1;
+  }
+
   /** This writer's value, or undefined when it has none. */
   get(): number | undefined {
     this.#sync();

@@ -10,6 +10,7 @@ import { labelObject, SharedMetric, type LabelValues, type MetricConfiguration, 
 import { checkMultiprocessMode, isLive, isPerProcess, labelsByPid, PID_LABEL, type MultiprocessMode } from './multiprocess-mode.js';
 import { checkFinite, secondsSince } from './values.js';
 import { MpmetricsRangeError } from '../errors.js';
+import { kForgetOwnValue } from '../symbols.js';
 
 export interface GaugeConfiguration<T extends string> extends MetricConfiguration<T> {
   /**
@@ -73,6 +74,15 @@ export class GaugeChild<T extends string = string> {
     }
     this.#heap.touch(this.#series);
     words.setFloat(0, v);
+  }
+
+  /**
+   * Per-process modes: drops this process's value, so this process shows no sample for the label set (the
+   * runtime metrics use it for handle types that are gone, as prom-client resets its gauge). 'shared': sets 0.
+   */
+  [kForgetOwnValue](): void {
+    if (this.#words === undefined) this.#cell?.clear();
+    else this.set(0);
   }
 
   /** Sets the gauge to the current Unix time in seconds. */
