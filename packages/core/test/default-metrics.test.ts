@@ -5,6 +5,7 @@
 // checked, and the output passes promtool and the Python parsers.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -227,6 +228,25 @@ describe('collectDefaultMetrics in one process', () => {
     expect(cpu()).toBeGreaterThan(first);
     collector.stop();
     expect(registry.getMetricsAsArray()).toEqual([]);
+  });
+
+  it('a handle type this process no longer has leaves the scrape (prom-client resets the gauge), not a 0', async () => {
+    const registry = new Registry();
+    const collector = collectDefaultMetrics({ register: registry, heap, sampleIntervalMs: 3_600_000 });
+    const servers = async (): Promise<number | undefined> =>
+      samplesOf(await registry.metrics()).find((s) => s.name === 'nodejs_active_resources' && s.labels['type'] === 'TCPServerWrap')?.value;
+    try {
+      expect(await servers()).toBeUndefined();
+      const server = net.createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      collector.sample();
+      expect(await servers()).toBe(1);
+      await new Promise((resolve) => server.close(resolve));
+      await new Promise((resolve) => setImmediate(resolve)); // next turn: the scrape samples again
+      expect(await servers()).toBeUndefined();
+    } finally {
+      collector.stop();
+    }
   });
 
   it('runs once per thread: a second call throws until the first is stopped', () => {

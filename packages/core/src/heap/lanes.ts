@@ -66,11 +66,6 @@ export class Lane {
     return Atomics.load(file.segments[0]!.u32, (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4 + LANE.CLAIMS);
   }
 
-  /** The pid recorded by the latest owner of lane `id` (it may have exited since). */
-  static pidOf(file: HeapFile, id: number): number {
-    return Atomics.load(file.segments[0]!.u32, (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4 + LANE.PID);
-  }
-
   /** Allocates `bytes` for a cell from this lane's arena (only this lane writes its arena pointers). */
   allocate(bytes: number): number {
     const words = Math.ceil(bytes / WORD);

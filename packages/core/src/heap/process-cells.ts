@@ -104,12 +104,6 @@ export class ProcessCell {
     f64[base + HAS_VALUE] = 0;
     u32[this.#seq]! += 1;
   }
-
-  /** This writer's value, or undefined when it has none. */
-  get(): number | undefined {
-    this.#sync();
-    return this.#f64[this.#base + HAS_VALUE] === 1 ? this.#f64[this.#base + VALUE] : undefined;
-  }
 }
 
 /** Writes the owner fields of a cell and clears its value, as one update (the cell may be read meanwhile). */
