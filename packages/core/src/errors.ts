@@ -31,6 +31,8 @@ export const ErrorCodes = {
   MPM_ERR_METRIC_CONFLICT: 'MPM_ERR_METRIC_CONFLICT',
   /** A label set names a label the metric does not have, or leaves one out. */
   MPM_ERR_LABELS: 'MPM_ERR_LABELS',
+  /** collectDefaultMetrics() was called again in a thread where it is running. */
+  MPM_ERR_ALREADY_COLLECTING: 'MPM_ERR_ALREADY_COLLECTING',
   /** An argument or option has the wrong type. */
   MPM_ERR_INVALID_ARG_TYPE: 'MPM_ERR_INVALID_ARG_TYPE',
   /** An argument or option has the right type but a value outside what is accepted. */

@@ -3,6 +3,8 @@ export { Counter, CounterChild } from './metrics/counter.js';
 export type { CounterConfiguration } from './metrics/counter.js';
 export { Gauge, GaugeChild } from './metrics/gauge.js';
 export type { GaugeConfiguration } from './metrics/gauge.js';
+export { MULTIPROCESS_MODES } from './metrics/multiprocess-mode.js';
+export type { MultiprocessMode } from './metrics/multiprocess-mode.js';
 export { Histogram, HistogramChild, DEFAULT_BUCKETS } from './metrics/histogram.js';
 export type { HistogramConfiguration } from './metrics/histogram.js';
 export { Summary, SummaryChild, DEFAULT_PERCENTILES } from './metrics/summary.js';
@@ -18,6 +20,10 @@ export { linearBuckets, exponentialBuckets } from './metrics/buckets.js';
 export type { CollectFunction, LabelValues, MetricConfiguration, MetricObjectWithValues, MetricValue } from './metrics/metric.js';
 export type { Aggregator } from './metrics/validation.js';
 export type { MetricType } from './metrics/family-meta.js';
+
+export { collectDefaultMetrics } from './runtime/collect-default-metrics.js';
+export type { DefaultMetricsCollector } from './runtime/collect-default-metrics.js';
+export type { DefaultMetricsCollectorConfiguration } from './runtime/default-metrics-options.js';
 
 export { HeapExporter } from './registry/heap-exporter.js';
 export type { ExportedMetrics } from './registry/heap-exporter.js';

@@ -78,6 +78,14 @@ export class WriterCell {
   }
 }
 
+/**
+ * The most cells one series can have: a lane has one cell per series, except per-process cells, which keep the
+ * values of every earlier owner of a lane (see process-cells.ts). So the bound of a walk is what the heap holds.
+ */
+export function maxCells(file: HeapFile): number {
+  return Math.floor(Atomics.load(file.header, H.ALLOC_TOP) / (CELL.VALUES_BYTE / WORD)) + 1;
+}
+
 /** Finds this lane's cell of a series, or creates and publishes it. The cell of a dead earlier owner is adopted. */
 export function claimCell(file: HeapFile, lane: Lane, series: number): WriterCell {
   const seg = file.segmentOf(series);
@@ -124,7 +132,7 @@ export function closeAbandonedUpdates(file: HeapFile, lane: number): void {
         const at = file.offsetOf(cell) * 2;
         if (u32[at + CELL.LANE] === lane && (Atomics.load(u32, at + CELL.SEQ) & 1) === 1) Atomics.add(u32, at + CELL.SEQ, 1);
         cell = Atomics.load(u32, at + CELL.NEXT);
-        if (++visited > file.maxLanes) break;
+        if (++visited > maxCells(file)) break;
       }
     });
   });
@@ -168,7 +176,7 @@ export function readEachCell(
   file: HeapFile,
   series: number,
   isLaneHeld: (lane: number) => boolean,
-  visit: (values: Float64Array, length: number) => void,
+  visit: (values: Float64Array, length: number, lane: number) => void,
 ): void {
   const seg = file.segmentOf(series);
   const at = file.offsetOf(series) * 2;
@@ -183,10 +191,10 @@ export function readEachCell(
     if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
       readOneCell(cseg.u32, cseg.f64, cat, length, isLaneHeld);
       // The writer may have cleared the cell for a newer generation while we read: then it counts as zero.
-      if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) visit(scratch, length);
+      if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) visit(scratch, length, cseg.u32[cat + CELL.LANE]!);
     }
     cell = next;
-    if (++visited > file.maxLanes) break; // a list longer than the lane count can only be damage
+    if (++visited > maxCells(file)) break; // a list longer than the heap could hold can only be damage (a loop)
   }
 }
 

@@ -7,9 +7,12 @@ import { allocateNode, find, findOrInsert, forEachLeaf, leafKey, type DirectoryK
 import { HeapFile, type HeapFileOptions } from './heap-file.js';
 import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
 import { Lane } from './lanes.js';
-import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, SERIES, STATE_LIVE, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, PROCESS_CELL, SERIES, STATE_LIVE, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
 import { keepPrivateDirectory, locateHeap } from './location.js';
+import { claimProcessCell, readProcessCells, type ProcessCell, type ProcessValue } from './process-cells.js';
+import { processIdentity } from './process-identity.js';
 import { SharedWords } from './shared-words.js';
+import { WriterLiveness } from './writer-liveness.js';
 
 export interface HeapOptions extends HeapFileOptions {
   /**
@@ -323,6 +326,35 @@ export class Heap {
     return claimCell(this.file, this.lane, series);
   }
 
+  /**
+   * This thread's own per-process cell of a series (claims a lane on first use): a value that belongs to this
+   * writer and is reported as its own, never as a later owner's of the lane (see process-cells.ts). The series
+   * must have PROCESS_CELL.WORDS values per cell. With `reuseDead`, an earlier owner's cell of the lane is taken
+   * over (its value dropped) instead of kept. Cache it: claiming walks a list.
+   */
+  processCell(series: number, reuseDead: boolean): ProcessCell {
+    this.file.expectKind(series, KIND_SERIES, 'series');
+    const { valueWords } = this.seriesLayout(series);
+    if (valueWords !== PROCESS_CELL.WORDS) {
+      throw new MpmetricsRangeError(`A per-process cell needs a series with ${PROCESS_CELL.WORDS} values per cell, this one has ${valueWords}`);
+    }
+    return claimProcessCell(this.file, this.lane, series, processIdentity(), reuseDead);
+  }
+
+  /** Which writers are alive now; it asks the kernel once per lane, so make one per scrape. */
+  writerLiveness(): WriterLiveness {
+    return new WriterLiveness(this.file, this.#lane);
+  }
+
+  /**
+   * Calls `visit` with every writer's per-process value of a series (writers that never set one are left out),
+   * with its pid and whether that writer is alive, as `liveness` says. `entry` is reused: copy what you keep.
+   */
+  readProcessCells(series: number, liveness: WriterLiveness, visit: (entry: ProcessValue) => void): void {
+    this.file.expectKind(series, KIND_SERIES, 'series');
+    readProcessCells(this.file, series, this.#isLaneHeld, liveness, visit);
+  }
+
   /** Brings a removed series back before a write to its shared words (a cell's `sync()` does this for cells). */
   touch(series: number): void {
     reviveSeries(this.file.segmentOf(series).u32, this.file.offsetOf(series) * 2);
@@ -358,7 +390,7 @@ export class Heap {
   }
 
   /** Calls `visit` with each writer's cell of a series (a consistent copy, valid during the call). */
-  readEachCell(series: number, visit: (values: Float64Array, length: number) => void): void {
+  readEachCell(series: number, visit: (values: Float64Array, length: number, lane: number) => void): void {
     this.file.expectKind(series, KIND_SERIES, 'series');
     readEachCell(this.file, series, this.#isLaneHeld, visit);
   }

@@ -14,17 +14,20 @@ export class Lane {
   readonly id: number;
   /** True when an earlier owner held this lane: its cells are ours now, and may need closing (see cells.ts). */
   readonly adopted: boolean;
-  /** How many times the lane has been claimed, this claim included: tells this owner from earlier ones. */
-  readonly claims: number;
+  /**
+   * Which claim of the lane this is (1 for its first owner, 2 for the next…). Values that belong to one owner
+   * rather than to the lane (per-process gauge values) carry it, so a later owner never passes them off as its own.
+   */
+  readonly epoch: number;
   readonly #file: HeapFile;
   readonly #record: Uint32Array;
   readonly #at: number;
 
-  private constructor(file: HeapFile, id: number, claims: number) {
+  private constructor(file: HeapFile, id: number, epoch: number) {
     this.#file = file;
     this.id = id;
-    this.adopted = claims > 1;
-    this.claims = claims;
+    this.epoch = epoch;
+    this.adopted = epoch > 1;
     this.#record = file.segments[0]!.u32;
     this.#at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
   }
@@ -33,15 +36,17 @@ export class Lane {
   static claim(file: HeapFile): Lane {
     for (let id = 0; id < file.maxLanes; id++) {
       if (!binding.lock(file.fd, LOCK.LANES + id, true, false)) continue;
+      const record = file.segments[0]!.u32;
+      const at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
+      // The epoch first, right after the lock: until it moves, readers take the previous owner's per-process
+      // values for live ones (the lane is held, with their epoch).
+      const epoch = Atomics.add(record, at + LANE.CLAIMS, 1) + 1;
       for (;;) {
         const high = Atomics.load(file.header, H.LANE_HIGH);
         if (high > id || Atomics.compareExchange(file.header, H.LANE_HIGH, high, id + 1) === high) break;
       }
-      const record = file.segments[0]!.u32;
-      const at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
-      const lane = new Lane(file, id, Atomics.add(record, at + LANE.CLAIMS, 1) + 1);
       Atomics.store(record, at + LANE.PID, process.pid);
-      return lane;
+      return new Lane(file, id, epoch);
     }
     throw new MpmetricsError(
       'MPM_ERR_TOO_MANY_WRITERS',
@@ -56,8 +61,8 @@ export class Lane {
     return binding.isLocked(file.fd, LOCK.LANES + id, true);
   }
 
-  /** How many times lane `id` has been claimed (see `claims`). */
-  static claimsOf(file: HeapFile, id: number): number {
+  /** The current epoch of lane `id`: how many times it was ever claimed. */
+  static epochOf(file: HeapFile, id: number): number {
     return Atomics.load(file.segments[0]!.u32, (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4 + LANE.CLAIMS);
   }
 

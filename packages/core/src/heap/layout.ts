@@ -99,7 +99,18 @@ export const EXEMPLAR = { LOCK: 0, VALUE: 1, TIMESTAMP: 2, LENGTH: 3, LABELS: 4,
  */
 export const CELL = { NEXT: 0, LANE: 1, SEQ: 2, GENERATION: 3, VALUES_BYTE: 16 } as const;
 
-/** A lane record in the lane table, u32: [0] arena top (words), [1] arena end (words), [2] pid, [3] claims. */
+/**
+ * The values of a per-process cell (a gauge with a per-process `multiprocessMode`), f64: [0] the value, [1] 1 once
+ * the owner has given it a value (0: none yet, and readers skip it), [2] the owner's pid, [3] the owner's start
+ * time (clock ticks since boot, with the pid it names the process), [4] the lane epoch of the owner's claim. [2..4]
+ * are written when an owner takes the cell; a reset clears only [0] and [1].
+ */
+export const PROCESS_CELL = { VALUE: 0, HAS_VALUE: 1, PID: 2, START: 3, EPOCH: 4, WORDS: 5 } as const;
+
+/**
+ * A lane record in the lane table, u32: [0] arena top (words), [1] arena end (words), [2] pid of the latest
+ * owner, [3] claims: how many owners the lane has had (the epoch of the current one).
+ */
 export const LANE = { ARENA_TOP: 0, ARENA_END: 1, PID: 2, CLAIMS: 3, BYTES: 16 } as const;
 
 /** Per-lane arenas for cells are carved in chunks of this many bytes (or a segment, if smaller). */

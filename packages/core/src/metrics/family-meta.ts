@@ -1,6 +1,7 @@
 // What a family's creator stores beside its name in the heap, so that every other process can check its own
 // declaration against it and export the family without having declared it.
 import { MpmetricsRangeError } from '../errors.js';
+import { isMultiprocessMode, type MultiprocessMode } from './multiprocess-mode.js';
 import type { Aggregator } from './validation.js';
 
 /** The metric types; `info` and `stateset` (Enum) are OpenMetrics types, written as gauges in the text format. */
@@ -21,9 +22,20 @@ export interface FamilyMeta {
   readonly states?: readonly string[];
   /** Counters and histograms declared with `enableExemplars: true` (absent otherwise). */
   readonly exemplars?: true;
+  /** Gauges: how the values of many processes combine ('shared' when absent). */
+  readonly multiprocessMode?: MultiprocessMode;
 }
 
-const IDENTITY: readonly (keyof FamilyMeta)[] = ['type', 'labelNames', 'buckets', 'percentiles', 'maxAgeSeconds', 'ageBuckets', 'states', 'exemplars'];
+const IDENTITY: readonly (keyof FamilyMeta)[] = ['type', 'labelNames', 'buckets', 'percentiles', 'maxAgeSeconds', 'ageBuckets', 'states', 'exemplars', 'multiprocessMode'];
+
+/** A gauge's mode ('shared' when its declaration predates the option), undefined for other types. */
+export function multiprocessModeOf(meta: FamilyMeta): MultiprocessMode | undefined {
+  return meta.type === 'gauge' ? (meta.multiprocessMode ?? 'shared') : undefined;
+}
+
+function identityValue(meta: FamilyMeta, key: keyof FamilyMeta): unknown {
+  return key === 'multiprocessMode' ? multiprocessModeOf(meta) : meta[key];
+}
 
 export function encodeMeta(meta: FamilyMeta): string {
   return JSON.stringify(meta);
@@ -36,6 +48,8 @@ export function parseMeta(text: string): FamilyMeta | undefined {
   try {
     const meta = JSON.parse(text) as Partial<FamilyMeta> | null;
     if (meta !== null && typeof meta === 'object' && TYPES.includes(meta.type as string) && typeof meta.help === 'string' && Array.isArray(meta.labelNames)) {
+      // a mode this version does not know cannot be read right: better not exported than misread
+      if (meta.multiprocessMode !== undefined && !isMultiprocessMode(meta.multiprocessMode)) return undefined;
       return meta as FamilyMeta;
     }
   } catch {
@@ -56,13 +70,13 @@ export function decodeMeta(name: string, text: string): FamilyMeta {
 /** Throws when `mine` declares the family differently from how the heap has it (help text may differ). */
 export function checkSameDeclaration(name: string, mine: FamilyMeta, theirs: FamilyMeta): void {
   for (const key of IDENTITY) {
-    const a = JSON.stringify(mine[key] ?? null);
-    const b = JSON.stringify(theirs[key] ?? null);
+    const a = JSON.stringify(identityValue(mine, key) ?? null);
+    const b = JSON.stringify(identityValue(theirs, key) ?? null);
     if (a !== b) {
       // A RangeError (the declaration's value is not the one the heap accepts), and an MpmetricsError by its brand.
       throw new MpmetricsRangeError(
         `Metric ${JSON.stringify(name)} is already declared in the shared heap with ${key} ${b}; this declaration has ${key} ${a}. ` +
-          'Every process must declare a metric the same way (type, labelNames, buckets, percentiles, window, states, enableExemplars)',
+          'Every process must declare a metric the same way (type, labelNames, buckets, percentiles, window, states, enableExemplars, multiprocessMode)',
         { code: 'MPM_ERR_METRIC_CONFLICT' },
       );
     }

@@ -71,6 +71,7 @@ const KNOWN_OPTIONS = new Set([
   'pruneAgedBuckets',
   'compressCount',
   'states',
+  'multiprocessMode',
 ]);
 
 export abstract class SharedMetric<T extends string, Child> {
@@ -92,6 +93,9 @@ export abstract class SharedMetric<T extends string, Child> {
     checkConfiguration(config, type);
     for (const key of Object.keys(config)) {
       if (!KNOWN_OPTIONS.has(key)) throw new MpmetricsRangeError(`Unknown option ${JSON.stringify(key)} for a ${type}`);
+    }
+    if (type !== 'gauge' && (config as { multiprocessMode?: unknown }).multiprocessMode !== undefined) {
+      throw new MpmetricsRangeError(`"multiprocessMode" applies to gauges only: a ${type} always adds up the values of every process`);
     }
     this.name = checkMetricName(config.name);
     this.help = checkHelp(config.help);
@@ -236,6 +240,7 @@ export abstract class SharedMetric<T extends string, Child> {
   /** get() of a metric with one value per series (counter, gauge), with the series' exemplar if it has one. */
   protected async singleValues(): Promise<MetricObjectWithValues<T>> {
     const snapshot = await this.snapshot();
+    const names = snapshot.meta.labelNames as readonly T[];
     return {
       name: this.name,
       help: this.help,
@@ -243,7 +248,8 @@ export abstract class SharedMetric<T extends string, Child> {
       aggregator: this.aggregator,
       values: snapshot.series.map((s) => {
         const exemplar = exemplarObject(s.exemplars?.[0]);
-        const labels = labelObject(this.labelNames, s.labels);
+        // the snapshot's label names: a gauge in mode 'all' or 'liveall' has "pid" last
+        const labels = labelObject(names, s.labels);
         return exemplar === undefined ? { value: s.values[0]!, labels } : { value: s.values[0]!, labels, exemplar };
       }),
     };

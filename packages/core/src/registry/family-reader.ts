@@ -2,9 +2,12 @@
 // family: the layout of every metric type's values is decided here and only here.
 import { MpmetricsError } from '../errors.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
+import { PROCESS_CELL } from '../heap/layout.js';
 import { decodeExemplarLabels, type Exemplar } from '../metrics/exemplar.js';
-import type { FamilyMeta } from '../metrics/family-meta.js';
+import { multiprocessModeOf, type FamilyMeta } from '../metrics/family-meta.js';
+import { isPerProcess } from '../metrics/multiprocess-mode.js';
 import { readSummaryQuantiles, summaryLayout } from '../metrics/summary-sketch.js';
+import { exportedMeta, readProcessGauge } from './process-gauge-reader.js';
 
 /**
  * What one scrape may spend, in all, waiting for writers caught mid-update (see Heap.readWithin): a live writer
@@ -14,7 +17,7 @@ import { readSummaryQuantiles, summaryLayout } from '../metrics/summary-sketch.j
 export const SCRAPE_READ_BUDGET_MS = 250;
 
 export interface SeriesSnapshot {
-  /** Label values, in the family's label-name order. */
+  /** Label values, in the order of the snapshot meta's label names (a gauge in mode 'all' adds "pid" last). */
   readonly labels: readonly string[];
   /**
    * counter, gauge: [value]. histogram: [cumulative count per bucket, …, +Inf count, sum].
@@ -31,6 +34,7 @@ export interface SeriesSnapshot {
 
 export interface FamilySnapshot {
   readonly name: string;
+  /** The family's declaration, as exported: a gauge in mode 'all' or 'liveall' has "pid" last in labelNames. */
   readonly meta: FamilyMeta;
   readonly series: SeriesSnapshot[];
 }
@@ -41,7 +45,8 @@ export function layoutOf(meta: FamilyMeta): SeriesLayout {
     case 'counter':
       return { valueWords: 1, sharedWords: 0, exemplarSlots: meta.exemplars === true ? 1 : 0 };
     case 'gauge':
-      return { valueWords: 0, sharedWords: 1 };
+      // one shared value; or per process: each writer's own cell (value, has-value mark, owner)
+      return isPerProcess(multiprocessModeOf(meta)!) ? { valueWords: PROCESS_CELL.WORDS, sharedWords: 0 } : { valueWords: 0, sharedWords: 1 };
     case 'histogram':
       // one count per bucket (not cumulative) including +Inf, then the sum; an exemplar slot per bucket
       return { valueWords: (meta.buckets?.length ?? 0) + 2, sharedWords: 0, exemplarSlots: meta.exemplars === true ? (meta.buckets?.length ?? 0) + 1 : 0 };
@@ -102,6 +107,9 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
   const series: SeriesSnapshot[] = [];
   const records: number[] = [];
   const layout = layoutOf(meta);
+  const mode = multiprocessModeOf(meta);
+  const perProcess = mode !== undefined && isPerProcess(mode);
+  const liveness = perProcess ? heap.writerLiveness() : undefined;
   heap.forEachSeries(familyPtr, (ptr, live) => {
     if (!live) return;
     let labels = labelCache.get(ptr);
@@ -111,6 +119,13 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
       labelCache.set(ptr, labels);
     }
     if (labels === DAMAGED) return;
+    if (perProcess) {
+      // one snapshot per combined value, or per process in mode 'all': each keeps this record's place
+      const before = series.length;
+      readProcessGauge(heap, ptr, labels, mode, liveness!, series);
+      for (let i = before; i < series.length; i++) records.push(ptr);
+      return;
+    }
     const values = readValues(heap, ptr, meta, layout);
     const created = heap.seriesCreated(ptr);
     // info records and series records are distinct records, so one cache keyed by record serves both
@@ -119,7 +134,7 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
     else series.push({ labels, values, created });
     records.push(ptr);
   });
-  return { name, meta, series: inCreationOrder(series, records) };
+  return { name, meta: mode === undefined ? meta : exportedMeta(meta, mode), series: inCreationOrder(series, records) };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Heap } from '../heap/heap.js';
 import { negotiateFormat } from '../exposition/negotiate.js';
 import { contentTypeOf, writeExposition, type ExpositionFormat } from '../exposition/writer.js';
 import { parseMeta } from '../metrics/family-meta.js';
+import { runExportHooks } from './export-hooks.js';
 import { readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from './family-reader.js';
 
 export interface ExportedMetrics {
@@ -21,9 +22,10 @@ export class HeapExporter {
     this.#heap = heap;
   }
 
-  /** Every family in the heap with its live series, sorted by name. */
+  /** Every family in the heap with its live series, sorted by name (after this thread's export hooks ran). */
   snapshot(): FamilySnapshot[] {
     const heap = this.#heap ?? defaultHeap();
+    runExportHooks();
     return heap.readWithin(SCRAPE_READ_BUDGET_MS, () => this.#read(heap));
   }
 

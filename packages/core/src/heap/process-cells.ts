@@ -1,0 +1,194 @@
+// Per-process cells: values that belong to one writer (a process, or a worker thread) rather than to its lane, for
+// gauges whose processes each keep their own value (multiprocessMode sum, min, max, all and their live variants).
+//
+// A counter's cell belongs to its lane: whoever takes a dead writer's lane goes on counting in its cells, so
+// totals never drop. A per-process value must not pass to the next owner: the new owner of a lane would report
+// the dead writer's gauge as its own, under its own pid. So a per-process cell records its owner (pid, start time,
+// and the lane epoch of the claim, see lanes.ts), and a writer only ever writes a cell of its own lane *and* its
+// own epoch. An earlier owner's cell stays as it was, readable as that owner's value, with its pid: readers tell
+// live owners from dead ones with WriterLiveness. Live modes drop dead owners' values, so there the next owner of
+// the lane takes the old cell over (cleared) instead of growing the list; other modes keep them.
+//
+// "Has a value" is a word of its own: a writer that never set the gauge has no value (it is not 0, which would be
+// wrong for min, and would invent a series under its pid for all).
+import type { HeapFile } from './heap-file.js';
+import type { Lane } from './lanes.js';
+import { CELL, PROCESS_CELL, SERIES, WORD } from './layout.js';
+import { maxCells, readEachCell, reviveSeries } from './cells.js';
+import type { ProcessIdentity } from './process-identity.js';
+import type { WriterLiveness } from './writer-liveness.js';
+
+const VALUE = PROCESS_CELL.VALUE;
+const HAS_VALUE = PROCESS_CELL.HAS_VALUE;
+
+/** This writer's own value of a series. Every update is a plain store or two; nothing allocates. */
+export class ProcessCell {
+  readonly #f64: Float64Array;
+  readonly #u32: Uint32Array;
+  readonly #base: number;
+  readonly #seq: number;
+  readonly #generation: number;
+  readonly #seriesU32: Uint32Array;
+  readonly #seriesGeneration: number;
+
+  constructor(file: HeapFile, cell: number, series: number) {
+    const seg = file.segmentOf(cell);
+    const at = file.offsetOf(cell);
+    this.#f64 = seg.f64;
+    this.#u32 = seg.u32;
+    this.#base = at + CELL.VALUES_BYTE / WORD;
+    this.#seq = at * 2 + CELL.SEQ;
+    this.#generation = at * 2 + CELL.GENERATION;
+    this.#seriesU32 = file.segmentOf(series).u32;
+    this.#seriesGeneration = file.offsetOf(series) * 2 + SERIES.GENERATION;
+  }
+
+  /**
+   * Forgets the value if the series was reset or removed since the last update (and brings a removed series
+   * back, since it is being written again). The owner fields stay.
+   */
+  #sync(): void {
+    const generation = this.#seriesU32[this.#seriesGeneration]!;
+    if (this.#u32[this.#generation] === generation) return;
+    const u32 = this.#u32;
+    const s = u32[this.#seq]!;
+    u32[this.#seq] = s + 1;
+    this.#f64[this.#base + VALUE] = 0;
+    this.#f64[this.#base + HAS_VALUE] = 0;
+    u32[this.#generation] = generation;
+    u32[this.#seq] = s + 2;
+    reviveSeries(this.#seriesU32, this.#seriesGeneration - SERIES.GENERATION);
+  }
+
+  set(value: number): void {
+    this.#sync();
+    const f64 = this.#f64;
+    const base = this.#base;
+    if (f64[base + HAS_VALUE] === 1) {
+      f64[base + VALUE] = value; // one aligned 8-byte store: never seen half-written
+      return;
+    }
+    // the first value: value and mark together, as one update
+    const u32 = this.#u32;
+    u32[this.#seq]! += 1;
+    f64[base + VALUE] = value;
+    f64[base + HAS_VALUE] = 1;
+    u32[this.#seq]! += 1;
+  }
+
+  /** Adds `delta` to this writer's value (a writer without a value starts from 0). */
+  add(delta: number): void {
+    this.#sync();
+    const f64 = this.#f64;
+    const base = this.#base;
+    if (f64[base + HAS_VALUE] === 1) {
+      f64[base + VALUE]! += delta;
+      return;
+    }
+    const u32 = this.#u32;
+    u32[this.#seq]! += 1;
+    f64[base + VALUE] = delta;
+    f64[base + HAS_VALUE] = 1;
+    u32[this.#seq]! += 1;
+  }
+
+  /** Drops this writer's value: readers then skip it, as if it had never set one. */
+  clear(): void {
+    this.#sync();
+    const f64 = this.#f64;
+    const base = this.#base;
+    if (f64[base + HAS_VALUE] !== 1) return;
+    const u32 = this.#u32;
+    u32[this.#seq]! += 1;
+    f64[base + VALUE] = 0;
+    f64[base + HAS_VALUE] = 0;
+    u32[this.#seq]! += 1;
+  }
+}
+
+/** Writes the owner fields of a cell and clears its value, as one update (the cell may be read meanwhile). */
+function takeCell(file: HeapFile, cell: number, series: number, lane: Lane, owner: ProcessIdentity): void {
+  const seg = file.segmentOf(cell);
+  const at = file.offsetOf(cell);
+  const base = at + CELL.VALUES_BYTE / WORD;
+  const seq = at * 2 + CELL.SEQ;
+  const s = Atomics.load(seg.u32, seq) & ~1; // an odd word left by a dead owner was closed when the lane was claimed
+  Atomics.store(seg.u32, seq, s + 1);
+  seg.f64[base + VALUE] = 0;
+  seg.f64[base + HAS_VALUE] = 0;
+  seg.f64[base + PROCESS_CELL.PID] = owner.pid;
+  seg.f64[base + PROCESS_CELL.START] = owner.start;
+  seg.f64[base + PROCESS_CELL.EPOCH] = lane.epoch;
+  // One generation behind the series: the first update then runs sync(), which brings back a series removed
+  // (by anyone) before this writer's first update, as a write to it must.
+  const generation = Atomics.load(file.segmentOf(series).u32, file.offsetOf(series) * 2 + SERIES.GENERATION);
+  seg.u32[at * 2 + CELL.GENERATION] = (generation - 1) >>> 0;
+  Atomics.store(seg.u32, seq, s + 2);
+}
+
+/**
+ * This writer's per-process cell of a series: the one of its lane and epoch, else (with `reuseDead`, for live
+ * modes) an earlier owner's cell of its lane taken over, else a new one.
+ */
+export function claimProcessCell(file: HeapFile, lane: Lane, series: number, owner: ProcessIdentity, reuseDead: boolean): ProcessCell {
+  const seg = file.segmentOf(series);
+  const head = file.offsetOf(series) * 2 + SERIES.CELLS;
+  let reusable = 0;
+  let visited = 0;
+  const limit = maxCells(file);
+  for (let cell = Atomics.load(seg.u32, head); cell !== 0 && visited++ <= limit; ) {
+    const cseg = file.segmentOf(cell);
+    const cat = file.offsetOf(cell);
+    if (cseg.u32[cat * 2 + CELL.LANE] === lane.id) {
+      if (cseg.f64[cat + CELL.VALUES_BYTE / WORD + PROCESS_CELL.EPOCH] === lane.epoch) return new ProcessCell(file, cell, series);
+      if (reuseDead && reusable === 0) reusable = cell;
+    }
+    cell = Atomics.load(cseg.u32, cat * 2 + CELL.NEXT);
+  }
+  if (reusable !== 0) {
+    takeCell(file, reusable, series, lane, owner);
+    return new ProcessCell(file, reusable, series);
+  }
+  const cell = lane.allocate(CELL.VALUES_BYTE + PROCESS_CELL.WORDS * WORD);
+  const cseg = file.segmentOf(cell);
+  const cat = file.offsetOf(cell) * 2;
+  cseg.u32[cat + CELL.LANE] = lane.id;
+  takeCell(file, cell, series, lane, owner);
+  for (;;) {
+    const first = Atomics.load(seg.u32, head);
+    Atomics.store(cseg.u32, cat + CELL.NEXT, first);
+    if (Atomics.compareExchange(seg.u32, head, first, cell) === first) break;
+  }
+  return new ProcessCell(file, cell, series);
+}
+
+/** One writer's value as a reader sees it. */
+export interface ProcessValue {
+  value: number;
+  pid: number;
+  /** The owner's start time (clock ticks since boot; 0 if unknown): with the pid, which process it was. */
+  start: number;
+  alive: boolean;
+}
+
+/**
+ * Calls `visit` with every writer's value of a series (writers without a value are skipped), each as of a whole
+ * update, and whether its writer is alive. `entry` is reused between calls: copy what you keep.
+ */
+export function readProcessCells(
+  file: HeapFile,
+  series: number,
+  isLaneHeld: (lane: number) => boolean,
+  liveness: WriterLiveness,
+  visit: (entry: ProcessValue) => void,
+): void {
+  const entry: ProcessValue = { value: 0, pid: 0, start: 0, alive: false };
+  readEachCell(file, series, isLaneHeld, (values, length, lane) => {
+    if (length < PROCESS_CELL.WORDS || values[HAS_VALUE] !== 1) return;
+    entry.value = values[VALUE]!;
+    entry.pid = values[PROCESS_CELL.PID]!;
+    entry.start = values[PROCESS_CELL.START]!;
+    entry.alive = liveness.isAlive(lane, values[PROCESS_CELL.EPOCH]!);
+    visit(entry);
+  });
+}
