@@ -3,4 +3,4 @@
 import { Histogram } from '@mpmetrics/core';
 import { fillScrapeSeries } from './scrape-series.js';
 
-fillScrapeSeries(new Histogram({ name: 'bench_scrape_seconds', help: 'Scrape benchmark', labelNames: ['route', 'method'], registers: [] }), Number(process.argv[2]));
+fillScrapeSeries(new Histogram({ name: 'bench_scrape_seconds', help: 'Scrape benchmark', labelNames: ['route', 'method'], registers: [], maxSeries: Infinity }), Number(process.argv[2]));

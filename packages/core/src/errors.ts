@@ -39,6 +39,8 @@ export const ErrorCodes = {
   MPM_ERR_OUT_OF_RANGE: 'MPM_ERR_OUT_OF_RANGE',
   /** An exemplar's label set is longer than OpenMetrics allows (128 UTF-8 characters of names and values). */
   MPM_ERR_EXEMPLAR_TOO_LONG: 'MPM_ERR_EXEMPLAR_TOO_LONG',
+  /** A new label set would take a metric past its `maxSeries` (its cardinality limit); nothing was recorded. */
+  MPM_ERR_TOO_MANY_SERIES: 'MPM_ERR_TOO_MANY_SERIES',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

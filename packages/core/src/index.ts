@@ -17,6 +17,7 @@ export { RELATIVE_ACCURACY as SUMMARY_RELATIVE_ACCURACY, SKETCH_DECADES as SUMMA
 export { EXEMPLAR_MAX_CHARACTERS } from './metrics/exemplar.js';
 export type { Exemplar, IncreaseDataWithExemplar, ObserveDataWithExemplar } from './metrics/exemplar.js';
 export { linearBuckets, exponentialBuckets } from './metrics/buckets.js';
+export { DEFAULT_MAX_SERIES } from './metrics/metric.js';
 export type { CollectFunction, LabelValues, MetricConfiguration, MetricObjectWithValues, MetricValue } from './metrics/metric.js';
 export type { Aggregator } from './metrics/validation.js';
 export type { MetricType } from './metrics/family-meta.js';

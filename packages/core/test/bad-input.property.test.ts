@@ -5,32 +5,22 @@
 // both formats to text that promtool and Python's OpenMetrics parser accept, reading back the label values given.
 //
 // MPMETRICS_PROPERTY_RUNS scales the runs per property (default 200).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Counter, Gauge, Heap, HeapExporter, Histogram, MpmetricsError, Summary } from '../src/index.js';
+import { usePrivateHeap } from './support/private-heap.js';
 import { expectAcceptedByPromtool, findPromtool, findPython, promtool, pythonParse } from './support/validators.js';
 
 const RUNS = Number(process.env.MPMETRICS_PROPERTY_RUNS ?? 200);
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-let dir: string;
+const privateHeap = usePrivateHeap('mpm-property');
 let heap: Heap;
 let families = 0;
 const fresh = (): string => `prop_${++families}`;
-
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-property-'));
-  fs.chmodSync(dir, 0o700);
-  heap = Heap.open({ dir });
-});
-
-afterAll(() => {
-  heap.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  heap = privateHeap.heap;
 });
 
 /** Runs `call`; returns undefined if it succeeded, else the error, which must be one of ours with a code. */

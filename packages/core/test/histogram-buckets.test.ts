@@ -1,23 +1,15 @@
 // The bucket an observation lands in is the first bound ≥ the value, whether the histogram has a few buckets
 // (searched in order) or many (searched by bisection): checked against the definition for edge values (exactly
 // on a bound, just above it, below the first, above the last, -0) and random ones.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Heap, Histogram, exponentialBuckets, linearBuckets } from '../src/index.js';
+import { usePrivateHeap } from './support/private-heap.js';
 import { mulberry32 } from './support/random.js';
 
-let dir: string;
+const privateHeap = usePrivateHeap('mpm-buckets');
 let heap: Heap;
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-buckets-'));
-  fs.chmodSync(dir, 0o700);
-  heap = Heap.open({ dir });
-});
-afterAll(() => {
-  heap.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  heap = privateHeap.heap;
 });
 
 describe.each([

@@ -2,26 +2,17 @@
 // `registers: [r]` and `registers: []`, and every registry method a user calls (metrics, getMetricsAsJSON,
 // getSingleMetric, getSingleMetricAsString, removeSingleMetric, resetMetrics, clear, setDefaultLabels,
 // Registry.merge, the OpenMetrics content type) and prom-client's Pushgateway work with them.
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import * as pc from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Counter, Gauge, Heap, Histogram, Summary } from '../src/index.js';
+import { usePrivateHeap } from './support/private-heap.js';
 
-let dir: string;
+const privateHeap = usePrivateHeap('mpm-registry');
 let heap: Heap;
-
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-registry-'));
-  fs.chmodSync(dir, 0o700);
-  heap = Heap.open({ dir });
-});
-afterAll(() => {
-  heap.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  heap = privateHeap.heap;
 });
 
 describe('registration', () => {

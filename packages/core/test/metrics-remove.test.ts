@@ -1,21 +1,13 @@
 // remove() hides a label set from every process until it is written again, by anyone: also by a child that was
 // looked up (and cached) before the remove, and whose process had never written the series.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Counter, Gauge, Heap, HeapExporter, Histogram } from '../src/index.js';
+import { usePrivateHeap } from './support/private-heap.js';
 
-let dir: string;
+const privateHeap = usePrivateHeap('mpm-remove');
 let heap: Heap;
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-remove-'));
-  fs.chmodSync(dir, 0o700);
-  heap = Heap.open({ dir });
-});
-afterAll(() => {
-  heap.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  heap = privateHeap.heap;
 });
 
 describe('a child cached before remove()', () => {

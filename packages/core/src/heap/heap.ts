@@ -154,6 +154,18 @@ export class Heap {
     return out;
   }
 
+  /** Where a family's series count is (see FAMILY.SERIES_COUNT). */
+  #seriesCount(family: number): { u32: Uint32Array; at: number } {
+    this.file.expectKind(family, KIND_FAMILY, 'family');
+    return { u32: this.file.segmentOf(family).u32, at: this.file.offsetOf(family) * 2 + FAMILY.SERIES_COUNT };
+  }
+
+  /** How many series records a family has, made by any process (removed ones included: records are not freed). */
+  seriesCount(family: number): number {
+    const { u32, at } = this.#seriesCount(family);
+    return Atomics.load(u32, at);
+  }
+
   #seriesRoot(family: number): number {
     const root = this.file.segmentOf(family).u32[this.file.offsetOf(family) * 2 + FAMILY.SERIES_ROOT]!;
     this.file.expectKind(root, KIND_NODE, 'series directory');
@@ -166,17 +178,45 @@ export class Heap {
    *
    * With `hidden`, the series is only wanted for writing later (prom-client's `labels()`): a new one is created
    * removed, and a removed one is left so; either comes into scrapes with its first write, as after `remove()`.
+   *
+   * With `maxSeries`, a new series is made only while the family has fewer records than that, counted across
+   * all processes; otherwise MPM_ERR_TOO_MANY_SERIES is thrown and nothing is allocated. Records are never freed,
+   * so a removed series still counts (finding it again needs no new record).
    */
-  series(family: number, key: string, layout: SeriesLayout, options: { readonly hidden?: boolean } = {}): { ptr: number; created: boolean } {
+  series(
+    family: number,
+    key: string,
+    layout: SeriesLayout,
+    options: { readonly hidden?: boolean; readonly maxSeries?: number } = {},
+  ): { ptr: number; created: boolean } {
     const hidden = options.hidden === true;
     const valueWords = checkWords(layout.valueWords, 'valueWords');
     const sharedWords = checkWords(layout.sharedWords, 'sharedWords');
     const exemplarSlots = checkWords(layout.exemplarSlots ?? 0, 'exemplarSlots');
     const file = this.file;
     const dirKey = directoryKey(key, 'Label values');
+    const count = this.#seriesCount(family);
+    let counted = false;
     const result = findOrInsert(file, this.#seriesRoot(family), dirKey, () => {
+      // Count the record before making it: two processes racing for the last place cannot both take it.
+      const before = Atomics.add(count.u32, count.at, 1);
+      counted = true;
+      if (options.maxSeries !== undefined && before >= options.maxSeries) {
+        Atomics.sub(count.u32, count.at, 1);
+        counted = false;
+        throw new MpmetricsRangeError(`Family ${JSON.stringify(decodeKey(leafKey(file, family)))} has ${before} series, its limit ("maxSeries") is ${options.maxSeries}`, {
+          code: 'MPM_ERR_TOO_MANY_SERIES',
+        });
+      }
       const keyByte = SERIES.SHARED_BYTE + (sharedWords + exemplarSlots * EXEMPLAR.WORDS) * WORD;
-      const leaf = file.allocate(keyByte + dirKey.bytes.length, sharedWords > 0 || exemplarSlots > 0);
+      let leaf: number;
+      try {
+        leaf = file.allocate(keyByte + dirKey.bytes.length, sharedWords > 0 || exemplarSlots > 0);
+      } catch (error) {
+        Atomics.sub(count.u32, count.at, 1); // the heap is full: no record made
+        counted = false;
+        throw error;
+      }
       const seg = file.segmentOf(leaf);
       const at = file.offsetOf(leaf) * 2;
       seg.u32[at + LEAF.HASH] = dirKey.hash;
@@ -190,6 +230,8 @@ export class Heap {
       Atomics.store(seg.u32, at, TAG | ((hidden ? STATE_REMOVED : STATE_LIVE) << STATE_SHIFT) | KIND_SERIES);
       return leaf;
     });
+    // Another process inserted the same key first: our record was made but not published.
+    if (counted && !result.created) Atomics.sub(count.u32, count.at, 1);
     file.expectKind(result.ptr, KIND_SERIES, 'series');
     const seg = file.segmentOf(result.ptr);
     const at = file.offsetOf(result.ptr) * 2;

@@ -62,10 +62,11 @@ export const NODE = { DEPTH: 1, SLOTS: 2, FANOUT: 16, BITS: 4, MAX_DEPTH: 8, BYT
 export const LEAF = { HASH: 1, NEXT: 2, KEY_LENGTH: 3, KEY_OFFSET: 4 } as const;
 
 /**
- * Family: a leaf, then [5] root node of its series trie, [6] metadata length; the key (the family name) at byte
- * 32, then the metadata bytes (JSON), which never change after the family is published.
+ * Family: a leaf, then [5] root node of its series trie, [6] metadata length, [7] how many series records it has
+ * (added to atomically before a record is made, so a cardinality limit holds across processes); the key (the
+ * family name) at byte 32, then the metadata bytes (JSON), which never change after the family is published.
  */
-export const FAMILY = { SERIES_ROOT: 5, META_LENGTH: 6, KEY_BYTE: 32 } as const;
+export const FAMILY = { SERIES_ROOT: 5, META_LENGTH: 6, SERIES_COUNT: 7, KEY_BYTE: 32 } as const;
 
 /**
  * Series: a leaf, then [5] head of its cell list, [6] generation (bumped by reset and remove: cells of an older

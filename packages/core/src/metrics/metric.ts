@@ -36,7 +36,16 @@ export interface MetricConfiguration<T extends string> {
   enableExemplars?: boolean;
   /** The heap to keep values in. Default: this thread's shared heap (MPMETRICS_DIR). */
   heap?: Heap;
+  /**
+   * The most label sets the metric may have, counted over all processes (its cardinality limit): a new label set
+   * past it throws MPM_ERR_TOO_MANY_SERIES and records nothing, while existing ones keep working. Default
+   * 10000; `Infinity` for none.
+   */
+  maxSeries?: number;
 }
+
+/** Label sets a metric may have unless its `maxSeries` says otherwise. */
+export const DEFAULT_MAX_SERIES = 10_000;
 
 /** A value as prom-client's `get()` returns it. */
 export interface MetricValue<T extends string> {
@@ -72,6 +81,7 @@ const KNOWN_OPTIONS = new Set([
   'compressCount',
   'states',
   'multiprocessMode',
+  'maxSeries',
 ]);
 
 export abstract class SharedMetric<T extends string, Child> {
@@ -79,6 +89,8 @@ export abstract class SharedMetric<T extends string, Child> {
   readonly help: string;
   readonly labelNames: readonly T[];
   readonly aggregator: Aggregator;
+  /** The cardinality limit (see MetricConfiguration.maxSeries); undefined for none. */
+  readonly maxSeries: number | undefined;
   readonly type: MetricType;
   readonly collect: (() => void | Promise<void>) | undefined;
   protected readonly heap: Heap;
@@ -101,6 +113,7 @@ export abstract class SharedMetric<T extends string, Child> {
     this.help = checkHelp(config.help);
     this.labelNames = checkLabelNames(config.labelNames, reserved) as readonly T[];
     this.aggregator = checkAggregator(config.aggregator);
+    this.maxSeries = checkMaxSeries(config.maxSeries);
     this.type = type;
     if (config.collect !== undefined && typeof config.collect !== 'function') {
       throw new MpmetricsTypeError(`"collect" must be a function, received ${describeValue(config.collect)}`);
@@ -147,8 +160,23 @@ export abstract class SharedMetric<T extends string, Child> {
   #makeChild(values: readonly string[]): Child {
     // A label set shows in scrapes from its first update, as in prom-client (`labels()` alone records nothing);
     // a metric without labels is exported at zero from the start.
-    const { ptr } = this.heap.series(this.familyPtr, JSON.stringify(values), this.layout, { hidden: values.length > 0 });
+    const { ptr } = this.#series(values, values.length > 0);
     return this.createChild(ptr, values);
+  }
+
+  /** Finds or makes the series of a label set within the cardinality limit, with an error naming the label set. */
+  #series(values: readonly string[], hidden: boolean): { ptr: number; created: boolean } {
+    try {
+      return this.heap.series(this.familyPtr, JSON.stringify(values), this.layout, this.maxSeries === undefined ? { hidden } : { hidden, maxSeries: this.maxSeries });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'MPM_ERR_TOO_MANY_SERIES') throw error;
+      const labels = this.labelNames.map((name, i) => `${name}=${JSON.stringify(values[i])}`).join(',');
+      throw new MpmetricsRangeError(
+        `Metric ${JSON.stringify(this.name)} has reached its limit of ${this.maxSeries} label sets ("maxSeries"), counted over all processes: ` +
+          `{${labels}} was not recorded. Existing label sets keep working; raise "maxSeries" if this many are meant`,
+        { code: 'MPM_ERR_TOO_MANY_SERIES', cause: error },
+      );
+    }
   }
 
   /** The child for a labels object (or the unlabeled child when `labels` is undefined). */
@@ -215,7 +243,7 @@ export abstract class SharedMetric<T extends string, Child> {
   /** Makes a label set exist (again) with zero values, so it is exported before its first update. */
   zero(labels: LabelValues<T>): void {
     const values = this.labelNames.length === 0 ? [] : this.#children.valuesOf(labels as Record<string, unknown>);
-    this.heap.series(this.familyPtr, JSON.stringify(values), this.layout);
+    this.#series(values, false);
     this.child(this.labelNames.length === 0 ? undefined : labels);
   }
 
@@ -260,6 +288,16 @@ export abstract class SharedMetric<T extends string, Child> {
 export function exemplarObject(exemplar: Exemplar | undefined): MetricValue<string>['exemplar'] {
   if (exemplar === undefined) return undefined;
   return { labelSet: Object.fromEntries(exemplar.labels), value: exemplar.value, timestamp: exemplar.timestamp };
+}
+
+function checkMaxSeries(value: unknown): number | undefined {
+  if (value === undefined) return DEFAULT_MAX_SERIES;
+  if (value === Infinity) return undefined;
+  if (typeof value !== 'number') throw new MpmetricsTypeError(`"maxSeries" must be a positive integer or Infinity, received ${describeValue(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > 2 ** 32 - 1) {
+    throw new MpmetricsRangeError(`"maxSeries" must be a positive integer (at most 2^32 - 1) or Infinity, received ${describeValue(value)}`);
+  }
+  return value;
 }
 
 /** Label values by name for a series, in declaration order. */

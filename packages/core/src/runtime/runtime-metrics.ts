@@ -50,7 +50,9 @@ export interface RuntimeMetrics {
 /** Declares every runtime family (in the heap and in `config.register`); `collect` runs before each is read. */
 export function declareRuntimeMetrics(config: CheckedDefaultMetricsConfiguration, collect: () => void): RuntimeMetrics {
   const { prefix, labelNames } = config;
-  const common: { registers: Registry[]; collect: () => void; heap?: Heap } = { registers: [config.register], collect };
+  // One label set per process started (pid), for as long as the heap lives: a sampler on a timer must never
+  // throw for a cardinality limit, so these metrics have none.
+  const common: { registers: Registry[]; collect: () => void; heap?: Heap; maxSeries: number } = { registers: [config.register], collect, maxSeries: Infinity };
   if (config.heap !== undefined) common.heap = config.heap;
   const gauge = (name: string, help: string, own: string[] = []): Gauge =>
     new Gauge({ name: prefix + name, help, labelNames: [...own, ...labelNames], multiprocessMode: 'liveall', ...common });
