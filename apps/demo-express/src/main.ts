@@ -3,7 +3,7 @@
 // Every worker records its requests into the one metrics heap, so GET /metrics shows the totals of all of them,
 // whichever worker answers, and a killed worker's counts stay.
 import cluster from 'node:cluster';
-import { DIR_ENV, defaultHeap } from '@mpmetrics/core';
+import { DIR_ENV } from '@mpmetrics/core';
 import { demoSettings, printBanner, supervise } from '@mpmetrics/demo-kit';
 import { startWorker } from './app.js';
 
@@ -11,8 +11,7 @@ const settings = demoSettings();
 
 if (cluster.isPrimary) {
   // Loading @mpmetrics/core made a private heap directory and put it in MPMETRICS_DIR, which the workers inherit;
-  // it is removed when this process exits. Opening the heap here too keeps it in use while workers come and go.
-  defaultHeap();
+  // it is removed when this process exits.
   const { ready } = supervise({ name: 'demo-express', workers: settings.workers, start: () => cluster.fork().process });
   await ready;
   printBanner(`Express, node:cluster with ${settings.workers} workers`, `http://${settings.host}:${settings.port}`, process.env[DIR_ENV]);

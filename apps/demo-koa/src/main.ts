@@ -5,13 +5,12 @@
 // /metrics with the totals of all.
 import { fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { DIR_ENV, defaultHeap } from '@mpmetrics/core';
+import { DIR_ENV } from '@mpmetrics/core';
 import { demoSettings, printBanner, supervise } from '@mpmetrics/demo-kit';
 
-const settings = demoSettings();
 // Loading @mpmetrics/core made a private heap directory (MPMETRICS_DIR, inherited by the children), removed when
-// this process exits; opening the heap here too keeps it in use while children come and go.
-defaultHeap();
+// this process exits.
+const settings = demoSettings();
 
 const ready: ChildProcess[] = [];
 let next = 0;
