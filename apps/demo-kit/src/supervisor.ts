@@ -37,8 +37,10 @@ export function supervise(options: SupervisorOptions): Supervisor {
     const startedAt = Date.now();
     const child = options.start(index);
     live.add(child);
+    let ready = false;
     child.on('message', (message) => {
       if (message !== 'ready') return;
+      ready = true;
       console.log(`${name}: worker ${child.pid} ready`);
       firstReady.add(index);
       if (firstReady.size === options.workers) resolveReady();
@@ -47,20 +49,26 @@ export function supervise(options: SupervisorOptions): Supervisor {
       live.delete(child);
       if (stopping) return;
       const how = signal === null ? `exit code ${code}` : signal;
+      if (!ready && firstReady.size < options.workers) {
+        // a first worker that cannot start (port in use, a bad setting) will not do better the next time
+        console.error(`${name}: worker ${child.pid} died (${how}) before it was ready; see its error above`);
+        process.exitCode = 1;
+        return stop('a worker could not start');
+      }
       const delay = Date.now() - startedAt < CRASH_LOOP_MS ? CRASH_LOOP_MS : 0;
       console.log(`${name}: worker ${child.pid} died (${how}); starting another${delay > 0 ? ` in ${delay} ms` : ''}`);
       setTimeout(() => stopping || start(index), delay);
     });
   };
 
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (reason: string): void => {
     if (stopping) {
-      console.log(`${name}: ${signal} again: killing the workers`);
+      console.log(`${name}: ${reason} again: killing the workers`);
       for (const child of live) child.kill('SIGKILL');
       return;
     }
     stopping = true;
-    console.log(`\n${name}: ${signal}: stopping ${live.size} workers`);
+    console.log(`\n${name}: ${reason}: stopping ${live.size} workers`);
     const killer = setTimeout(() => {
       for (const child of live) child.kill('SIGKILL');
     }, STOP_GRACE_MS);
@@ -69,7 +77,7 @@ export function supervise(options: SupervisorOptions): Supervisor {
       clearTimeout(killer);
       options.onStopped?.();
       console.log(`${name}: stopped`);
-      process.exit(0);
+      process.exit(); // with process.exitCode: 1 if a worker could not start
     };
     for (const child of live) {
       child.once('exit', finish);
