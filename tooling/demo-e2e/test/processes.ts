@@ -92,23 +92,23 @@ export async function killAll(): Promise<void> {
   started.clear();
 }
 
-/** A TCP port nobody listens on now (and, with `span` > 1, the ports after it too). */
+/**
+ * A TCP port nobody listens on now, with the `span - 1` ports after it. Chosen below Linux's ephemeral range
+ * (32768-60999): a port from there can be taken meanwhile as the local end of an outgoing connection (Prometheus'
+ * scrapes, the test's requests), and the demo would then fail to listen with EADDRINUSE.
+ */
 export async function freePort(span = 1): Promise<number> {
-  const listen = (port: number): Promise<number | undefined> =>
+  const free = (port: number): Promise<boolean> =>
     new Promise((resolve) => {
       const server = net.createServer();
-      server.once('error', () => resolve(undefined));
-      server.listen(port, '127.0.0.1', () => {
-        const { port: got } = server.address() as { port: number };
-        server.close(() => resolve(got));
-      });
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = await listen(0);
-    if (base === undefined || base + span > 65535) continue;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - span));
     let ok = true;
-    for (let i = 1; i < span && ok; i++) ok = (await listen(base + i)) !== undefined;
+    for (let i = 0; i < span && ok; i++) ok = await free(base + i);
     if (ok) return base;
   }
-  throw new Error(`no ${span} free consecutive ports found on 127.0.0.1`);
+  throw new Error(`no ${span} free consecutive ports found on 127.0.0.1 between 20000 and 32000`);
 }
