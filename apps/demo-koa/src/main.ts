@@ -20,7 +20,10 @@ const { ready: allReady } = supervise({
   start: () => {
     const child = fork(new URL('./worker.js', import.meta.url));
     child.on('message', (message) => message === 'ready' && ready.push(child));
-    child.once('exit', () => ready.splice(ready.indexOf(child) >>> 0, 1));
+    child.once('exit', () => {
+      const at = ready.indexOf(child);
+      if (at >= 0) ready.splice(at, 1);
+    });
     return child;
   },
 });

@@ -23,12 +23,12 @@ export interface Prometheus {
 
 /** The binary, or a clear error: this test checks the demos against the real thing and is never skipped. */
 function prometheusBinary(): string {
-  const binary = process.env.PROMETHEUS_BIN ?? 'prometheus';
+  const binary = process.env.MPMETRICS_PROMETHEUS_BIN ?? 'prometheus';
   const run = spawnSync(binary, ['--version'], { encoding: 'utf8' });
   if (run.error !== undefined || run.status !== 0) {
     throw new Error(
       `the Prometheus server binary "${binary}" could not be run (${run.error?.message ?? `exit ${run.status}: ${run.stderr}`}); ` +
-        'install it with `apt-get update && apt-get install -y prometheus` (.ci/run does) or set PROMETHEUS_BIN',
+        'install it with `apt-get update && apt-get install -y prometheus` (.ci/run does) or set MPMETRICS_PROMETHEUS_BIN',
     );
   }
   return binary;
