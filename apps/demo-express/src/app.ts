@@ -1,6 +1,7 @@
 // One worker: an Express app with @mpmetrics/express in front of the demo routes.
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
+import { collectDefaultMetrics } from '@mpmetrics/core';
 import { metricsMiddleware } from '@mpmetrics/express';
 import { NOT_FOUND, createOrder, hello, slow, user, workerReady, type DemoSettings } from '@mpmetrics/demo-kit';
 
@@ -31,6 +32,7 @@ export function createApp(): express.Express {
 }
 
 export async function startWorker(settings: DemoSettings): Promise<AddressInfo> {
+  collectDefaultMetrics(); // this worker's CPU, memory, event-loop lag… in the shared heap, with a pid label
   const server = createApp().listen(settings.port, settings.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   workerReady(server);

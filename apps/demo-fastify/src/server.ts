@@ -3,7 +3,7 @@
 // others attach, and any of them serves /metrics with the totals of all. Alone, it makes a private heap.
 import fs from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { DIR_ENV } from '@mpmetrics/core';
+import { DIR_ENV, collectDefaultMetrics } from '@mpmetrics/core';
 import { mpmetrics } from '@mpmetrics/fastify';
 import { NOT_FOUND, createOrder, demoSettings, hello, slow, user, workerReady } from '@mpmetrics/demo-kit';
 
@@ -26,6 +26,7 @@ const settings = demoSettings();
 // makes it. mpmetrics never removes a directory it was given: whoever named it does (the launcher, or you).
 const dir = process.env[DIR_ENV];
 if (dir !== undefined && dir !== '') fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+collectDefaultMetrics(); // this process's CPU, memory, event-loop lag… in the shared heap, with a pid label
 const app = await createApp();
 await app.listen({ port: settings.port, host: settings.host });
 workerReady(app.server);

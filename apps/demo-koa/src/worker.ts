@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
+import { collectDefaultMetrics } from '@mpmetrics/core';
 import { metricsMiddleware } from '@mpmetrics/koa';
 import { NOT_FOUND, createOrder, hello, slow, user, workerReady } from '@mpmetrics/demo-kit';
 
@@ -44,6 +45,7 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   }
 }
 
+collectDefaultMetrics(); // this child's CPU, memory, event-loop lag… in the shared heap, with a pid label
 const server = http.createServer(createApp().callback());
 process.on('message', (message, socket?: Socket) => {
   if (message === 'socket' && socket !== undefined) server.emit('connection', socket);
