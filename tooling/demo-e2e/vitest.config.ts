@@ -1,0 +1,3 @@
+import { defineTestConfig } from '@mpmetrics/vitest-config';
+
+export default defineTestConfig();
