@@ -19,8 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { Counter, Gauge, Heap, HeapExporter, Histogram, Summary, writeExposition, type FamilySnapshot } from '../src/index.js';
-import { findPromtool, findPython, promtool, promtoolProblem, pythonParse, type PyFamily } from './support/exposition-tools.js';
+import { findPromtool, findPython, promtool, promtoolProblem, pythonParse, type PyFamily } from './support/validators.js';
 import { startIpcChild, type IpcChild } from './support/ipc-child.js';
+import { exportedFamily, thrownKind } from './support/heap-checks.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/exemplar-writer.mjs', import.meta.url));
 
@@ -38,20 +39,8 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function family(name: string): FamilySnapshot {
-  const found = new HeapExporter(heap).snapshot().find((f) => f.name === name);
-  if (found === undefined) throw new Error(`family ${name} is not in the heap`);
-  return found;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return `${(error as Error).name}:${(error as { code?: string }).code}`;
-  }
-  return undefined;
-}
+const family = (name: string): FamilySnapshot => exportedFamily(heap, name);
+const codeOf = thrownKind;
 
 const common = (): { heap: Heap; registers: [] } => ({ heap, registers: [] });
 

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIpcChild, type IpcChild } from './support/ipc-child.js';
+import { mulberry32 } from './support/random.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/summary-accuracy-writer.mjs', import.meta.url));
 
@@ -42,17 +43,7 @@ const N = 100_000;
 
 // ---- data: a seeded generator, so a failure can be replayed
 
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    // mulberry32
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const generator = mulberry32;
 
 function normal(random: () => number): number {
   const u = 1 - random();

@@ -76,6 +76,29 @@ export function expectAcceptedByPromtool(result: PromtoolResult, what: string, {
 
 // Prints { families: [{ name, type, help, samples: [[name, labels, value]] }] } or { error }; non-finite values
 // as "nan", "inf", "-inf" (JSON has no words for them).
+/** promtool parsed the text: exit 0, or 3 with lint lines only. Returns a description of what is wrong, or ''. */
+export function promtoolProblem(result: PromtoolResult): string {
+  const other = result.stderr.split('\n').filter((l) => l !== '' && !result.lints.includes(l));
+  if (result.stdout === '' && other.length === 0 && result.status === (result.lints.length === 0 ? 0 : 3)) return '';
+  return `promtool exited ${result.status}\n${result.stdout}${result.stderr}`;
+}
+
+export interface PyExemplar {
+  labels: Record<string, string>;
+  value: number;
+  timestamp: number | null;
+}
+
+/** [sample name, labels, value ("nan", "inf", "-inf" for the non-finite), exemplar or null] */
+export type PySample = [string, Record<string, string>, number | string, PyExemplar | null];
+
+export interface PyFamily {
+  name: string;
+  type: string;
+  help: string;
+  samples: PySample[];
+}
+
 const PYTHON_PARSE = `
 import sys, json, math
 fmt = sys.argv[1]
@@ -86,22 +109,22 @@ else:
 text = sys.stdin.buffer.read().decode('utf-8')
 def num(v):
     return repr(v) if isinstance(v, float) and not math.isfinite(v) else v
+def exemplar(e):
+    if e is None:
+        return None
+    ts = e.timestamp
+    if ts is not None and not isinstance(ts, (int, float)):
+        ts = ts.sec + ts.nsec / 1e9
+    return {'labels': e.labels, 'value': e.value, 'timestamp': ts}
 try:
     families = [{'name': f.name, 'type': f.type, 'help': f.documentation,
-                 'samples': [[s.name, s.labels, num(s.value)] for s in f.samples]}
+                 'samples': [[s.name, s.labels, num(s.value), exemplar(s.exemplar)] for s in f.samples]}
                 for f in text_string_to_metric_families(text)]
 except Exception as e:
     sys.stdout.write(json.dumps({'error': '%s: %s' % (type(e).__name__, e)}))
     sys.exit(1)
 sys.stdout.write(json.dumps({'families': families}))
 `;
-
-export interface PyFamily {
-  name: string;
-  type: string;
-  help: string;
-  samples: [string, Record<string, string>, number | string][];
-}
 
 export function pythonParse(python: string, text: string, format: ExpositionFormat): { families?: PyFamily[]; error?: string } {
   const run = spawnSync(python, ['-c', PYTHON_PARSE, format === 'openmetrics' ? 'openmetrics' : 'text'], {
