@@ -2,7 +2,7 @@
 // order that rotates from round to round; ratios are taken within each round and their median reported.
 import { FRAMEWORKS, VARIANTS, type Framework, type Variant } from './http/apps.js';
 import { measureRun, type RunResult } from './http/load.js';
-import { median } from './measure.js';
+import { median, spread } from './measure.js';
 import { formatTable } from './report.js';
 
 export interface HttpSettings {
@@ -31,6 +31,11 @@ async function benchFramework(framework: Framework, settings: HttpSettings): Pro
     const got = {} as Record<Variant, RunResult>;
     for (const variant of order) got[variant] = await measureRun(framework, variant, settings.seconds, settings.warmUpSeconds);
     for (const variant of VARIANTS) result.runs[variant].push(got[variant]);
+    const r = (a: number, b: number): string => (a / b).toFixed(3);
+    console.log(
+      `  ${framework} round ${round + 1}: CPU ours/bare ${r(got.mpmetrics.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, peer/bare ${r(got.peer.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}; ` +
+        `req/s ours/bare ${r(got.mpmetrics.requestsPerSecond, got.bare.requestsPerSecond)}, ours/peer ${r(got.mpmetrics.requestsPerSecond, got.peer.requestsPerSecond)}`,
+    );
     result.cpuOursVsBare.push(got.mpmetrics.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
     result.cpuPeerVsBare.push(got.peer.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
     result.rpsOursVsBare.push(got.mpmetrics.requestsPerSecond / got.bare.requestsPerSecond);
@@ -50,12 +55,27 @@ export async function benchHttp(settings: HttpSettings): Promise<string> {
     const cpuOurs = median(r.cpuOursVsBare);
     const rpsBare = median(r.rpsOursVsBare);
     const rpsPeer = median(r.rpsOursVsPeer);
-    rows.push([`${r.framework}: server CPU µs per request (bare / ours / ${PEER[r.framework]})`, `${cpu('bare')} / ${cpu('mpmetrics')} / ${cpu('peer')}`, `ours ${cpuOurs.toFixed(3)}×, peer ${median(r.cpuPeerVsBare).toFixed(3)}× bare`, '≤ 1.05× bare', met(cpuOurs <= 1.05)]);
-    rows.push([`${r.framework}: requests per second (bare / ours / peer)`, `${rps('bare')} / ${rps('mpmetrics')} / ${rps('peer')}`, `ours ${rpsBare.toFixed(3)}× bare, ${rpsPeer.toFixed(3)}× peer`, '≥ 0.95× bare, ≥ 1.0× peer', met(rpsBare >= 0.95 && rpsPeer >= 1)]);
+    const pct = (ratios: number[]): string => `${(spread(ratios) * 100).toFixed(0)}%`;
+    rows.push([
+      `${r.framework}: server CPU µs per request (bare / ours / ${PEER[r.framework]})`,
+      `${cpu('bare')} / ${cpu('mpmetrics')} / ${cpu('peer')}`,
+      `ours ${cpuOurs.toFixed(3)}×, peer ${median(r.cpuPeerVsBare).toFixed(3)}× bare`,
+      '≤ 1.05× bare',
+      met(cpuOurs <= 1.05),
+      `ours/bare ${pct(r.cpuOursVsBare)}`,
+    ]);
+    rows.push([
+      `${r.framework}: requests per second (bare / ours / peer)`,
+      `${rps('bare')} / ${rps('mpmetrics')} / ${rps('peer')}`,
+      `ours ${rpsBare.toFixed(3)}× bare, ${rpsPeer.toFixed(3)}× peer`,
+      '≥ 0.95× bare, ≥ 1.0× peer',
+      met(rpsBare >= 0.95 && rpsPeer >= 1),
+      `ours/bare ${pct(r.rpsOursVsBare)}, ours/peer ${pct(r.rpsOursVsPeer)}`,
+    ]);
   }
   return [
-    `node:cluster with 2 workers on loopback, GET /users/:id, autocannon with 32 connections; ${settings.rounds} rounds of a fresh server per variant (${settings.warmUpSeconds} s warm-up, ${settings.seconds} s measured), order rotating; ratios are medians of the per-round ratios.`,
+    `node:cluster with 2 workers on loopback, GET /users/:id, autocannon with 32 connections; ${settings.rounds} rounds of a fresh server per variant (${settings.warmUpSeconds} s warm-up, ${settings.seconds} s measured), order rotating; ratios are medians of the per-round ratios; spread is (max − min) / median of a ratio's rounds.`,
     '',
-    formatTable(['case', 'figures (medians)', 'paired ratio', 'target', 'met'], rows),
+    formatTable(['case', 'figures (medians)', 'paired ratio', 'target', 'met', 'spread'], rows),
   ].join('\n');
 }
