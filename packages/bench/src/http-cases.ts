@@ -1,7 +1,10 @@
-// The HTTP benchmark: for each framework, rounds of three fresh servers (bare, ours, the peer middleware) in an
-// order that rotates from round to round; ratios are taken within each round and their median reported.
+// The HTTP benchmark: for each framework, three servers (bare, ours, the peer middleware) started and warmed up
+// once, then rounds of a short stretch of load on each, in an order that rotates from round to round; ratios are
+// taken within each round and their median reported. Short stretches next to each other see the same machine:
+// with a fresh server per stretch (start, warm-up, 3 s), a round took 26 s, and other jobs' load came and went
+// within it, so that the per-round ratios spread over 2× and more.
 import { FRAMEWORKS, VARIANTS, type Framework, type Variant } from './http/apps.js';
-import { measureRun, type RunResult } from './http/load.js';
+import { BenchServer, CONNECTIONS, type RunResult } from './http/load.js';
 import { median, spread } from './measure.js';
 import { formatTable } from './report.js';
 
@@ -25,23 +28,32 @@ interface FrameworkResult {
 
 async function benchFramework(framework: Framework, settings: HttpSettings): Promise<FrameworkResult> {
   const result: FrameworkResult = { framework, runs: { bare: [], mpmetrics: [], peer: [] }, cpuOursVsBare: [], cpuPeerVsBare: [], rpsOursVsBare: [], rpsOursVsPeer: [] };
-  for (let round = 0; round < settings.rounds; round++) {
-    const order = [...VARIANTS.slice(round % 3), ...VARIANTS.slice(0, round % 3)];
-    if (round % 2 === 1) order.reverse();
-    const got = {} as Record<Variant, RunResult>;
-    for (const variant of order) got[variant] = await measureRun(framework, variant, settings.seconds, settings.warmUpSeconds);
-    for (const variant of VARIANTS) result.runs[variant].push(got[variant]);
-    const r = (a: number, b: number): string => (a / b).toFixed(3);
-    console.log(
-      `  ${framework} round ${round + 1}: CPU ours/bare ${r(got.mpmetrics.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, peer/bare ${r(got.peer.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}; ` +
-        `req/s ours/bare ${r(got.mpmetrics.requestsPerSecond, got.bare.requestsPerSecond)}, ours/peer ${r(got.mpmetrics.requestsPerSecond, got.peer.requestsPerSecond)}`,
-    );
-    result.cpuOursVsBare.push(got.mpmetrics.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
-    result.cpuPeerVsBare.push(got.peer.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
-    result.rpsOursVsBare.push(got.mpmetrics.requestsPerSecond / got.bare.requestsPerSecond);
-    result.rpsOursVsPeer.push(got.mpmetrics.requestsPerSecond / got.peer.requestsPerSecond);
+  const servers = {} as Record<Variant, BenchServer>;
+  try {
+    for (const variant of VARIANTS) servers[variant] = await BenchServer.start(framework, variant);
+    for (const variant of VARIANTS) await servers[variant].warmUp(settings.warmUpSeconds);
+    for (let round = 0; round < settings.rounds; round++) await benchRound(framework, servers, round, settings, result);
+  } finally {
+    for (const server of Object.values(servers)) server.stop();
   }
   return result;
+}
+
+async function benchRound(framework: Framework, servers: Record<Variant, BenchServer>, round: number, settings: HttpSettings, result: FrameworkResult): Promise<void> {
+  const order = [...VARIANTS.slice(round % 3), ...VARIANTS.slice(0, round % 3)];
+  if (round % 2 === 1) order.reverse();
+  const got = {} as Record<Variant, RunResult>;
+  for (const variant of order) got[variant] = await servers[variant].measure(settings.seconds);
+  for (const variant of VARIANTS) result.runs[variant].push(got[variant]);
+  const r = (a: number, b: number): string => (a / b).toFixed(3);
+  console.log(
+    `  ${framework} round ${round + 1}: CPU ours/bare ${r(got.mpmetrics.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, peer/bare ${r(got.peer.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}; ` +
+      `req/s ours/bare ${r(got.mpmetrics.requestsPerSecond, got.bare.requestsPerSecond)}, ours/peer ${r(got.mpmetrics.requestsPerSecond, got.peer.requestsPerSecond)}`,
+  );
+  result.cpuOursVsBare.push(got.mpmetrics.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
+  result.cpuPeerVsBare.push(got.peer.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
+  result.rpsOursVsBare.push(got.mpmetrics.requestsPerSecond / got.bare.requestsPerSecond);
+  result.rpsOursVsPeer.push(got.mpmetrics.requestsPerSecond / got.peer.requestsPerSecond);
 }
 
 export async function benchHttp(settings: HttpSettings): Promise<string> {
@@ -74,7 +86,7 @@ export async function benchHttp(settings: HttpSettings): Promise<string> {
     ]);
   }
   return [
-    `node:cluster with 2 workers on loopback, GET /users/:id, autocannon with 32 connections; ${settings.rounds} rounds of a fresh server per variant (${settings.warmUpSeconds} s warm-up, ${settings.seconds} s measured), order rotating; ratios are medians of the per-round ratios; spread is (max − min) / median of a ratio's rounds.`,
+    `node:cluster with 2 workers on loopback, GET /users/:id, autocannon with ${CONNECTIONS} connections; one server per variant, warmed up ${settings.warmUpSeconds} s, then ${settings.rounds} rounds of ${settings.seconds} s on each, order rotating; ratios are medians of the per-round ratios; spread is (max − min) / median of a ratio's rounds.`,
     '',
     formatTable(['case', 'figures (medians)', 'paired ratio', 'target', 'met', 'spread'], rows),
   ].join('\n');
