@@ -1,10 +1,10 @@
 // The request metrics of one middleware or plugin: `http_request_duration_seconds` (histogram; method, route,
-// status_code and any extra labels), `http_requests_in_flight` (gauge, one value for all processes), and on request
-// `http_request_size_bytes` / `http_response_size_bytes`. All live in the shared heap, so every worker's requests
-// land in the same series. Per request: one 'close' listener (a closure over the start time and the request: per-
-// request state kept on the response instead, under symbols, cost Express about 4 µs a request, as each of its
-// responses gets a hidden class of its own), then a cached child lookup through nested Maps and a few shared-memory
-// writes.
+// status_code and any extra labels), `http_requests_in_flight` (gauge, summed over the live processes), and on
+// request `http_request_size_bytes` / `http_response_size_bytes`. All live in the shared heap, so every worker's
+// requests land in the same series. Per request: one 'close' listener (a closure over the start time and the
+// request: per-request state kept on the response instead, under symbols, cost Express about 4 µs a request, as
+// each of its responses gets a hidden class of its own), then a cached child lookup through nested Maps and a few
+// shared-memory writes.
 import type { ServerResponse } from 'node:http';
 import { Gauge, Histogram, type GaugeChild, type HistogramChild } from '@mpmetrics/core';
 import { OWN_LABELS, type ResolvedOptions } from './options.js';
@@ -65,7 +65,11 @@ export class RequestMetrics<Req> {
           ...(options.buckets === undefined ? {} : { buckets: options.buckets }),
         }),
     );
-    this.inFlight = declare(() => new Gauge({ name: `${prefix}http_requests_in_flight`, help: 'HTTP requests being served, by all processes', registers: [registry] }));
+    // Each process counts its own requests in its own cell (plain stores), and a scrape sums the live processes: a
+    // worker that died mid-request leaves nothing in flight, and no two workers update one word.
+    this.inFlight = declare(
+      () => new Gauge({ name: `${prefix}http_requests_in_flight`, help: 'HTTP requests being served, by all live processes', multiprocessMode: 'livesum', registers: [registry] }),
+    );
     this.#inFlight = this.inFlight.labels();
     const sizes = (name: string, help: string, buckets: number[] | undefined | false): Histogram<string> | undefined =>
       buckets === false ? undefined : declare(() => new Histogram({ name: `${prefix}${name}`, help, labelNames: this.#labelNames, buckets: buckets ?? SIZE_BUCKETS, registers: [registry] }));
