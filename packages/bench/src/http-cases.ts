@@ -1,6 +1,7 @@
-// The HTTP benchmark: for each framework, three servers (bare, ours, the peer middleware) started and warmed up
-// once, then rounds of a short stretch of load on each, in an order that rotates from round to round; ratios are
-// taken within each round and their median reported. Short stretches next to each other see the same machine:
+// The HTTP benchmark: for each framework, three servers (bare, ours, the peer middleware) started once (all nine
+// at the start) and warmed up once, then rounds of a short stretch of load on each, in an order that rotates from
+// round to round; ratios are taken within each round and their median reported. Short stretches next to each
+// other see the same machine:
 // with a fresh server per stretch (start, warm-up, 3 s), a round took 26 s, and other jobs' load came and went
 // within it, so that the per-round ratios spread over 2× and more.
 import { FRAMEWORKS, VARIANTS, type Framework, type Variant } from './http/apps.js';
@@ -26,16 +27,10 @@ interface FrameworkResult {
   rpsOursVsPeer: number[];
 }
 
-async function benchFramework(framework: Framework, settings: HttpSettings): Promise<FrameworkResult> {
+async function benchFramework(framework: Framework, servers: Record<Variant, BenchServer>, settings: HttpSettings): Promise<FrameworkResult> {
   const result: FrameworkResult = { framework, runs: { bare: [], mpmetrics: [], peer: [] }, cpuOursVsBare: [], cpuPeerVsBare: [], rpsOursVsBare: [], rpsOursVsPeer: [] };
-  const servers = {} as Record<Variant, BenchServer>;
-  try {
-    for (const variant of VARIANTS) servers[variant] = await BenchServer.start(framework, variant);
-    for (const variant of VARIANTS) await servers[variant].warmUp(settings.warmUpSeconds);
-    for (let round = 0; round < settings.rounds; round++) await benchRound(framework, servers, round, settings, result);
-  } finally {
-    for (const server of Object.values(servers)) server.stop();
-  }
+  for (const variant of VARIANTS) await servers[variant].warmUp(settings.warmUpSeconds);
+  for (let round = 0; round < settings.rounds; round++) await benchRound(framework, servers, round, settings, result);
   return result;
 }
 
@@ -58,7 +53,17 @@ async function benchRound(framework: Framework, servers: Record<Variant, BenchSe
 
 export async function benchHttp(settings: HttpSettings): Promise<string> {
   const results: FrameworkResult[] = [];
-  for (const framework of FRAMEWORKS) results.push(await benchFramework(framework, settings));
+  // Every server is started at once (a start is mostly loading and compiling); an idle one costs no CPU.
+  const servers = Object.fromEntries(FRAMEWORKS.map((framework) => [framework, {} as Record<Variant, BenchServer>])) as Record<Framework, Record<Variant, BenchServer>>;
+  try {
+    const started = await Promise.allSettled(
+      FRAMEWORKS.flatMap((framework) => VARIANTS.map(async (variant) => (servers[framework][variant] = await BenchServer.start(framework, variant)))),
+    );
+    for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
+    for (const framework of FRAMEWORKS) results.push(await benchFramework(framework, servers[framework], settings));
+  } finally {
+    for (const framework of FRAMEWORKS) for (const server of Object.values(servers[framework])) server.stop();
+  }
   const met = (ok: boolean): string => (ok ? 'yes' : '**no**');
   const rows: string[][] = [];
   for (const r of results) {
