@@ -24,6 +24,11 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** (max - min) / median: how steady a figure was over its rounds. */
+export function spread(values: readonly number[]): number {
+  return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
 export function timeNs(run: (n: number) => void, n: number): number {
   const start = process.hrtime.bigint();
   run(n);
@@ -51,7 +56,7 @@ export function runSuite(cases: readonly Case[], rounds: number, n: number): Res
       name: c.name,
       ns,
       ratio: median(ratios[i]!),
-      spread: (Math.max(...perCase[i]!) - Math.min(...perCase[i]!)) / ns,
+      spread: spread(perCase[i]!),
     };
   });
 }

@@ -60,8 +60,11 @@ export interface ScrapeResult extends PairedMs {
   readonly bytes: number;
 }
 
-/** `series` labeled histogram series written by `processes` processes, exported here, vs prom-client in one. */
-export async function measureScrape(processes: number, series: number, rounds: number): Promise<ScrapeResult> {
+/**
+ * `series` labeled histogram series written by `processes` processes, exported here, vs prom-client in one:
+ * `warmUp` rounds first, then `rounds`.
+ */
+export async function measureScrape(processes: number, series: number, rounds: number, warmUp = 2): Promise<ScrapeResult> {
   // A heap of its own, holding only this family: the exporter exports everything in its heap.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-bench-scrape-'));
   await runWriters(processes, series, dir);
@@ -76,7 +79,7 @@ export async function measureScrape(processes: number, series: number, rounds: n
       // both encoded as an HTTP response would be: a rope left unflattened would hide part of the cost
       () => (bytes = Buffer.from(exporter.metrics('prometheus')).length),
       async () => Buffer.from(await registry.metrics()),
-      2,
+      warmUp,
     );
     return { ...paired, bytes };
   } finally {

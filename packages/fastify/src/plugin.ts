@@ -1,7 +1,7 @@
 // The Fastify plugin: records every request's duration, in-flight count and (on request) sizes into the shared
 // heap, and answers GET /metrics with the metrics of every process. Wrapped with fastify-plugin, so its hooks see
 // every route of the instance it is registered on, whatever the registration order of the routes.
-import { CLIENT_CLOSED_REQUEST, RequestMetrics, contentLength, metricsResponse, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
+import { RequestMetrics, metricsResponse, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -14,18 +14,15 @@ declare module 'fastify' {
   }
 }
 
-const START = Symbol('mpmetrics.start');
-const DONE = Symbol('mpmetrics.done');
-
-interface Timed {
-  [START]?: number;
-  [DONE]?: boolean;
+/** The route template Fastify matched, register prefixes included; undefined for a 404. */
+function routeOf(request: FastifyRequest): string | undefined {
+  return request.routeOptions.url;
 }
 
 // async, so a bad option rejects the registration (a thrown error in a callback plugin would hang it)
 const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (fastify, options) => {
   const config = resolveOptions<FastifyRequest>('@mpmetrics/fastify', options);
-  const metrics = new RequestMetrics(config);
+  const metrics = new RequestMetrics(config, routeOf);
   fastify.decorate('mpmetrics', metrics);
   const metricsPath = config.metricsPath;
 
@@ -36,25 +33,10 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (fastify, option
     });
   }
 
-  const record = (request: FastifyRequest, statusCode: number, responseBytes: number | undefined): void => {
-    const timed = request as Timed;
-    if (timed[START] === undefined || timed[DONE] === true) return;
-    timed[DONE] = true;
-    metrics.end(timed[START], request, request.method, request.routeOptions.url, statusCode, contentLength(request.headers['content-length']), responseBytes);
-  };
-
-  fastify.addHook('onRequest', (request, _reply, next) => {
-    if ((metricsPath === false || request.routeOptions.url !== metricsPath) && metrics.records(request.method)) {
-      (request as Timed)[START] = metrics.begin();
-    }
-    next();
-  });
-  fastify.addHook('onResponse', (request, reply, next) => {
-    record(request, reply.statusCode, contentLength(reply.getHeader('content-length')));
-    next();
-  });
-  fastify.addHook('onRequestAbort', (request, next) => {
-    record(request, CLIENT_CLOSED_REQUEST, undefined);
+  // One hook: the response's 'close' records the request, answered or abandoned (an abandoned one is 499), so
+  // neither onResponse nor onRequestAbort is needed. Headers are read from the reply, which keeps them.
+  fastify.addHook('onRequest', (request, reply, next) => {
+    if (metricsPath === false || request.routeOptions.url !== metricsPath) metrics.track(request, reply.raw, reply);
     next();
   });
 };

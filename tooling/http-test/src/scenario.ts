@@ -1,6 +1,7 @@
 // The scenario every web integration must pass (issue 5), as a describe block its package's test calls with a
 // fixture: a real server under node:cluster with 2 workers (see ./cluster.mjs) serving
-//   GET /users/:id and /api/items/:id (a router or prefix mounted at /api) → 200 with {"pid"}, GET /boom (throws,
+//   GET /users/:id and /api/items/:id (a router or prefix mounted at /api), /orgs/:org/teams/:team (a router or
+//   prefix mounted at a path with a parameter, whose values must not become series) → 200 with {"pid"}, GET /boom (throws,
 //   answered 500), GET /teapot (418), GET /slow (answers after 200 ms), GET /health (excluded from the metrics),
 //   anything else 404, and the metrics at /metrics; every response has an x-worker header with the worker's pid.
 // N requests over several keep-alive connections are spread over both workers by the kernel; then each of 10
@@ -11,7 +12,7 @@ import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { startServer, type Server } from './server.js';
 
-const N = 600;
+const N = 700;
 const CONNECTIONS = 6;
 
 function get(agent: http.Agent | undefined, port: number, path: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
@@ -39,24 +40,26 @@ function samples(text: string): Map<string, number> {
 const count = (route: string, status: number | string, method = 'GET'): string =>
   `http_request_duration_seconds_count{method="${method}",route="${route}",status_code="${status}"}`;
 
-export function describeClusterScenario(packageName: string, fixture: string): void {
+/** `fixtureArgs` follow the number of workers on the fixture's command line. */
+export function describeClusterScenario(packageName: string, fixture: string, fixtureArgs: string[] = []): void {
+  const args = ['2', ...fixtureArgs];
   describe(`${packageName} under node:cluster with 2 workers`, () => {
     it('every scrape, whichever worker answers it, shows the exact counts of all requests', async () => {
-      const server: Server = await startServer(fixture, ['2']);
+      const server: Server = await startServer(fixture, args);
       try {
         const agents = Array.from({ length: CONNECTIONS }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
         const pids = new Set<number>();
-        const sent = { users: 0, items: 0, boom: 0, teapot: 0, missing: 0, health: 0 };
+        const sent = { users: 0, items: 0, boom: 0, teapot: 0, missing: 0, health: 0, teams: 0 };
         const requests: Promise<void>[] = [];
         for (let i = 0; i < N; i++) {
           const agent = agents[i % CONNECTIONS]!;
-          const kind = i % 6;
-          const path = [`/users/${i}`, `/api/items/${i}`, '/boom', '/teapot', `/no/such/${i}`, '/health'][kind]!;
-          sent[(['users', 'items', 'boom', 'teapot', 'missing', 'health'] as const)[kind]!]++;
+          const kind = i % 7;
+          const path = [`/users/${i}`, `/api/items/${i}`, '/boom', '/teapot', `/no/such/${i}`, '/health', `/orgs/org${i % 5}/teams/${i}`][kind]!;
+          sent[(['users', 'items', 'boom', 'teapot', 'missing', 'health', 'teams'] as const)[kind]!]++;
           requests.push(
             get(agent, server.port, path).then(({ status, body }) => {
-              if (kind <= 1) pids.add((JSON.parse(body) as { pid: number }).pid);
-              expect(status).toBe([200, 200, 500, 418, 404, 200][kind]);
+              if (kind <= 1 || kind === 6) pids.add((JSON.parse(body) as { pid: number }).pid);
+              expect(status).toBe([200, 200, 500, 418, 404, 200, 200][kind]);
             }),
           );
         }
@@ -72,6 +75,7 @@ export function describeClusterScenario(packageName: string, fixture: string): v
           const values = samples(scrape.body);
           expect(values.get(count('/users/:id', 200))).toBe(sent.users);
           expect(values.get(count('/api/items/:id', 200))).toBe(sent.items);
+          expect(values.get(count('/orgs/:org/teams/:team', 200))).toBe(sent.teams);
           expect(values.get(count('/boom', 500))).toBe(sent.boom);
           expect(values.get(count('/teapot', 418))).toBe(sent.teapot);
           expect(values.get(count('#unmatched', 404))).toBe(sent.missing);
@@ -79,6 +83,7 @@ export function describeClusterScenario(packageName: string, fixture: string): v
           expect(scrape.body).not.toContain('route="/health"');
           expect(scrape.body).not.toContain('/metrics');
           expect(scrape.body).not.toContain('/no/such');
+          expect(scrape.body).not.toContain('/orgs/org');
           const total = [...values].filter(([k]) => k.startsWith('http_request_duration_seconds_count{')).reduce((sum, [, v]) => sum + v, 0);
           expect(total).toBe(N - sent.health);
           expect(values.get('http_requests_in_flight')).toBe(0);
@@ -96,7 +101,7 @@ export function describeClusterScenario(packageName: string, fixture: string): v
     });
 
     it('counts a request the client abandons as 499', async () => {
-      const server = await startServer(fixture, ['2']);
+      const server = await startServer(fixture, args);
       try {
         await new Promise<void>((resolve) => {
           const req = http.get({ host: '127.0.0.1', port: server.port, path: '/slow' });

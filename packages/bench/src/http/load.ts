@@ -1,5 +1,5 @@
-// One measured run of the HTTP benchmark: a fresh server (node:cluster, 2 workers), a warm-up, then autocannon
-// on loopback against GET /users/:id. Reports requests per second and the server's CPU time per request: utime +
+// The servers of the HTTP benchmark (node:cluster, 2 workers each) and one measured stretch of load: autocannon on
+// loopback against GET /users/:id. Reports requests per second and the server's CPU time per request: utime +
 // stime of the primary and both workers over the measured stretch, read from /proc (steadier than req/s on a
 // machine whose speed varies).
 import { spawn } from 'node:child_process';
@@ -15,6 +15,7 @@ export interface RunResult {
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+export const CONNECTIONS = 32;
 
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid: number): number {
@@ -23,33 +24,65 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // fields 14 and 15 of the whole line
 }
 
-export async function measureRun(framework: Framework, variant: Variant, seconds: number, warmUpSeconds: number): Promise<RunResult> {
-  const script = fileURLToPath(new URL('./server.ts', import.meta.url));
-  const env = { ...process.env };
-  delete env.MPMETRICS_DIR; // each server its own heap
-  const server = spawn(process.execPath, ['--import', 'tsx', script, framework, variant], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  try {
-    const { port, pids } = await new Promise<{ port: number; pids: number[] }>((resolve, reject) => {
-      let out = '';
-      server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        out += chunk;
-        const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line !== undefined) resolve(JSON.parse(line) as { port: number; pids: number[] });
-      });
-      server.once('exit', (code) => reject(new Error(`${framework}/${variant} server exited with ${code}`)));
-    });
-    const url = `http://127.0.0.1:${port}/users/42`;
-    await autocannon({ url, connections: 32, duration: warmUpSeconds });
-    const cpuBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-    const result = await autocannon({ url, connections: 32, duration: seconds });
-    const cpuAfter = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-    if (result.errors > 0 || result.non2xx > 0) throw new Error(`${framework}/${variant}: ${result.errors} errors, ${result.non2xx} non-2xx responses`);
-    return { requestsPerSecond: result.requests.total / seconds, cpuMicrosPerRequest: ((cpuAfter - cpuBefore) * 1e6) / result.requests.total };
-  } finally {
+/** A benchmark server (node:cluster, 2 workers, a heap of its own), kept up for all the rounds of its framework. */
+export class BenchServer {
+  readonly #url: string;
+  readonly #pids: readonly number[];
+  readonly #pgid: number;
+  readonly name: string;
+
+  private constructor(name: string, port: number, pids: readonly number[], pgid: number) {
+    this.name = name;
+    this.#url = `http://127.0.0.1:${port}/users/42`;
+    this.#pids = pids;
+    this.#pgid = pgid;
+  }
+
+  static async start(framework: Framework, variant: Variant): Promise<BenchServer> {
+    const script = fileURLToPath(new URL('./server.ts', import.meta.url));
+    const env = { ...process.env };
+    delete env.MPMETRICS_DIR; // each server its own heap
+    const server = spawn(process.execPath, ['--import', 'tsx', script, framework, variant], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     try {
-      process.kill(-server.pid!, 'SIGKILL');
-    } catch {
-      // gone already
+      const { port, pids } = await new Promise<{ port: number; pids: number[] }>((resolve, reject) => {
+        let out = '';
+        server.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          out += chunk;
+          const line = out.split('\n').find((l) => l.startsWith('{'));
+          if (line !== undefined) resolve(JSON.parse(line) as { port: number; pids: number[] });
+        });
+        server.once('exit', (code) => reject(new Error(`${framework}/${variant} server exited with ${code}`)));
+      });
+      return new BenchServer(`${framework}/${variant}`, port, pids, server.pid!);
+    } catch (error) {
+      kill(server.pid!);
+      throw error;
     }
+  }
+
+  /** Load without measuring (the JIT's warm-up). */
+  async warmUp(seconds: number): Promise<void> {
+    await autocannon({ url: this.#url, connections: CONNECTIONS, duration: seconds });
+  }
+
+  /** `seconds` of load: requests per second, and the server's CPU time per request. */
+  async measure(seconds: number): Promise<RunResult> {
+    const cpuBefore = this.#pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const result = await autocannon({ url: this.#url, connections: CONNECTIONS, duration: seconds });
+    const cpuAfter = this.#pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    if (result.errors > 0 || result.non2xx > 0) throw new Error(`${this.name}: ${result.errors} errors, ${result.non2xx} non-2xx responses`);
+    return { requestsPerSecond: result.requests.total / seconds, cpuMicrosPerRequest: ((cpuAfter - cpuBefore) * 1e6) / result.requests.total };
+  }
+
+  stop(): void {
+    kill(this.#pgid);
+  }
+}
+
+function kill(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // gone already
   }
 }
