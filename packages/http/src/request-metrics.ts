@@ -38,6 +38,7 @@ export class RequestMetrics<Req> {
   readonly #labelNames: string[];
   readonly #routeOf: RouteOf<Req>;
   readonly #sizes: boolean;
+  readonly #warned = new Set<string>();
 
   constructor(options: ResolvedOptions<Req>, routeOf: RouteOf<Req>) {
     this.#options = options;
@@ -87,7 +88,29 @@ export class RequestMetrics<Req> {
     if (this.#options.excludeMethods.size !== 0 && this.#options.excludeMethods.has(res.req.method!)) return;
     const start = performance.now();
     this.#inFlight.inc();
-    res.on('close', () => this.#end(start, request, res, headers));
+    res.on('close', () => {
+      try {
+        this.#end(start, request, res, headers);
+      } catch (error) {
+        this.#notRecorded(error);
+      }
+    });
+  }
+
+  /**
+   * A request that could not be recorded (an extra label function threw or gave a bad value, or a new label set
+   * is past the metric's cardinality limit) must not take the application down from a 'close' listener: it is
+   * left out, with a process warning, once per kind of error.
+   */
+  #notRecorded(error: unknown): void {
+    const code = (error as { code?: unknown } | null)?.code;
+    const kind = typeof code === 'string' ? code : String((error as Error | null)?.message ?? error);
+    if (this.#warned.has(kind)) return;
+    this.#warned.add(kind);
+    process.emitWarning(`${this.#options.packageName}: a request was not recorded (${String((error as Error | null)?.message ?? error)}); further ones failing the same way are left out silently`, {
+      type: 'MpmetricsWarning',
+      code: 'MPM_WARN_REQUEST_NOT_RECORDED',
+    });
   }
 
   #end(start: number, request: Req, res: ServerResponse, headers: ResponseHeaders): void {
