@@ -60,20 +60,20 @@ export class Counter<T extends string = string> extends SharedMetric<T, CounterC
   /** With `enableExemplars`: adds `value` (default 1) to `labels`' series, with an exemplar (prom-client's form). */
   inc(data: IncreaseDataWithExemplar<T>): void;
   inc(labelsOrValue?: LabelValues<T> | IncreaseDataWithExemplar<T> | number, value?: number): void {
+    this.#inc(labelsOrValue as LabelValues<T> | number | undefined, value);
+  }
+
+  /** inc(value) and inc(labels, value), with or without exemplars. */
+  #inc(labelsOrValue: LabelValues<T> | number | undefined, value: number | undefined): void {
     if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
       checkIncrement(value, 'Counter increment'); // before the label set is looked up, so a bad value creates no series
-      this.child(labelsOrValue as LabelValues<T>).inc(value);
+      this.child(labelsOrValue).inc(value);
     } else this.child(undefined).inc(labelsOrValue);
   }
 
   #incWithExemplar(dataOrValue?: IncreaseDataWithExemplar<T> | LabelValues<T> | number, value?: number): void {
-    if (typeof dataOrValue !== 'object' || dataOrValue === null) {
-      this.child(undefined).inc(dataOrValue);
-      return;
-    }
-    if (value !== undefined) {
-      checkIncrement(value, 'Counter increment'); // inc(labels, value): checked before the label set is looked up
-      this.child(dataOrValue as LabelValues<T>).inc(value);
+    if (typeof dataOrValue !== 'object' || dataOrValue === null || value !== undefined) {
+      this.#inc(dataOrValue as LabelValues<T> | number | undefined, value); // inc(value) or inc(labels, value)
       return;
     }
     const data = dataOrValue as IncreaseDataWithExemplar<T>;

@@ -113,20 +113,20 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
   /** With `enableExemplars`: observes `value` in `labels`' series, with an exemplar (prom-client's form). */
   observe(data: ObserveDataWithExemplar<T>): void;
   observe(labelsOrValue: LabelValues<T> | ObserveDataWithExemplar<T> | number, value?: number): void {
+    this.#observe(labelsOrValue as LabelValues<T> | number, value);
+  }
+
+  /** observe(value) and observe(labels, value), with or without exemplars. */
+  #observe(labelsOrValue: LabelValues<T> | number, value: number | undefined): void {
     if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
       checkFinite(value, 'Histogram observation'); // before the label set is looked up, so a bad value creates no series
-      this.child(labelsOrValue as LabelValues<T>).observe(value as number);
+      this.child(labelsOrValue).observe(value as number);
     } else this.child(undefined).observe(labelsOrValue);
   }
 
   #observeWithExemplar(dataOrValue: ObserveDataWithExemplar<T> | LabelValues<T> | number, value?: number): void {
-    if (typeof dataOrValue !== 'object' || dataOrValue === null) {
-      this.child(undefined).observe(dataOrValue);
-      return;
-    }
-    if (value !== undefined) {
-      checkFinite(value, 'Histogram observation'); // observe(labels, value): checked before the label set is looked up
-      this.child(dataOrValue as LabelValues<T>).observe(value);
+    if (typeof dataOrValue !== 'object' || dataOrValue === null || value !== undefined) {
+      this.#observe(dataOrValue as LabelValues<T> | number, value); // observe(value) or observe(labels, value)
       return;
     }
     const data = dataOrValue as ObserveDataWithExemplar<T>;
