@@ -12,7 +12,7 @@
 import { forEachLeaf } from './directory.js';
 import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
-import { CELL, FAMILY, H, KIND_SERIES, SERIES, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { CELL, FAMILY, H, KIND_SERIES, SERIES, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
 
 /** Brings a removed series back (it is being written again): it shows up in scrapes from now on. */
 export function reviveSeries(u32: Uint32Array, at: number): void {
@@ -20,20 +20,45 @@ export function reviveSeries(u32: Uint32Array, at: number): void {
   if (((word >>> STATE_SHIFT) & 0xff) === STATE_REMOVED) Atomics.compareExchange(u32, at, word, TAG | KIND_SERIES);
 }
 
-export class WriterCell {
-  /** Float view of the cell's segment; values start at `base`. */
-  readonly f64: Float64Array;
+/** Where a detached handle points until its next update finds its series again: a series marked retired. */
+export const DETACHED_SERIES = new Uint32Array(16);
+DETACHED_SERIES[0] = TAG | (STATE_RETIRED << STATE_SHIFT) | KIND_SERIES;
+DETACHED_SERIES[SERIES.GENERATION] = 1;
+DETACHED_SERIES[SERIES.TOUCHED] = 1;
+const DETACHED_CELL = new Float64Array(2);
+const DETACHED_CELL_U32 = new Uint32Array(DETACHED_CELL.buffer);
+
+/** A handle on heap memory that idle-series expiry may have to take away from this process (see expiry.ts). */
+export interface ExpiringHandle {
+  /** Points the handle away from its series, which is about to be reused: the next update finds it anew. */
+  detach(): void;
+}
+
+export class WriterCell implements ExpiringHandle {
+  /** Float view of the cell's segment; values start at `base`. Read them after `sync()` or `begin()`. */
+  f64!: Float64Array;
   /** u32 view of the cell's segment; `seq` and `generation` index it. */
-  readonly u32: Uint32Array;
-  readonly base: number;
-  readonly seq: number;
-  readonly generation: number;
+  u32!: Uint32Array;
+  base!: number;
+  seq!: number;
+  generation!: number;
   readonly length: number;
   /** u32 view of the series record's segment, and the index of the series' generation in it. */
-  readonly seriesU32: Uint32Array;
-  readonly seriesGeneration: number;
+  seriesU32!: Uint32Array;
+  seriesGeneration!: number;
+  /** The series' touched word (families with a TTL), else its tag word, which is never 0: nothing to mark. */
+  seriesTouched!: number;
+  /** Families with a TTL: finds the series again (making it anew if need be) once it has expired. */
+  readonly #reattach: ((cell: WriterCell) => void) | undefined;
 
-  constructor(file: HeapFile, cell: number, series: number, length: number) {
+  constructor(file: HeapFile, cell: number, series: number, length: number, reattach?: (cell: WriterCell) => void) {
+    this.length = length;
+    this.#reattach = reattach;
+    this.point(file, cell, series);
+  }
+
+  /** Makes this handle write `cell` of `series`. */
+  point(file: HeapFile, cell: number, series: number): void {
     const seg = file.segmentOf(cell);
     const at = file.offsetOf(cell);
     this.f64 = seg.f64;
@@ -41,24 +66,49 @@ export class WriterCell {
     this.base = at + CELL.VALUES_BYTE / WORD;
     this.seq = at * 2 + CELL.SEQ;
     this.generation = at * 2 + CELL.GENERATION;
-    this.length = length;
     this.seriesU32 = file.segmentOf(series).u32;
-    this.seriesGeneration = file.offsetOf(series) * 2 + SERIES.GENERATION;
+    const seriesAt = file.offsetOf(series) * 2;
+    this.seriesGeneration = seriesAt + SERIES.GENERATION;
+    this.seriesTouched = this.#reattach === undefined ? seriesAt : seriesAt + SERIES.TOUCHED;
+  }
+
+  detach(): void {
+    this.f64 = DETACHED_CELL;
+    this.u32 = DETACHED_CELL_U32;
+    this.base = 1;
+    this.seq = 0;
+    this.generation = 1; // 0, the detached series' is 1: the next sync() goes to #renew
+    this.seriesU32 = DETACHED_SERIES;
+    this.seriesGeneration = SERIES.GENERATION;
+    this.seriesTouched = SERIES.TOUCHED;
   }
 
   /**
    * Clears this cell if the series was reset or removed since its last update (and brings a removed series
-   * back, since it is being written again). Call before every update: one load and compare when nothing changed.
+   * back, since it is being written again); with a TTL, marks the series touched, and follows it if it expired.
+   * Call before every update: two loads and a compare when nothing changed.
    */
   sync(): void {
+    const series = this.seriesU32;
+    if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
+    if (this.u32[this.generation] === series[this.seriesGeneration]) return;
+    this.#renew();
+  }
+
+  #renew(): void {
+    const at = this.seriesGeneration - SERIES.GENERATION;
+    if (this.#reattach !== undefined && ((Atomics.load(this.seriesU32, at) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED) {
+      this.#reattach(this);
+      this.sync();
+      return;
+    }
     const generation = this.seriesU32[this.seriesGeneration]!;
-    if (this.u32[this.generation] === generation) return;
     const s = this.u32[this.seq]!;
     this.u32[this.seq] = s + 1;
     this.f64.fill(0, this.base, this.base + this.length);
     this.u32[this.generation] = generation;
     this.u32[this.seq] = s + 2;
-    reviveSeries(this.seriesU32, this.seriesGeneration - SERIES.GENERATION);
+    reviveSeries(this.seriesU32, at);
   }
 
   /** Adds to one value (a single aligned 8-byte store: never seen half-written). */
@@ -87,7 +137,13 @@ export function maxCells(file: HeapFile): number {
 }
 
 /** Finds this lane's cell of a series, or creates and publishes it. The cell of a dead earlier owner is adopted. */
-export function claimCell(file: HeapFile, lane: Lane, series: number): WriterCell {
+export function claimCell(file: HeapFile, lane: Lane, series: number, reattach?: (cell: WriterCell) => void): WriterCell {
+  const length = file.segmentOf(series).u32[file.offsetOf(series) * 2 + SERIES.VALUE_WORDS]!;
+  return new WriterCell(file, claimCellOf(file, lane, series), series, length, reattach);
+}
+
+/** claimCell(), as the cell's pointer. */
+export function claimCellOf(file: HeapFile, lane: Lane, series: number): number {
   const seg = file.segmentOf(series);
   const at = file.offsetOf(series) * 2;
   const length = seg.u32[at + SERIES.VALUE_WORDS]!;
@@ -98,7 +154,7 @@ export function claimCell(file: HeapFile, lane: Lane, series: number): WriterCel
     if (cseg.u32[cat + CELL.LANE] === lane.id) {
       // An owner killed inside an update left the sequence odd: close it, accepting its partial update.
       if ((cseg.u32[cat + CELL.SEQ]! & 1) === 1) Atomics.add(cseg.u32, cat + CELL.SEQ, 1);
-      return new WriterCell(file, cell, series, length);
+      return cell;
     }
     cell = Atomics.load(cseg.u32, cat + CELL.NEXT);
   }
@@ -114,7 +170,7 @@ export function claimCell(file: HeapFile, lane: Lane, series: number): WriterCel
     Atomics.store(cseg.u32, cat + CELL.NEXT, first);
     if (Atomics.compareExchange(seg.u32, head, first, cell) === first) break;
   }
-  return new WriterCell(file, cell, series, length);
+  return cell;
 }
 
 /**

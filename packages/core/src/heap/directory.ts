@@ -7,6 +7,7 @@
 // leaf has another key is split by swapping in a new node that already holds that leaf. On the last level, where
 // the whole hash is used up, leaves with equal hashes form a chain, pushed the same way.
 import { MpmetricsError } from '../errors.js';
+import { popRecord, reusableSize } from './free-lists.js';
 import type { HeapFile } from './heap-file.js';
 import { H, KIND_MASK, KIND_NODE, LEAF, NODE, TAG, TAG_MASK, WORD } from './layout.js';
 
@@ -26,8 +27,14 @@ function corrupt(file: HeapFile, what: string): MpmetricsError {
   return new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${file.path} is corrupt: ${what}`, { path: file.path });
 }
 
-export function allocateNode(file: HeapFile, depth: number): number {
-  const ptr = file.allocate(NODE.BYTES);
+/** Directory nodes of families with a TTL are made this large, so that a freed one fits a size class. */
+export const REUSABLE_NODE_BYTES = reusableSize(NODE.BYTES);
+
+/** A new node; `reusable` for the series directory of a family with a TTL (its nodes are freed when empty). */
+export function allocateNode(file: HeapFile, depth: number, reusable = false): number {
+  let ptr = reusable ? popRecord(file, REUSABLE_NODE_BYTES) : 0;
+  if (ptr !== 0) file.segmentOf(ptr).u32.fill(0, file.offsetOf(ptr) * 2, file.offsetOf(ptr) * 2 + REUSABLE_NODE_BYTES / 4);
+  else ptr = file.allocate(reusable ? REUSABLE_NODE_BYTES : NODE.BYTES);
   const u32 = file.segmentOf(ptr).u32;
   const at = file.offsetOf(ptr) * 2;
   u32[at + NODE.DEPTH] = depth;
@@ -105,7 +112,7 @@ function findInChain(file: HeapFile, head: number, key: DirectoryKey): number {
  * Finds the leaf for `key`, or inserts the one `makeLeaf` writes (its tag, hash, key and fields all set, its
  * `next` left 0). `makeLeaf` runs at most once, and only when the key was not found.
  */
-export function findOrInsert(file: HeapFile, root: number, key: DirectoryKey, makeLeaf: () => number): Lookup {
+export function findOrInsert(file: HeapFile, root: number, key: DirectoryKey, makeLeaf: () => number, reusableNodes = false): Lookup {
   let node = root;
   let depth = 0;
   let leaf = 0;
@@ -134,7 +141,7 @@ export function findOrInsert(file: HeapFile, root: number, key: DirectoryKey, ma
       continue;
     }
     // Split: a new node one level down, already holding the leaf that is here, replaces it in one swap.
-    const child = allocateNode(file, depth + 1);
+    const child = allocateNode(file, depth + 1, reusableNodes);
     const moved = slotOf(file, child, depth + 1, leafField(file, p, LEAF.HASH));
     moved.u32[moved.index] = p;
     if (Atomics.compareExchange(u32, index, p, child) === p) {

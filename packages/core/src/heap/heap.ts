@@ -1,13 +1,16 @@
 // The heap as the rest of the library sees it: families and series found by name from any process, writer cells
 // for updates, shared atomic words, consistent reads, and enumeration for exporters.
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
-import { claimCell, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, withReadBudget, WriterCell } from './cells.js';
+import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, withReadBudget, WriterCell, type ExpiringHandle } from './cells.js';
+import { forEachRetiredSince, reclaim, sweep, type ExpiringFamily } from './expiry.js';
+import { popRecord, pushRecord, reusableSize } from './free-lists.js';
 import { ExemplarSlots } from './exemplar-slots.js';
 import { allocateNode, find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
 import { HeapFile, type HeapFileOptions } from './heap-file.js';
 import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
-import { Lane } from './lanes.js';
-import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, PROCESS_CELL, SERIES, STATE_LIVE, STATE_REMOVED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { Lane, NOTHING_EXPIRING } from './lanes.js';
+import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, PROCESS_CELL, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { binding } from '../native/binding.js';
 import { keepPrivateDirectory, locateHeap } from './location.js';
 import { claimProcessCell, readProcessCells, type ProcessCell, type ProcessValue } from './process-cells.js';
 import { processIdentity } from './process-identity.js';
@@ -69,11 +72,30 @@ function checkWords(value: unknown, name: string): number {
   return value;
 }
 
+/** How often a process holding series that can expire looks for retirements, at most (see expiry.ts). */
+const MAINTENANCE_MS = 1000;
+/** Sweeps for idle series run every quarter of the shortest TTL, within these bounds. */
+const MIN_SWEEP_MS = 50;
+const MAX_SWEEP_MS = 15_000;
+
+function sweepIntervalMs(ttlSeconds: number): number {
+  return Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, (ttlSeconds * 1000) / 4));
+}
+
 export class Heap {
   readonly dir: string;
   readonly file: HeapFile;
   #lane: Lane | undefined;
   readonly #isLaneHeld = (lane: number): boolean => Lane.isHeld(this.file, lane);
+  /** Idle-series expiry (expiry.ts): this thread's handles on series that can expire, by series record. */
+  readonly #handles = new Map<number, Set<ExpiringHandle>>();
+  readonly #onRetired = new Set<(series: readonly number[]) => void>();
+  /** The sweep epoch this thread has acknowledged; NOTHING_EXPIRING until it holds a series that can expire. */
+  #acked = NOTHING_EXPIRING;
+  #maintenance: NodeJS.Timeout | undefined;
+  #maintenanceMs = MAINTENANCE_MS;
+  /** Families with a TTL, by family record (0: none), from their metadata. */
+  readonly #ttls = new Map<number, number>();
 
   private constructor(dir: string, file: HeapFile) {
     this.dir = dir;
@@ -160,7 +182,10 @@ export class Heap {
     return { u32: this.file.segmentOf(family).u32, at: this.file.offsetOf(family) * 2 + FAMILY.SERIES_COUNT };
   }
 
-  /** How many series records a family has, made by any process (removed ones included: records are not freed). */
+  /**
+   * How many series records a family has, made by any process (removed ones included: their records stay; expired
+   * ones not: theirs are freed).
+   */
   seriesCount(family: number): number {
     const { u32, at } = this.#seriesCount(family);
     return Atomics.load(u32, at);
@@ -180,15 +205,20 @@ export class Heap {
    * removed, and a removed one is left so; either comes into scrapes with its first write, as after `remove()`.
    *
    * With `maxSeries`, a new series is made only while the family has fewer records than that, counted across
-   * all processes; otherwise MPM_ERR_TOO_MANY_SERIES is thrown and nothing is allocated. Records are never freed,
-   * so a removed series still counts (finding it again needs no new record).
+   * all processes; otherwise MPM_ERR_TOO_MANY_SERIES is thrown and nothing is allocated. A removed series still
+   * counts (finding it again needs no new record); an expired one does not.
+   *
+   * With `expiring` (a family with a TTL, see expiry.ts), the record is allocated at its size class, from the
+   * records of expired series when one is free.
    */
   series(
     family: number,
     key: string,
     layout: SeriesLayout,
-    options: { readonly hidden?: boolean; readonly maxSeries?: number } = {},
+    options: { readonly hidden?: boolean; readonly maxSeries?: number; readonly expiring?: boolean } = {},
   ): { ptr: number; created: boolean } {
+    const expiring = options.expiring === true;
+    if (expiring) this.holdExpiringSeries();
     const hidden = options.hidden === true;
     const valueWords = checkWords(layout.valueWords, 'valueWords');
     const sharedWords = checkWords(layout.sharedWords, 'sharedWords');
@@ -197,41 +227,57 @@ export class Heap {
     const dirKey = directoryKey(key, 'Label values');
     const count = this.#seriesCount(family);
     let counted = false;
-    const result = findOrInsert(file, this.#seriesRoot(family), dirKey, () => {
-      // Count the record before making it: two processes racing for the last place cannot both take it.
-      const before = Atomics.add(count.u32, count.at, 1);
-      counted = true;
-      if (options.maxSeries !== undefined && before >= options.maxSeries) {
-        Atomics.sub(count.u32, count.at, 1);
-        counted = false;
-        throw new MpmetricsRangeError(`Family ${JSON.stringify(decodeKey(leafKey(file, family)))} has ${before} series, its limit ("maxSeries") is ${options.maxSeries}`, {
-          code: 'MPM_ERR_TOO_MANY_SERIES',
-        });
-      }
-      const keyByte = SERIES.SHARED_BYTE + (sharedWords + exemplarSlots * EXEMPLAR.WORDS) * WORD;
-      let leaf: number;
-      try {
-        leaf = file.allocate(keyByte + dirKey.bytes.length, sharedWords > 0 || exemplarSlots > 0);
-      } catch (error) {
-        Atomics.sub(count.u32, count.at, 1); // the heap is full: no record made
-        counted = false;
-        throw error;
-      }
-      const seg = file.segmentOf(leaf);
-      const at = file.offsetOf(leaf) * 2;
-      seg.u32[at + LEAF.HASH] = dirKey.hash;
-      seg.u32[at + LEAF.KEY_LENGTH] = dirKey.bytes.length;
-      seg.u32[at + LEAF.KEY_OFFSET] = keyByte;
-      seg.u32[at + SERIES.VALUE_WORDS] = valueWords;
-      seg.u32[at + SERIES.SHARED_WORDS] = sharedWords;
-      seg.u32[at + SERIES.EXEMPLAR_SLOTS] = exemplarSlots;
-      seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
-      seg.u8.set(dirKey.bytes, at * 4 + keyByte);
-      Atomics.store(seg.u32, at, TAG | ((hidden ? STATE_REMOVED : STATE_LIVE) << STATE_SHIFT) | KIND_SERIES);
-      return leaf;
-    });
-    // Another process inserted the same key first: our record was made but not published.
-    if (counted && !result.created) Atomics.sub(count.u32, count.at, 1);
+    let made = 0;
+    let madeBytes = 0;
+    // In a family with a TTL the sweeper takes emptied directory nodes out: never while an insert is half-way
+    if (expiring) binding.lock(file.fd, LOCK.DIRECTORY, false, true);
+    let result: { ptr: number; created: boolean };
+    try {
+      result = findOrInsert(file, this.#seriesRoot(family), dirKey, () => {
+        // Count the record before making it: two processes racing for the last place cannot both take it.
+        const before = Atomics.add(count.u32, count.at, 1);
+        counted = true;
+        if (options.maxSeries !== undefined && before >= options.maxSeries) {
+          Atomics.sub(count.u32, count.at, 1);
+          counted = false;
+          throw new MpmetricsRangeError(`Family ${JSON.stringify(decodeKey(leafKey(file, family)))} has ${before} series, its limit ("maxSeries") is ${options.maxSeries}`, {
+            code: 'MPM_ERR_TOO_MANY_SERIES',
+          });
+        }
+        const keyByte = SERIES.SHARED_BYTE + (sharedWords + exemplarSlots * EXEMPLAR.WORDS) * WORD;
+        let leaf: number;
+        const bytes = expiring ? reusableSize(keyByte + dirKey.bytes.length) : keyByte + dirKey.bytes.length;
+        try {
+          leaf = (expiring ? this.#reuseRecord(bytes) : 0) || file.allocate(bytes, sharedWords > 0 || exemplarSlots > 0);
+        } catch (error) {
+          Atomics.sub(count.u32, count.at, 1); // the heap is full: no record made
+          counted = false;
+          throw error;
+        }
+        made = leaf;
+        madeBytes = bytes;
+        const seg = file.segmentOf(leaf);
+        const at = file.offsetOf(leaf) * 2;
+        seg.u32[at + LEAF.HASH] = dirKey.hash;
+        seg.u32[at + LEAF.KEY_LENGTH] = dirKey.bytes.length;
+        seg.u32[at + LEAF.KEY_OFFSET] = keyByte;
+        seg.u32[at + SERIES.VALUE_WORDS] = valueWords;
+        seg.u32[at + SERIES.SHARED_WORDS] = sharedWords;
+        seg.u32[at + SERIES.EXEMPLAR_SLOTS] = exemplarSlots;
+        seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
+        seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD] = Date.now() / 1000;
+        seg.u8.set(dirKey.bytes, at * 4 + keyByte);
+        Atomics.store(seg.u32, at, TAG | ((hidden ? STATE_REMOVED : STATE_LIVE) << STATE_SHIFT) | KIND_SERIES);
+        return leaf;
+      }, expiring);
+    } finally {
+      if (expiring) binding.unlock(file.fd, LOCK.DIRECTORY);
+    }
+    // Another process inserted the same key first: our record was made but not published (nobody saw it).
+    if (counted && !result.created) {
+      Atomics.sub(count.u32, count.at, 1);
+      if (expiring) pushRecord(file, made, madeBytes);
+    }
     file.expectKind(result.ptr, KIND_SERIES, 'series');
     const seg = file.segmentOf(result.ptr);
     const at = file.offsetOf(result.ptr) * 2;
@@ -249,6 +295,142 @@ export class Heap {
     }
     if (!result.created && !hidden) this.#revive(result.ptr);
     return result;
+  }
+
+  /** A free record of `bytes` (its class size), cleared, its generation carried on; or 0 if none is free. */
+  #reuseRecord(bytes: number): number {
+    const file = this.file;
+    const ptr = popRecord(file, bytes);
+    if (ptr === 0) return 0;
+    const seg = file.segmentOf(ptr);
+    const at = file.offsetOf(ptr);
+    // The generation goes on counting: whoever cached something of the record's last life can tell it is gone.
+    const generation = seg.u32[at * 2 + SERIES.GENERATION]!;
+    seg.f64.fill(0, at, at + bytes / WORD);
+    seg.u32[at * 2 + SERIES.GENERATION] = generation + 1;
+    return ptr;
+  }
+
+  /**
+   * This thread is about to hold pointers to series that can expire (to write or read a family with a TTL): from
+   * now on it acknowledges retirements (expiry.ts) from a timer, and their memory is not reused before it has.
+   */
+  holdExpiringSeries(): void {
+    if (this.#acked !== NOTHING_EXPIRING) return;
+    this.#acked = Atomics.load(this.file.header, H.SWEEP_EPOCH);
+    this.lane.acknowledge(this.#acked);
+    this.#startMaintenance();
+  }
+
+  #startMaintenance(): void {
+    if (this.#maintenance !== undefined) clearInterval(this.#maintenance);
+    this.#maintenance = setInterval(() => this.maintain(), this.#maintenanceMs);
+    this.#maintenance.unref();
+  }
+
+  /**
+   * Makes the series of `family` expire once idle for `ttlSeconds` (the family's metadata says so too, for
+   * every process), and calls `onRetired` in this thread with series retired since its last look, before their
+   * memory can be reused: drop everything kept of them.
+   */
+  expireIdle(family: number, ttlSeconds: number, onRetired: (series: readonly number[]) => void): void {
+    this.file.expectKind(family, KIND_FAMILY, 'family');
+    this.#ttls.set(family, ttlSeconds);
+    this.#onRetired.add(onRetired);
+    this.holdExpiringSeries();
+    const ms = Math.min(MAINTENANCE_MS, sweepIntervalMs(ttlSeconds));
+    if (ms < this.#maintenanceMs) {
+      this.#maintenanceMs = ms;
+      this.#startMaintenance();
+    }
+  }
+
+  /** Remembers a handle on a series that can expire, to detach it when the series is retired. */
+  #track(series: number, handle: ExpiringHandle): void {
+    let handles = this.#handles.get(series);
+    if (handles === undefined) this.#handles.set(series, (handles = new Set()));
+    handles.add(handle);
+  }
+
+  #untrack(series: number, handle: ExpiringHandle): void {
+    const handles = this.#handles.get(series);
+    if (handles?.delete(handle) === true && handles.size === 0) this.#handles.delete(series);
+  }
+
+  /**
+   * Idle-series housekeeping, run from a timer: acknowledges retirements (detaching this thread's handles on
+   * retired series), and, when a sweep is due and no other process is sweeping, sweeps the families with a TTL
+   * and frees what every process has moved past. Call it to run it now.
+   */
+  maintain(): void {
+    if (this.file.closed) return;
+    this.#acknowledge();
+    const header = this.file.header;
+    const nextSweep = new Float64Array(header.buffer, header.byteOffset, H.NEXT_SWEEP_F64 + 1);
+    const now = Date.now();
+    const families = this.#expiringFamilies();
+    if (families.length === 0 && Atomics.load(header, H.LIMBO_HEAD) === 0) return;
+    if (now < nextSweep[H.NEXT_SWEEP_F64]! && Atomics.load(header, H.LIMBO_HEAD) === 0) return;
+    const fd = this.file.fd;
+    if (!binding.lock(fd, LOCK.SWEEP, true, false)) return;
+    try {
+      if (now >= nextSweep[H.NEXT_SWEEP_F64]! && families.length > 0) {
+        nextSweep[H.NEXT_SWEEP_F64] = now + Math.min(...families.map((f) => sweepIntervalMs(f.ttlSeconds)));
+        if (sweep(this.file, families, now / 1000) > 0) this.#acknowledge();
+      }
+      reclaim(this.file, this.#lowestAcknowledged());
+    } finally {
+      binding.unlock(fd, LOCK.SWEEP);
+    }
+  }
+
+  /** Every family in the heap declared with a TTL (in its metadata), whoever declared it. */
+  #expiringFamilies(): ExpiringFamily[] {
+    const out: ExpiringFamily[] = [];
+    forEachLeaf(this.file, this.file.header[H.FAMILY_ROOT]!, (ptr) => {
+      let ttl = this.#ttls.get(ptr);
+      if (ttl === undefined) {
+        let meta: { ttlSeconds?: unknown } | null = null;
+        try {
+          meta = JSON.parse(this.#familyMeta(ptr)) as { ttlSeconds?: unknown } | null;
+        } catch {
+          // not a metric's family
+        }
+        ttl = typeof meta?.ttlSeconds === 'number' && meta.ttlSeconds > 0 ? meta.ttlSeconds : 0;
+        this.#ttls.set(ptr, ttl);
+      }
+      if (ttl > 0) out.push({ ptr, ttlSeconds: ttl });
+    });
+    return out;
+  }
+
+  /** The lowest epoch acknowledged by a lane held by a live writer (this thread's own lane included). */
+  #lowestAcknowledged(): number {
+    let lowest = this.#acked;
+    const high = Atomics.load(this.file.header, H.LANE_HIGH);
+    for (let id = 0; id < high; id++) {
+      if (id === this.#lane?.id || !Lane.isHeld(this.file, id)) continue;
+      lowest = Math.min(lowest, Lane.ackedOf(this.file, id));
+    }
+    return lowest;
+  }
+
+  /** Detaches this thread's handles on series retired since its last look, then acknowledges the epoch. */
+  #acknowledge(): void {
+    if (this.#acked === NOTHING_EXPIRING) return;
+    const epoch = Atomics.load(this.file.header, H.SWEEP_EPOCH);
+    if (epoch === this.#acked) return;
+    const retired: number[] = [];
+    forEachRetiredSince(this.file, this.#acked, (ptr) => {
+      retired.push(ptr);
+      const handles = this.#handles.get(ptr);
+      if (handles === undefined) return;
+      for (const handle of handles) handle.detach();
+      this.#handles.delete(ptr);
+    });
+    if (retired.length > 0) for (const onRetired of this.#onRetired) onRetired(retired);
+    this.#acked = epoch;
+    this.#lane?.acknowledge(epoch);
   }
 
   #revive(ptr: number): void {
@@ -305,8 +487,12 @@ export class Heap {
     const seg = this.file.segmentOf(ptr);
     const at = this.file.offsetOf(ptr) * 2;
     // Mark removed before bumping the generation: a writer that sees the new generation then always finds the
-    // mark, and brings the series back if it writes to it again.
-    if (remove) Atomics.store(seg.u32, at, TAG | (STATE_REMOVED << STATE_SHIFT) | KIND_SERIES);
+    // mark, and brings the series back if it writes to it again. A retired (expired) series is left alone.
+    for (;;) {
+      const word = Atomics.load(seg.u32, at);
+      if (((word >>> STATE_SHIFT) & 0xff) === STATE_RETIRED) return;
+      if (!remove || Atomics.compareExchange(seg.u32, at, word, TAG | (STATE_REMOVED << STATE_SHIFT) | KIND_SERIES) === word) break;
+    }
     Atomics.add(seg.u32, at + SERIES.GENERATION, 1);
     this.#zeroShared(ptr);
     seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
@@ -328,6 +514,11 @@ export class Heap {
   /** The key (encoded label values) of a series record. */
   seriesKey(ptr: number): string {
     return decodeKey(leafKey(this.file, ptr));
+  }
+
+  /** A series' generation: it changes when the series is reset, removed, expires or its record is reused. */
+  seriesGeneration(ptr: number): number {
+    return Atomics.load(this.file.segmentOf(ptr).u32, this.file.offsetOf(ptr) * 2 + SERIES.GENERATION);
   }
 
   /** When a series was created or last reset, in Unix seconds. */
@@ -362,10 +553,33 @@ export class Heap {
     return out;
   }
 
-  /** This thread's writer cell of a series (claims a lane on first use). Cache it: claiming walks a list. */
-  cell(series: number): WriterCell {
-    this.file.expectKind(series, KIND_SERIES, 'series');
-    return claimCell(this.file, this.lane, series);
+  /**
+   * This thread's writer cell of a series (claims a lane on first use). Cache it: claiming walks a list.
+   * For a family with a TTL, pass `resolve` instead of a pointer: it finds (or makes) the series, now and again
+   * whenever the series has expired; the cell follows it.
+   */
+  cell(series: number | (() => number)): WriterCell {
+    if (typeof series === 'number') {
+      this.file.expectKind(series, KIND_SERIES, 'series');
+      return claimCell(this.file, this.lane, series);
+    }
+    const resolve = series;
+    this.holdExpiringSeries();
+    let ptr = this.#resolve(resolve);
+    const cell = claimCell(this.file, this.lane, ptr, (handle) => {
+      this.#untrack(ptr, handle);
+      ptr = this.#resolve(resolve);
+      handle.point(this.file, claimCellOf(this.file, this.lane, ptr), ptr);
+      this.#track(ptr, handle);
+    });
+    this.#track(ptr, cell);
+    return cell;
+  }
+
+  #resolve(resolve: () => number): number {
+    const ptr = resolve();
+    this.file.expectKind(ptr, KIND_SERIES, 'series');
+    return ptr;
   }
 
   /**
@@ -402,20 +616,26 @@ export class Heap {
     reviveSeries(this.file.segmentOf(series).u32, this.file.offsetOf(series) * 2);
   }
 
-  /** touch() for one series, resolved once: for writers of shared words to call before every write. */
-  reviver(series: number): () => void {
-    this.file.expectKind(series, KIND_SERIES, 'series');
-    const u32 = this.file.segmentOf(series).u32;
-    const at = this.file.offsetOf(series) * 2;
-    return () => reviveSeries(u32, at);
-  }
-
-  /** The series' shared words, updated with atomics by all processes. */
-  shared(series: number): SharedWords {
-    this.file.expectKind(series, KIND_SERIES, 'series');
-    const seg = this.file.segmentOf(series);
-    const at = this.file.offsetOf(series);
-    return new SharedWords(seg.i64, seg.f64, at + SERIES.SHARED_BYTE / WORD, seg.u32[at * 2 + SERIES.SHARED_WORDS]!);
+  /**
+   * The series' shared words, updated with atomics by all processes. For writing a family with a TTL, pass
+   * `resolve` instead of a pointer (see cell()).
+   */
+  shared(series: number | (() => number)): SharedWords {
+    if (typeof series === 'number') {
+      this.file.expectKind(series, KIND_SERIES, 'series');
+      return new SharedWords(this.file, series);
+    }
+    const resolve = series;
+    this.holdExpiringSeries();
+    let ptr = this.#resolve(resolve);
+    const words = new SharedWords(this.file, ptr, (handle) => {
+      this.#untrack(ptr, handle);
+      ptr = this.#resolve(resolve);
+      handle.point(this.file, ptr);
+      this.#track(ptr, handle);
+    });
+    this.#track(ptr, words);
+    return words;
   }
 
   /** The series' exemplar slots, written and read by all processes (see exemplar-slots.ts). */
@@ -455,6 +675,8 @@ export class Heap {
    * Values stay readable by other processes; this object must not be used again.
    */
   close(): void {
+    if (this.#maintenance !== undefined) clearInterval(this.#maintenance);
+    this.#maintenance = undefined;
     this.#lane?.release();
     this.#lane = undefined;
     this.file.close();

@@ -8,7 +8,11 @@
 import { MpmetricsError } from '../errors.js';
 import { binding } from '../native/binding.js';
 import type { HeapFile } from './heap-file.js';
-import { ARENA_CHUNK_BYTES, H, LANE, LOCK, WORD } from './layout.js';
+import { popCell } from './free-lists.js';
+import { ARENA_CHUNK_BYTES, CELL, H, LANE, LOCK, WORD } from './layout.js';
+
+/** A lane's acknowledged epoch while its owner holds no pointer to a series of a family with a TTL. */
+export const NOTHING_EXPIRING = 0xffffffff;
 
 export class Lane {
   readonly id: number;
@@ -46,6 +50,8 @@ export class Lane {
         if (high > id || Atomics.compareExchange(file.header, H.LANE_HIGH, high, id + 1) === high) break;
       }
       Atomics.store(record, at + LANE.PID, process.pid);
+      // A new owner holds no pointer to a series that can expire until it says so (see expiry.ts).
+      Atomics.store(record, at + LANE.ACKED, NOTHING_EXPIRING);
       return new Lane(file, id, epoch);
     }
     throw new MpmetricsError(
@@ -66,9 +72,36 @@ export class Lane {
     return Atomics.load(file.segments[0]!.u32, (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4 + LANE.CLAIMS);
   }
 
-  /** Allocates `bytes` for a cell from this lane's arena (only this lane writes its arena pointers). */
+  /** The sweep epoch lane `id`'s owner last acknowledged (see expiry.ts). */
+  static ackedOf(file: HeapFile, id: number): number {
+    return Atomics.load(file.segments[0]!.u32, (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4 + LANE.ACKED);
+  }
+
+  /**
+   * Says that this lane's owner holds no pointer to a series retired in `epoch` or before (NOTHING_EXPIRING:
+   * to no series that can expire).
+   */
+  acknowledge(epoch: number): void {
+    Atomics.store(this.#record, this.#at + LANE.ACKED, epoch);
+  }
+
+  /**
+   * Allocates `bytes` for a cell (zeroed, apart from its sequence word) from this lane's free cells (those of
+   * expired series) or its arena (only this lane writes its arena pointers).
+   */
   allocate(bytes: number): number {
     const words = Math.ceil(bytes / WORD);
+    const reused = popCell(this.#file, this.id, words);
+    if (reused !== 0) {
+      const seg = this.#file.segmentOf(reused);
+      const at = this.#file.offsetOf(reused);
+      seg.u32[at * 2 + CELL.NEXT] = 0;
+      seg.u32[at * 2 + CELL.GENERATION] = 0;
+      seg.f64.fill(0, at + CELL.VALUES_BYTE / WORD, at + words);
+      // an update cut short by its writer's death left the sequence odd: a reader must not wait on it
+      if ((seg.u32[at * 2 + CELL.SEQ]! & 1) === 1) seg.u32[at * 2 + CELL.SEQ]! += 1;
+      return reused;
+    }
     const chunkBytes = Math.min(ARENA_CHUNK_BYTES, this.#file.segmentSize);
     if (bytes > chunkBytes / 2) return this.#file.allocate(bytes, true);
     const record = this.#record;

@@ -7,7 +7,7 @@
 // segment boundary, so a record is always inside one mapping.
 
 export const MAGIC = 0x484d504d; // "MPMH" read as a little-endian u32
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const HEADER_BYTES = 4096;
 export const WORD = 8;
 export const MAX_HEAP_BYTES = 2 ** 32 * WORD;
@@ -33,8 +33,16 @@ export const H = {
   /** One past the highest lane ever claimed: readers need look no further. */
   LANE_HIGH: 12,
   CREATOR_PID: 13,
+  /** Idle-series expiry: how many sweeps have retired series (see expiry.ts); lanes acknowledge it. */
+  SWEEP_EPOCH: 14,
+  /** Head of the list of retired series records waiting for every lane to acknowledge their retirement. */
+  LIMBO_HEAD: 15,
   /** f64 at u32 index 16 (byte 64): creation time, Unix milliseconds. */
   CREATED_F64: 8,
+  /** f64 at u32 index 18 (byte 72): when the next sweep for idle series is due, Unix milliseconds. */
+  NEXT_SWEEP_F64: 9,
+  /** i64 at byte 256: heads of the free lists of series records by size class (see free-lists.ts). */
+  FREE_RECORDS_I64: 32,
 } as const;
 
 /** Every record starts with a u32 of TAG | kind | state << 8. The tag catches pointers into garbage. */
@@ -47,6 +55,10 @@ export const KIND_SERIES = 3;
 export const STATE_SHIFT = 8;
 export const STATE_LIVE = 0;
 export const STATE_REMOVED = 1;
+/** Expired (see expiry.ts): out of the directory, its memory reused once every lane has moved past it. */
+export const STATE_RETIRED = 2;
+/** A record on a free list, waiting to be reused. */
+export const KIND_FREE = 4;
 
 /**
  * Directory node of the hash trie: 16 child slots, 4 hash bits a level, 8 levels for a 32-bit hash.
@@ -69,10 +81,12 @@ export const LEAF = { HASH: 1, NEXT: 2, KEY_LENGTH: 3, KEY_OFFSET: 4 } as const;
 export const FAMILY = { SERIES_ROOT: 5, META_LENGTH: 6, SERIES_COUNT: 7, KEY_BYTE: 32 } as const;
 
 /**
- * Series: a leaf, then [5] head of its cell list, [6] generation (bumped by reset and remove: cells of an older
- * generation count as zero), [7] values per cell, [8] shared words, [9] exemplar slots (0 in records written
- * before exemplars existed: the word was padding, always zero); f64 creation time (Unix seconds) at byte 40;
- * shared words (updated with atomics, one copy for all processes) from byte 48; then the exemplar slots
+ * Series: a leaf, then [5] head of its cell list, [6] generation (bumped by reset, remove and expiry: cells of an
+ * older generation count as zero; it keeps counting when the record is reused), [7] values per cell, [8] shared
+ * words, [9] exemplar slots, [10] touched (families with a TTL: set to 1 by writers, taken back to 0 by the
+ * sweeper), [11] next record on the retired list; f64 creation time (Unix seconds) at byte 48; f64 at byte 56:
+ * when the sweeper last saw it touched (Unix seconds), and once retired, the sweep epoch of its retirement;
+ * shared words (updated with atomics, one copy for all processes) from byte 64; then the exemplar slots
  * (EXEMPLAR.WORDS each); then the key bytes.
  */
 export const SERIES = {
@@ -81,8 +95,11 @@ export const SERIES = {
   VALUE_WORDS: 7,
   SHARED_WORDS: 8,
   EXEMPLAR_SLOTS: 9,
-  CREATED_BYTE: 40,
-  SHARED_BYTE: 48,
+  TOUCHED: 10,
+  LIMBO_NEXT: 11,
+  CREATED_BYTE: 48,
+  SEEN_BYTE: 56,
+  SHARED_BYTE: 64,
 } as const;
 
 /**
@@ -95,10 +112,10 @@ export const EXEMPLAR = { LOCK: 0, VALUE: 1, TIMESTAMP: 2, LENGTH: 3, LABELS: 4,
 
 /**
  * Cell: one writer lane's private copy of a series' values, written with plain stores by that lane only.
- * u32: [0] next cell, [1] lane, [2] sequence (odd while an update is being applied), [3] generation;
- * f64 values from byte 16.
+ * u32: [0] next cell, [1] lane, [2] sequence (odd while an update is being applied), [3] generation (on its
+ * lane's free list: its size in words); f64 values from byte 16.
  */
-export const CELL = { NEXT: 0, LANE: 1, SEQ: 2, GENERATION: 3, VALUES_BYTE: 16 } as const;
+export const CELL = { NEXT: 0, LANE: 1, SEQ: 2, GENERATION: 3, FREE_WORDS: 3, VALUES_BYTE: 16 } as const;
 
 /**
  * The values of a per-process cell (a gauge with a per-process `multiprocessMode`), f64: [0] the value, [1] 1 once
@@ -110,9 +127,10 @@ export const PROCESS_CELL = { VALUE: 0, HAS_VALUE: 1, PID: 2, START: 3, EPOCH: 4
 
 /**
  * A lane record in the lane table, u32: [0] arena top (words), [1] arena end (words), [2] pid of the latest
- * owner, [3] claims: how many owners the lane has had (the epoch of the current one).
+ * owner, [3] claims: how many owners the lane has had (the epoch of the current one), [4] the sweep epoch its
+ * owner has acknowledged (it holds no pointer to a series retired up to then), [5] head of its free cells.
  */
-export const LANE = { ARENA_TOP: 0, ARENA_END: 1, PID: 2, CLAIMS: 3, BYTES: 16 } as const;
+export const LANE = { ARENA_TOP: 0, ARENA_END: 1, PID: 2, CLAIMS: 3, ACKED: 4, FREE_CELLS: 5, BYTES: 32 } as const;
 
 /** Per-lane arenas for cells are carved in chunks of this many bytes (or a segment, if smaller). */
 export const ARENA_CHUNK_BYTES = 16 * 1024;
@@ -126,6 +144,13 @@ export const LOCK = {
   ATTACH: 2 ** 40,
   /** Held exclusively while the file grows or while an opener checks its size. */
   GROW: 2 ** 40 + 1,
+  /** Held exclusively by the one process sweeping idle series at a time (see expiry.ts). */
+  SWEEP: 2 ** 40 + 2,
+  /**
+   * Held shared by whoever inserts into the directory of a family with a TTL, exclusively by the sweeper while it
+   * takes empty directory nodes out (so no insert is half-way through one).
+   */
+  DIRECTORY: 2 ** 40 + 3,
   /** Lane n is owned by whoever holds byte LANES + n exclusively. */
   LANES: 2 ** 40 + 4096,
 } as const;

@@ -3,6 +3,9 @@
 // words; float additions a compare-and-swap loop on the word's bits; a float set is a plain aligned 8-byte store,
 // which x86-64 and arm64 make in one piece (v8-memory-behaviour.test.ts checks it on every Node we test), so a
 // concurrent add's compare-and-swap sees either the old or the new value, never half of one.
+import { DETACHED_SERIES, reviveSeries, type ExpiringHandle } from './cells.js';
+import type { HeapFile } from './heap-file.js';
+import { SERIES, STATE_RETIRED, STATE_SHIFT, WORD } from './layout.js';
 
 const bits = new BigInt64Array(1);
 const asFloat = new Float64Array(bits.buffer);
@@ -17,17 +20,61 @@ function fromBits(word: bigint): number {
   return asFloat[0]!;
 }
 
-export class SharedWords {
-  readonly #i64: BigInt64Array;
-  readonly #f64: Float64Array;
-  readonly #base: number;
-  readonly length: number;
+const DETACHED_WORDS = new BigInt64Array(1);
+const DETACHED_FLOATS = new Float64Array(DETACHED_WORDS.buffer);
 
-  constructor(i64: BigInt64Array, f64: Float64Array, base: number, length: number) {
-    this.#i64 = i64;
-    this.#f64 = f64;
-    this.#base = base;
-    this.length = length;
+export class SharedWords implements ExpiringHandle {
+  #i64!: BigInt64Array;
+  #f64!: Float64Array;
+  #base!: number;
+  readonly length: number;
+  #seriesU32!: Uint32Array;
+  #seriesAt!: number;
+  /** The series' touched word (families with a TTL), else its tag word, which is never 0: nothing to mark. */
+  #touched!: number;
+  /** Families with a TTL: finds the series again (making it anew if need be) once it has expired. */
+  readonly #reattach: ((words: SharedWords) => void) | undefined;
+
+  constructor(file: HeapFile, series: number, reattach?: (words: SharedWords) => void) {
+    this.#reattach = reattach;
+    this.length = file.segmentOf(series).u32[file.offsetOf(series) * 2 + SERIES.SHARED_WORDS]!;
+    this.point(file, series);
+  }
+
+  /** Makes this handle use the shared words of `series`. */
+  point(file: HeapFile, series: number): void {
+    const seg = file.segmentOf(series);
+    const at = file.offsetOf(series);
+    this.#i64 = seg.i64;
+    this.#f64 = seg.f64;
+    this.#base = at + SERIES.SHARED_BYTE / WORD;
+    this.#seriesU32 = seg.u32;
+    this.#seriesAt = at * 2;
+    this.#touched = this.#reattach === undefined ? at * 2 : at * 2 + SERIES.TOUCHED;
+  }
+
+  detach(): void {
+    this.#i64 = DETACHED_WORDS;
+    this.#f64 = DETACHED_FLOATS;
+    this.#base = 0;
+    this.#seriesU32 = DETACHED_SERIES;
+    this.#seriesAt = 0;
+    this.#touched = SERIES.TOUCHED;
+  }
+
+  /**
+   * Call before every write: brings a removed series back (it is being written again); with a TTL, marks the
+   * series touched, and follows it if it expired.
+   */
+  guard(): void {
+    const u32 = this.#seriesU32;
+    if (u32[this.#touched] === 0) u32[this.#touched] = 1;
+    if (this.#reattach !== undefined && ((Atomics.load(u32, this.#seriesAt) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED) {
+      this.#reattach(this);
+      this.guard();
+      return;
+    }
+    reviveSeries(u32, this.#seriesAt);
   }
 
   /** Adds a whole number to a 64-bit integer word; returns the new value. */

@@ -6,7 +6,7 @@ import type { ExemplarSlots } from '../heap/exemplar-slots.js';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
 import { checkExemplarData, encodeExemplarLabels, type IncreaseDataWithExemplar } from './exemplar.js';
-import { SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
 import { kWithExemplar } from './symbols.js';
 import { checkIncrement } from './values.js';
 
@@ -18,11 +18,11 @@ export interface CounterConfiguration<T extends string> extends MetricConfigurat
 /** A counter bound to one label set (`counter.labels(...)`). */
 export class CounterChild {
   readonly #heap: Heap;
-  readonly #series: number;
+  readonly #series: SeriesSource;
   #cell: WriterCell | undefined;
   #exemplars: ExemplarSlots | undefined;
 
-  constructor(heap: Heap, series: number) {
+  constructor(heap: Heap, series: SeriesSource) {
     this.#heap = heap;
     this.#series = series;
   }
@@ -37,7 +37,8 @@ export class CounterChild {
 
   /** Makes (encoded) `labels` with `value` the series' latest exemplar, for every process. */
   [kWithExemplar](value: number, labels: Uint8Array): void {
-    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series));
+    // a series record: exemplars are refused with a TTL (whose series is found by a function)
+    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series as number));
     slots.write(0, labels, value, Date.now() / 1000);
   }
 }
@@ -50,8 +51,8 @@ export class Counter<T extends string = string> extends SharedMetric<T, CounterC
     if (configuration.enableExemplars === true) this.inc = this.#incWithExemplar as Counter<T>['inc'];
   }
 
-  protected createChild(ptr: number): CounterChild {
-    return new CounterChild(this.heap, ptr);
+  protected createChild(series: SeriesSource): CounterChild {
+    return new CounterChild(this.heap, series);
   }
 
   /** Adds `value` (default 1) to the series of `labels`, or to the metric without labels. */

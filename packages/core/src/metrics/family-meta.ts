@@ -24,9 +24,22 @@ export interface FamilyMeta {
   readonly exemplars?: true;
   /** Gauges: how the values of many processes combine ('shared' when absent). */
   readonly multiprocessMode?: MultiprocessMode;
+  /** Label sets not updated for this long expire (see heap/expiry.ts); absent: they never do. */
+  readonly ttlSeconds?: number;
 }
 
-const IDENTITY: readonly (keyof FamilyMeta)[] = ['type', 'labelNames', 'buckets', 'percentiles', 'maxAgeSeconds', 'ageBuckets', 'states', 'exemplars', 'multiprocessMode'];
+const IDENTITY: readonly (keyof FamilyMeta)[] = [
+  'type',
+  'labelNames',
+  'buckets',
+  'percentiles',
+  'maxAgeSeconds',
+  'ageBuckets',
+  'states',
+  'exemplars',
+  'multiprocessMode',
+  'ttlSeconds',
+];
 
 /** A gauge's mode ('shared' when its declaration predates the option), undefined for other types. */
 export function multiprocessModeOf(meta: FamilyMeta): MultiprocessMode | undefined {
@@ -76,7 +89,7 @@ export function checkSameDeclaration(name: string, mine: FamilyMeta, theirs: Fam
       // A RangeError (the declaration's value is not the one the heap accepts), and an MpmetricsError by its brand.
       throw new MpmetricsRangeError(
         `Metric ${JSON.stringify(name)} is already declared in the shared heap with ${key} ${b}; this declaration has ${key} ${a}. ` +
-          'Every process must declare a metric the same way (type, labelNames, buckets, percentiles, window, states, enableExemplars, multiprocessMode)',
+          'Every process must declare a metric the same way (type, labelNames, buckets, percentiles, window, states, enableExemplars, multiprocessMode, ttlSeconds)',
         { code: 'MPM_ERR_METRIC_CONFLICT' },
       );
     }

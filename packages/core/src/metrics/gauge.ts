@@ -8,7 +8,7 @@ import type { Heap } from '../heap/heap.js';
 import type { ProcessCell } from '../heap/process-cells.js';
 import type { SharedWords } from '../heap/shared-words.js';
 import { kForgetOwnValue } from '../symbols.js';
-import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
 import { checkMultiprocessMode, isLive, isPerProcess, labelsByPid, PID_LABEL, type MultiprocessMode } from './multiprocess-mode.js';
 import { checkFinite, startTimer } from './values.js';
 
@@ -27,9 +27,7 @@ export interface GaugeConfiguration<T extends string> extends MetricConfiguratio
 /** A gauge bound to one label set (`gauge.labels(...)`). */
 export class GaugeChild<T extends string = string> {
   readonly #heap: Heap;
-  readonly #series: number;
-  /** Brings the series back if another process removed it: before every write to the shared value. */
-  readonly #revive: () => void;
+  readonly #series: SeriesSource;
   /** The one shared value ('shared' mode), or undefined when each process keeps its own. */
   readonly #words: SharedWords | undefined;
   /** This process's own value (per-process modes), claimed on the first update; its sync revives the series. */
@@ -37,17 +35,17 @@ export class GaugeChild<T extends string = string> {
   readonly #reuseDead: boolean;
   readonly #observe: (labels: LabelValues<T> | undefined, value: number) => void;
 
-  constructor(heap: Heap, series: number, mode: MultiprocessMode, observe: (labels: LabelValues<T> | undefined, value: number) => void) {
+  constructor(heap: Heap, series: SeriesSource, mode: MultiprocessMode, observe: (labels: LabelValues<T> | undefined, value: number) => void) {
     this.#heap = heap;
     this.#series = series;
-    this.#revive = heap.reviver(series);
     this.#words = isPerProcess(mode) ? undefined : heap.shared(series);
     this.#reuseDead = isLive(mode);
     this.#observe = observe;
   }
 
   #own(): ProcessCell {
-    return (this.#cell = this.#heap.processCell(this.#series, this.#reuseDead));
+    // a series record: per-process modes are refused with a TTL (whose series is found by a function)
+    return (this.#cell = this.#heap.processCell(this.#series as number, this.#reuseDead));
   }
 
   /** Adds `value` (default 1). */
@@ -66,7 +64,7 @@ export class GaugeChild<T extends string = string> {
       (this.#cell ?? this.#own()).add(delta);
       return;
     }
-    this.#revive();
+    words.guard();
     words.addFloat(0, delta);
   }
 
@@ -77,7 +75,7 @@ export class GaugeChild<T extends string = string> {
       (this.#cell ?? this.#own()).set(v);
       return;
     }
-    this.#revive();
+    words.guard();
     words.setFloat(0, v);
   }
 
@@ -118,11 +116,11 @@ export class Gauge<T extends string = string> extends SharedMetric<T, GaugeChild
     this.multiprocessMode = multiprocessMode;
   }
 
-  protected createChild(ptr: number, values: readonly string[]): GaugeChild<T> {
+  protected createChild(series: SeriesSource, values: readonly string[]): GaugeChild<T> {
     const fixed = labelObject(this.labelNames, values);
     // runs inside super() for a gauge without labels, before this.multiprocessMode is set: read the mode from meta
     const mode = this.meta.multiprocessMode ?? 'shared';
-    return new GaugeChild<T>(this.heap, ptr, mode, (more, seconds) => this.set({ ...fixed, ...more } as LabelValues<T>, seconds));
+    return new GaugeChild<T>(this.heap, series, mode, (more, seconds) => this.set({ ...fixed, ...more } as LabelValues<T>, seconds));
   }
 
   inc(value?: number): void;

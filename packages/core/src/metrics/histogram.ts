@@ -7,7 +7,17 @@ import type { WriterCell } from '../heap/cells.js';
 import type { ExemplarSlots } from '../heap/exemplar-slots.js';
 import type { Heap } from '../heap/heap.js';
 import { checkExemplarData, encodeExemplarLabels, type ObserveDataWithExemplar } from './exemplar.js';
-import { exemplarObject, labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type MetricValue } from './metric.js';
+import {
+  exemplarObject,
+  labelObject,
+  SharedMetric,
+  type CollectFunction,
+  type LabelValues,
+  type MetricConfiguration,
+  type MetricObjectWithValues,
+  type MetricValue,
+  type SeriesSource,
+} from './metric.js';
 import { kWithExemplar } from './symbols.js';
 import { checkBuckets, checkConfiguration } from './validation.js';
 import { checkFinite, secondsSince, startTimer } from './values.js';
@@ -33,14 +43,14 @@ interface HistogramValue<T extends string> {
 /** A histogram bound to one label set (`histogram.labels(...)`). */
 export class HistogramChild<T extends string = string> {
   readonly #heap: Heap;
-  readonly #series: number;
+  readonly #series: SeriesSource;
   /** The upper bounds as doubles in a typed array: the bucket search is the hot loop of observe(). */
   readonly #bounds: Float64Array;
   readonly #observeWith: (labels: LabelValues<T>, value: number) => void;
   #cell: WriterCell | undefined;
   #exemplars: ExemplarSlots | undefined;
 
-  constructor(heap: Heap, series: number, bounds: readonly number[], observeWith: (labels: LabelValues<T>, value: number) => void) {
+  constructor(heap: Heap, series: SeriesSource, bounds: readonly number[], observeWith: (labels: LabelValues<T>, value: number) => void) {
     this.#heap = heap;
     this.#series = series;
     this.#bounds = Float64Array.from(bounds);
@@ -64,9 +74,9 @@ export class HistogramChild<T extends string = string> {
       }
     }
     const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series));
+    cell.begin(); // before reading where the cell is: with a TTL, begin() may move it to the series made anew
     const f64 = cell.f64;
     const base = cell.base;
-    cell.begin();
     f64[base + bucket]! += 1;
     f64[base + n + 1]! += value;
     cell.end();
@@ -82,7 +92,8 @@ export class HistogramChild<T extends string = string> {
     const bounds = this.#bounds;
     let bucket = 0;
     while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
-    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series));
+    // a series record: exemplars are refused with a TTL (whose series is found by a function)
+    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series as number));
     slots.write(bucket, labels, value, Date.now() / 1000);
   }
 }
@@ -102,10 +113,10 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
     }
   }
 
-  protected createChild(ptr: number, values: readonly string[]): HistogramChild<T> {
+  protected createChild(series: SeriesSource, values: readonly string[]): HistogramChild<T> {
     const fixed = labelObject(this.labelNames, values);
     // runs inside super() for a metric without labels, before this.buckets is set: read the bounds from meta
-    return new HistogramChild<T>(this.heap, ptr, this.meta.buckets!, (more, seconds) => this.observe({ ...fixed, ...more } as LabelValues<T>, seconds));
+    return new HistogramChild<T>(this.heap, series, this.meta.buckets!, (more, seconds) => this.observe({ ...fixed, ...more } as LabelValues<T>, seconds));
   }
 
   observe(value: number): void;

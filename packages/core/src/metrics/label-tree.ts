@@ -108,6 +108,21 @@ export class LabelTree<C> {
     return child;
   }
 
+  /** Forgets the children in `gone` (their label sets expired), under every key that led to them. */
+  prune(gone: ReadonlySet<C>): void {
+    const walk = (node: Node<C>, depth: number): void => {
+      for (const [key, value] of node) {
+        if (depth === this.#names.length - 1) {
+          if (gone.has(value as C)) node.delete(key);
+          continue;
+        }
+        walk(value as Node<C>, depth + 1);
+        if ((value as Node<C>).size === 0) node.delete(key);
+      }
+    };
+    if (this.#names.length > 0) walk(this.#root, 0);
+  }
+
   /** Forgets every child (their series stay in the heap). */
   clear(): void {
     this.#root.clear();

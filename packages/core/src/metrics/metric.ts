@@ -5,7 +5,7 @@ import { register as globalRegister, type OpenMetricsContentType, type Prometheu
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
-import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from '../registry/family-reader.js';
+import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from '../registry/family-reader.js';
 import { OPENMETRICS_CONTENT_TYPE } from '../exposition/writer.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
 import type { Exemplar } from './exemplar.js';
@@ -42,7 +42,19 @@ export interface MetricConfiguration<T extends string> {
    * 10000; `Infinity` for none.
    */
   maxSeries?: number;
+  /**
+   * Seconds after which a label set that no process updated expires: it leaves scrapes and its memory in the
+   * heap (and in every process) is used again, so label values that come and go do not grow the heap for ever.
+   * Written again, it starts anew from zero, as a new series. Default: label sets never expire.
+   */
+  ttlSeconds?: number;
 }
+
+/**
+ * Where a child writes: its series record, or for a metric with a TTL a function that finds (or makes) it, run
+ * again whenever it has expired.
+ */
+export type SeriesSource = number | (() => number);
 
 /** Label sets a metric may have unless its `maxSeries` says otherwise. */
 export const DEFAULT_MAX_SERIES = 10_000;
@@ -82,6 +94,7 @@ const KNOWN_OPTIONS = new Set([
   'states',
   'multiprocessMode',
   'maxSeries',
+  'ttlSeconds',
 ]);
 
 export abstract class SharedMetric<T extends string, Child> {
@@ -91,14 +104,18 @@ export abstract class SharedMetric<T extends string, Child> {
   readonly aggregator: Aggregator;
   /** The cardinality limit (see MetricConfiguration.maxSeries); undefined for none. */
   readonly maxSeries: number | undefined;
+  /** Seconds after which an idle label set expires (see MetricConfiguration.ttlSeconds); undefined: never. */
+  readonly ttlSeconds: number | undefined;
   readonly type: MetricType;
   readonly collect: (() => void | Promise<void>) | undefined;
   protected readonly heap: Heap;
   protected readonly familyPtr: number;
   protected readonly meta: FamilyMeta;
   readonly #children: LabelTree<Child>;
-  readonly #labelCache = new Map<number, readonly string[]>();
+  readonly #labelCache = new Map<number, CachedLabels>();
   readonly #registers: readonly (Registry<PrometheusContentType> | Registry<OpenMetricsContentType>)[];
+  /** With a TTL: each child's series record when it was made, to forget the child once that series expires. */
+  readonly #expiringChildren = new Map<Child, number>();
   #unlabeled: Child | undefined;
 
   protected constructor(config: MetricConfiguration<T>, type: MetricType, extra: Partial<FamilyMeta>, reserved: readonly string[] = []) {
@@ -114,6 +131,7 @@ export abstract class SharedMetric<T extends string, Child> {
     this.labelNames = checkLabelNames(config.labelNames, reserved) as readonly T[];
     this.aggregator = checkAggregator(config.aggregator);
     this.maxSeries = checkMaxSeries(config.maxSeries);
+    this.ttlSeconds = checkTtlSeconds(config, type, this.labelNames);
     this.type = type;
     if (config.collect !== undefined && typeof config.collect !== 'function') {
       throw new MpmetricsTypeError(`"collect" must be a function, received ${describeValue(config.collect)}`);
@@ -139,12 +157,14 @@ export abstract class SharedMetric<T extends string, Child> {
     }
     this.#registers = [...registers];
     this.meta = { type, help: this.help, labelNames: this.labelNames, aggregator: this.aggregator, ...extra };
+    if (this.ttlSeconds !== undefined) this.meta = { ...this.meta, ttlSeconds: this.ttlSeconds };
 
     this.heap = config.heap ?? defaultHeap();
     const family = this.heap.family(this.name, encodeMeta(this.meta));
     if (!family.created) checkSameDeclaration(this.name, this.meta, decodeMeta(this.name, family.meta));
     this.familyPtr = family.ptr;
     this.#children = new LabelTree<Child>(this.labelNames, (values) => this.#makeChild(values));
+    if (this.ttlSeconds !== undefined) this.heap.expireIdle(family.ptr, this.ttlSeconds, (retired) => this.#forget(retired));
     if (this.labelNames.length === 0) this.#unlabeled = this.#makeChild([]);
     for (const registry of registers) registry.registerMetric(this as never);
   }
@@ -154,20 +174,47 @@ export abstract class SharedMetric<T extends string, Child> {
     return layoutOf(this.meta);
   }
 
-  /** Makes the per-process handle of a series, whose record `ptr` exists in the heap. */
-  protected abstract createChild(ptr: number, labelValues: readonly string[]): Child;
+  /** Makes the per-process handle of a series, whose record exists in the heap (see SeriesSource). */
+  protected abstract createChild(series: SeriesSource, labelValues: readonly string[]): Child;
 
   #makeChild(values: readonly string[]): Child {
     // A label set shows in scrapes from its first update, as in prom-client (`labels()` alone records nothing);
     // a metric without labels is exported at zero from the start.
     const { ptr } = this.#series(values, values.length > 0);
-    return this.createChild(ptr, values);
+    if (this.ttlSeconds === undefined) return this.createChild(ptr, values);
+    // With a TTL the child gets a function that finds its series: `ptr` only while it is being made (the series
+    // may expire and its record be reused later), then the label set's record, made anew if it expired (hidden:
+    // the write that follows brings it into scrapes, as for any first write).
+    let fresh = ptr;
+    const child = this.createChild(() => {
+      const found = fresh !== 0 ? fresh : this.#series(values, true).ptr;
+      fresh = 0;
+      return found;
+    }, values);
+    fresh = 0;
+    this.#expiringChildren.set(child, ptr);
+    return child;
+  }
+
+  /** Forgets the children of expired series; a child kept elsewhere finds its label set anew when next written. */
+  #forget(retired: readonly number[]): void {
+    const series = new Set(retired);
+    const gone = new Set<Child>();
+    for (const [child, ptr] of this.#expiringChildren) {
+      if (!series.has(ptr)) continue;
+      gone.add(child);
+      this.#expiringChildren.delete(child);
+    }
+    if (gone.size > 0) this.#children.prune(gone);
   }
 
   /** Finds or makes the series of a label set within the cardinality limit, with an error naming the label set. */
   #series(values: readonly string[], hidden: boolean): { ptr: number; created: boolean } {
+    const options: { hidden: boolean; maxSeries?: number; expiring?: boolean } = { hidden };
+    if (this.maxSeries !== undefined) options.maxSeries = this.maxSeries;
+    if (this.ttlSeconds !== undefined) options.expiring = true;
     try {
-      return this.heap.series(this.familyPtr, JSON.stringify(values), this.layout, this.maxSeries === undefined ? { hidden } : { hidden, maxSeries: this.maxSeries });
+      return this.heap.series(this.familyPtr, JSON.stringify(values), this.layout, options);
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'MPM_ERR_TOO_MANY_SERIES') throw error;
       const labels = this.labelNames.map((name, i) => `${name}=${JSON.stringify(values[i])}`).join(',');
@@ -296,6 +343,30 @@ function checkMaxSeries(value: unknown): number | undefined {
   if (typeof value !== 'number') throw new MpmetricsTypeError(`"maxSeries" must be a positive integer or Infinity, received ${describeValue(value)}`);
   if (!Number.isInteger(value) || value < 1 || value > 2 ** 32 - 1) {
     throw new MpmetricsRangeError(`"maxSeries" must be a positive integer (at most 2^32 - 1) or Infinity, received ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** The longest TTL: a year. */
+const MAX_TTL_SECONDS = 366 * 86400;
+
+function checkTtlSeconds(config: MetricConfiguration<string>, type: MetricType, labelNames: readonly string[]): number | undefined {
+  const value: unknown = config.ttlSeconds;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new MpmetricsTypeError(`"ttlSeconds" must be a number of seconds, received ${describeValue(value)}`);
+  if (!(value >= 0.1 && value <= MAX_TTL_SECONDS)) {
+    throw new MpmetricsRangeError(`"ttlSeconds" must be from 0.1 to ${MAX_TTL_SECONDS} (a year), received ${describeValue(value)}`);
+  }
+  if (type !== 'counter' && type !== 'gauge' && type !== 'histogram' && type !== 'summary') {
+    throw new MpmetricsRangeError(`"ttlSeconds" applies to counters, gauges, histograms and summaries, not to a ${type}`);
+  }
+  if (labelNames.length === 0) {
+    throw new MpmetricsRangeError('"ttlSeconds" applies to metrics with labels: the one series of a metric without labels never expires');
+  }
+  if (config.enableExemplars === true) throw new MpmetricsRangeError('"ttlSeconds" and "enableExemplars" cannot be used together yet');
+  const mode: unknown = (config as { multiprocessMode?: unknown }).multiprocessMode;
+  if (mode !== undefined && mode !== 'shared') {
+    throw new MpmetricsRangeError(`"ttlSeconds" applies to gauges in multiprocessMode 'shared' only, received '${String(mode)}'`);
   }
   return value;
 }

@@ -4,7 +4,7 @@ import type { Summary as PromSummary } from 'prom-client';
 import { MpmetricsRangeError } from '../errors.js';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
-import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues } from './metric.js';
+import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
 import { observeSketch, windowingOf, type SketchWindowing } from './summary-sketch.js';
 import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
 import { checkFinite, startTimer } from './values.js';
@@ -27,12 +27,12 @@ export interface SummaryConfiguration<T extends string> extends MetricConfigurat
 /** A summary bound to one label set (`summary.labels(...)`). */
 export class SummaryChild<T extends string = string> {
   readonly #heap: Heap;
-  readonly #series: number;
+  readonly #series: SeriesSource;
   readonly #windowing: SketchWindowing;
   readonly #observeWith: (labels: LabelValues<T>, value: number) => void;
   #cell: WriterCell | undefined;
 
-  constructor(heap: Heap, series: number, windowing: SketchWindowing, observeWith: (labels: LabelValues<T>, value: number) => void) {
+  constructor(heap: Heap, series: SeriesSource, windowing: SketchWindowing, observeWith: (labels: LabelValues<T>, value: number) => void) {
     this.#heap = heap;
     this.#series = series;
     this.#windowing = windowing;
@@ -72,9 +72,9 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
     this.pruneAgedBuckets = pruneAgedBuckets;
   }
 
-  protected createChild(ptr: number, values: readonly string[]): SummaryChild<T> {
+  protected createChild(series: SeriesSource, values: readonly string[]): SummaryChild<T> {
     const fixed = labelObject(this.labelNames, values);
-    return new SummaryChild<T>(this.heap, ptr, windowingOf(this.meta), (more, seconds) =>
+    return new SummaryChild<T>(this.heap, series, windowingOf(this.meta), (more, seconds) =>
       this.observe({ ...fixed, ...more } as LabelValues<T>, seconds),
     );
   }

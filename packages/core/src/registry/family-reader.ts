@@ -75,11 +75,20 @@ function readExemplars(heap: Heap, ptr: number): (Exemplar | undefined)[] {
 
 const NO_INFO: readonly (readonly [string, string])[] = Object.freeze([]);
 
+/**
+ * Label values decoded from a series record, kept between scrapes with the record's generation: a reset, or the
+ * reuse of the record for another label set after its series expired, changes it.
+ */
+export interface CachedLabels {
+  readonly labels: readonly string[];
+  readonly generation: number;
+}
+
 /** The info labels of a series: `cache` keeps them by interned record (its text never changes). */
-function readInfo(heap: Heap, ptr: number, cache: Map<number, readonly string[]>): readonly (readonly [string, string])[] {
+function readInfo(heap: Heap, ptr: number, cache: Map<number, CachedLabels>): readonly (readonly [string, string])[] {
   const record = Number(heap.shared(ptr).getInt(0));
   if (record === 0) return NO_INFO;
-  let flat = cache.get(record);
+  let flat = cache.get(record)?.labels;
   if (flat === undefined) {
     const text = heap.internedText(record);
     let pairs: unknown;
@@ -92,31 +101,31 @@ function readInfo(heap: Heap, ptr: number, cache: Map<number, readonly string[]>
       throw new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${heap.file.path} is corrupt: info labels ${JSON.stringify(text.slice(0, 60))} are not label pairs`);
     }
     flat = (pairs as [string, string][]).flat();
-    cache.set(record, flat);
+    cache.set(record, { labels: flat, generation: 0 });
   }
   const out: (readonly [string, string])[] = [];
   for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
   return out;
 }
 
-/**
- * Every live series of a family, summed over all writers. `labelCache` keeps decoded label values by series
- * record between scrapes (a record's key never changes).
- */
-export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, labelCache: Map<number, readonly string[]>): FamilySnapshot {
+/** Every live series of a family, summed over all writers. `labelCache` keeps decoded label values between scrapes. */
+export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, labelCache: Map<number, CachedLabels>): FamilySnapshot {
   const series: SeriesSnapshot[] = [];
   const records: number[] = [];
   const layout = layoutOf(meta);
   const mode = multiprocessModeOf(meta);
   const perProcess = mode !== undefined && isPerProcess(mode);
   const liveness = perProcess ? heap.writerLiveness() : undefined;
+  // series of a family with a TTL may be retired and their records reused: not before this reader is done
+  if (meta.ttlSeconds !== undefined) heap.holdExpiringSeries();
   heap.forEachSeries(familyPtr, (ptr, live) => {
     if (!live) return;
-    let labels = labelCache.get(ptr);
-    if (labels === undefined) {
+    const generation = heap.seriesGeneration(ptr);
+    let labels = labelCache.get(ptr)?.labels;
+    if (labels === undefined || labelCache.get(ptr)!.generation !== generation) {
       labels = decodeSeries(heap, ptr, layout, meta.labelNames.length) ?? DAMAGED;
       if (labels === DAMAGED) warnDamaged(name, ptr);
-      labelCache.set(ptr, labels);
+      labelCache.set(ptr, { labels, generation });
     }
     if (labels === DAMAGED) return;
     if (perProcess) {

@@ -6,7 +6,7 @@ import { negotiateFormat } from '../exposition/negotiate.js';
 import { contentTypeOf, writeExposition, type ExpositionFormat } from '../exposition/writer.js';
 import { parseMeta } from '../metrics/family-meta.js';
 import { runExportHooks } from './export-hooks.js';
-import { readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from './family-reader.js';
+import { readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from './family-reader.js';
 
 export interface ExportedMetrics {
   readonly contentType: string;
@@ -15,7 +15,7 @@ export interface ExportedMetrics {
 
 export class HeapExporter {
   readonly #heap: Heap | undefined;
-  readonly #labelCaches = new Map<number, Map<number, readonly string[]>>();
+  readonly #labelCaches = new Map<number, Map<number, CachedLabels>>();
 
   /** Exports `heap`, or this thread's default heap (MPMETRICS_DIR). */
   constructor(heap?: Heap) {

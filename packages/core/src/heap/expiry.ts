@@ -1,0 +1,208 @@
+// Idle-series expiry: a family declared with a TTL loses the label sets nobody updated for that long, and their
+// memory is used again, so a service whose label values churn does not grow for ever.
+//
+// 1. Touch. A writer of such a family sets the series' touched word to 1 when it finds it 0 (cells.ts,
+//    shared-words.ts): one load per update, and a store at most once a sweep per process.
+// 2. Sweep. One process at a time (it holds the SWEEP lock; a dead sweeper's lock goes with it) takes every touched
+//    word back to 0 and notes when it saw it set; a series not touched for longer than its TTL is retired: taken
+//    out of the directory (one compare-and-swap of its slot), marked retired, its generation bumped (so a writer
+//    that still holds it goes back to the directory at its next update and makes it anew), and put on the retired
+//    list with the new sweep epoch.
+// 3. Grace. Processes cache pointers to series (children, cells, shared words). Each process with a lane, between
+//    two of its operations, detaches its handles on series retired since the epoch it last acknowledged, and then
+//    acknowledges the current epoch in its lane record. A lane nobody holds does not count (its owner is gone).
+// 4. Reuse. A retired series whose epoch every held lane has acknowledged can be reached by nobody: its record goes
+//    to the free list of its size class and its cells back to their lanes (free-lists.ts).
+//
+// A write that lands in the instant between the sweeper's decision and its mark goes to the retired series and is
+// not seen: the series had been idle for a whole TTL, and the next write starts it again from zero, as a new series.
+import { binding } from '../native/binding.js';
+import { REUSABLE_NODE_BYTES } from './directory.js';
+import type { HeapFile } from './heap-file.js';
+import { pushCell, pushRecord, reusableSize } from './free-lists.js';
+import { CELL, FAMILY, H, KIND_MASK, KIND_NODE, KIND_SERIES, LEAF, LOCK, NODE, SERIES, STATE_RETIRED, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
+
+/** A family swept for idle series, and its TTL. */
+export interface ExpiringFamily {
+  readonly ptr: number;
+  readonly ttlSeconds: number;
+}
+
+function isSeries(file: HeapFile, ptr: number): boolean {
+  return file.hasKind(ptr, KIND_SERIES);
+}
+
+/** Whether `ptr` leads to a retired record (a series, or an emptied directory node). */
+function isRetired(file: HeapFile, ptr: number): boolean {
+  if (ptr === 0 || ptr >= Atomics.load(file.header, H.ALLOC_TOP)) return false;
+  const word = Atomics.load(file.segmentOf(ptr).u32, file.offsetOf(ptr) * 2);
+  return (word & TAG_MASK) === TAG && ((word >>> STATE_SHIFT) & 0xff) === STATE_RETIRED;
+}
+
+function stateOf(u32: Uint32Array, at: number): number {
+  return (Atomics.load(u32, at) >>> STATE_SHIFT) & 0xff;
+}
+
+/**
+ * Retires the series of `family` idle for longer than its TTL; returns them. `now` in Unix seconds. Only the
+ * first leaf of a slot is retired (others share their whole 32-bit hash with it, which is rare): a later sweep
+ * finds them first.
+ */
+function sweepFamily(file: HeapFile, family: ExpiringFamily, now: number, retired: number[]): void {
+  const root = file.segmentOf(family.ptr).u32[file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_ROOT]!;
+  const count = { u32: file.segmentOf(family.ptr).u32, at: file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_COUNT };
+  const stack = [root];
+  const limit = Atomics.load(file.header, H.ALLOC_TOP);
+  for (let visited = 0; stack.length > 0 && visited < limit; visited++) {
+    const node = stack.pop()!;
+    const u32 = file.segmentOf(node).u32;
+    const slots = file.offsetOf(node) * 2 + NODE.SLOTS;
+    for (let i = 0; i < NODE.FANOUT; i++) {
+      const p = Atomics.load(u32, slots + i);
+      if (p === 0) continue;
+      if (file.hasKind(p, KIND_NODE)) {
+        stack.push(p);
+        continue;
+      }
+      if (!isSeries(file, p)) continue; // damage: left for readers to report
+      const seg = file.segmentOf(p);
+      const at = file.offsetOf(p) * 2;
+      if (stateOf(seg.u32, at) === STATE_RETIRED) continue;
+      if (Atomics.exchange(seg.u32, at + SERIES.TOUCHED, 0) !== 0) {
+        seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD] = now;
+        continue;
+      }
+      if (now - seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD]! <= family.ttlSeconds) continue;
+      // Out of the directory first: from now on nobody finds it, and whoever found it before sees the mark below.
+      if (Atomics.compareExchange(u32, slots + i, p, Atomics.load(seg.u32, at + LEAF.NEXT)) !== p) continue;
+      for (;;) {
+        const word = Atomics.load(seg.u32, at);
+        if (Atomics.compareExchange(seg.u32, at, word, TAG | (STATE_RETIRED << STATE_SHIFT) | KIND_SERIES) === word) break;
+      }
+      Atomics.add(seg.u32, at + SERIES.GENERATION, 1);
+      Atomics.sub(count.u32, count.at, 1);
+      retired.push(p);
+    }
+  }
+}
+
+/**
+ * Takes the emptied nodes below `node` out of the directory (the caller holds the DIRECTORY lock exclusively, so
+ * no insert is on its way into one; readers may be, and the nodes wait out the grace period like series).
+ * Returns whether `node` itself is empty.
+ */
+function collapseEmptyNodes(file: HeapFile, node: number, retired: number[]): boolean {
+  const u32 = file.segmentOf(node).u32;
+  const slots = file.offsetOf(node) * 2 + NODE.SLOTS;
+  let empty = true;
+  for (let i = 0; i < NODE.FANOUT; i++) {
+    const p = Atomics.load(u32, slots + i);
+    if (p === 0) continue;
+    if (!file.hasKind(p, KIND_NODE) || !collapseEmptyNodes(file, p, retired)) {
+      empty = false;
+      continue;
+    }
+    Atomics.store(u32, slots + i, 0);
+    Atomics.store(file.segmentOf(p).u32, file.offsetOf(p) * 2, TAG | (STATE_RETIRED << STATE_SHIFT) | KIND_NODE);
+    retired.push(p);
+  }
+  return empty;
+}
+
+/**
+ * Sweeps `families` (the caller holds the SWEEP lock) and puts what it retires on the retired list under a new
+ * sweep epoch. Returns how many series it retired.
+ */
+export function sweep(file: HeapFile, families: readonly ExpiringFamily[], now: number): number {
+  const retired: number[] = [];
+  for (const family of families) sweepFamily(file, family, now, retired);
+  if (retired.length === 0) return 0;
+  const series = retired.length;
+  // Directory nodes left empty go too, if no insert is under way (else at a later sweep).
+  if (binding.lock(file.fd, LOCK.DIRECTORY, true, false)) {
+    try {
+      for (const family of families) collapseEmptyNodes(file, file.segmentOf(family.ptr).u32[file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_ROOT]!, retired);
+    } finally {
+      binding.unlock(file.fd, LOCK.DIRECTORY);
+    }
+  }
+  const epoch = Atomics.add(file.header, H.SWEEP_EPOCH, 1) + 1;
+  for (const p of retired) {
+    const seg = file.segmentOf(p);
+    const at = file.offsetOf(p) * 2;
+    seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD] = epoch;
+    Atomics.store(seg.u32, at + SERIES.LIMBO_NEXT, Atomics.load(file.header, H.LIMBO_HEAD));
+    Atomics.store(file.header, H.LIMBO_HEAD, p);
+  }
+  return series;
+}
+
+/**
+ * Calls `visit` with every record (series or node) retired after epoch `acked` (newest first). Safe while the sweeper works:
+ * records of epoch `acked` or older may be reused meanwhile, and the walk stops before them.
+ */
+export function forEachRetiredSince(file: HeapFile, acked: number, visit: (ptr: number) => void): void {
+  const limit = Atomics.load(file.header, H.ALLOC_TOP);
+  let steps = 0;
+  for (let p = Atomics.load(file.header, H.LIMBO_HEAD); p !== 0 && steps++ < limit; ) {
+    if (!isRetired(file, p)) return;
+    const seg = file.segmentOf(p);
+    const at = file.offsetOf(p) * 2;
+    if (seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD]! <= acked) return;
+    visit(p);
+    p = Atomics.load(seg.u32, at + SERIES.LIMBO_NEXT);
+  }
+}
+
+/**
+ * Frees the retired series every held lane has moved past (the caller holds the SWEEP lock): cells back to their
+ * lanes, records to the free lists. `minAcked` is the lowest epoch acknowledged by a held lane.
+ */
+export function reclaim(file: HeapFile, minAcked: number): number {
+  let prevAt = -1;
+  let prevU32: Uint32Array | undefined;
+  let p = Atomics.load(file.header, H.LIMBO_HEAD);
+  const limit = Atomics.load(file.header, H.ALLOC_TOP);
+  for (let steps = 0; p !== 0 && steps < limit; steps++) {
+    const seg = file.segmentOf(p);
+    const at = file.offsetOf(p) * 2;
+    if (seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD]! <= minAcked) break;
+    prevU32 = seg.u32;
+    prevAt = at + SERIES.LIMBO_NEXT;
+    p = Atomics.load(seg.u32, prevAt);
+  }
+  if (p === 0) return 0;
+  // cut the list before p: everything from p on is older still
+  if (prevU32 === undefined) Atomics.store(file.header, H.LIMBO_HEAD, 0);
+  else Atomics.store(prevU32, prevAt, 0);
+  let freed = 0;
+  for (let steps = 0; p !== 0 && steps < limit; steps++) {
+    const seg = file.segmentOf(p);
+    const at = file.offsetOf(p) * 2;
+    const next = Atomics.load(seg.u32, at + SERIES.LIMBO_NEXT);
+    freeSeries(file, p);
+    freed++;
+    p = next;
+  }
+  return freed;
+}
+
+/** Frees a retired series (its cells and record) or directory node. */
+function freeSeries(file: HeapFile, p: number): void {
+  const seg = file.segmentOf(p);
+  const at = file.offsetOf(p) * 2;
+  if ((seg.u32[at]! & KIND_MASK) === KIND_NODE) {
+    pushRecord(file, p, REUSABLE_NODE_BYTES);
+    return;
+  }
+  const cellWords = CELL.VALUES_BYTE / WORD + seg.u32[at + SERIES.VALUE_WORDS]!;
+  const limit = Atomics.load(file.header, H.ALLOC_TOP);
+  let steps = 0;
+  for (let cell = Atomics.load(seg.u32, at + SERIES.CELLS); cell !== 0 && steps++ < limit; ) {
+    const cseg = file.segmentOf(cell).u32;
+    const next = Atomics.load(cseg, file.offsetOf(cell) * 2 + CELL.NEXT);
+    if (cseg[file.offsetOf(cell) * 2 + CELL.LANE]! < file.maxLanes) pushCell(file, cell, cellWords);
+    cell = next;
+  }
+  pushRecord(file, p, reusableSize(seg.u32[at + LEAF.KEY_OFFSET]! + seg.u32[at + LEAF.KEY_LENGTH]!));
+}

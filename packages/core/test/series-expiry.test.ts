@@ -1,0 +1,142 @@
+// Idle-series expiry (`ttlSeconds`): a label set nobody updated for its TTL leaves scrapes, its memory is used
+// again (a churn of label values does not grow the heap for ever), a handle kept on it starts it anew from zero,
+// and none of this disturbs other label sets, in one process or across several that reuse each other's memory.
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { Counter, Gauge, HeapExporter, Histogram, Info, Summary } from '../src/index.js';
+import { H } from '../src/heap/layout.js';
+import { thrownKind } from './support/heap-checks.js';
+import { usePrivateHeap } from './support/private-heap.js';
+
+const CHURNER = new URL('./fixtures/expiry-churner.mjs', import.meta.url).pathname;
+const shared = usePrivateHeap('mpm-expiry');
+const common = (): { heap: (typeof shared)['heap']; registers: [] } => ({ heap: shared.heap, registers: [] });
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const scrape = (): string => new HeapExporter(shared.heap).metrics();
+/** The sample lines of a family (`name{...} value`). */
+const samples = (text: string, name: string): string[] => text.split('\n').filter((line) => line.startsWith(`${name}{`));
+const allocated = (): number => Atomics.load(shared.heap.file.header, H.ALLOC_TOP) * 8;
+
+describe('ttlSeconds in one process', () => {
+  it('drops an idle label set from scrapes, keeps a busy one exact, and starts a kept handle anew from zero', async () => {
+    const counter = new Counter({ name: 'mpme_requests_total', help: 'h', labelNames: ['path'], ttlSeconds: 0.5, ...common() });
+    const histogram = new Histogram({ name: 'mpme_seconds', help: 'h', labelNames: ['path'], buckets: [1], ttlSeconds: 0.5, ...common() });
+    const gauge = new Gauge({ name: 'mpme_queue', help: 'h', labelNames: ['queue'], ttlSeconds: 0.5, ...common() });
+    const summary = new Summary({ name: 'mpme_size', help: 'h', labelNames: ['path'], percentiles: [0.5], ttlSeconds: 0.5, ...common() });
+    const idle = counter.labels('/idle');
+    idle.inc(5);
+    histogram.observe({ path: '/idle' }, 0.5);
+    gauge.set({ queue: 'idle' }, 3);
+    summary.observe({ path: '/idle' }, 10);
+    expect(scrape()).toContain('mpme_requests_total{path="/idle"} 5\n');
+
+    // /busy is written every 50 ms, ten times its TTL in all: it never expires, and counts every write
+    let busy = 0;
+    for (let i = 0; i < 100 && scrape().includes('/idle'); i++) {
+      counter.inc({ path: '/busy' });
+      busy++;
+      await sleep(50);
+    }
+    const text = scrape();
+    expect(text).not.toContain('idle');
+    expect(text).toContain(`mpme_requests_total{path="/busy"} ${busy}\n`);
+
+    // the kept handle of an expired label set: its next write makes the series again, from zero
+    idle.inc(2);
+    gauge.set({ queue: 'idle' }, 4);
+    histogram.observe({ path: '/idle' }, 2);
+    const again = scrape();
+    expect(again).toContain('mpme_requests_total{path="/idle"} 2\n');
+    expect(again).toContain('mpme_queue{queue="idle"} 4\n');
+    expect(again).toContain('mpme_seconds_bucket{path="/idle",le="1.0"} 0\n');
+    expect(again).toContain('mpme_seconds_count{path="/idle"} 1\n');
+    expect(again).not.toContain('mpme_size_count{path="/idle"}');
+  }, 30_000);
+
+  it('reuses the memory of expired label sets: a churn of label values stays within a bound', async () => {
+    const churned = new Counter({ name: 'mpme_churn_total', help: 'h', labelNames: ['id'], ttlSeconds: 0.2, maxSeries: Infinity, ...common() });
+    const family = shared.heap.findFamily('mpme_churn_total')!;
+    let peakSeries = 0;
+    const before = allocated();
+    const rounds = 60;
+    let grownByHalf = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < 100; i++) churned.inc({ id: `${round}-${i}` });
+      peakSeries = Math.max(peakSeries, shared.heap.seriesCount(family.ptr));
+      await sleep(60);
+      if (round === rounds / 2 - 1) grownByHalf = allocated() - before;
+    }
+    const grown = allocated() - before;
+    // 6,000 label sets written; at most a few rounds' worth alive at once
+    expect(peakSeries).toBeLessThan(1500);
+    // the second half of the run needs (almost) nothing new: expired records, cells and nodes are used again
+    expect(grown - grownByHalf).toBeLessThan(grownByHalf / 4);
+    // every label set still shown counts exactly its one write
+    const shown = samples(scrape(), 'mpme_churn_total');
+    expect(shown.length).toBeGreaterThan(0);
+    for (const line of shown) expect(line).toMatch(/^mpme_churn_total\{id="\d+-\d+"\} 1$/);
+  }, 60_000);
+
+  it('checks the option at construction', () => {
+    const make = (extra: Record<string, unknown>, labelNames: string[] = ['a']) => () =>
+      new Counter({ name: 'mpme_opt_total', help: 'h', labelNames, ...common(), ...extra });
+    expect(thrownKind(make({ ttlSeconds: '60' }))).toBe('TypeError:MPM_ERR_INVALID_ARG_TYPE');
+    for (const bad of [0, -1, 0.01, Infinity, NaN, 400 * 86400]) {
+      const kind = Number.isNaN(bad) ? 'TypeError:MPM_ERR_INVALID_ARG_TYPE' : 'RangeError:MPM_ERR_OUT_OF_RANGE';
+      expect(thrownKind(make({ ttlSeconds: bad })), String(bad)).toBe(kind);
+    }
+    expect(() => make({ ttlSeconds: 0 })()).toThrow('"ttlSeconds" must be from 0.1 to 31622400 (a year), received number 0');
+    expect(() => make({ ttlSeconds: 60 }, [])()).toThrow('"ttlSeconds" applies to metrics with labels');
+    expect(() => make({ ttlSeconds: 60, enableExemplars: true })()).toThrow('"ttlSeconds" and "enableExemplars" cannot be used together');
+    expect(() => new Gauge({ name: 'mpme_opt_g', help: 'h', labelNames: ['a'], ttlSeconds: 60, multiprocessMode: 'sum', ...common() })).toThrow(
+      `"ttlSeconds" applies to gauges in multiprocessMode 'shared' only, received 'sum'`,
+    );
+    expect(() => new Info({ name: 'mpme_opt_info', help: 'h', ttlSeconds: 60, ...common() } as never)).toThrow('not to a info');
+    expect(shared.heap.findFamily('mpme_opt_total')).toBeUndefined(); // a refused declaration leaves nothing
+  });
+});
+
+describe('ttlSeconds across processes', () => {
+  it('3 processes churning one family reuse each other\'s memory without touching live label sets', async () => {
+    const name = 'mpme_mp_churn_total';
+    const ttl = 0.3;
+    const rounds = 60;
+    const perRound = 50;
+    const reader = new Counter({ name, help: 'Churned', labelNames: ['key'], ttlSeconds: ttl, maxSeries: Infinity, ...common() });
+    reader.inc({ key: 'parent' }, 0); // declared; the parent also sweeps and acknowledges
+    const before = allocated();
+    const children = ['a', 'b', 'c'].map((tag) => {
+      const child = spawn(process.execPath, [CHURNER, name, String(ttl), tag, String(rounds), String(perRound), '50'], {
+        env: { ...process.env, MPMETRICS_DIR: shared.dir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const line = new Promise<string>((resolve, reject) => {
+        readline.createInterface({ input: child.stdout }).once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`churner ${tag} exited with ${code}`)));
+      });
+      return { child, line };
+    });
+    try {
+      // scrapes while they churn: every label set shown counts its one write (or none yet: a scrape can fall
+      // between a label set's first write making it visible and adding 1), never another's
+      let grownByThird = 0;
+      for (let i = 0; i < 20; i++) {
+        for (const sample of samples(scrape(), name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 1|[abc]-\d+-\d+"\} [01]|parent"\} 0)$/);
+        await sleep(50);
+      }
+      grownByThird = allocated() - before;
+      const reports = (await Promise.all(children.map((c) => c.line))).map((line) => JSON.parse(line) as { written: number });
+      expect(reports.map((r) => r.written)).toEqual([rounds * perRound, rounds * perRound, rounds * perRound]);
+      const text = scrape();
+      // each kept handle's label set expired while its process churned; its last write started it anew
+      for (const tag of ['a', 'b', 'c']) expect(text).toContain(`${name}{key="held-${tag}"} 7\n`);
+      for (const sample of samples(text, name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 7|[abc]-\d+-\d+"\} 1|parent"\} 0)$/);
+      // 9,000 label sets made, most after the first second: the heap grew little after it (memory used again)
+      expect(allocated() - before - grownByThird).toBeLessThan(grownByThird / 2);
+    } finally {
+      for (const c of children) c.child.kill('SIGKILL');
+    }
+  }, 60_000);
+});
