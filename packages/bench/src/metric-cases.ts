@@ -28,6 +28,7 @@ function pairs(heap: mp.Heap): Pair[] {
   const ours = {
     counter: new mp.Counter({ name: 'b_counter', help: 'h', heap, ...none }),
     labeled: new mp.Counter({ name: 'b_counter_l', help: 'h', labelNames: ['method', 'code'], heap, ...none }),
+    expiring: new mp.Counter({ name: 'b_counter_ttl', help: 'h', labelNames: ['method', 'code'], ttlSeconds: 600, heap, ...none }),
     histogram: new mp.Histogram({ name: 'b_hist', help: 'h', heap, ...none }),
     labeledHistogram: new mp.Histogram({ name: 'b_hist_l', help: 'h', labelNames: ['route'], heap, ...none }),
     summary: new mp.Summary({ name: 'b_summary', help: 'h', heap, ...none }),
@@ -42,6 +43,7 @@ function pairs(heap: mp.Heap): Pair[] {
     gauge: new pc.Gauge({ name: 'b_gauge', help: 'h', ...none }),
   };
   const ourChild = ours.labeled.labels('GET', '200');
+  const ourExpiringChild = ours.expiring.labels('GET', '200');
   const theirChild = theirs.labeled.labels('GET', '200');
   const ourHistChild = ours.labeledHistogram.labels('/users/:id');
   const theirHistChild = theirs.labeledHistogram.labels('/users/:id');
@@ -72,6 +74,16 @@ function pairs(heap: mp.Heap): Pair[] {
       name: 'counter cached child `inc()`',
       ours: (n) => {
         for (let i = 0; i < n; i++) ourChild.inc();
+      },
+      theirs: (n) => {
+        for (let i = 0; i < n; i++) theirChild.inc();
+      },
+      target: 0.2,
+    },
+    {
+      name: 'counter cached child `inc()`, with `ttlSeconds` (idle label sets expire)',
+      ours: (n) => {
+        for (let i = 0; i < n; i++) ourExpiringChild.inc();
       },
       theirs: (n) => {
         for (let i = 0; i < n; i++) theirChild.inc();
