@@ -25,8 +25,8 @@ export const DETACHED_SERIES = new Uint32Array(16);
 DETACHED_SERIES[0] = TAG | (STATE_RETIRED << STATE_SHIFT) | KIND_SERIES;
 DETACHED_SERIES[SERIES.GENERATION] = 1;
 DETACHED_SERIES[SERIES.TOUCHED] = 1;
-const DETACHED_CELL = new Float64Array(2);
-const DETACHED_CELL_U32 = new Uint32Array(DETACHED_CELL.buffer);
+export const DETACHED_CELL = new Float64Array(2);
+export const DETACHED_CELL_U32 = new Uint32Array(DETACHED_CELL.buffer);
 
 /** A handle on heap memory that idle-series expiry may have to take away from this process (see expiry.ts). */
 export interface ExpiringHandle {

@@ -12,7 +12,7 @@ import { Lane, NOTHING_EXPIRING } from './lanes.js';
 import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, PROCESS_CELL, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
 import { binding } from '../native/binding.js';
 import { keepPrivateDirectory, locateHeap } from './location.js';
-import { claimProcessCell, readProcessCells, type ProcessCell, type ProcessValue } from './process-cells.js';
+import { claimProcessCell, claimProcessCellOf, readProcessCells, type ProcessCell, type ProcessValue } from './process-cells.js';
 import { processIdentity } from './process-identity.js';
 import { SharedWords } from './shared-words.js';
 import { WriterLiveness } from './writer-liveness.js';
@@ -586,15 +586,34 @@ export class Heap {
    * This thread's own per-process cell of a series (claims a lane on first use): a value that belongs to this
    * writer and is reported as its own, never as a later owner's of the lane (see process-cells.ts). The series
    * must have PROCESS_CELL.WORDS values per cell. With `reuseDead`, an earlier owner's cell of the lane is taken
-   * over (its value dropped) instead of kept. Cache it: claiming walks a list.
+   * over (its value dropped) instead of kept. Cache it: claiming walks a list. For a family with a TTL, pass
+   * `resolve` instead of a pointer (see cell()).
    */
-  processCell(series: number, reuseDead: boolean): ProcessCell {
+  processCell(series: number | (() => number), reuseDead: boolean): ProcessCell {
+    if (typeof series === 'number') {
+      this.#checkProcessLayout(series);
+      return claimProcessCell(this.file, this.lane, series, processIdentity(), reuseDead);
+    }
+    const resolve = series;
+    this.holdExpiringSeries();
+    let ptr = this.#checkProcessLayout(this.#resolve(resolve));
+    const cell = claimProcessCell(this.file, this.lane, ptr, processIdentity(), reuseDead, (handle) => {
+      this.#untrack(ptr, handle);
+      ptr = this.#checkProcessLayout(this.#resolve(resolve));
+      handle.point(this.file, claimProcessCellOf(this.file, this.lane, ptr, processIdentity(), reuseDead), ptr);
+      this.#track(ptr, handle);
+    });
+    this.#track(ptr, cell);
+    return cell;
+  }
+
+  #checkProcessLayout(series: number): number {
     this.file.expectKind(series, KIND_SERIES, 'series');
     const { valueWords } = this.seriesLayout(series);
     if (valueWords !== PROCESS_CELL.WORDS) {
       throw new MpmetricsRangeError(`A per-process cell needs a series with ${PROCESS_CELL.WORDS} values per cell, this one has ${valueWords}`);
     }
-    return claimProcessCell(this.file, this.lane, series, processIdentity(), reuseDead);
+    return series;
   }
 
   /** Which writers are alive now; it asks the kernel once per lane, so make one per scrape. */

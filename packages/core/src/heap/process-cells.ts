@@ -13,8 +13,8 @@
 // wrong for min, and would invent a series under its pid for all).
 import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
-import { CELL, PROCESS_CELL, SERIES, WORD } from './layout.js';
-import { maxCells, readEachCell, reviveSeries } from './cells.js';
+import { CELL, PROCESS_CELL, SERIES, STATE_RETIRED, STATE_SHIFT, WORD } from './layout.js';
+import { DETACHED_CELL, DETACHED_CELL_U32, DETACHED_SERIES, maxCells, readEachCell, reviveSeries, type ExpiringHandle } from './cells.js';
 import type { ProcessIdentity } from './process-identity.js';
 import type { WriterLiveness } from './writer-liveness.js';
 
@@ -22,16 +22,26 @@ const VALUE = PROCESS_CELL.VALUE;
 const HAS_VALUE = PROCESS_CELL.HAS_VALUE;
 
 /** This writer's own value of a series. Every update is a plain store or two; nothing allocates. */
-export class ProcessCell {
-  readonly #f64: Float64Array;
-  readonly #u32: Uint32Array;
-  readonly #base: number;
-  readonly #seq: number;
-  readonly #generation: number;
-  readonly #seriesU32: Uint32Array;
-  readonly #seriesGeneration: number;
+export class ProcessCell implements ExpiringHandle {
+  #f64!: Float64Array;
+  #u32!: Uint32Array;
+  #base!: number;
+  #seq!: number;
+  #generation!: number;
+  #seriesU32!: Uint32Array;
+  #seriesGeneration!: number;
+  /** The series' touched word (families with a TTL), else its tag word, which is never 0: nothing to mark. */
+  #seriesTouched!: number;
+  /** Families with a TTL: finds the series again (making it anew if need be) once it has expired. */
+  readonly #reattach: ((cell: ProcessCell) => void) | undefined;
 
-  constructor(file: HeapFile, cell: number, series: number) {
+  constructor(file: HeapFile, cell: number, series: number, reattach?: (cell: ProcessCell) => void) {
+    this.#reattach = reattach;
+    this.point(file, cell, series);
+  }
+
+  /** Makes this handle write `cell` of `series`. */
+  point(file: HeapFile, cell: number, series: number): void {
     const seg = file.segmentOf(cell);
     const at = file.offsetOf(cell);
     this.#f64 = seg.f64;
@@ -40,16 +50,42 @@ export class ProcessCell {
     this.#seq = at * 2 + CELL.SEQ;
     this.#generation = at * 2 + CELL.GENERATION;
     this.#seriesU32 = file.segmentOf(series).u32;
-    this.#seriesGeneration = file.offsetOf(series) * 2 + SERIES.GENERATION;
+    const seriesAt = file.offsetOf(series) * 2;
+    this.#seriesGeneration = seriesAt + SERIES.GENERATION;
+    this.#seriesTouched = this.#reattach === undefined ? seriesAt : seriesAt + SERIES.TOUCHED;
+  }
+
+  detach(): void {
+    this.#f64 = DETACHED_CELL;
+    this.#u32 = DETACHED_CELL_U32;
+    this.#base = 1;
+    this.#seq = 0;
+    this.#generation = 1; // 0, the detached series' is 1: the next #sync() goes to #renew
+    this.#seriesU32 = DETACHED_SERIES;
+    this.#seriesGeneration = SERIES.GENERATION;
+    this.#seriesTouched = SERIES.TOUCHED;
   }
 
   /**
    * Forgets the value if the series was reset or removed since the last update (and brings a removed series
-   * back, since it is being written again). The owner fields stay.
+   * back, since it is being written again); with a TTL, marks the series touched, and follows it if it expired.
+   * The owner fields stay.
    */
   #sync(): void {
+    const series = this.#seriesU32;
+    if (series[this.#seriesTouched] === 0) series[this.#seriesTouched] = 1;
+    if (this.#u32[this.#generation] === series[this.#seriesGeneration]) return;
+    this.#renew();
+  }
+
+  #renew(): void {
+    const at = this.#seriesGeneration - SERIES.GENERATION;
+    if (this.#reattach !== undefined && ((Atomics.load(this.#seriesU32, at) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED) {
+      this.#reattach(this);
+      this.#sync();
+      return;
+    }
     const generation = this.#seriesU32[this.#seriesGeneration]!;
-    if (this.#u32[this.#generation] === generation) return;
     const u32 = this.#u32;
     const s = u32[this.#seq]!;
     u32[this.#seq] = s + 1;
@@ -57,7 +93,7 @@ export class ProcessCell {
     this.#f64[this.#base + HAS_VALUE] = 0;
     u32[this.#generation] = generation;
     u32[this.#seq] = s + 2;
-    reviveSeries(this.#seriesU32, this.#seriesGeneration - SERIES.GENERATION);
+    reviveSeries(this.#seriesU32, at);
   }
 
   set(value: number): void {
@@ -130,7 +166,19 @@ function takeCell(file: HeapFile, cell: number, series: number, lane: Lane, owne
  * This writer's per-process cell of a series: the one of its lane and epoch, else (with `reuseDead`, for live
  * modes) an earlier owner's cell of its lane taken over, else a new one.
  */
-export function claimProcessCell(file: HeapFile, lane: Lane, series: number, owner: ProcessIdentity, reuseDead: boolean): ProcessCell {
+export function claimProcessCell(
+  file: HeapFile,
+  lane: Lane,
+  series: number,
+  owner: ProcessIdentity,
+  reuseDead: boolean,
+  reattach?: (cell: ProcessCell) => void,
+): ProcessCell {
+  return new ProcessCell(file, claimProcessCellOf(file, lane, series, owner, reuseDead), series, reattach);
+}
+
+/** claimProcessCell(), as the cell's pointer. */
+export function claimProcessCellOf(file: HeapFile, lane: Lane, series: number, owner: ProcessIdentity, reuseDead: boolean): number {
   const seg = file.segmentOf(series);
   const head = file.offsetOf(series) * 2 + SERIES.CELLS;
   let reusable = 0;
@@ -140,14 +188,14 @@ export function claimProcessCell(file: HeapFile, lane: Lane, series: number, own
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell);
     if (cseg.u32[cat * 2 + CELL.LANE] === lane.id) {
-      if (cseg.f64[cat + CELL.VALUES_BYTE / WORD + PROCESS_CELL.EPOCH] === lane.epoch) return new ProcessCell(file, cell, series);
+      if (cseg.f64[cat + CELL.VALUES_BYTE / WORD + PROCESS_CELL.EPOCH] === lane.epoch) return cell;
       if (reuseDead && reusable === 0) reusable = cell;
     }
     cell = Atomics.load(cseg.u32, cat * 2 + CELL.NEXT);
   }
   if (reusable !== 0) {
     takeCell(file, reusable, series, lane, owner);
-    return new ProcessCell(file, reusable, series);
+    return reusable;
   }
   const cell = lane.allocate(CELL.VALUES_BYTE + PROCESS_CELL.WORDS * WORD);
   const cseg = file.segmentOf(cell);
@@ -159,7 +207,7 @@ export function claimProcessCell(file: HeapFile, lane: Lane, series: number, own
     Atomics.store(cseg.u32, cat + CELL.NEXT, first);
     if (Atomics.compareExchange(seg.u32, head, first, cell) === first) break;
   }
-  return new ProcessCell(file, cell, series);
+  return cell;
 }
 
 /** One writer's value as a reader sees it. */

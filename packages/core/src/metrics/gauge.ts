@@ -44,8 +44,7 @@ export class GaugeChild<T extends string = string> {
   }
 
   #own(): ProcessCell {
-    // a series record: per-process modes are refused with a TTL (whose series is found by a function)
-    return (this.#cell = this.#heap.processCell(this.#series as number, this.#reuseDead));
+    return (this.#cell = this.#heap.processCell(this.#series, this.#reuseDead));
   }
 
   /** Adds `value` (default 1). */

@@ -364,10 +364,6 @@ function checkTtlSeconds(config: MetricConfiguration<string>, type: MetricType, 
     throw new MpmetricsRangeError('"ttlSeconds" applies to metrics with labels: the one series of a metric without labels never expires');
   }
   if (config.enableExemplars === true) throw new MpmetricsRangeError('"ttlSeconds" and "enableExemplars" cannot be used together yet');
-  const mode: unknown = (config as { multiprocessMode?: unknown }).multiprocessMode;
-  if (mode !== undefined && mode !== 'shared') {
-    throw new MpmetricsRangeError(`"ttlSeconds" applies to gauges in multiprocessMode 'shared' only, received '${String(mode)}'`);
-  }
   return value;
 }
 
