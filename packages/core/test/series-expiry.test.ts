@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { Counter, Gauge, HeapExporter, Histogram, Info, Summary } from '../src/index.js';
-import { H } from '../src/heap/layout.js';
+import { FAMILY, H, LEAF, NODE } from '../src/heap/layout.js';
 import { thrownKind } from './support/heap-checks.js';
 import { usePrivateHeap } from './support/private-heap.js';
 
@@ -25,7 +25,10 @@ describe('ttlSeconds in one process', () => {
     const histogram = new Histogram({ name: 'mpme_seconds', help: 'h', labelNames: ['path'], buckets: [1], ttlSeconds: 0.5, ...common() });
     const gauge = new Gauge({ name: 'mpme_queue', help: 'h', labelNames: ['queue'], ttlSeconds: 0.5, ...common() });
     const summary = new Summary({ name: 'mpme_size', help: 'h', labelNames: ['path'], percentiles: [0.5], ttlSeconds: 0.5, ...common() });
+    const perProcess = new Gauge({ name: 'mpme_workers', help: 'h', labelNames: ['pool'], multiprocessMode: 'livesum', ttlSeconds: 0.5, ...common() });
     const idle = counter.labels('/idle');
+    const idlePool = perProcess.labels('idle');
+    idlePool.set(6);
     idle.inc(5);
     histogram.observe({ path: '/idle' }, 0.5);
     gauge.set({ queue: 'idle' }, 3);
@@ -34,20 +37,24 @@ describe('ttlSeconds in one process', () => {
 
     // /busy is written every 50 ms, ten times its TTL in all: it never expires, and counts every write
     let busy = 0;
-    for (let i = 0; i < 100 && scrape().includes('/idle'); i++) {
+    for (let i = 0; i < 100 && scrape().includes('idle'); i++) {
       counter.inc({ path: '/busy' });
+      perProcess.inc({ pool: 'busy' });
       busy++;
       await sleep(50);
     }
     const text = scrape();
     expect(text).not.toContain('idle');
     expect(text).toContain(`mpme_requests_total{path="/busy"} ${busy}\n`);
+    expect(text).toContain(`mpme_workers{pool="busy"} ${busy}\n`);
 
     // the kept handle of an expired label set: its next write makes the series again, from zero
     idle.inc(2);
     gauge.set({ queue: 'idle' }, 4);
     histogram.observe({ path: '/idle' }, 2);
+    idlePool.inc();
     const again = scrape();
+    expect(again).toContain('mpme_workers{pool="idle"} 1\n');
     expect(again).toContain('mpme_requests_total{path="/idle"} 2\n');
     expect(again).toContain('mpme_queue{queue="idle"} 4\n');
     expect(again).toContain('mpme_seconds_bucket{path="/idle",le="1.0"} 0\n');
@@ -79,6 +86,31 @@ describe('ttlSeconds in one process', () => {
     for (const line of shown) expect(line).toMatch(/^mpme_churn_total\{id="\d+-\d+"\} 1$/);
   }, 60_000);
 
+  it('finishes a retirement whose sweeper was killed half-way, so no writer keeps writing a series nobody sees', () => {
+    const counter = new Counter({ name: 'mpme_interrupted_total', help: 'h', labelNames: ['k'], ttlSeconds: 3600, ...common() });
+    const child = counter.labels('x');
+    child.inc(3);
+    const file = shared.heap.file;
+    const family = shared.heap.findFamily('mpme_interrupted_total')!;
+    const series = shared.heap.findSeries(family.ptr, JSON.stringify(['x']))!;
+    // what a sweeper killed between taking the series out of the directory and marking it leaves behind
+    const root = file.segmentOf(family.ptr).u32[file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_ROOT]!;
+    const hash = file.segmentOf(series).u32[file.offsetOf(series) * 2 + LEAF.HASH]!;
+    const slot = file.offsetOf(root) * 2 + NODE.SLOTS + (hash & (NODE.FANOUT - 1));
+    expect(file.segmentOf(root).u32[slot]).toBe(series);
+    file.header[H.RETIRING_FAMILY] = family.ptr;
+    file.header[H.RETIRING] = series;
+    file.segmentOf(root).u32[slot] = 0;
+    child.inc(1);
+    expect(scrape()).not.toContain('mpme_interrupted_total{k="x"}');
+
+    new Float64Array(file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1)[H.NEXT_SWEEP_F64] = 0; // a sweep is due now
+    shared.heap.maintain();
+    expect(file.header[H.RETIRING]).toBe(0);
+    child.inc(2); // the series was finished off: the kept child makes its label set anew
+    expect(scrape()).toContain('mpme_interrupted_total{k="x"} 2\n');
+  });
+
   it('checks the option at construction', () => {
     const make = (extra: Record<string, unknown>, labelNames: string[] = ['a']) => () =>
       new Counter({ name: 'mpme_opt_total', help: 'h', labelNames, ...common(), ...extra });
@@ -90,22 +122,21 @@ describe('ttlSeconds in one process', () => {
     expect(() => make({ ttlSeconds: 0 })()).toThrow('"ttlSeconds" must be from 0.1 to 31622400 (a year), received number 0');
     expect(() => make({ ttlSeconds: 60 }, [])()).toThrow('"ttlSeconds" applies to metrics with labels');
     expect(() => make({ ttlSeconds: 60, enableExemplars: true })()).toThrow('"ttlSeconds" and "enableExemplars" cannot be used together');
-    expect(() => new Gauge({ name: 'mpme_opt_g', help: 'h', labelNames: ['a'], ttlSeconds: 60, multiprocessMode: 'sum', ...common() })).toThrow(
-      `"ttlSeconds" applies to gauges in multiprocessMode 'shared' only, received 'sum'`,
-    );
     expect(() => new Info({ name: 'mpme_opt_info', help: 'h', ttlSeconds: 60, ...common() } as never)).toThrow('not to a info');
     expect(shared.heap.findFamily('mpme_opt_total')).toBeUndefined(); // a refused declaration leaves nothing
   });
 });
 
 describe('ttlSeconds across processes', () => {
-  it('3 processes churning one family reuse each other\'s memory without touching live label sets', async () => {
+  it('3 processes churning a counter and a per-process gauge reuse each other\'s memory without touching live label sets', async () => {
     const name = 'mpme_mp_churn_total';
     const ttl = 0.3;
     const rounds = 60;
     const perRound = 50;
     const reader = new Counter({ name, help: 'Churned', labelNames: ['key'], ttlSeconds: ttl, maxSeries: Infinity, ...common() });
     reader.inc({ key: 'parent' }, 0); // declared; the parent also sweeps and acknowledges
+    const workers = `${name}_workers`;
+    new Gauge({ name: workers, help: 'Churned', labelNames: ['key'], ttlSeconds: ttl, maxSeries: Infinity, multiprocessMode: 'livesum', ...common() });
     const before = allocated();
     const children = ['a', 'b', 'c'].map((tag) => {
       const child = spawn(process.execPath, [CHURNER, name, String(ttl), tag, String(rounds), String(perRound), '50'], {
@@ -123,7 +154,10 @@ describe('ttlSeconds across processes', () => {
       // between a label set's first write making it visible and adding 1), never another's
       let grownByThird = 0;
       for (let i = 0; i < 20; i++) {
-        for (const sample of samples(scrape(), name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 1|[abc]-\d+-\d+"\} [01]|parent"\} 0)$/);
+        const text = scrape();
+        for (const sample of samples(text, name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 1|[abc]-\d+-\d+"\} [01]|parent"\} 0)$/);
+        // (a 'livesum' gauge shows 0 for a label set whose setter has not set it yet, or has exited)
+        for (const sample of samples(text, workers)) expect(sample).toMatch(/^mpme_mp_churn_total_workers\{key="[abc]-\d+-\d+"\} [01]$/);
         await sleep(50);
       }
       grownByThird = allocated() - before;
@@ -133,6 +167,7 @@ describe('ttlSeconds across processes', () => {
       // each kept handle's label set expired while its process churned; its last write started it anew
       for (const tag of ['a', 'b', 'c']) expect(text).toContain(`${name}{key="held-${tag}"} 7\n`);
       for (const sample of samples(text, name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 7|[abc]-\d+-\d+"\} 1|parent"\} 0)$/);
+      for (const sample of samples(text, workers)) expect(sample).toMatch(/^mpme_mp_churn_total_workers\{key="[abc]-\d+-\d+"\} [01]$/);
       // 9,000 label sets made, most after the first second: the heap grew little after it (memory used again)
       expect(allocated() - before - grownByThird).toBeLessThan(grownByThird / 2);
     } finally {

@@ -17,10 +17,10 @@
 // A write that lands in the instant between the sweeper's decision and its mark goes to the retired series and is
 // not seen: the series had been idle for a whole TTL, and the next write starts it again from zero, as a new series.
 import { binding } from '../native/binding.js';
-import { REUSABLE_NODE_BYTES } from './directory.js';
+import { find, leafKey, REUSABLE_NODE_BYTES } from './directory.js';
 import type { HeapFile } from './heap-file.js';
 import { pushCell, pushRecord, reusableSize } from './free-lists.js';
-import { CELL, FAMILY, H, KIND_MASK, KIND_NODE, KIND_SERIES, LEAF, LOCK, NODE, SERIES, STATE_RETIRED, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
+import { CELL, FAMILY, H, KIND_FAMILY, KIND_MASK, KIND_NODE, KIND_SERIES, LEAF, LOCK, NODE, SERIES, STATE_RETIRED, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
 
 /** A family swept for idle series, and its TTL. */
 export interface ExpiringFamily {
@@ -50,7 +50,6 @@ function stateOf(u32: Uint32Array, at: number): number {
  */
 function sweepFamily(file: HeapFile, family: ExpiringFamily, now: number, retired: number[]): void {
   const root = file.segmentOf(family.ptr).u32[file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_ROOT]!;
-  const count = { u32: file.segmentOf(family.ptr).u32, at: file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_COUNT };
   const stack = [root];
   const limit = Atomics.load(file.header, H.ALLOC_TOP);
   for (let visited = 0; stack.length > 0 && visited < limit; visited++) {
@@ -73,17 +72,52 @@ function sweepFamily(file: HeapFile, family: ExpiringFamily, now: number, retire
         continue;
       }
       if (now - seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD]! <= family.ttlSeconds) continue;
-      // Out of the directory first: from now on nobody finds it, and whoever found it before sees the mark below.
-      if (Atomics.compareExchange(u32, slots + i, p, Atomics.load(seg.u32, at + LEAF.NEXT)) !== p) continue;
-      for (;;) {
-        const word = Atomics.load(seg.u32, at);
-        if (Atomics.compareExchange(seg.u32, at, word, TAG | (STATE_RETIRED << STATE_SHIFT) | KIND_SERIES) === word) break;
+      // Out of the directory first: from now on nobody finds it, and whoever found it before sees the mark. A
+      // sweeper killed between the two would leave writers on a series nobody sees: the header names the series
+      // until it is marked, and the next sweep finishes the job (finishInterrupted).
+      Atomics.store(file.header, H.RETIRING_FAMILY, family.ptr);
+      Atomics.store(file.header, H.RETIRING, p);
+      if (Atomics.compareExchange(u32, slots + i, p, Atomics.load(seg.u32, at + LEAF.NEXT)) === p) {
+        markRetired(file, family.ptr, p);
+        retired.push(p);
       }
-      Atomics.add(seg.u32, at + SERIES.GENERATION, 1);
-      Atomics.sub(count.u32, count.at, 1);
+      Atomics.store(file.header, H.RETIRING, 0);
+    }
+  }
+}
+
+/**
+ * Marks a series taken out of the directory retired: its generation moves (its writers go and find their label set
+ * anew) and it leaves its family's count.
+ */
+function markRetired(file: HeapFile, family: number, p: number): void {
+  const seg = file.segmentOf(p);
+  const at = file.offsetOf(p) * 2;
+  for (;;) {
+    const word = Atomics.load(seg.u32, at);
+    if (Atomics.compareExchange(seg.u32, at, word, TAG | (STATE_RETIRED << STATE_SHIFT) | KIND_SERIES) === word) break;
+  }
+  Atomics.add(seg.u32, at + SERIES.GENERATION, 1);
+  Atomics.sub(file.segmentOf(family).u32, file.offsetOf(family) * 2 + FAMILY.SERIES_COUNT, 1);
+}
+
+/**
+ * Finishes the retirement a killed sweeper left half-done: a series it had taken out of the directory but not
+ * marked is marked now (if it is still in the directory, the sweeper died before taking it out: nothing to do).
+ */
+function finishInterrupted(file: HeapFile, retired: number[]): void {
+  const p = Atomics.load(file.header, H.RETIRING);
+  if (p === 0) return;
+  const family = Atomics.load(file.header, H.RETIRING_FAMILY);
+  if (isSeries(file, p) && file.hasKind(family, KIND_FAMILY) && stateOf(file.segmentOf(p).u32, file.offsetOf(p) * 2) !== STATE_RETIRED) {
+    const root = file.segmentOf(family).u32[file.offsetOf(family) * 2 + FAMILY.SERIES_ROOT]!;
+    const key = leafKey(file, p);
+    if (find(file, root, { bytes: key, hash: file.segmentOf(p).u32[file.offsetOf(p) * 2 + LEAF.HASH]! }) !== p) {
+      markRetired(file, family, p);
       retired.push(p);
     }
   }
+  Atomics.store(file.header, H.RETIRING, 0);
 }
 
 /**
@@ -115,6 +149,7 @@ function collapseEmptyNodes(file: HeapFile, node: number, retired: number[]): bo
  */
 export function sweep(file: HeapFile, families: readonly ExpiringFamily[], now: number): number {
   const retired: number[] = [];
+  finishInterrupted(file, retired);
   for (const family of families) sweepFamily(file, family, now, retired);
   if (retired.length === 0) return 0;
   const series = retired.length;

@@ -41,6 +41,9 @@ export const H = {
   CREATED_F64: 8,
   /** f64 at u32 index 18 (byte 72): when the next sweep for idle series is due, Unix milliseconds. */
   NEXT_SWEEP_F64: 9,
+  /** The series a sweep is taking out of the directory (0: none), and its family: see expiry.ts. */
+  RETIRING: 20,
+  RETIRING_FAMILY: 21,
   /** i64 at byte 256: heads of the free lists of series records by size class (see free-lists.ts). */
   FREE_RECORDS_I64: 32,
 } as const;
