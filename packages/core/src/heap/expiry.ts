@@ -17,9 +17,9 @@
 // A write that lands in the instant between the sweeper's decision and its mark goes to the retired series and is
 // not seen: the series had been idle for a whole TTL, and the next write starts it again from zero, as a new series.
 import { binding } from '../native/binding.js';
-import { find, leafKey, REUSABLE_NODE_BYTES } from './directory.js';
+import { find, leafKey } from './directory.js';
 import type { HeapFile } from './heap-file.js';
-import { pushCell, pushRecord, reusableSize } from './free-lists.js';
+import { pushCell, pushNode, pushRecord, reusableSize } from './free-lists.js';
 import { CELL, FAMILY, H, KIND_FAMILY, KIND_MASK, KIND_NODE, KIND_SERIES, LEAF, LOCK, NODE, SERIES, STATE_RETIRED, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
 
 /** A family swept for idle series, and its TTL. */
@@ -41,6 +41,19 @@ function isRetired(file: HeapFile, ptr: number): boolean {
 
 function stateOf(u32: Uint32Array, at: number): number {
   return (Atomics.load(u32, at) >>> STATE_SHIFT) & 0xff;
+}
+
+/**
+ * Where a retired record (its u32 index `at` in `u32`) links to the next on the retired list: a node keeps it past
+ * its slots, which readers still walking it must find as they were.
+ */
+function limboNextOf(u32: Uint32Array, at: number): number {
+  return at + ((u32[at]! & KIND_MASK) === KIND_NODE ? NODE.RETIRED_NEXT : SERIES.LIMBO_NEXT);
+}
+
+/** Where a retired record keeps its sweep epoch, as an index into the f64 view of its segment. */
+function epochOf(u32: Uint32Array, at: number): number {
+  return at / 2 + ((u32[at]! & KIND_MASK) === KIND_NODE ? NODE.RETIRED_EPOCH_BYTE : SERIES.SEEN_BYTE) / WORD;
 }
 
 /**
@@ -165,8 +178,8 @@ export function sweep(file: HeapFile, families: readonly ExpiringFamily[], now: 
   for (const p of retired) {
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
-    seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD] = epoch;
-    Atomics.store(seg.u32, at + SERIES.LIMBO_NEXT, Atomics.load(file.header, H.LIMBO_HEAD));
+    seg.f64[epochOf(seg.u32, at)] = epoch;
+    Atomics.store(seg.u32, limboNextOf(seg.u32, at), Atomics.load(file.header, H.LIMBO_HEAD));
     Atomics.store(file.header, H.LIMBO_HEAD, p);
   }
   return series;
@@ -183,9 +196,9 @@ export function forEachRetiredSince(file: HeapFile, acked: number, visit: (ptr: 
     if (!isRetired(file, p)) return;
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
-    if (seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD]! <= acked) return;
+    if (seg.f64[epochOf(seg.u32, at)]! <= acked) return;
     visit(p);
-    p = Atomics.load(seg.u32, at + SERIES.LIMBO_NEXT);
+    p = Atomics.load(seg.u32, limboNextOf(seg.u32, at));
   }
 }
 
@@ -201,9 +214,9 @@ export function reclaim(file: HeapFile, minAcked: number): number {
   for (let steps = 0; p !== 0 && steps < limit; steps++) {
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
-    if (seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD]! <= minAcked) break;
+    if (seg.f64[epochOf(seg.u32, at)]! <= minAcked) break;
     prevU32 = seg.u32;
-    prevAt = at + SERIES.LIMBO_NEXT;
+    prevAt = limboNextOf(seg.u32, at);
     p = Atomics.load(seg.u32, prevAt);
   }
   if (p === 0) return 0;
@@ -214,7 +227,7 @@ export function reclaim(file: HeapFile, minAcked: number): number {
   for (let steps = 0; p !== 0 && steps < limit; steps++) {
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
-    const next = Atomics.load(seg.u32, at + SERIES.LIMBO_NEXT);
+    const next = Atomics.load(seg.u32, limboNextOf(seg.u32, at));
     freeSeries(file, p);
     freed++;
     p = next;
@@ -227,7 +240,7 @@ function freeSeries(file: HeapFile, p: number): void {
   const seg = file.segmentOf(p);
   const at = file.offsetOf(p) * 2;
   if ((seg.u32[at]! & KIND_MASK) === KIND_NODE) {
-    pushRecord(file, p, REUSABLE_NODE_BYTES);
+    pushNode(file, p);
     return;
   }
   const cellWords = CELL.VALUES_BYTE / WORD + seg.u32[at + SERIES.VALUE_WORDS]!;

@@ -1,9 +1,11 @@
 // Memory given back by idle-series expiry (see expiry.ts), to be used again instead of growing the heap.
 //
 // Series records go to one list per size class (records of families with a TTL are allocated at their class's
-// size, so any record of a class fits any request of it). Any process pops, so a list head is a 64-bit word: the
-// record's pointer in the low half, a count of pops in the high half, so a compare-and-swap never succeeds on a
-// head that was popped and pushed back meanwhile (ABA).
+// size, so any record of a class fits any request of it), directory nodes to a list of their own (a series record
+// keeps its generation from one life to the next, which a node in between would not). Any process pops, so a list
+// head is a 64-bit word: the record's pointer in the low half, a count of pops in the high half, so a
+// compare-and-swap never succeeds on a head that was popped and pushed back meanwhile (ABA). A record on a list
+// is tagged KIND_FREE, with the next one in its word 1.
 //
 // Cells go back to the lane whose arena they came from, so a reused cell still shares its cache lines with no
 // other writer: each lane has a list that the sweeper pushes onto and only the lane's owner takes from. With one
@@ -15,6 +17,8 @@ import { CELL, H, KIND_FREE, LANE, TAG, WORD } from './layout.js';
 const CLASS_BYTES = 64;
 const CLASSES = 64;
 export const MAX_REUSED_RECORD_BYTES = CLASS_BYTES * CLASSES;
+/** Where a free record keeps the next one on its list. */
+const FREE_NEXT = 1;
 
 /** The size a record of `bytes` is allocated at when it may be reused (its class's size), else `bytes`. */
 export function reusableSize(bytes: number): number {
@@ -27,32 +31,46 @@ function classOf(bytes: number): number {
 
 const LOW = 0xffffffffn;
 
-/** A record of the size class of `bytes` from the free lists, or 0 if none is free (or the size is not reused). */
+/** A series record of the size class of `bytes` from the free lists, or 0 if none is free (or the size is not reused). */
 export function popRecord(file: HeapFile, bytes: number): number {
-  if (bytes > MAX_REUSED_RECORD_BYTES) return 0;
+  return bytes > MAX_REUSED_RECORD_BYTES ? 0 : pop(file, H.FREE_RECORDS_I64 + classOf(bytes));
+}
+
+/** Gives a series record of `bytes` (its allocated size) back for reuse; a record too large to reuse is left as it is. */
+export function pushRecord(file: HeapFile, ptr: number, bytes: number): void {
+  if (bytes <= MAX_REUSED_RECORD_BYTES) push(file, H.FREE_RECORDS_I64 + classOf(bytes), ptr);
+}
+
+/** A free directory node (of a family with a TTL), or 0. */
+export function popNode(file: HeapFile): number {
+  return pop(file, H.FREE_NODES_I64);
+}
+
+/** Gives a directory node of a family with a TTL back for reuse. */
+export function pushNode(file: HeapFile, ptr: number): void {
+  push(file, H.FREE_NODES_I64, ptr);
+}
+
+function pop(file: HeapFile, at: number): number {
   const i64 = file.segments[0]!.i64;
-  const at = H.FREE_RECORDS_I64 + classOf(bytes);
   for (;;) {
     const head = Atomics.load(i64, at);
     const ptr = Number(head & LOW);
     if (ptr === 0) return 0;
-    const next = Atomics.load(file.segmentOf(ptr).u32, file.offsetOf(ptr) * 2 + CELL.NEXT);
+    const next = Atomics.load(file.segmentOf(ptr).u32, file.offsetOf(ptr) * 2 + FREE_NEXT);
     const popped = ((head >> 32n) + 1n) & LOW;
     if (Atomics.compareExchange(i64, at, head, BigInt.asIntN(64, (popped << 32n) | BigInt(next))) === head) return ptr;
   }
 }
 
-/** Gives a record of `bytes` (its allocated size) back for reuse; a record too large to reuse is left as it is. */
-export function pushRecord(file: HeapFile, ptr: number, bytes: number): void {
-  if (bytes > MAX_REUSED_RECORD_BYTES) return;
+function push(file: HeapFile, at: number, ptr: number): void {
   const u32 = file.segmentOf(ptr).u32;
   const word = file.offsetOf(ptr) * 2;
   Atomics.store(u32, word, TAG | KIND_FREE);
   const i64 = file.segments[0]!.i64;
-  const at = H.FREE_RECORDS_I64 + classOf(bytes);
   for (;;) {
     const head = Atomics.load(i64, at);
-    Atomics.store(u32, word + CELL.NEXT, Number(head & LOW));
+    Atomics.store(u32, word + FREE_NEXT, Number(head & LOW));
     if (Atomics.compareExchange(i64, at, head, (head & ~LOW) | BigInt(ptr)) === head) return;
   }
 }

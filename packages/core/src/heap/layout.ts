@@ -46,6 +46,8 @@ export const H = {
   RETIRING_FAMILY: 21,
   /** i64 at byte 256: heads of the free lists of series records by size class (see free-lists.ts). */
   FREE_RECORDS_I64: 32,
+  /** i64 at byte 768: head of the free list of directory nodes. */
+  FREE_NODES_I64: 96,
 } as const;
 
 /** Every record starts with a u32 of TAG | kind | state << 8. The tag catches pointers into garbage. */
@@ -66,8 +68,11 @@ export const KIND_FREE = 4;
 /**
  * Directory node of the hash trie: 16 child slots, 4 hash bits a level, 8 levels for a 32-bit hash.
  * u32: [0] tag|KIND_NODE, [1] depth, [2..17] slots (pointer to a node or to a chain of leaves, or 0).
+ * The nodes of a family with a TTL are 128 bytes, and one taken out of the directory keeps, past its slots, [18]
+ * the next record on the retired list and an f64 at byte 80, the sweep epoch of its retirement: a reader still
+ * walking it meanwhile finds its slots as they were (empty).
  */
-export const NODE = { DEPTH: 1, SLOTS: 2, FANOUT: 16, BITS: 4, MAX_DEPTH: 8, BYTES: 72 } as const;
+export const NODE = { DEPTH: 1, SLOTS: 2, FANOUT: 16, BITS: 4, MAX_DEPTH: 8, BYTES: 72, RETIRED_NEXT: 18, RETIRED_EPOCH_BYTE: 80 } as const;
 
 /**
  * Leaf shared by families and series, u32 fields: [0] tag|kind|state, [1] key hash, [2] next leaf with the same
