@@ -1,5 +1,5 @@
-// The HTTP benchmark: for each framework, three servers (bare, ours, the peer middleware) started once (all nine
-// at the start) and warmed up once, then rounds of a short stretch of load on each, in an order that rotates from
+// The HTTP benchmark: for each framework, four servers (bare, the floor, ours, the peer middleware: see
+// http/apps.ts) started once (all twelve at the start) and warmed up once, then rounds of a short stretch of load on each, in an order that rotates from
 // round to round; ratios are taken within each round and their median reported. Short stretches next to each
 // other see the same machine:
 // with a fresh server per stretch (start, warm-up, 3 s), a round took 26 s, and other jobs' load came and went
@@ -22,30 +22,34 @@ interface FrameworkResult {
   runs: Record<Variant, RunResult[]>;
   /** Per-round ratios. */
   cpuOursVsBare: number[];
+  cpuFloorVsBare: number[];
+  cpuOursVsFloor: number[];
   cpuPeerVsBare: number[];
   rpsOursVsBare: number[];
   rpsOursVsPeer: number[];
 }
 
 async function benchFramework(framework: Framework, servers: Record<Variant, BenchServer>, settings: HttpSettings): Promise<FrameworkResult> {
-  const result: FrameworkResult = { framework, runs: { bare: [], mpmetrics: [], peer: [] }, cpuOursVsBare: [], cpuPeerVsBare: [], rpsOursVsBare: [], rpsOursVsPeer: [] };
+  const result: FrameworkResult = { framework, runs: { bare: [], floor: [], mpmetrics: [], peer: [] }, cpuOursVsBare: [], cpuFloorVsBare: [], cpuOursVsFloor: [], cpuPeerVsBare: [], rpsOursVsBare: [], rpsOursVsPeer: [] };
   for (const variant of VARIANTS) await servers[variant].warmUp(settings.warmUpSeconds);
   for (let round = 0; round < settings.rounds; round++) await benchRound(framework, servers, round, settings, result);
   return result;
 }
 
 async function benchRound(framework: Framework, servers: Record<Variant, BenchServer>, round: number, settings: HttpSettings, result: FrameworkResult): Promise<void> {
-  const order = [...VARIANTS.slice(round % 3), ...VARIANTS.slice(0, round % 3)];
+  const order = [...VARIANTS.slice(round % VARIANTS.length), ...VARIANTS.slice(0, round % VARIANTS.length)];
   if (round % 2 === 1) order.reverse();
   const got = {} as Record<Variant, RunResult>;
   for (const variant of order) got[variant] = await servers[variant].measure(settings.seconds);
   for (const variant of VARIANTS) result.runs[variant].push(got[variant]);
   const r = (a: number, b: number): string => (a / b).toFixed(3);
   console.log(
-    `  ${framework} round ${round + 1}: CPU ours/bare ${r(got.mpmetrics.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, peer/bare ${r(got.peer.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}; ` +
+    `  ${framework} round ${round + 1}: CPU ours/bare ${r(got.mpmetrics.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, floor/bare ${r(got.floor.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, peer/bare ${r(got.peer.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}; ` +
       `req/s ours/bare ${r(got.mpmetrics.requestsPerSecond, got.bare.requestsPerSecond)}, ours/peer ${r(got.mpmetrics.requestsPerSecond, got.peer.requestsPerSecond)}`,
   );
   result.cpuOursVsBare.push(got.mpmetrics.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
+  result.cpuFloorVsBare.push(got.floor.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
+  result.cpuOursVsFloor.push(got.mpmetrics.cpuMicrosPerRequest / got.floor.cpuMicrosPerRequest);
   result.cpuPeerVsBare.push(got.peer.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
   result.rpsOursVsBare.push(got.mpmetrics.requestsPerSecond / got.bare.requestsPerSecond);
   result.rpsOursVsPeer.push(got.mpmetrics.requestsPerSecond / got.peer.requestsPerSecond);
@@ -74,12 +78,20 @@ export async function benchHttp(settings: HttpSettings): Promise<string> {
     const rpsPeer = median(r.rpsOursVsPeer);
     const pct = (ratios: number[]): string => `${(spread(ratios) * 100).toFixed(0)}%`;
     rows.push([
-      `${r.framework}: server CPU µs per request (bare / ours / ${PEER[r.framework]})`,
-      `${cpu('bare')} / ${cpu('mpmetrics')} / ${cpu('peer')}`,
-      `ours ${cpuOurs.toFixed(3)}×, peer ${median(r.cpuPeerVsBare).toFixed(3)}× bare`,
+      `${r.framework}: server CPU µs per request (bare / floor / ours / ${PEER[r.framework]})`,
+      `${cpu('bare')} / ${cpu('floor')} / ${cpu('mpmetrics')} / ${cpu('peer')}`,
+      `ours ${cpuOurs.toFixed(3)}×, floor ${median(r.cpuFloorVsBare).toFixed(3)}×, peer ${median(r.cpuPeerVsBare).toFixed(3)}× bare`,
       '≤ 1.05× bare',
       met(cpuOurs <= 1.05),
       `ours/bare ${pct(r.cpuOursVsBare)}`,
+    ]);
+    rows.push([
+      `${r.framework}: server CPU, ours against the floor (a middleware that only reads the clock and listens for 'close')`,
+      `${cpu('floor')} / ${cpu('mpmetrics')}`,
+      `ours ${median(r.cpuOursVsFloor).toFixed(3)}× floor`,
+      '(what recording adds)',
+      '—',
+      `ours/floor ${pct(r.cpuOursVsFloor)}`,
     ]);
     rows.push([
       `${r.framework}: requests per second (bare / ours / peer)`,
@@ -91,7 +103,7 @@ export async function benchHttp(settings: HttpSettings): Promise<string> {
     ]);
   }
   return [
-    `node:cluster with 2 workers on loopback, GET /users/:id, autocannon with ${CONNECTIONS} connections; one server per variant, warmed up ${settings.warmUpSeconds} s, then ${settings.rounds} rounds of ${settings.seconds} s on each, order rotating; ratios are medians of the per-round ratios; spread is (max − min) / median of a ratio's rounds.`,
+    `node:cluster with 2 workers on loopback, GET /users/:id, autocannon with ${CONNECTIONS} connections; one server per variant (bare, floor: a middleware that only reads the clock and listens for the response's 'close', ours, the peer), warmed up ${settings.warmUpSeconds} s, then ${settings.rounds} rounds of ${settings.seconds} s on each, order rotating; ratios are medians of the per-round ratios; spread is (max − min) / median of a ratio's rounds.`,
     '',
     formatTable(['case', 'figures (medians)', 'paired ratio', 'target', 'met', 'spread'], rows),
   ].join('\n');

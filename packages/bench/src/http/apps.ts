@@ -1,15 +1,29 @@
 // The apps of the HTTP benchmark, one per framework and variant, each serving GET /users/:id with a small JSON
-// body: "bare" (no metrics), "mpmetrics" (ours) and "peer" (what users of the framework use today:
+// body: "bare" (no metrics), "mpmetrics" (ours), "peer" (what users of the framework use today:
 // express-prom-bundle, fastify-metrics, a prom-client histogram middleware for Koa, the one express-prom-bundle
-// would be).
+// would be) and "floor": a middleware (Fastify: an onRequest hook) that records nothing but reads the clock and
+// listens for the response's 'close', as any request-metrics middleware must. What a framework charges for
+// that is the least any such middleware costs; ours is measured against it too.
 import http from 'node:http';
+import type { ServerResponse } from 'node:http';
 
 export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const;
-export const VARIANTS = ['bare', 'mpmetrics', 'peer'] as const;
+export const VARIANTS = ['bare', 'floor', 'mpmetrics', 'peer'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 export type Variant = (typeof VARIANTS)[number];
 
 const user = (id: string): { id: string; name: string } => ({ id, name: `user ${id}` });
+
+/** Elapsed times of the floor variant, summed so that its work is not optimised away. */
+const floorSink = { elapsed: 0 };
+
+/** What the floor variant does per request: the clock, and a 'close' listener that reads it again. */
+function floorTrack(res: ServerResponse): void {
+  const start = performance.now();
+  res.on('close', () => {
+    floorSink.elapsed += performance.now() - start;
+  });
+}
 
 /** Starts the app on `port` (shared by the cluster's workers); resolves once it listens. */
 export async function startApp(framework: Framework, variant: Variant, port: number): Promise<void> {
@@ -17,6 +31,12 @@ export async function startApp(framework: Framework, variant: Variant, port: num
     const { default: express } = await import('express');
     const app = express();
     if (variant === 'mpmetrics') app.use((await import('@mpmetrics/express')).metricsMiddleware());
+    if (variant === 'floor') {
+      app.use((_req, res, next) => {
+        floorTrack(res);
+        next();
+      });
+    }
     if (variant === 'peer') {
       const { default: promBundle } = await import('express-prom-bundle');
       app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
@@ -31,6 +51,12 @@ export async function startApp(framework: Framework, variant: Variant, port: num
     const { default: Fastify } = await import('fastify');
     const app = Fastify();
     if (variant === 'mpmetrics') await app.register((await import('@mpmetrics/fastify')).mpmetrics);
+    if (variant === 'floor') {
+      app.addHook('onRequest', (_request, reply, done) => {
+        floorTrack(reply.raw);
+        done();
+      });
+    }
     if (variant === 'peer') {
       // a CommonJS module whose exports.default is the plugin
       const loaded = (await import('fastify-metrics')) as unknown as { default: { default?: unknown } };
@@ -44,6 +70,12 @@ export async function startApp(framework: Framework, variant: Variant, port: num
   const { default: Router } = await import('@koa/router');
   const app = new Koa();
   if (variant === 'mpmetrics') app.use((await import('@mpmetrics/koa')).metricsMiddleware());
+  if (variant === 'floor') {
+    app.use((ctx, next) => {
+      floorTrack(ctx.res);
+      return next();
+    });
+  }
   if (variant === 'peer') {
     const { Histogram } = await import('prom-client');
     const duration = new Histogram({ name: 'http_request_duration_seconds', help: 'Duration', labelNames: ['method', 'route', 'status_code'] });
