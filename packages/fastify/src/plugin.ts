@@ -34,9 +34,11 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (fastify, option
   }
 
   // One hook: the response's 'close' records the request, answered or abandoned (an abandoned one is 499), so
-  // neither onResponse nor onRequestAbort is needed. Headers are read from the reply, which keeps them.
+  // neither onResponse nor onRequestAbort is needed. Headers are read from the reply, which keeps them. The
+  // route is matched before onRequest, and read here once: `request.routeOptions` makes an object at each read.
   fastify.addHook('onRequest', (request, reply, next) => {
-    if (metricsPath === false || request.routeOptions.url !== metricsPath) metrics.track(request, reply.raw, reply);
+    const route = request.routeOptions.url;
+    if (metricsPath === false || route !== metricsPath) metrics.track(request, reply.raw, reply, route);
     next();
   });
 };
