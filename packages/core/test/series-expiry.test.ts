@@ -145,6 +145,43 @@ describe('ttlSeconds in one process', () => {
     }
   });
 
+  it('a damaged free list or retired list never hands out or frees a record in use', () => {
+    const counter = new Counter({ name: 'mpme_damaged_total', help: 'h', labelNames: ['k'], ttlSeconds: 3600, ...common() });
+    counter.inc({ k: 'kept' }, 5);
+    const file = shared.heap.file;
+    const family = shared.heap.findFamily('mpme_damaged_total')!;
+    const kept = shared.heap.findSeries(family.ptr, JSON.stringify(['kept']))!;
+    const i64 = file.segments[0]!.i64;
+    const lists = [...Array.from({ length: 64 }, (_, i) => H.FREE_RECORDS_I64 + i), H.FREE_NODES_I64];
+    try {
+      // every free list leads to the live record
+      for (const at of lists) i64[at] = BigInt(kept);
+      const error = (() => {
+        try {
+          counter.inc({ k: 'new' });
+        } catch (caught) {
+          return caught as Error & { code?: string };
+        }
+        return undefined;
+      })();
+      expect(error?.code).toBe('MPM_ERR_HEAP_CORRUPT');
+      expect(error?.message).toMatch(/a free list \(header word \d+\) leads to \d+, which is not a free record/);
+      for (const at of lists) i64[at] = 0n;
+      // the retired list leads to it: the sweep frees nothing, and drops the damaged list
+      file.header[H.LIMBO_HEAD] = kept;
+      new Float64Array(file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1)[H.NEXT_SWEEP_F64] = 0;
+      shared.heap.maintain();
+      expect(file.header[H.LIMBO_HEAD]).toBe(0);
+      counter.inc({ k: 'kept' });
+      counter.inc({ k: 'new' }, 2);
+      const text = scrape();
+      expect(text).toContain('mpme_damaged_total{k="kept"} 6\n');
+      expect(text).toContain('mpme_damaged_total{k="new"} 2\n');
+    } finally {
+      for (const at of lists) i64[at] = 0n;
+    }
+  });
+
   it('checks the option at construction', () => {
     const make = (extra: Record<string, unknown>, labelNames: string[] = ['a']) => () =>
       new Counter({ name: 'mpme_opt_total', help: 'h', labelNames, ...common(), ...extra });

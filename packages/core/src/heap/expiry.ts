@@ -211,20 +211,27 @@ export function reclaim(file: HeapFile, minAcked: number): number {
   let prevU32: Uint32Array | undefined;
   let p = Atomics.load(file.header, H.LIMBO_HEAD);
   const limit = Atomics.load(file.header, H.ALLOC_TOP);
-  for (let steps = 0; p !== 0 && steps < limit; steps++) {
+  // A link to anything but a retired record (a damaged file) ends the list there: what it leads to is never freed.
+  let reclaimable = false;
+  for (let steps = 0; p !== 0 && steps < limit && isRetired(file, p); steps++) {
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
-    if (seg.f64[epochOf(seg.u32, at)]! <= minAcked) break;
+    if (seg.f64[epochOf(seg.u32, at)]! <= minAcked) {
+      reclaimable = true;
+      break;
+    }
     prevU32 = seg.u32;
     prevAt = limboNextOf(seg.u32, at);
     p = Atomics.load(seg.u32, prevAt);
   }
-  if (p === 0) return 0;
-  // cut the list before p: everything from p on is older still
+  if (!reclaimable && p === 0) return 0;
+  // cut the list where the walk stopped: everything from p on is older still (or, in a damaged file, not a
+  // retired record, or a loop: then nothing is freed)
   if (prevU32 === undefined) Atomics.store(file.header, H.LIMBO_HEAD, 0);
   else Atomics.store(prevU32, prevAt, 0);
+  if (!reclaimable) return 0;
   let freed = 0;
-  for (let steps = 0; p !== 0 && steps < limit; steps++) {
+  for (let steps = 0; p !== 0 && steps < limit && isRetired(file, p); steps++) {
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
     const next = Atomics.load(seg.u32, limboNextOf(seg.u32, at));
