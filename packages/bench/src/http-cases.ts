@@ -1,7 +1,7 @@
 // The HTTP benchmark: for each framework, four servers (bare, the floor, ours, the peer middleware: see
-// http/apps.ts) started once (all twelve at the start) and warmed up once, then rounds of a short stretch of load on each, in an order that rotates from
-// round to round; ratios are taken within each round and their median reported. Short stretches next to each
-// other see the same machine:
+// http/apps.ts) started once (all twelve at the start) and warmed up once, then rounds of a short stretch of load
+// on each, in an order that rotates from round to round; ratios are taken within each round and their median
+// reported. Short stretches next to each other see the same machine:
 // with a fresh server per stretch (start, warm-up, 3 s), a round took 26 s, and other jobs' load came and went
 // within it, so that the per-round ratios spread over 2× and more.
 import { FRAMEWORKS, VARIANTS, type Framework, type Variant } from './http/apps.js';

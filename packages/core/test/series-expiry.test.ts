@@ -18,6 +18,10 @@ const scrape = (): string => new HeapExporter(shared.heap).metrics();
 /** The sample lines of a family (`name{...} value`). */
 const samples = (text: string, name: string): string[] => text.split('\n').filter((line) => line.startsWith(`${name}{`));
 const allocated = (): number => Atomics.load(shared.heap.file.header, H.ALLOC_TOP) * 8;
+/** Makes a sweep due now, whenever the last one was. */
+const sweepDueNow = (): void => {
+  new Float64Array(shared.heap.file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1)[H.NEXT_SWEEP_F64] = 0;
+};
 
 describe('ttlSeconds in one process', () => {
   it('drops an idle label set from scrapes, keeps a busy one exact, and starts a kept handle anew from zero', async () => {
@@ -104,20 +108,17 @@ describe('ttlSeconds in one process', () => {
     child.inc(1);
     expect(scrape()).not.toContain('mpme_interrupted_total{k="x"}');
 
-    new Float64Array(file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1)[H.NEXT_SWEEP_F64] = 0; // a sweep is due now
+    sweepDueNow();
     shared.heap.maintain();
     expect(file.header[H.RETIRING]).toBe(0);
     child.inc(2); // the series was finished off: the kept child makes its label set anew
     expect(scrape()).toContain('mpme_interrupted_total{k="x"} 2\n');
   });
 
-  it('a scrape walking the directory while another process retires the label sets before it sees emptied nodes as empty', async () => {
+  it('a scrape walking the directory while another process retires the label sets before it sees emptied nodes as empty', () => {
     const counter = new Counter({ name: 'mpme_walked_total', help: 'h', labelNames: ['id'], ttlSeconds: 0.1, maxSeries: Infinity, ...common() });
     for (let i = 0; i < 600; i++) counter.inc({ id: String(i) }); // two levels of nodes below the root
     const family = shared.heap.findFamily('mpme_walked_total')!;
-    const sweepDue = (): void => {
-      new Float64Array(shared.heap.file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1)[H.NEXT_SWEEP_F64] = 0;
-    };
     // the sweeper: another lane on the same file, as another process is
     const sweeper = Heap.open({ dir: shared.dir });
     try {
@@ -127,10 +128,10 @@ describe('ttlSeconds in one process', () => {
         // below the root is emptied and taken out, among them nodes this walk has yet to look into; their memory
         // is not reused before this process moves on
         if (seen++ === 0) {
-          sweepDue();
+          sweepDueNow();
           sweeper.maintain(); // notes every label set as touched now
           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
-          sweepDue();
+          sweepDueNow();
           sweeper.maintain();
           expect(shared.heap.seriesCount(family.ptr)).toBe(0);
         } else {
@@ -156,20 +157,12 @@ describe('ttlSeconds in one process', () => {
     try {
       // every free list leads to the live record
       for (const at of lists) i64[at] = BigInt(kept);
-      const error = (() => {
-        try {
-          counter.inc({ k: 'new' });
-        } catch (caught) {
-          return caught as Error & { code?: string };
-        }
-        return undefined;
-      })();
-      expect(error?.code).toBe('MPM_ERR_HEAP_CORRUPT');
-      expect(error?.message).toMatch(/a free list \(header word \d+\) leads to \d+, which is not a free record/);
+      expect(thrownKind(() => counter.inc({ k: 'new' }))).toBe('MpmetricsError:MPM_ERR_HEAP_CORRUPT');
+      expect(() => counter.inc({ k: 'new' })).toThrow(/a free list \(header word \d+\) leads to \d+, which is not a free record/);
       for (const at of lists) i64[at] = 0n;
       // the retired list leads to it: the sweep frees nothing, and drops the damaged list
       file.header[H.LIMBO_HEAD] = kept;
-      new Float64Array(file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1)[H.NEXT_SWEEP_F64] = 0;
+      sweepDueNow();
       shared.heap.maintain();
       expect(file.header[H.LIMBO_HEAD]).toBe(0);
       counter.inc({ k: 'kept' });
