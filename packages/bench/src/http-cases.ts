@@ -1,9 +1,11 @@
-// The HTTP benchmark: for each framework, four servers (bare, the floor, ours, the peer middleware: see
-// http/apps.ts) started once (all twelve at the start) and warmed up once, then rounds of a short stretch of load
-// on each, in an order that rotates from round to round; ratios are taken within each round and their median
-// reported. Short stretches next to each other see the same machine:
+// The HTTP benchmark: for each framework, five servers (bare, the floor, ours, the peer middleware and a second
+// bare server: see http/apps.ts) started once (all fifteen at the start) and warmed up once, then rounds of a short
+// stretch of load on each, in an order that rotates from round to round; ratios are taken within each round and
+// their median reported. Short stretches next to each other see the same machine:
 // with a fresh server per stretch (start, warm-up, 3 s), a round took 26 s, and other jobs' load came and went
-// within it, so that the per-round ratios spread over 2× and more.
+// within it, so that the per-round ratios spread over 2× and more. Loading two servers at the same moment, both
+// pinned to one CPU and the load generators to the other, did not do better (2026-12-02: 12 rounds, spreads of
+// 31 to 250%, as a stretch now and then cost one of the pair 3 to 4× its usual CPU).
 import { FRAMEWORKS, VARIANTS, type Framework, type Variant } from './http/apps.js';
 import { BenchServer, CONNECTIONS, type RunResult } from './http/load.js';
 import { median, spread } from './measure.js';
@@ -25,12 +27,14 @@ interface FrameworkResult {
   cpuFloorVsBare: number[];
   cpuOursVsFloor: number[];
   cpuPeerVsBare: number[];
+  cpuTwinVsBare: number[];
   rpsOursVsBare: number[];
+  rpsTwinVsBare: number[];
   rpsOursVsPeer: number[];
 }
 
 async function benchFramework(framework: Framework, servers: Record<Variant, BenchServer>, settings: HttpSettings): Promise<FrameworkResult> {
-  const result: FrameworkResult = { framework, runs: { bare: [], floor: [], mpmetrics: [], peer: [] }, cpuOursVsBare: [], cpuFloorVsBare: [], cpuOursVsFloor: [], cpuPeerVsBare: [], rpsOursVsBare: [], rpsOursVsPeer: [] };
+  const result: FrameworkResult = { framework, runs: { bare: [], floor: [], mpmetrics: [], peer: [], twin: [] }, cpuOursVsBare: [], cpuFloorVsBare: [], cpuOursVsFloor: [], cpuPeerVsBare: [], cpuTwinVsBare: [], rpsOursVsBare: [], rpsOursVsPeer: [], rpsTwinVsBare: [] };
   for (const variant of VARIANTS) await servers[variant].warmUp(settings.warmUpSeconds);
   for (let round = 0; round < settings.rounds; round++) await benchRound(framework, servers, round, settings, result);
   return result;
@@ -44,14 +48,16 @@ async function benchRound(framework: Framework, servers: Record<Variant, BenchSe
   for (const variant of VARIANTS) result.runs[variant].push(got[variant]);
   const r = (a: number, b: number): string => (a / b).toFixed(3);
   console.log(
-    `  ${framework} round ${round + 1}: CPU ours/bare ${r(got.mpmetrics.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, floor/bare ${r(got.floor.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, peer/bare ${r(got.peer.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}; ` +
+    `  ${framework} round ${round + 1}: CPU ours/bare ${r(got.mpmetrics.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, floor/bare ${r(got.floor.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, peer/bare ${r(got.peer.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, twin/bare ${r(got.twin.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}; ` +
       `req/s ours/bare ${r(got.mpmetrics.requestsPerSecond, got.bare.requestsPerSecond)}, ours/peer ${r(got.mpmetrics.requestsPerSecond, got.peer.requestsPerSecond)}`,
   );
   result.cpuOursVsBare.push(got.mpmetrics.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
   result.cpuFloorVsBare.push(got.floor.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
   result.cpuOursVsFloor.push(got.mpmetrics.cpuMicrosPerRequest / got.floor.cpuMicrosPerRequest);
   result.cpuPeerVsBare.push(got.peer.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
+  result.cpuTwinVsBare.push(got.twin.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
   result.rpsOursVsBare.push(got.mpmetrics.requestsPerSecond / got.bare.requestsPerSecond);
+  result.rpsTwinVsBare.push(got.twin.requestsPerSecond / got.bare.requestsPerSecond);
   result.rpsOursVsPeer.push(got.mpmetrics.requestsPerSecond / got.peer.requestsPerSecond);
 }
 
@@ -94,6 +100,14 @@ export async function benchHttp(settings: HttpSettings): Promise<string> {
       `ours/floor ${pct(r.cpuOursVsFloor)}`,
     ]);
     rows.push([
+      `${r.framework}: bare against a second bare server (how far apart two identical servers come out)`,
+      `CPU ${cpu('bare')} / ${cpu('twin')}, req/s ${rps('bare')} / ${rps('twin')}`,
+      `CPU ${median(r.cpuTwinVsBare).toFixed(3)}×, req/s ${median(r.rpsTwinVsBare).toFixed(3)}× bare`,
+      '(the resolution)',
+      '—',
+      `CPU ${pct(r.cpuTwinVsBare)}, req/s ${pct(r.rpsTwinVsBare)}`,
+    ]);
+    rows.push([
       `${r.framework}: requests per second (bare / ours / peer)`,
       `${rps('bare')} / ${rps('mpmetrics')} / ${rps('peer')}`,
       `ours ${rpsBare.toFixed(3)}× bare, ${rpsPeer.toFixed(3)}× peer`,
@@ -103,7 +117,7 @@ export async function benchHttp(settings: HttpSettings): Promise<string> {
     ]);
   }
   return [
-    `node:cluster with 2 workers on loopback, GET /users/:id, autocannon with ${CONNECTIONS} connections; one server per variant (bare, floor: a middleware that only reads the clock and listens for the response's 'close', ours, the peer), warmed up ${settings.warmUpSeconds} s, then ${settings.rounds} rounds of ${settings.seconds} s on each, order rotating; ratios are medians of the per-round ratios; spread is (max − min) / median of a ratio's rounds.`,
+    `node:cluster with 2 workers on loopback, GET /users/:id, autocannon with ${CONNECTIONS} connections; one server per variant (bare, floor: a middleware that only reads the clock and listens for the response's 'close', ours, the peer, and twin: a second bare server), warmed up ${settings.warmUpSeconds} s, then ${settings.rounds} rounds of ${settings.seconds} s on each, order rotating; ratios are medians of the per-round ratios; spread is (max − min) / median of a ratio's rounds.`,
     '',
     formatTable(['case', 'figures (medians)', 'paired ratio', 'target', 'met', 'spread'], rows),
   ].join('\n');

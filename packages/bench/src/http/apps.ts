@@ -3,12 +3,15 @@
 // express-prom-bundle, fastify-metrics, a prom-client histogram middleware for Koa, the one express-prom-bundle
 // would be) and "floor": a middleware (Fastify: an onRequest hook) that records nothing but reads the clock and
 // listens for the response's 'close', as any request-metrics middleware must. What a framework charges for
-// that is the least any such middleware costs; ours is measured against it too.
+// that is the least any such middleware costs; ours is measured against it too. "twin" is a second bare server:
+// measured like the others, bare against bare says how far apart two identical servers come out on this machine,
+// that is how small a difference the other rows can resolve.
 import http from 'node:http';
 import type { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 export const FRAMEWORKS = ['express', 'fastify', 'koa'] as const;
-export const VARIANTS = ['bare', 'floor', 'mpmetrics', 'peer'] as const;
+export const VARIANTS = ['bare', 'floor', 'mpmetrics', 'peer', 'twin'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 export type Variant = (typeof VARIANTS)[number];
 
@@ -25,8 +28,8 @@ function floorTrack(res: ServerResponse): void {
   });
 }
 
-/** Starts the app on `port` (shared by the cluster's workers); resolves once it listens. */
-export async function startApp(framework: Framework, variant: Variant, port: number): Promise<void> {
+/** Starts the app on `port` (0: the cluster's primary picks one for all its workers); resolves with the port once it listens. */
+export async function startApp(framework: Framework, variant: Variant, port: number): Promise<number> {
   if (framework === 'express') {
     const { default: express } = await import('express');
     const app = express();
@@ -44,8 +47,9 @@ export async function startApp(framework: Framework, variant: Variant, port: num
     app.get('/users/:id', (req, res) => {
       res.json(user(req.params.id));
     });
-    await new Promise<void>((resolve) => app.listen(port, '127.0.0.1', () => resolve()));
-    return;
+    return portOf(await new Promise<http.Server>((resolve) => {
+      const server = app.listen(port, '127.0.0.1', () => resolve(server));
+    }));
   }
   if (framework === 'fastify') {
     const { default: Fastify } = await import('fastify');
@@ -64,7 +68,7 @@ export async function startApp(framework: Framework, variant: Variant, port: num
     }
     app.get<{ Params: { id: string } }>('/users/:id', async (request) => user(request.params.id));
     await app.listen({ port, host: '127.0.0.1' });
-    return;
+    return portOf(app.server);
   }
   const { default: Koa } = await import('koa');
   const { default: Router } = await import('@koa/router');
@@ -95,4 +99,9 @@ export async function startApp(framework: Framework, variant: Variant, port: num
   app.use(router.routes());
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  return portOf(server);
+}
+
+function portOf(server: http.Server): number {
+  return (server.address() as AddressInfo).port;
 }

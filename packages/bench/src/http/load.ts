@@ -1,7 +1,8 @@
 // The servers of the HTTP benchmark (node:cluster, 2 workers each) and one measured stretch of load: autocannon on
-// loopback against GET /users/:id. Reports requests per second and the server's CPU time per request: utime +
-// stime of the primary and both workers over the measured stretch, read from /proc (steadier than req/s on a
-// machine whose speed varies).
+// loopback against GET /users/:id. Reports requests per second and the server's CPU time per request: the CPU
+// time of every thread of the primary and both workers (V8's compiler and GC threads too) over the measured
+// stretch, read in nanoseconds from /proc/<pid>/task/<tid>/schedstat (steadier than req/s on a machine whose
+// speed varies).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +15,19 @@ export interface RunResult {
   readonly cpuMicrosPerRequest: number;
 }
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 export const CONNECTIONS = 32;
 
-/** utime + stime of a process, in seconds. */
+/** CPU time of every thread of a process, in seconds (/proc/<pid>/stat counts in 10 ms ticks). */
 function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // fields 14 and 15 of the whole line
+  let nanos = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanos += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // a thread that ended between the listing and the read
+    }
+  }
+  return nanos / 1e9;
 }
 
 /** A benchmark server (node:cluster, 2 workers, a heap of its own), kept up for all the rounds of its framework. */

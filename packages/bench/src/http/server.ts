@@ -1,7 +1,7 @@
-// One server of the HTTP benchmark under node:cluster with 2 workers (argv: framework, variant). The primary finds
-// a free port, forks the workers and prints {"port", "pids"} (itself and the workers) once they all listen.
+// One server of the HTTP benchmark under node:cluster with 2 workers (argv: framework, variant). The workers listen
+// on port 0, which the primary turns into one port for both; it prints {"port", "pids"} (itself and the workers)
+// once they all listen.
 import cluster from 'node:cluster';
-import net from 'node:net';
 import process from 'node:process';
 import { startApp, type Framework, type Variant } from './apps.js';
 
@@ -10,16 +10,17 @@ const WORKERS = 2;
 
 if (cluster.isPrimary) {
   await import('@mpmetrics/core'); // the heap the workers share (MPMETRICS_DIR)
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
   const pids: number[] = [process.pid];
+  const ports = new Set<number>();
   for (let i = 0; i < WORKERS; i++) {
-    const worker = cluster.fork({ BENCH_PORT: String(port) });
-    worker.on('message', () => {
+    const worker = cluster.fork();
+    worker.on('message', (port: number) => {
       pids.push(worker.process.pid!);
-      if (pids.length === WORKERS + 1) process.stdout.write(`${JSON.stringify({ port, pids })}\n`);
+      ports.add(port);
+      if (pids.length === WORKERS + 1) {
+        if (ports.size !== 1) throw new Error(`${framework}/${variant}: the workers listen on different ports (${[...ports].join(', ')})`);
+        process.stdout.write(`${JSON.stringify({ port, pids })}\n`);
+      }
     });
   }
   process.on('SIGTERM', () => {
@@ -27,6 +28,5 @@ if (cluster.isPrimary) {
     process.exit(0);
   });
 } else {
-  await startApp(framework, variant, Number(process.env.BENCH_PORT));
-  process.send!('listening');
+  process.send!(await startApp(framework, variant, 0));
 }
