@@ -13,7 +13,8 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
   const metricsPath = config.metricsPath;
 
   return function mpmetricsMiddleware(req: Request, res: Response, next: NextFunction): void {
-    if (metricsPath !== false && req.path === metricsPath && (req.method === 'GET' || req.method === 'HEAD')) {
+    // req.url first (a plain property; req.path parses it): the path is a prefix of the URL
+    if (metricsPath !== false && req.url.startsWith(metricsPath) && req.path === metricsPath && (req.method === 'GET' || req.method === 'HEAD')) {
       metricsResponse(config.registry, req.headers.accept).then(
         ({ contentType, body }) => {
           res.setHeader('Content-Type', contentType);

@@ -24,7 +24,8 @@ export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
 
   // not async: a request passes through with next()'s own promise, and makes none of its own
   return function mpmetricsMiddleware(ctx, next) {
-    if (metricsPath !== false && ctx.path === metricsPath && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+    // the raw URL first (ctx.path parses it): the path is a prefix of the URL
+    if (metricsPath !== false && ctx.req.url!.startsWith(metricsPath) && ctx.path === metricsPath && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
       return metricsResponse(config.registry, ctx.get('accept') || undefined).then(({ contentType, body }) => {
         ctx.body = body;
         ctx.set('Content-Type', contentType);

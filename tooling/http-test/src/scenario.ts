@@ -3,7 +3,8 @@
 //   GET /users/:id and /api/items/:id (a router or prefix mounted at /api), /orgs/:org/teams/:team (a router or
 //   prefix mounted at a path with a parameter, whose values must not become series) → 200 with {"pid"}, GET /boom (throws,
 //   answered 500), GET /teapot (418), GET /slow (answers after 200 ms), GET /health (excluded from the metrics),
-//   anything else 404, and the metrics at /metrics; every response has an x-worker header with the worker's pid.
+//   anything else 404 (/metrics7 too), and the metrics at /metrics (with or without a query string); every response
+//   has an x-worker header with the worker's pid.
 // N requests over several keep-alive connections are spread over both workers by the kernel; then each of 10
 // scrapes of /metrics, answered by both workers, must show exactly the counts of all requests, labelled with the
 // route template (mount prefixes included), 404s and thrown errors with their final status, /metrics itself not
@@ -54,7 +55,9 @@ export function describeClusterScenario(packageName: string, fixture: string, fi
         for (let i = 0; i < N; i++) {
           const agent = agents[i % CONNECTIONS]!;
           const kind = i % 7;
-          const path = [`/users/${i}`, `/api/items/${i}`, '/boom', '/teapot', `/no/such/${i}`, '/health', `/orgs/org${i % 5}/teams/${i}`][kind]!;
+          // a path that only starts like the metrics path is an unmatched request like any other
+          const missing = i % 2 === 0 ? `/no/such/${i}` : `/metrics${i}`;
+          const path = [`/users/${i}`, `/api/items/${i}`, '/boom', '/teapot', missing, '/health', `/orgs/org${i % 5}/teams/${i}`][kind]!;
           sent[(['users', 'items', 'boom', 'teapot', 'missing', 'health', 'teams'] as const)[kind]!]++;
           requests.push(
             get(agent, server.port, path).then(({ status, body }) => {
@@ -69,7 +72,8 @@ export function describeClusterScenario(packageName: string, fixture: string, fi
 
         const scrapedBy = new Set<string>();
         for (let s = 0; s < 10; s++) {
-          const scrape = await get(undefined, server.port, '/metrics', { connection: 'close' });
+          // a query string does not change the path
+          const scrape = await get(undefined, server.port, s % 2 === 0 ? '/metrics' : `/metrics?scrape=${s}`, { connection: 'close' });
           expect(scrape.status).toBe(200);
           expect(scrape.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
           const values = samples(scrape.body);
