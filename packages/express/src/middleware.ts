@@ -24,7 +24,7 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
       );
       return;
     }
-    metrics.track(req, res);
+    metrics.track(req, res, req.method);
     next();
   };
 }

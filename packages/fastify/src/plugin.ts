@@ -38,7 +38,7 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (fastify, option
   // route is matched before onRequest, and read here once: `request.routeOptions` makes an object at each read.
   fastify.addHook('onRequest', (request, reply, next) => {
     const route = request.routeOptions.url;
-    if (metricsPath === false || route !== metricsPath) metrics.track(request, reply.raw, reply, route);
+    if (metricsPath === false || route !== metricsPath) metrics.track(request, reply.raw, request.raw.method!, reply, route);
     next();
   });
 };

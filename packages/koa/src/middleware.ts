@@ -31,7 +31,7 @@ export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
         ctx.set('Content-Type', contentType);
       });
     }
-    metrics.track(ctx, ctx.res);
+    metrics.track(ctx, ctx.res, ctx.req.method!);
     return next();
   };
 }
