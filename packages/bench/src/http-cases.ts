@@ -21,44 +21,37 @@ const PEER: Record<Framework, string> = { express: 'express-prom-bundle', fastif
 
 interface FrameworkResult {
   framework: Framework;
+  /** Every variant's stretch of each round, by round. */
   runs: Record<Variant, RunResult[]>;
-  /** Per-round ratios. */
-  cpuOursVsBare: number[];
-  cpuFloorVsBare: number[];
-  cpuOursVsFloor: number[];
-  cpuPeerVsBare: number[];
-  cpuTwinVsBare: number[];
-  rpsOursVsBare: number[];
-  rpsTwinVsBare: number[];
-  rpsOursVsPeer: number[];
+}
+
+type Figure = keyof RunResult;
+
+/** The ratio of `variant` to `base` in `figure` of each round (both measured within that round). */
+function ratios(runs: Record<Variant, RunResult[]>, figure: Figure, variant: Variant, base: Variant): number[] {
+  return runs[variant].map((run, round) => run[figure] / runs[base][round]![figure]);
 }
 
 async function benchFramework(framework: Framework, servers: Record<Variant, BenchServer>, settings: HttpSettings): Promise<FrameworkResult> {
-  const result: FrameworkResult = { framework, runs: { bare: [], floor: [], mpmetrics: [], peer: [], twin: [] }, cpuOursVsBare: [], cpuFloorVsBare: [], cpuOursVsFloor: [], cpuPeerVsBare: [], cpuTwinVsBare: [], rpsOursVsBare: [], rpsOursVsPeer: [], rpsTwinVsBare: [] };
+  const runs = { bare: [], floor: [], mpmetrics: [], peer: [], twin: [] } as Record<Variant, RunResult[]>;
   for (const variant of VARIANTS) await servers[variant].warmUp(settings.warmUpSeconds);
-  for (let round = 0; round < settings.rounds; round++) await benchRound(framework, servers, round, settings, result);
-  return result;
+  for (let round = 0; round < settings.rounds; round++) await benchRound(framework, servers, round, settings, runs);
+  return { framework, runs };
 }
 
-async function benchRound(framework: Framework, servers: Record<Variant, BenchServer>, round: number, settings: HttpSettings, result: FrameworkResult): Promise<void> {
+async function benchRound(framework: Framework, servers: Record<Variant, BenchServer>, round: number, settings: HttpSettings, runs: Record<Variant, RunResult[]>): Promise<void> {
   const order = [...VARIANTS.slice(round % VARIANTS.length), ...VARIANTS.slice(0, round % VARIANTS.length)];
   if (round % 2 === 1) order.reverse();
   const got = {} as Record<Variant, RunResult>;
   for (const variant of order) got[variant] = await servers[variant].measure(settings.seconds);
-  for (const variant of VARIANTS) result.runs[variant].push(got[variant]);
-  const r = (a: number, b: number): string => (a / b).toFixed(3);
+  for (const variant of VARIANTS) runs[variant].push(got[variant]);
+  const r = (figure: Figure, variant: Variant, base: Variant): string => (got[variant][figure] / got[base][figure]).toFixed(3);
+  const cpu: Figure = 'cpuMicrosPerRequest';
+  const rps: Figure = 'requestsPerSecond';
   console.log(
-    `  ${framework} round ${round + 1}: CPU ours/bare ${r(got.mpmetrics.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, floor/bare ${r(got.floor.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, peer/bare ${r(got.peer.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}, twin/bare ${r(got.twin.cpuMicrosPerRequest, got.bare.cpuMicrosPerRequest)}; ` +
-      `req/s ours/bare ${r(got.mpmetrics.requestsPerSecond, got.bare.requestsPerSecond)}, ours/peer ${r(got.mpmetrics.requestsPerSecond, got.peer.requestsPerSecond)}`,
+    `  ${framework} round ${round + 1}: CPU ours/bare ${r(cpu, 'mpmetrics', 'bare')}, floor/bare ${r(cpu, 'floor', 'bare')}, peer/bare ${r(cpu, 'peer', 'bare')}, twin/bare ${r(cpu, 'twin', 'bare')}; ` +
+      `req/s ours/bare ${r(rps, 'mpmetrics', 'bare')}, ours/peer ${r(rps, 'mpmetrics', 'peer')}`,
   );
-  result.cpuOursVsBare.push(got.mpmetrics.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
-  result.cpuFloorVsBare.push(got.floor.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
-  result.cpuOursVsFloor.push(got.mpmetrics.cpuMicrosPerRequest / got.floor.cpuMicrosPerRequest);
-  result.cpuPeerVsBare.push(got.peer.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
-  result.cpuTwinVsBare.push(got.twin.cpuMicrosPerRequest / got.bare.cpuMicrosPerRequest);
-  result.rpsOursVsBare.push(got.mpmetrics.requestsPerSecond / got.bare.requestsPerSecond);
-  result.rpsTwinVsBare.push(got.twin.requestsPerSecond / got.bare.requestsPerSecond);
-  result.rpsOursVsPeer.push(got.mpmetrics.requestsPerSecond / got.peer.requestsPerSecond);
 }
 
 export async function benchHttp(settings: HttpSettings): Promise<string> {
@@ -79,33 +72,39 @@ export async function benchHttp(settings: HttpSettings): Promise<string> {
   for (const r of results) {
     const cpu = (v: Variant): string => median(r.runs[v].map((x) => x.cpuMicrosPerRequest)).toFixed(1);
     const rps = (v: Variant): string => median(r.runs[v].map((x) => x.requestsPerSecond)).toFixed(0);
-    const cpuOurs = median(r.cpuOursVsBare);
-    const rpsBare = median(r.rpsOursVsBare);
-    const rpsPeer = median(r.rpsOursVsPeer);
-    const pct = (ratios: number[]): string => `${(spread(ratios) * 100).toFixed(0)}%`;
+    const cpuOursVsBare = ratios(r.runs, 'cpuMicrosPerRequest', 'mpmetrics', 'bare');
+    const cpuOursVsFloor = ratios(r.runs, 'cpuMicrosPerRequest', 'mpmetrics', 'floor');
+    const cpuTwinVsBare = ratios(r.runs, 'cpuMicrosPerRequest', 'twin', 'bare');
+    const rpsOursVsBare = ratios(r.runs, 'requestsPerSecond', 'mpmetrics', 'bare');
+    const rpsOursVsPeer = ratios(r.runs, 'requestsPerSecond', 'mpmetrics', 'peer');
+    const rpsTwinVsBare = ratios(r.runs, 'requestsPerSecond', 'twin', 'bare');
+    const cpuOurs = median(cpuOursVsBare);
+    const rpsBare = median(rpsOursVsBare);
+    const rpsPeer = median(rpsOursVsPeer);
+    const pct = (values: number[]): string => `${(spread(values) * 100).toFixed(0)}%`;
     rows.push([
       `${r.framework}: server CPU µs per request (bare / floor / ours / ${PEER[r.framework]})`,
       `${cpu('bare')} / ${cpu('floor')} / ${cpu('mpmetrics')} / ${cpu('peer')}`,
-      `ours ${cpuOurs.toFixed(3)}×, floor ${median(r.cpuFloorVsBare).toFixed(3)}×, peer ${median(r.cpuPeerVsBare).toFixed(3)}× bare`,
+      `ours ${cpuOurs.toFixed(3)}×, floor ${median(ratios(r.runs, 'cpuMicrosPerRequest', 'floor', 'bare')).toFixed(3)}×, peer ${median(ratios(r.runs, 'cpuMicrosPerRequest', 'peer', 'bare')).toFixed(3)}× bare`,
       '≤ 1.05× bare',
       met(cpuOurs <= 1.05),
-      `ours/bare ${pct(r.cpuOursVsBare)}`,
+      `ours/bare ${pct(cpuOursVsBare)}`,
     ]);
     rows.push([
       `${r.framework}: server CPU, ours against the floor (a middleware that only reads the clock and listens for 'close')`,
       `${cpu('floor')} / ${cpu('mpmetrics')}`,
-      `ours ${median(r.cpuOursVsFloor).toFixed(3)}× floor`,
+      `ours ${median(cpuOursVsFloor).toFixed(3)}× floor`,
       '(what recording adds)',
       '—',
-      `ours/floor ${pct(r.cpuOursVsFloor)}`,
+      `ours/floor ${pct(cpuOursVsFloor)}`,
     ]);
     rows.push([
       `${r.framework}: bare against a second bare server (how far apart two identical servers come out)`,
       `CPU ${cpu('bare')} / ${cpu('twin')}, req/s ${rps('bare')} / ${rps('twin')}`,
-      `CPU ${median(r.cpuTwinVsBare).toFixed(3)}×, req/s ${median(r.rpsTwinVsBare).toFixed(3)}× bare`,
+      `CPU ${median(cpuTwinVsBare).toFixed(3)}×, req/s ${median(rpsTwinVsBare).toFixed(3)}× bare`,
       '(the resolution)',
       '—',
-      `CPU ${pct(r.cpuTwinVsBare)}, req/s ${pct(r.rpsTwinVsBare)}`,
+      `CPU ${pct(cpuTwinVsBare)}, req/s ${pct(rpsTwinVsBare)}`,
     ]);
     rows.push([
       `${r.framework}: requests per second (bare / ours / peer)`,
@@ -113,7 +112,7 @@ export async function benchHttp(settings: HttpSettings): Promise<string> {
       `ours ${rpsBare.toFixed(3)}× bare, ${rpsPeer.toFixed(3)}× peer`,
       '≥ 0.95× bare, ≥ 1.0× peer',
       met(rpsBare >= 0.95 && rpsPeer >= 1),
-      `ours/bare ${pct(r.rpsOursVsBare)}, ours/peer ${pct(r.rpsOursVsPeer)}`,
+      `ours/bare ${pct(rpsOursVsBare)}, ours/peer ${pct(rpsOursVsPeer)}`,
     ]);
   }
   return [
