@@ -6,9 +6,8 @@
 // so a process that dies mid-insert leaves at worst an unreachable record, and never blocks anybody. A slot whose
 // leaf has another key is split by swapping in a new node that already holds that leaf. On the last level, where
 // the whole hash is used up, leaves with equal hashes form a chain, pushed the same way.
-import { MpmetricsError } from '../errors.js';
 import { popNode, pushNode, reusableSize } from './free-lists.js';
-import type { HeapFile } from './heap-file.js';
+import { heapCorrupt, type HeapFile } from './heap-file.js';
 import { H, KIND_MASK, KIND_NODE, LEAF, NODE, TAG, TAG_MASK, WORD } from './layout.js';
 
 /** A key ready for the directory: its UTF-8 bytes and their hash. */
@@ -22,10 +21,6 @@ export interface Lookup {
   readonly created: boolean;
 }
 
-
-function corrupt(file: HeapFile, what: string): MpmetricsError {
-  return new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${file.path} is corrupt: ${what}`, { path: file.path });
-}
 
 /** Directory nodes of families with a TTL are made this large: room past the slots for their retirement. */
 export const REUSABLE_NODE_BYTES = reusableSize(NODE.RETIRED_EPOCH_BYTE + WORD);
@@ -43,9 +38,9 @@ export function allocateNode(file: HeapFile, depth: number, reusable = false): n
 }
 
 function kindAt(file: HeapFile, ptr: number): number {
-  if (ptr >= Atomics.load(file.header, H.ALLOC_TOP)) throw corrupt(file, `directory pointer ${ptr} is past the allocated heap`);
+  if (ptr >= Atomics.load(file.header, H.ALLOC_TOP)) throw heapCorrupt(file.path, `directory pointer ${ptr} is past the allocated heap`);
   const word = file.segmentOf(ptr).u32[file.offsetOf(ptr) * 2]!;
-  if ((word & TAG_MASK) !== TAG) throw corrupt(file, `directory pointer ${ptr} does not lead to a record`);
+  if ((word & TAG_MASK) !== TAG) throw heapCorrupt(file.path, `directory pointer ${ptr} does not lead to a record`);
   return word & KIND_MASK;
 }
 
@@ -59,7 +54,7 @@ export function leafHasKey(file: HeapFile, ptr: number, key: DirectoryKey): bool
   const at = file.offsetOf(ptr) * 2;
   if (seg.u32[at + LEAF.HASH] !== key.hash || seg.u32[at + LEAF.KEY_LENGTH] !== key.bytes.length) return false;
   const start = file.offsetOf(ptr) * WORD + seg.u32[at + LEAF.KEY_OFFSET]!;
-  if (start + key.bytes.length > seg.u8.length) throw corrupt(file, `key of record ${ptr} runs past its segment`);
+  if (start + key.bytes.length > seg.u8.length) throw heapCorrupt(file.path, `key of record ${ptr} runs past its segment`);
   const bytes = key.bytes;
   for (let i = 0; i < bytes.length; i++) if (seg.u8[start + i] !== bytes[i]) return false;
   return true;
@@ -71,7 +66,7 @@ export function leafKey(file: HeapFile, ptr: number): Uint8Array {
   const at = file.offsetOf(ptr) * 2;
   const start = file.offsetOf(ptr) * WORD + seg.u32[at + LEAF.KEY_OFFSET]!;
   const length = seg.u32[at + LEAF.KEY_LENGTH]!;
-  if (start + length > seg.u8.length) throw corrupt(file, `key of record ${ptr} runs past its segment`);
+  if (start + length > seg.u8.length) throw heapCorrupt(file.path, `key of record ${ptr} runs past its segment`);
   return seg.u8.subarray(start, start + length);
 }
 
@@ -95,7 +90,7 @@ export function find(file: HeapFile, root: number, key: DirectoryKey): number {
     }
     return findInChain(file, p, key);
   }
-  throw corrupt(file, 'directory deeper than its hash allows');
+  throw heapCorrupt(file.path, 'directory deeper than its hash allows');
 }
 
 function findInChain(file: HeapFile, head: number, key: DirectoryKey): number {
@@ -103,7 +98,7 @@ function findInChain(file: HeapFile, head: number, key: DirectoryKey): number {
   for (let q = head; q !== 0; q = Atomics.load(file.segmentOf(q).u32, file.offsetOf(q) * 2 + LEAF.NEXT)) {
     kindAt(file, q);
     if (leafHasKey(file, q, key)) return q;
-    if (++steps > Atomics.load(file.header, H.ALLOC_TOP)) throw corrupt(file, 'a directory chain loops');
+    if (++steps > Atomics.load(file.header, H.ALLOC_TOP)) throw heapCorrupt(file.path, 'a directory chain loops');
   }
   return 0;
 }
@@ -117,7 +112,7 @@ export function findOrInsert(file: HeapFile, root: number, key: DirectoryKey, ma
   let depth = 0;
   let leaf = 0;
   for (;;) {
-    if (depth >= NODE.MAX_DEPTH) throw corrupt(file, 'directory deeper than its hash allows');
+    if (depth >= NODE.MAX_DEPTH) throw heapCorrupt(file.path, 'directory deeper than its hash allows');
     const { u32, index } = slotOf(file, node, depth, key.hash);
     const p = Atomics.load(u32, index);
     if (p === 0) {
@@ -165,7 +160,7 @@ export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number) =
   let visited = 0;
   while (stack.length > 0) {
     const node = stack.pop()!;
-    if (++visited > limit) throw corrupt(file, 'the directory loops');
+    if (++visited > limit) throw heapCorrupt(file.path, 'the directory loops');
     const base = file.offsetOf(node) * 2 + NODE.SLOTS;
     const u32 = file.segmentOf(node).u32;
     for (let i = 0; i < NODE.FANOUT; i++) {
@@ -178,7 +173,7 @@ export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number) =
       for (let q = p; q !== 0; q = Atomics.load(file.segmentOf(q).u32, file.offsetOf(q) * 2 + LEAF.NEXT)) {
         kindAt(file, q);
         visit(q);
-        if (++visited > limit) throw corrupt(file, 'the directory loops');
+        if (++visited > limit) throw heapCorrupt(file.path, 'the directory loops');
       }
     }
   }

@@ -10,8 +10,7 @@
 // Cells go back to the lane whose arena they came from, so a reused cell still shares its cache lines with no
 // other writer: each lane has a list that the sweeper pushes onto and only the lane's owner takes from. With one
 // taker no ABA is possible, so plain 32-bit words do.
-import { MpmetricsError } from '../errors.js';
-import type { HeapFile } from './heap-file.js';
+import { heapCorrupt, type HeapFile } from './heap-file.js';
 import { CELL, H, KIND_FREE, LANE, TAG, WORD } from './layout.js';
 
 /** Records up to this many bytes are reused; larger ones (label sets of kilobytes) are not. */
@@ -59,17 +58,18 @@ function pop(file: HeapFile, at: number): number {
     const ptr = Number(head & LOW);
     if (ptr === 0) return 0;
     const top = Atomics.load(file.header, H.ALLOC_TOP);
-    const u32 = ptr < top ? file.segmentOf(ptr).u32 : undefined;
-    const word = u32 === undefined ? 0 : Atomics.load(u32, file.offsetOf(ptr) * 2);
-    const next = u32 === undefined ? 0 : Atomics.load(u32, file.offsetOf(ptr) * 2 + FREE_NEXT);
-    if (word !== (TAG | KIND_FREE) || next >= top) {
+    let free = false;
+    let next = 0;
+    if (ptr < top) {
+      const u32 = file.segmentOf(ptr).u32;
+      const word = file.offsetOf(ptr) * 2;
+      free = Atomics.load(u32, word) === (TAG | KIND_FREE);
+      next = Atomics.load(u32, word + FREE_NEXT);
+    }
+    if (!free || next >= top) {
       // taken by another process meanwhile (and in use again), or a damaged list: never hand out a record in use
       if (Atomics.load(i64, at) !== head) continue;
-      throw new MpmetricsError(
-        'MPM_ERR_HEAP_CORRUPT',
-        `Heap file ${file.path} is corrupt: a free list (header word ${at * 2}) leads to ${ptr}, which is not a free record below the allocation top ${top}`,
-        { path: file.path },
-      );
+      throw heapCorrupt(file.path, `a free list (header word ${at * 2}) leads to ${ptr}, which is not a free record below the allocation top ${top}`);
     }
     const popped = ((head >> 32n) + 1n) & LOW;
     if (Atomics.compareExchange(i64, at, head, BigInt.asIntN(64, (popped << 32n) | BigInt(next))) === head) return ptr;

@@ -67,7 +67,8 @@ function checkCreateOptions(options: HeapFileOptions): Required<HeapFileOptions>
   return { segmentSize, maxLanes, maxSize };
 }
 
-function corrupt(file: string, what: string): MpmetricsError {
+/** The error for a heap file at `file` whose contents make no sense (`what` says which). */
+export function heapCorrupt(file: string, what: string): MpmetricsError {
   return new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${file} is corrupt: ${what}`, { path: file });
 }
 
@@ -223,24 +224,24 @@ export class HeapFile {
     const segmentSize = h[H.SEGMENT_SIZE]!;
     const maxSegments = h[H.MAX_SEGMENTS]!;
     const count = h[H.SEGMENT_COUNT]!;
-    if (h[H.HEADER_BYTES] !== HEADER_BYTES) throw corrupt(file, `header size ${h[H.HEADER_BYTES]} is not ${HEADER_BYTES}`);
+    if (h[H.HEADER_BYTES] !== HEADER_BYTES) throw heapCorrupt(file, `header size ${h[H.HEADER_BYTES]} is not ${HEADER_BYTES}`);
     if (h[H.PAGE_SIZE] !== pageSize) {
-      throw corrupt(file, `it was made for a page size of ${h[H.PAGE_SIZE]} bytes, this machine's is ${pageSize}`);
+      throw heapCorrupt(file, `it was made for a page size of ${h[H.PAGE_SIZE]} bytes, this machine's is ${pageSize}`);
     }
     if (!isPowerOfTwo(segmentSize) || segmentSize < pageSize || segmentSize > 2 ** 30) {
-      throw corrupt(file, `segment size ${segmentSize} is not a power of two between the page size and 1 GiB`);
+      throw heapCorrupt(file, `segment size ${segmentSize} is not a power of two between the page size and 1 GiB`);
     }
-    if (maxSegments < 1 || maxSegments * segmentSize > MAX_HEAP_BYTES) throw corrupt(file, `maximum segment count ${maxSegments} is out of range`);
-    if (count < 1 || count > maxSegments) throw corrupt(file, `segment count ${count} is outside 1..${maxSegments}`);
+    if (maxSegments < 1 || maxSegments * segmentSize > MAX_HEAP_BYTES) throw heapCorrupt(file, `maximum segment count ${maxSegments} is out of range`);
+    if (count < 1 || count > maxSegments) throw heapCorrupt(file, `segment count ${count} is outside 1..${maxSegments}`);
     const pending = h[H.PENDING_SEGMENTS]!;
     // pending = count is the mark of a grower that died after publishing its growth (#checkSize clears it);
     // below the count, no grower ever leaves it
-    if (pending !== 0 && (pending < count || pending > maxSegments)) throw corrupt(file, `pending segment count ${pending} is out of range`);
+    if (pending !== 0 && (pending < count || pending > maxSegments)) throw heapCorrupt(file, `pending segment count ${pending} is out of range`);
     const maxLanes = h[H.MAX_LANES]!;
     if (maxLanes < 1 || maxLanes > 65536 || HEADER_BYTES + maxLanes * LANE.BYTES > segmentSize) {
-      throw corrupt(file, `lane count ${maxLanes} does not fit its first segment`);
+      throw heapCorrupt(file, `lane count ${maxLanes} does not fit its first segment`);
     }
-    if (h[H.LANE_HIGH]! > maxLanes) throw corrupt(file, `lane high-water mark ${h[H.LANE_HIGH]} exceeds ${maxLanes} lanes`);
+    if (h[H.LANE_HIGH]! > maxLanes) throw heapCorrupt(file, `lane high-water mark ${h[H.LANE_HIGH]} exceeds ${maxLanes} lanes`);
   }
 
   static #checkSize(file: string, fd: number, h: Uint32Array): void {
@@ -292,12 +293,12 @@ export class HeapFile {
     const limit = h[H.SEGMENT_COUNT]! * (this.segmentSize / WORD);
     const laneTableEnd = h[H.LANE_TABLE]! + (this.maxLanes * LANE.BYTES) / WORD;
     if (h[H.LANE_TABLE] !== HEADER_BYTES / WORD || laneTableEnd > this.segmentSize / WORD) {
-      throw corrupt(this.path, `lane table pointer ${h[H.LANE_TABLE]} is not where the format puts it`);
+      throw heapCorrupt(this.path, `lane table pointer ${h[H.LANE_TABLE]} is not where the format puts it`);
     }
-    if (top < laneTableEnd || top > limit) throw corrupt(this.path, `allocation top ${top} is outside ${laneTableEnd}..${limit}`);
+    if (top < laneTableEnd || top > limit) throw heapCorrupt(this.path, `allocation top ${top} is outside ${laneTableEnd}..${limit}`);
     const root = h[H.FAMILY_ROOT]!;
     if (root < laneTableEnd || root >= top || !this.hasKind(root, KIND_NODE)) {
-      throw corrupt(this.path, `family directory root ${root} is not a directory node`);
+      throw heapCorrupt(this.path, `family directory root ${root} is not a directory node`);
     }
   }
 
@@ -355,7 +356,7 @@ export class HeapFile {
       this.#mapThrough(k);
       return this.segments[k]!;
     }
-    throw corrupt(this.path, `pointer ${ptr} lies beyond its ${Atomics.load(this.header, H.SEGMENT_COUNT)} segments`);
+    throw heapCorrupt(this.path, `pointer ${ptr} lies beyond its ${Atomics.load(this.header, H.SEGMENT_COUNT)} segments`);
   }
 
   /** Word offset of `ptr` inside its segment. */
@@ -372,7 +373,7 @@ export class HeapFile {
 
   /** Follows a pointer read from the heap, refusing one that does not lead to a record of the expected kind. */
   expectKind(ptr: number, kind: number, what: string): void {
-    if (!this.hasKind(ptr, kind)) throw corrupt(this.path, `${what} pointer ${ptr} does not lead to a valid record`);
+    if (!this.hasKind(ptr, kind)) throw heapCorrupt(this.path, `${what} pointer ${ptr} does not lead to a valid record`);
   }
 
   /**
