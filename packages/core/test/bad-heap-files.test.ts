@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { H, HEADER_BYTES, LANE, WORD } from '../src/heap/layout.js';
+import { FAMILY, H, HEADER_BYTES, LANE, WORD } from '../src/heap/layout.js';
 import { Heap, MpmetricsError, type ErrorCode } from '../src/index.js';
 import { childEnv, fixture, killChildren, openDescriptors, runChild } from './fixtures/lifetime-processes.js';
 
@@ -403,6 +403,27 @@ describe('refusing bad files leaves good heaps alone', () => {
     expect(fs.statSync(file).size).toBe(2 * SEGMENT);
     expect(header(fs.readFileSync(file))[H.PENDING_SEGMENTS]).toBe(0);
     expect(heap.findFamily('bad_heap_probe')?.meta).toBe('probe-meta');
+    heap.close();
+  });
+});
+
+describe('damage found in a heap that opened', () => {
+  it('family metadata running past its segment → MPM_ERR_HEAP_CORRUPT naming the file; the other families still read', () => {
+    const { dir, file } = badHeap(Buffer.from(source));
+    const heap = Heap.open({ dir });
+    const other = heap.family('bad_heap_other', 'other-meta');
+    const probe = heap.findFamily('bad_heap_probe')!;
+    // what a torn or foreign write could leave: a metadata length past the end of the segment
+    heap.file.segmentOf(probe.ptr).u32[heap.file.offsetOf(probe.ptr) * 2 + FAMILY.META_LENGTH] = SEGMENT;
+    let error: unknown;
+    try {
+      heap.findFamily('bad_heap_probe');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MpmetricsError);
+    expect(error).toMatchObject({ code: 'MPM_ERR_HEAP_CORRUPT', path: file, message: `Heap file ${file} is corrupt: family metadata runs past its segment` });
+    expect(heap.findFamily('bad_heap_other')).toMatchObject({ ptr: other.ptr, meta: 'other-meta' });
     heap.close();
   });
 });

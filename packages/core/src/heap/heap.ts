@@ -6,7 +6,7 @@ import { forEachRetiredSince, reclaim, sweep, type ExpiringFamily } from './expi
 import { popRecord, pushRecord, reusableSize } from './free-lists.js';
 import { ExemplarSlots } from './exemplar-slots.js';
 import { allocateNode, find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
-import { HeapFile, type HeapFileOptions } from './heap-file.js';
+import { HeapFile, heapCorrupt, type HeapFileOptions } from './heap-file.js';
 import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
 import { Lane, NOTHING_EXPIRING } from './lanes.js';
 import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, PROCESS_CELL, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
@@ -162,7 +162,7 @@ export class Heap {
     const keyLength = seg.u32[at + LEAF.KEY_LENGTH]!;
     const start = at * 4 + FAMILY.KEY_BYTE + keyLength;
     const length = seg.u32[at + FAMILY.META_LENGTH]!;
-    if (start + length > seg.u8.length) throw new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${this.file.path} is corrupt: family metadata runs past its segment`);
+    if (start + length > seg.u8.length) throw heapCorrupt(this.file.path, 'family metadata runs past its segment');
     return decodeKey(seg.u8.subarray(start, start + length));
   }
 

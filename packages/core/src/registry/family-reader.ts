@@ -1,6 +1,6 @@
 // Reads a family's series out of the heap into plain numbers, for any process, whether or not it declared the
 // family: the layout of every metric type's values is decided here and only here.
-import { MpmetricsError } from '../errors.js';
+import { heapCorrupt } from '../heap/heap-file.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { PROCESS_CELL } from '../heap/layout.js';
 import { decodeExemplarLabels, type Exemplar } from '../metrics/exemplar.js';
@@ -98,7 +98,7 @@ function readInfo(heap: Heap, ptr: number, cache: Map<number, CachedLabels>): re
       pairs = undefined;
     }
     if (!Array.isArray(pairs) || !pairs.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string')) {
-      throw new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${heap.file.path} is corrupt: info labels ${JSON.stringify(text.slice(0, 60))} are not label pairs`);
+      throw heapCorrupt(heap.file.path, `info labels ${JSON.stringify(text.slice(0, 60))} are not label pairs`);
     }
     flat = (pairs as [string, string][]).flat();
     cache.set(record, { labels: flat, generation: 0 });
