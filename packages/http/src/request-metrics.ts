@@ -3,8 +3,9 @@
 // request `http_request_size_bytes` / `http_response_size_bytes`. All live in the shared heap, so every worker's
 // requests land in the same series. Per request: one 'close' listener (a closure over the start time and the
 // request: per-request state kept on the response instead, under symbols, cost Express about 4 µs a request, as
-// each of its responses gets a hidden class of its own), then a cached child lookup through nested Maps and a few
-// shared-memory writes.
+// each of its responses gets a hidden class of its own under Node 20 and 22), then a cached child lookup through
+// nested Maps and a few shared-memory writes. Node's HTTP diagnostics channels instead of the listener were
+// measured and cost more (docs/BENCHMARKS.md).
 import type { ServerResponse } from 'node:http';
 import { Gauge, Histogram, type GaugeChild, type HistogramChild } from '@mpmetrics/core';
 import { OWN_LABELS, type ResolvedOptions } from './options.js';
@@ -84,7 +85,8 @@ export class RequestMetrics<Req> {
    * answered by `res`, unless its method is excluded: counted in flight until `res` closes, then observed with its
    * route, its final status (499 when the application had not ended the response: the client went away first) and,
    * on request, sizes. The integration passes the method it has at hand: each property read off an Express request
-   * or response costs about 1 µs (Express gives each a hidden class of its own), so none is read twice.
+   * or response costs about 1 µs under Node 20 and 22 (where Express gives each a hidden class of its own), so
+   * none is read twice.
    * `route`: the route template when the framework has matched it already (Fastify), so that it is not read
    * again at the end; undefined to read it then.
    */
