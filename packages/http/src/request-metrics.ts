@@ -2,8 +2,8 @@
 // status_code and any extra labels), `http_requests_in_flight` (gauge, summed over the live processes), and on
 // request `http_request_size_bytes` / `http_response_size_bytes`. All live in the shared heap, so every worker's
 // requests land in the same series. Per request: one 'close' listener (a closure over the start time and the
-// request: per-request state kept on the response instead, under symbols, cost Express about 4 µs a request, as
-// each of its responses gets a hidden class of its own under Node 20 and 22), then a cached child lookup through
+// request: per-request state kept on the response instead, under symbols, cost Express about 4 µs a request, when
+// each of its responses had a hidden class of its own under Node 20 and 22), then a cached child lookup through
 // nested Maps and a few shared-memory writes. Node's HTTP diagnostics channels instead of the listener were
 // measured and cost more (docs/BENCHMARKS.md).
 import type { ServerResponse } from 'node:http';
@@ -84,9 +84,9 @@ export class RequestMetrics<Req> {
    * Records the request `request` (what the route reader and extra labels are given) with HTTP method `method`,
    * answered by `res`, unless its method is excluded: counted in flight until `res` closes, then observed with its
    * route, its final status (499 when the application had not ended the response: the client went away first) and,
-   * on request, sizes. The integration passes the method it has at hand: each property read off an Express request
-   * or response costs about 1 µs under Node 20 and 22 (where Express gives each a hidden class of its own), so
-   * none is read twice.
+   * on request, sizes. The integration passes the method it has at hand, so that none is read twice: a property
+   * read off an object whose hidden class is its own (as Express's were under Node 20 and 22, until its middleware
+   * shared them) costs about 1 µs.
    * `route`: the route template when the framework has matched it already (Fastify), so that it is not read
    * again at the end; undefined to read it then.
    */
