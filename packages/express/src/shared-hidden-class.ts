@@ -1,4 +1,4 @@
-// Gives Express's per-request `req` and `res` one hidden class for all requests, under the V8 of Node 20 and 22.
+// Gives Express's per-request `req` and `res` one hidden class for all requests, under the V8 of Node 20 to 23.
 //
 // Express sets the prototypes of `req` and `res` on every request, then adds properties to them (`res.locals`, the
 // router's `req.next`). That V8 makes a new hidden class for a property added to an object whose prototype was

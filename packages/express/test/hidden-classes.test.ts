@@ -1,4 +1,4 @@
-// Under the V8 of Node 20 and 22, bare Express gives every request's `req` and `res` a hidden class of their own, so
+// Under the V8 of Node 20 to 23, Express gives every request's `req` and `res` a hidden class of their own, so
 // every property access on them misses V8's caches; the middleware puts them in dictionary mode, whose hidden class
 // all requests share (src/shared-hidden-class.ts). Checked with V8's own %HaveSameMap in a separate process, for
 // Express 5 and 4, on every Node the tests run on; and that nothing of it shows: the same own properties, in the
