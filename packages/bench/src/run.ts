@@ -1,7 +1,9 @@
 // `pnpm bench` (full, writes docs/BENCHMARKS.md) and `pnpm bench --quick` (a fast pass that only checks the
 // benchmarks still run, for CI). Figures are never asserted: this machine's speed varies minute to minute.
 // `--only=http` (or `primitives`, `metrics`, comma-separated) runs just those sections and writes nothing, for
-// iterating on one of them; `--rounds=N` then sets the HTTP rounds.
+// iterating on one of them; `--rounds=N` then sets the HTTP rounds. `--only=instructions` counts the HTTP apps'
+// instructions per request under valgrind (about 25 minutes, so never part of the full run; the quick pass does
+// a small count to check that it works).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Heap } from '@mpmetrics/core';
@@ -10,6 +12,7 @@ import { benchPrimitives } from './primitives.js';
 import { formatTable, machineLine, writeSection } from './report.js';
 import { measureClusterScrape } from './cluster-scrape.js';
 import { benchHttp } from './http-cases.js';
+import { FULL_INSTRUCTIONS, QUICK_INSTRUCTIONS, benchInstructions } from './http-instructions.js';
 import { measureContention } from './metric-contention.js';
 import { measureScrape, measureSeriesCreation } from './series-and-scrape.js';
 
@@ -117,6 +120,12 @@ if (runs('http')) {
   console.log(`\n### HTTP middleware against the bare frameworks and their peers ${took(since)}\n`);
   console.log(httpTable);
   if (!quick && only === undefined) writeSection(docs, 'http', `${machineLine()}\n\n${httpTable}`);
+}
+if (quick ? only === undefined || only.includes('instructions') : only?.includes('instructions') === true) {
+  const since = performance.now();
+  const instructionTable = await benchInstructions(quick ? QUICK_INSTRUCTIONS : FULL_INSTRUCTIONS);
+  console.log(`\n### HTTP middleware in instructions per request ${took(since)}\n`);
+  console.log(instructionTable);
 }
 if (!quick && only === undefined) console.log(`\nwritten to ${docs}`);
 console.log(`\nall of it ${took(began)}`);

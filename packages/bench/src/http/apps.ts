@@ -30,6 +30,19 @@ function floorTrack(res: ServerResponse): void {
 
 /** Starts the app on `port` (0: the cluster's primary picks one for all its workers); resolves with the port once it listens. */
 export async function startApp(framework: Framework, variant: Variant, port: number): Promise<number> {
+  const app = await createApp(framework, variant);
+  await app.listen(port);
+  return portOf(app.server);
+}
+
+/** A benchmark app, ready: its HTTP server (not listening yet), and how to make it listen on loopback. */
+export interface BenchApp {
+  readonly server: http.Server;
+  listen(port: number): Promise<void>;
+}
+
+/** Makes the app of `framework` with `variant` (see the top of this file), without listening. */
+export async function createApp(framework: Framework, variant: Variant): Promise<BenchApp> {
   if (framework === 'express') {
     const { default: express } = await import('express');
     const app = express();
@@ -47,9 +60,7 @@ export async function startApp(framework: Framework, variant: Variant, port: num
     app.get('/users/:id', (req, res) => {
       res.json(user(req.params.id));
     });
-    return portOf(await new Promise<http.Server>((resolve) => {
-      const server = app.listen(port, '127.0.0.1', () => resolve(server));
-    }));
+    return listening(http.createServer(app));
   }
   if (framework === 'fastify') {
     const { default: Fastify } = await import('fastify');
@@ -67,8 +78,8 @@ export async function startApp(framework: Framework, variant: Variant, port: num
       await app.register((loaded.default.default ?? loaded.default) as never, { endpoint: '/metrics' });
     }
     app.get<{ Params: { id: string } }>('/users/:id', async (request) => user(request.params.id));
-    await app.listen({ port, host: '127.0.0.1' });
-    return portOf(app.server);
+    await app.ready();
+    return { server: app.server, listen: async (port) => void (await app.listen({ port, host: '127.0.0.1' })) };
   }
   const { default: Koa } = await import('koa');
   const { default: Router } = await import('@koa/router');
@@ -97,9 +108,11 @@ export async function startApp(framework: Framework, variant: Variant, port: num
     ctx.body = user(ctx.params.id!);
   });
   app.use(router.routes());
-  const server = http.createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
-  return portOf(server);
+  return listening(http.createServer(app.callback()));
+}
+
+function listening(server: http.Server): BenchApp {
+  return { server, listen: (port) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve())) };
 }
 
 function portOf(server: http.Server): number {

@@ -1,0 +1,129 @@
+// What a request costs each app of the HTTP benchmark in instructions, counted by valgrind (cachegrind): a figure
+// this machine's noise does not reach. Its CPU time per stretch of load varies by 30% and more from one stretch to
+// the next (a virtual machine's CPUs are shared), so the HTTP table resolves a few percent after 12 rounds at best.
+//
+// Each app (http/apps.ts) serves GET /users/42 over in-memory connections (http/in-memory-client.ts: Node's parser
+// and response writer, no kernel) in one thread (`--single-threaded --predictable`: no concurrent compiler or GC
+// threads, whose timing would change what the main thread does), then collects all its garbage. It runs twice,
+// with `warmUp` requests and with `warmUp + measured`; the difference over `measured` is one request after
+// warm-up, its garbage collection included. V8's random and hash seeds are fixed: left random, they moved a count
+// by 20% from one run to the next (a full collection landing inside the measured stretch or not). A full
+// collection still lands where the allocations of a variant put it, which moves a count by up to about 50 million
+// instructions: 2 to 3k a request over 20 000 requests. The twin is bare counted with other seeds, so twin / bare
+// shows that resolution.
+//
+// These are user-space instructions only: the kernel's share of a real request (loopback TCP, about half its CPU
+// time here) is left out, so a ratio to bare is larger than the same ratio of server CPU time would be. Too slow
+// for the full run (about 25 minutes), this section runs only when asked: `pnpm bench --only=instructions`.
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { FRAMEWORKS, type Framework, type Variant } from './http/apps.js';
+import { formatTable } from './report.js';
+
+const run = promisify(execFile);
+
+export interface InstructionSettings {
+  readonly frameworks: readonly Framework[];
+  readonly variants: readonly Variant[];
+  readonly warmUp: number;
+  readonly measured: number;
+}
+
+export const FULL_INSTRUCTIONS: InstructionSettings = { frameworks: FRAMEWORKS, variants: ['bare', 'floor', 'mpmetrics', 'twin'], warmUp: 4000, measured: 20_000 };
+/** The quick pass only checks that the counting works. */
+export const QUICK_INSTRUCTIONS: InstructionSettings = { frameworks: ['koa'], variants: ['bare', 'mpmetrics'], warmUp: 100, measured: 100 };
+
+/** V8's seeds of every count; the twin's differ. */
+const SEED = 42;
+const TWIN_SEED = 7;
+
+const CHILD = fileURLToPath(new URL('./http/instructions-child.ts', import.meta.url));
+
+/** Instructions of one run of `framework`/`variant` serving `requests` requests. */
+async function countInstructions(framework: Framework, variant: Variant, requests: number): Promise<number> {
+  const seed = variant === 'twin' ? TWIN_SEED : SEED;
+  const { stderr } = await run(
+    'valgrind',
+    [
+      '--tool=cachegrind',
+      '--cache-sim=no',
+      '--cachegrind-out-file=/dev/null',
+      process.execPath,
+      '--single-threaded',
+      '--predictable',
+      `--random-seed=${seed}`,
+      `--hash-seed=${seed}`,
+      '--expose-gc',
+      '--import',
+      'tsx',
+      CHILD,
+      framework,
+      variant === 'twin' ? 'bare' : variant,
+      String(requests),
+    ],
+    { maxBuffer: 16 * 1024 * 1024, env: ownHeap() },
+  );
+  const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr);
+  if (refs === null) throw new Error(`${framework}/${variant}: no instruction count in valgrind's output:\n${stderr.slice(-2000)}`);
+  return Number(refs[1]!.replaceAll(',', ''));
+}
+
+/** The environment of a counted app: without MPMETRICS_DIR, so that it opens a heap of its own. */
+function ownHeap(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.MPMETRICS_DIR;
+  return env;
+}
+
+async function valgrindVersion(): Promise<string | undefined> {
+  try {
+    return (await run('valgrind', ['--version'])).stdout.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `jobs` with at most `parallel` at once. */
+async function inParallel<T>(jobs: (() => Promise<T>)[], parallel: number): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
+  return results;
+}
+
+export async function benchInstructions(settings: InstructionSettings): Promise<string> {
+  const version = await valgrindVersion();
+  if (version === undefined) return 'Not measured: `valgrind` was not found (Debian: `apt-get install valgrind`).';
+  const cases = settings.frameworks.flatMap((framework) => settings.variants.map((variant) => ({ framework, variant })));
+  const jobs = cases.flatMap(({ framework, variant }) => [settings.warmUp, settings.warmUp + settings.measured].map((requests) => () => countInstructions(framework, variant, requests)));
+  const counts = await inParallel(jobs, os.availableParallelism());
+  const perRequest = new Map<string, number>();
+  cases.forEach(({ framework, variant }, i) => perRequest.set(`${framework}/${variant}`, (counts[2 * i + 1]! - counts[2 * i]!) / settings.measured));
+
+  const rows = settings.frameworks.map((framework) => {
+    const of = (variant: Variant): number | undefined => perRequest.get(`${framework}/${variant}`);
+    const figure = (variant: Variant): string => {
+      const count = of(variant);
+      return count === undefined ? '—' : `${(count / 1000).toFixed(1)}k`;
+    };
+    const ratio = (variant: Variant, to: Variant): string => {
+      const count = of(variant);
+      const base = of(to);
+      return count === undefined || base === undefined ? '—' : `${(count / base).toFixed(3)}×`;
+    };
+    return [framework, settings.variants.map(figure).join(' / '), ratio('mpmetrics', 'bare'), ratio('floor', 'bare'), ratio('mpmetrics', 'floor'), ratio('twin', 'bare')];
+  });
+  return [
+    `${version}, \`--tool=cachegrind\`; Node \`--single-threaded --predictable\`, seeds fixed; GET /users/42 over 8 in-memory keep-alive connections (no kernel); instructions of one request after ${settings.warmUp}: the difference between a run of ${settings.warmUp} requests and one of ${settings.warmUp + settings.measured}, each ending in a full garbage collection, over ${settings.measured}. Variants as in the HTTP table; the twin is bare counted with other seeds, so twin / bare is the resolution. User-space instructions only: with the kernel's share of a loopback request (about half its CPU time) what a ratio to bare has over 1 is about halved.`,
+    '',
+    formatTable(['framework', `instructions per request (${settings.variants.join(' / ')})`, 'ours / bare', 'floor / bare', 'ours / floor', 'twin / bare'], rows),
+  ].join('\n');
+}
