@@ -9,8 +9,10 @@
 // warm-up, its garbage collection included. V8's random and hash seeds are fixed: left random, they moved a count
 // by 20% from one run to the next (a full collection landing inside the measured stretch or not). A full
 // collection still lands where the allocations of a variant put it, which moves a count by up to about 50 million
-// instructions: 2 to 3k a request over 20 000 requests. The twin is bare counted with other seeds, so twin / bare
-// shows that resolution.
+// instructions: 2 to 3k a request over 20 000 requests. Under Node 24, opening the shared heap's mapping starts an
+// incremental marking that finishes inside the measured stretch: about 100 million instructions once, read as 5k
+// more a request (a full collection after warm-up ends it, but makes V8 compile again inside the stretch, which
+// costs more). The twin is bare counted with other seeds, so twin / bare shows the resolution.
 //
 // These are user-space instructions only: the kernel's share of a real request (loopback TCP, about half its CPU
 // time here) is left out, so a ratio to bare is larger than the same ratio of server CPU time would be. Too slow
