@@ -22,6 +22,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FRAMEWORKS, type Framework, type Variant } from './http/apps.js';
+import { ownHeapEnv } from './http/own-heap-env.js';
 import { formatTable } from './report.js';
 
 const run = promisify(execFile);
@@ -65,18 +66,11 @@ async function countInstructions(framework: Framework, variant: Variant, request
       variant === 'twin' ? 'bare' : variant,
       String(requests),
     ],
-    { maxBuffer: 16 * 1024 * 1024, env: ownHeap() },
+    { maxBuffer: 16 * 1024 * 1024, env: ownHeapEnv() },
   );
   const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr);
   if (refs === null) throw new Error(`${framework}/${variant}: no instruction count in valgrind's output:\n${stderr.slice(-2000)}`);
   return Number(refs[1]!.replaceAll(',', ''));
-}
-
-/** The environment of a counted app: without MPMETRICS_DIR, so that it opens a heap of its own. */
-function ownHeap(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.MPMETRICS_DIR;
-  return env;
 }
 
 async function valgrindVersion(): Promise<string | undefined> {

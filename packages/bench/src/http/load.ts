@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { Framework, Variant } from './apps.js';
+import { ownHeapEnv } from './own-heap-env.js';
 
 export interface RunResult {
   readonly requestsPerSecond: number;
@@ -46,9 +47,7 @@ export class BenchServer {
 
   static async start(framework: Framework, variant: Variant): Promise<BenchServer> {
     const script = fileURLToPath(new URL('./server.ts', import.meta.url));
-    const env = { ...process.env };
-    delete env.MPMETRICS_DIR; // each server its own heap
-    const server = spawn(process.execPath, ['--import', 'tsx', script, framework, variant], { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const server = spawn(process.execPath, ['--import', 'tsx', script, framework, variant], { env: ownHeapEnv(), stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     try {
       const { port, pids } = await new Promise<{ port: number; pids: number[] }>((resolve, reject) => {
         let out = '';
