@@ -71,6 +71,27 @@ const extraArgs = process.argv.slice(2);
 // in ./index.js) unless the caller chose one; the json reporter is only for the counts in the summary.
 const shownReporter = extraArgs.some((a) => a.startsWith('--reporter')) ? [] : [`--reporter=${process.env.CI ? 'verbose' : 'default'}`];
 
+const FAILURE_LINES = 12;
+
+/**
+ * What failed, in a few lines each: the summary repeats it, because CI keeps only the tail of a long log and the
+ * verbose report of the failing run may be far above it.
+ */
+function failuresOf(failedFiles) {
+  const out = [];
+  // the message and our own stack frames, not the test runner's
+  const ours = (line) => !/^\s+at .*(node_modules|<anonymous>)/.test(line);
+  const firstLines = (text) => text.split('\n').filter(ours).slice(0, FAILURE_LINES).map((line) => `    ${line}`).join('\n');
+  for (const file of failedFiles) {
+    const where = path.relative(process.cwd(), file.name);
+    const failed = file.assertionResults.filter((test) => test.status === 'failed');
+    // a failing beforeAll or import fails the file with a message of its own and no failed test
+    if (failed.length === 0) out.push(`  ${where}\n${firstLines(file.message || '(no message)')}`);
+    for (const test of failed) out.push(`  ${where} > ${test.fullName}\n${firstLines(test.failureMessages.join('\n'))}`);
+  }
+  return out;
+}
+
 const reports = mkdtempSync(path.join(os.tmpdir(), 'mpm-vitest-report-'));
 const results = [];
 for (const [i, major] of majors.entries()) {
@@ -93,8 +114,9 @@ for (const [i, major] of majors.entries()) {
     const json = JSON.parse(readFileSync(report, 'utf8'));
     Object.assign(result, { passed: json.numPassedTests, failed: json.numFailedTests, skipped: json.numPendingTests + json.numTodoTests });
     // a failing beforeAll or import fails the file without failing any test: say so
-    const failedFiles = json.testResults.filter((file) => file.status === 'failed').length;
-    if (failedFiles > 0) result.files = `${failedFiles} of ${json.testResults.length} test files failed`;
+    const failedFiles = json.testResults.filter((file) => file.status === 'failed');
+    if (failedFiles.length > 0) result.files = `${failedFiles.length} of ${json.testResults.length} test files failed`;
+    result.failures = failuresOf(failedFiles);
   }
   results.push(result);
 }
@@ -104,6 +126,7 @@ console.log('\n=== summary ===');
 for (const r of results) {
   const files = r.files ? `; ${r.files}` : '';
   console.log(`${r.name}: ${r.ok ? 'ok' : r.problem}, ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${files}`);
+  for (const failure of r.failures ?? []) console.log(failure);
 }
 const total = (key) => results.reduce((sum, r) => sum + r[key], 0);
 const failedRuns = results.filter((r) => !r.ok).length;
