@@ -3,7 +3,7 @@
 import { RequestMetrics, metricsResponse, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { routeTemplateOf } from './route-template.js';
-import { UNIQUE_HIDDEN_CLASSES, shareHiddenClass } from './shared-hidden-class.js';
+import { hiddenClassSharing } from './shared-hidden-class.js';
 
 export type ExpressMetricsOptions = HttpMetricsOptions<Request>;
 
@@ -12,13 +12,11 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
   const config = resolveOptions<Request>('@mpmetrics/express', options);
   const metrics = new RequestMetrics(config, routeTemplateOf);
   const metricsPath = config.metricsPath;
+  const shareHiddenClasses = hiddenClassSharing();
 
   return function mpmetricsMiddleware(req: Request, res: Response, next: NextFunction): void {
-    if (UNIQUE_HIDDEN_CLASSES) {
-      // first, so that every access after this one, ours and the application's, hits V8's caches
-      shareHiddenClass(req);
-      shareHiddenClass(res);
-    }
+    // first, so that every access after this one, ours and the application's, hits V8's caches
+    if (shareHiddenClasses !== undefined) shareHiddenClasses(req, res);
     // req.url first (a plain property; req.path parses it): the path is a prefix of the URL
     if (metricsPath !== false && req.url.startsWith(metricsPath) && req.path === metricsPath && (req.method === 'GET' || req.method === 'HEAD')) {
       metricsResponse(config.registry, req.headers.accept).then(
