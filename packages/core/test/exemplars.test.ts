@@ -141,6 +141,21 @@ describe('call forms and checks', () => {
     new Counter({ name: 'mpme_o4_total', help: 'h', enableExemplars: true, ...common() }); // the same declaration is fine
   });
 
+  it('a series’ exemplar slots: an index outside them is a RangeError naming the range, and nothing is written', () => {
+    const familyPtr = heap.family('mpme_slots_probe', 'probe-meta').ptr;
+    const series = heap.series(familyPtr, '["a"]', { valueWords: 4, sharedWords: 0, exemplarSlots: 3 }).ptr;
+    const slots = heap.exemplars(series);
+    const labels = new TextEncoder().encode('{trace_id="t"}');
+    for (const index of [3, -1, 1.5, Number.NaN]) {
+      expect(() => slots.write(index, labels, 1, 0), `write(${index})`).toThrow(`exemplar slot must be an integer from 0 to 2 (the series has 3), received ${index}`);
+      expect(codeOf(() => slots.read(index)), `read(${index})`).toBe('RangeError:MPM_ERR_OUT_OF_RANGE');
+    }
+    expect([0, 1, 2].map((index) => slots.read(index))).toEqual([undefined, undefined, undefined]);
+    const now = Date.now();
+    expect(slots.write(2, labels, 7, now)).toBe(true);
+    expect(slots.read(2)).toMatchObject({ value: 7, timestamp: now });
+  });
+
   it('types: prom-client’s exemplar call forms type-check, and label names are checked', () => {
     const c = new Counter({ name: 'mpme_t1_total', help: 'h', labelNames: ['code'] as const, enableExemplars: true, ...common() });
     expectTypeOf(c.inc).toBeCallableWith({ labels: { code: 200 }, value: 1, exemplarLabels: { trace_id: 'x' } });

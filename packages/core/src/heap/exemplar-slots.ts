@@ -10,7 +10,7 @@
 //
 // Reset and remove do not clear the slots (that would race with a writer); the reader drops an exemplar older
 // than the series' creation time, which reset and remove move to now.
-import { MpmetricsError, MpmetricsRangeError } from '../errors.js';
+import { MpmetricsRangeError } from '../errors.js';
 import type { HeapFile } from './heap-file.js';
 import { Lane } from './lanes.js';
 import { EXEMPLAR, SERIES, WORD } from './layout.js';
@@ -72,8 +72,9 @@ export class ExemplarSlots {
   }
 
   #slot(index: number): number {
-    if (!(index >= 0 && index < this.length)) {
-      throw new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${this.#file.path}: exemplar slot ${index} of ${this.length} does not exist`);
+    if (!(Number.isInteger(index) && index >= 0 && index < this.length)) {
+      // the series' layout was checked when it was found, so a bad index is the caller's
+      throw new MpmetricsRangeError(`exemplar slot must be an integer from 0 to ${this.length - 1} (the series has ${this.length}), received ${String(index)}`);
     }
     return this.#base + index * EXEMPLAR.WORDS;
   }
