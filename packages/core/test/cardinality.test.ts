@@ -108,7 +108,8 @@ describe('maxSeries across processes', () => {
       const lines = readline.createInterface({ input: child.stdout });
       const next = (): Promise<string> => new Promise((resolve, reject) => {
         lines.once('line', resolve);
-        child.once('exit', (code) => reject(new Error(`flooder ${tag} exited with ${code}`)));
+        // 'close', not 'exit': it comes after the output has all been read, so the last line is always seen first
+        child.once('close', (code) => reject(new Error(`flooder ${tag} exited with ${code}`)));
       });
       return { child, next };
     });

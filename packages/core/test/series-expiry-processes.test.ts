@@ -29,8 +29,10 @@ function startChurner(args: string[]): Churner {
     env: { ...process.env, MPMETRICS_DIR: shared.dir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`churner ${args[2]} exited with ${code}`))));
-  exited.catch(() => {});
+  // 'close', not 'exit': it comes after the child's output has all been read, so a line printed before exiting is
+  // always seen first
+  const exited = new Promise<never>((_, reject) => child.once('close', (code) => reject(new Error(`churner ${args[2]} exited with ${code}`))));
+  exited.catch(() => undefined);
   const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async (): Promise<Record<string, unknown>> => {
     const line = await Promise.race([lines.next(), exited]);
@@ -41,6 +43,7 @@ function startChurner(args: string[]): Churner {
   // scraped as soon as the churner says so: its last write is younger than the TTL (the churners do not finish
   // together, so by the time all have, the first one's label set can have expired, as it should)
   const done = third.then(next).then((report) => ({ written: report.written as number, scraped: scrape() }));
+  done.catch(() => undefined); // awaited once `third` has resolved; a failure of `third` is reported there
   return { third, done, kill: () => child.kill('SIGKILL') };
 }
 

@@ -58,9 +58,12 @@ function track(name: string, proc: ChildProcess): Child {
   });
   proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   proc.on('message', (message) => messages.push(message));
+  // Set on 'close', which comes after every byte of output has been read ('exit' can come before the last lines).
+  let outputEnded = false;
   const closed = new Promise<Exit>((resolve, reject) => {
     proc.on('error', reject);
     proc.on('close', (code, signal) => {
+      outputEnded = true;
       resolve({ code, signal, stdout, stderr });
       for (const listener of listeners) listener();
     });
@@ -85,7 +88,7 @@ function track(name: string, proc: ChildProcess): Child {
         const check = (): void => {
           const found = events.find((e) => e.event === event);
           if (found) done(() => resolve(found));
-          else if (child.exited) done(() => reject(new Error(`${name} exited before "${event}"${describeOutput()}`)));
+          else if (outputEnded) done(() => reject(new Error(`${name} exited before "${event}"${describeOutput()}`)));
         };
         const timer = setTimeout(() => {
           child.kill();
