@@ -2,7 +2,8 @@
 // victim creates series in bursts of 50 (so it is often killed inside series creation, and the heap grows by
 // segments all along) between stretches of counting as fast as it can; its lane is taken over by the next process to start.
 // Meanwhile this process scrapes every few milliseconds. Every scrape must answer within 1 s (of its own time: time
-// spent waiting for a CPU on a busy machine left out), no series may ever go down, the survivors' totals must be exact, and afterwards the heap reopens cleanly in a new process.
+// spent waiting for a CPU on a busy machine left out), no series may ever go down, the survivors' totals must be
+// exact, and afterwards the heap reopens cleanly in a new process.
 //
 // MPMETRICS_FAULT_KILLS scales the number of kills (default 100).
 import fs from 'node:fs';

@@ -5,17 +5,15 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { Counter, Gauge, HeapExporter } from '../src/index.js';
-import { H } from '../src/heap/layout.js';
+import { allocatedBytes, sampleLines } from './support/heap-checks.js';
 import { usePrivateHeap } from './support/private-heap.js';
+import { sleep } from './support/process-group.js';
 
 const CHURNER = new URL('./fixtures/expiry-churner.mjs', import.meta.url).pathname;
 const shared = usePrivateHeap('mpm-expiry-mp');
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const scrape = (): string => new HeapExporter(shared.heap).metrics();
-/** The sample lines of a family (`name{...} value`). */
-const samples = (text: string, name: string): string[] => text.split('\n').filter((line) => line.startsWith(`${name}{`));
-const allocated = (): number => Atomics.load(shared.heap.file.header, H.ALLOC_TOP) * 8;
+const allocated = (): number => allocatedBytes(shared.heap);
 
 /** A churner's two reports: a third of its rounds done; all done, with what a scrape showed right then. */
 interface Churner {
@@ -68,9 +66,9 @@ describe('ttlSeconds across processes', () => {
         .finally(() => (thirdDone = true));
       for (let i = 0; i < 20 || !thirdDone; i++) {
         const text = scrape();
-        for (const sample of samples(text, name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 1|[abc]-\d+-\d+"\} [01]|parent"\} 0)$/);
+        for (const sample of sampleLines(text, name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 1|[abc]-\d+-\d+"\} [01]|parent"\} 0)$/);
         // (a 'livesum' gauge shows 0 for a label set whose setter has not set it yet, or has exited)
-        for (const sample of samples(text, workers)) expect(sample).toMatch(/^mpme_mp_churn_total_workers\{key="[abc]-\d+-\d+"\} [01]$/);
+        for (const sample of sampleLines(text, workers)) expect(sample).toMatch(/^mpme_mp_churn_total_workers\{key="[abc]-\d+-\d+"\} [01]$/);
         await sleep(50);
       }
       const grownByThird = await third;
@@ -79,8 +77,8 @@ describe('ttlSeconds across processes', () => {
       // each kept handle's label set expired while its process churned; its last write started it anew
       for (const [i, tag] of ['a', 'b', 'c'].entries()) expect(reports[i]!.scraped).toContain(`${name}{key="held-${tag}"} 7\n`);
       const text = scrape();
-      for (const sample of samples(text, name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 7|[abc]-\d+-\d+"\} 1|parent"\} 0)$/);
-      for (const sample of samples(text, workers)) expect(sample).toMatch(/^mpme_mp_churn_total_workers\{key="[abc]-\d+-\d+"\} [01]$/);
+      for (const sample of sampleLines(text, name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 7|[abc]-\d+-\d+"\} 1|parent"\} 0)$/);
+      for (const sample of sampleLines(text, workers)) expect(sample).toMatch(/^mpme_mp_churn_total_workers\{key="[abc]-\d+-\d+"\} [01]$/);
       // 9,000 label sets made, 3,000 by the time every churner had done a third of its rounds: the heap grew
       // little after that (memory used again)
       expect(grownByThird).toBeGreaterThan(0);

@@ -4,17 +4,15 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Counter, Gauge, Heap, HeapExporter, Histogram, Info, Summary } from '../src/index.js';
 import { FAMILY, H, LEAF, NODE } from '../src/heap/layout.js';
-import { thrownKind } from './support/heap-checks.js';
+import { allocatedBytes, sampleLines, thrownKind } from './support/heap-checks.js';
 import { usePrivateHeap } from './support/private-heap.js';
+import { sleep } from './support/process-group.js';
 
 const shared = usePrivateHeap('mpm-expiry');
 const common = (): { heap: (typeof shared)['heap']; registers: [] } => ({ heap: shared.heap, registers: [] });
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const scrape = (): string => new HeapExporter(shared.heap).metrics();
-/** The sample lines of a family (`name{...} value`). */
-const samples = (text: string, name: string): string[] => text.split('\n').filter((line) => line.startsWith(`${name}{`));
-const allocated = (): number => Atomics.load(shared.heap.file.header, H.ALLOC_TOP) * 8;
+const allocated = (): number => allocatedBytes(shared.heap);
 /** Makes a sweep due now, whenever the last one was. */
 const sweepDueNow = (): void => {
   new Float64Array(shared.heap.file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1)[H.NEXT_SWEEP_F64] = 0;
@@ -98,7 +96,7 @@ describe('ttlSeconds in one process', () => {
       expect(grownByHalf).toBeGreaterThan(0);
       expect(grown).toBe(grownByHalf);
       // every label set still shown counts exactly its one write
-      const shown = samples(scrape(), 'mpme_churn_total');
+      const shown = sampleLines(scrape(), 'mpme_churn_total');
       expect(shown.length).toBeGreaterThan(0);
       for (const line of shown) expect(line).toMatch(/^mpme_churn_total\{id="\d+-\d+"\} 1$/);
     } finally {
@@ -156,7 +154,7 @@ describe('ttlSeconds in one process', () => {
       });
       expect(seen).toBeGreaterThan(0);
       expect(seen).toBeLessThan(600);
-      expect(samples(scrape(), 'mpme_walked_total')).toEqual([]);
+      expect(sampleLines(scrape(), 'mpme_walked_total')).toEqual([]);
     } finally {
       sweeper.close();
     }
