@@ -1,33 +1,17 @@
 // Heap primitives: ns per operation beside a bare Atomics.add loop measured in the same run (one process), and the
-// cost of the same operations while a second process hammers the same series.
-import { spawn } from 'node:child_process';
+// cost of the same operations while a second process hammers the same series (timed alone and beside it, round by
+// round: contention.ts).
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Heap } from '@mpmetrics/core';
+import { measureContention } from './contention.js';
 import { heapCases } from './heap-cases.js';
-import { median, runSuite, timeNs } from './measure.js';
+import { runSuite } from './measure.js';
 import { formatTable } from './report.js';
 
 export interface Settings {
   readonly rounds: number;
   readonly n: number;
-}
-
-async function withContender(caseName: string, seriesName: string, body: () => number): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./contender.ts', import.meta.url)), caseName, seriesName], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`contender exited early (${code})`)));
-  });
-  await new Promise((r) => setTimeout(r, 50)); // let it reach its optimised loop
-  try {
-    return body();
-  } finally {
-    child.stdin.end('stop\n');
-    await new Promise((r) => child.once('exit', r));
-  }
 }
 
 export async function benchPrimitives(settings: Settings): Promise<string> {
@@ -37,17 +21,10 @@ export async function benchPrimitives(settings: Settings): Promise<string> {
 
   const contended: string[][] = [];
   if (os.availableParallelism() >= 2) {
-    const cases = heapCases(heap, 'contended');
-    for (const c of cases.slice(1, 7)) {
-      const own = c;
-      const times = await withContender(c.name, 'contended', () => {
-        own.run(Math.min(settings.n, 200_000));
-        const samples: number[] = [];
-        for (let r = 0; r < settings.rounds; r++) samples.push(timeNs(own.run, settings.n));
-        return median(samples);
-      });
-      const alone = single.find((s) => s.name === c.name)!.ns;
-      contended.push([c.name, alone.toFixed(2), times.toFixed(2), `${(times / alone).toFixed(2)}×`]);
+    const contender = fileURLToPath(new URL('./contender.ts', import.meta.url));
+    for (const c of heapCases(heap, 'contended').slice(1, 7)) {
+      const result = await measureContention(contender, [c.name, 'contended'], c.run, settings.rounds, settings.n);
+      contended.push([c.name, result.aloneNs.toFixed(2), result.contendedNs.toFixed(2), `${result.ratio.toFixed(2)}×`]);
     }
   }
   heap.close();
@@ -59,7 +36,7 @@ export async function benchPrimitives(settings: Settings): Promise<string> {
     '#### Two processes writing the same series at once',
     '',
     contended.length > 0
-      ? formatTable(['operation', 'ns/op alone', 'ns/op with a second writer', 'slowdown'], contended)
+      ? formatTable(['operation', 'ns/op alone', 'ns/op with a second writer', 'slowdown (median of rounds)'], contended)
       : '(skipped: this machine has one CPU)',
   ].join('\n');
 }

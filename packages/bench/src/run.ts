@@ -13,7 +13,7 @@ import { formatTable, machineLine, writeSection } from './report.js';
 import { measureClusterScrape } from './cluster-scrape.js';
 import { benchHttp } from './http-cases.js';
 import { FULL_INSTRUCTIONS, QUICK_INSTRUCTIONS, benchInstructions } from './http-instructions.js';
-import { measureContention } from './metric-contention.js';
+import { measureHistogramContention } from './metric-contention.js';
 import { measureScrape, measureSeriesCreation } from './series-and-scrape.js';
 
 const quick = process.argv.includes('--quick');
@@ -50,7 +50,7 @@ async function benchMetrics(): Promise<void> {
   const pairs = runMetricPairs(heap, settings.rounds, settings.n);
   const creation = measureSeriesCreation(heap, settings.series);
   const scrape = await measureScrape(4, settings.scrapeSeries, quick ? 3 : 11);
-  const contention = await measureContention(quick ? 2 : 10, settings.n);
+  const contention = await measureHistogramContention(quick ? 2 : 10, settings.n);
   const clusterScrape = await measureClusterScrape(4, settings.clusterSeries, quick ? 3 : 11);
   const growth = [];
   // 100,000 series: a scrape pair takes about 9 s, so 3 rounds after 1 warm-up (it was 3 after 2)
