@@ -5,13 +5,18 @@ import { fileURLToPath } from 'node:url';
 import { Histogram } from '@mpmetrics/core';
 import { measureContention, type ContentionResult } from './contention.js';
 
-export const CONTENDED_HISTOGRAM = { name: 'bench_contended_seconds', help: 'Contention benchmark', labelNames: ['route'] };
-
-export function measureHistogramContention(rounds: number, n: number): Promise<ContentionResult> {
-  const histogram = new Histogram({ ...CONTENDED_HISTOGRAM, registers: [] });
+/**
+ * What each of the two processes runs: `count` observations into the one series of a histogram declared alike in
+ * both (same heap, MPMETRICS_DIR).
+ */
+export function contendedObservations(): (count: number) => void {
+  const histogram = new Histogram({ name: 'bench_contended_seconds', help: 'Contention benchmark', labelNames: ['route'], registers: [] });
   const child = histogram.labels('/contended');
-  const run = (count: number): void => {
+  return (count) => {
     for (let i = 0; i < count; i++) child.observe(0.042);
   };
-  return measureContention(fileURLToPath(new URL('./metric-contender.ts', import.meta.url)), [], run, rounds, n);
+}
+
+export function measureHistogramContention(rounds: number, n: number): Promise<ContentionResult> {
+  return measureContention(fileURLToPath(new URL('./metric-contender.ts', import.meta.url)), [], contendedObservations(), rounds, n);
 }
