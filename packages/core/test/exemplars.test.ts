@@ -134,11 +134,17 @@ describe('call forms and checks', () => {
     expect(codeOf(() => new Counter({ name: 'mpme_o1_total', help: 'h', enableExemplars: 'yes' as never, ...common() }))).toBe('TypeError:MPM_ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => new Gauge({ name: 'mpme_o2', help: 'h', enableExemplars: true, ...common() }))).toBe('RangeError:MPM_ERR_OUT_OF_RANGE');
     expect(codeOf(() => new Summary({ name: 'mpme_o3', help: 'h', enableExemplars: true, ...common() }))).toBe('RangeError:MPM_ERR_OUT_OF_RANGE');
-    new Counter({ name: 'mpme_o4_total', help: 'h', enableExemplars: true, ...common() });
-    expect(codeOf(() => new Counter({ name: 'mpme_o4_total', help: 'h', ...common() }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
-    new Histogram({ name: 'mpme_o5', help: 'h', ...common() });
-    expect(codeOf(() => new Histogram({ name: 'mpme_o5', help: 'h', enableExemplars: true, ...common() }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
-    new Counter({ name: 'mpme_o4_total', help: 'h', enableExemplars: true, ...common() }); // the same declaration is fine
+    // another writer of the heap (a second handle, as another process has) must declare it the same
+    const other = Heap.open({ dir });
+    try {
+      new Counter({ name: 'mpme_o4_total', help: 'h', enableExemplars: true, ...common() });
+      expect(codeOf(() => new Counter({ name: 'mpme_o4_total', help: 'h', heap: other, registers: [] }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
+      new Histogram({ name: 'mpme_o5', help: 'h', ...common() });
+      expect(codeOf(() => new Histogram({ name: 'mpme_o5', help: 'h', enableExemplars: true, heap: other, registers: [] }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
+      new Counter({ name: 'mpme_o4_total', help: 'h', enableExemplars: true, heap: other, registers: [] }); // the same declaration is fine
+    } finally {
+      other.close();
+    }
   });
 
   it('a series’ exemplar slots: an index outside them is a RangeError naming the range, and nothing is written', () => {
@@ -199,17 +205,18 @@ describe('exposition: OpenMetrics only, read back exactly by Python’s strict p
     pythonPath = findPython();
     const textRegistry = new Registry();
     const omRegistry = openMetricsRegistry();
-    // one set of metric objects per registry (the same families): prom-client's OpenMetrics registry renames the
-    // counters it holds (it strips _total from metric.name)
+    // one set of metric objects per registry, each written the same: prom-client's OpenMetrics registry renames the
+    // counters it holds (it strips _total from metric.name), and a name declared again in one process is a new
+    // metric, as in prom-client (HeapExporter exports the latest declaration)
     for (const [i, registry] of [textRegistry, omRegistry].entries()) {
       const c = new Counter({ name: 'mpmx_requests_total', help: 'Requests', labelNames: ['code'], enableExemplars: true, heap, registers: [registry as Registry] });
       const h = new Histogram({ name: 'mpmx_latency_seconds', help: 'Latency', labelNames: ['route'], buckets: [0.1, 1], enableExemplars: true, heap, registers: [registry as Registry] });
-      if (i > 0) continue;
       c.inc({ labels: { code: 200 }, value: 0.5, exemplarLabels: { trace_id: TRICKY } });
       c.inc({ labels: { code: 500 }, value: 2 }); // no exemplar
       h.observe({ labels: { route: '/a' }, value: 0.05, exemplarLabels: { trace_id: 'a1', empty: '' } });
       h.observe({ labels: { route: '/a' }, value: 7, exemplarLabels: { trace_id: 'a3' } });
       h.observe({ labels: { route: '/b' }, value: 0.5 });
+      if (i > 0) continue;
       want.push({ sample: 'mpmx_requests_total', labels: { code: '200' }, exemplar: { trace_id: TRICKY }, value: 0.5 });
       want.push({ sample: 'mpmx_latency_seconds_bucket', labels: { route: '/a', le: '0.1' }, exemplar: { trace_id: 'a1', empty: '' }, value: 0.05 });
       want.push({ sample: 'mpmx_latency_seconds_bucket', labels: { route: '/a', le: '+Inf' }, exemplar: { trace_id: 'a3' }, value: 7 });

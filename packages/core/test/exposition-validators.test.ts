@@ -363,10 +363,11 @@ beforeAll(async () => {
   const textRegistry = new Registry();
   const openMetricsRegistry = new Registry<OpenMetricsContentType>();
   openMetricsRegistry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-  // One set of metric objects per registry (same families in the heap): prom-client's OpenMetrics registry
-  // renames the counters it holds (it strips _total from metric.name), which would leak into the other registry.
+  // One set of metric objects per registry, each fed the same: prom-client's OpenMetrics registry renames the
+  // counters it holds (it strips _total from metric.name), which would leak into the other registry. Declared
+  // again in one process, a name is a new metric, as in prom-client: HeapExporter exports the second set.
   expected = declareOurs(heap, [textRegistry], true);
-  declareOurs(heap, [openMetricsRegistry], false);
+  declareOurs(heap, [openMetricsRegistry], true);
   declareTheirs(textRegistry);
   declareTheirs(openMetricsRegistry);
   createdWindow = { from: Math.floor(from) - 1, to: Date.now() / 1000 + 1 };

@@ -87,26 +87,33 @@ describe('validation', () => {
     expect(family('mpmi_v3').series.map((s) => [s.labels, s.info])).toEqual([[['a'], [['version', '1.2.3'], ['empty', '']]]]);
   });
 
-  it('a family is one by name: the same declaration shares it, a different one throws MPM_ERR_METRIC_CONFLICT', () => {
-    const a = new Enum({ name: 'mpmi_v4', help: 'h', states: ['a', 'b'], ...common() });
-    const b = new Enum({ name: 'mpmi_v4', help: 'other help', states: ['a', 'b'], ...common() });
-    b.state('b');
-    expect(family('mpmi_v4').series[0]!.values).toEqual([0, 1]);
-    a.state('a');
-    expect(family('mpmi_v4').series[0]!.values).toEqual([1, 0]);
-    expect(codeOf(() => new Enum({ name: 'mpmi_v4', help: 'h', states: ['b', 'a'], ...common() }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
-    expect(codeOf(() => new Enum({ name: 'mpmi_v4', help: 'h', states: ['a', 'b'], labelNames: ['x'], ...common() }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
-    expect(codeOf(() => new Gauge({ name: 'mpmi_v4', help: 'h', ...common() }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
-    expect(codeOf(() => new Info({ name: 'mpmi_v4', help: 'h', ...common() }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
-    // an Info named with or without the _info suffix is the same family
-    const c = new Info({ name: 'mpmi_v5_info', help: 'h', ...common() });
-    const d = new Info({ name: 'mpmi_v5', help: 'h', ...common() });
-    expect(c.name).toBe('mpmi_v5');
-    c.info({ v: '1' });
-    expect(family('mpmi_v5').series[0]!.info).toEqual([['v', '1']]);
-    d.info({ v: '2' });
-    expect(family('mpmi_v5').series[0]!.info).toEqual([['v', '2']]);
-    expect(codeOf(() => new Gauge({ name: 'mpmi_v5', help: 'h', ...common() }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
+  it('a family is one by name: another writer with the same declaration shares it, a different one throws MPM_ERR_METRIC_CONFLICT', () => {
+    // a second handle on the heap is a writer of its own, as another process or thread is
+    const other = Heap.open({ dir });
+    const elsewhere = { heap: other, registers: [] };
+    try {
+      const a = new Enum({ name: 'mpmi_v4', help: 'h', states: ['a', 'b'], ...common() });
+      const b = new Enum({ name: 'mpmi_v4', help: 'other help', states: ['a', 'b'], ...elsewhere });
+      b.state('b');
+      expect(family('mpmi_v4').series[0]!.values).toEqual([0, 1]);
+      a.state('a');
+      expect(family('mpmi_v4').series[0]!.values).toEqual([1, 0]);
+      expect(codeOf(() => new Enum({ name: 'mpmi_v4', help: 'h', states: ['b', 'a'], ...elsewhere }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
+      expect(codeOf(() => new Enum({ name: 'mpmi_v4', help: 'h', states: ['a', 'b'], labelNames: ['x'], ...elsewhere }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
+      expect(codeOf(() => new Gauge({ name: 'mpmi_v4', help: 'h', ...elsewhere }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
+      expect(codeOf(() => new Info({ name: 'mpmi_v4', help: 'h', ...elsewhere }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
+      // an Info named with or without the _info suffix is the same family
+      const c = new Info({ name: 'mpmi_v5_info', help: 'h', ...common() });
+      const d = new Info({ name: 'mpmi_v5', help: 'h', ...elsewhere });
+      expect(c.name).toBe('mpmi_v5');
+      c.info({ v: '1' });
+      expect(family('mpmi_v5').series[0]!.info).toEqual([['v', '1']]);
+      d.info({ v: '2' });
+      expect(family('mpmi_v5').series[0]!.info).toEqual([['v', '2']]);
+      expect(codeOf(() => new Gauge({ name: 'mpmi_v5', help: 'h', ...elsewhere }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
+    } finally {
+      other.close();
+    }
   });
 
   it('types: label names, states and info values are checked at compile time', () => {

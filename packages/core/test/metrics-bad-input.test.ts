@@ -144,11 +144,14 @@ describe('options', () => {
 
 describe('a declaration that conflicts with the family in the heap', () => {
   // (an MpmetricsError: neither argument is wrong in itself, they disagree with the heap)
-  it('from this process: another type, other labels, other buckets, other percentiles', () => {
-    refused(() => new Gauge({ name: 'bad_requests_total', help: 'h', labelNames: ['route', 'code'], ...common() }), 'Error', 'MPM_ERR_METRIC_CONFLICT', 'bad_requests_total');
-    refused(() => new Counter({ name: 'bad_requests_total', help: 'h', labelNames: ['route'], ...common() }), 'Error', 'MPM_ERR_METRIC_CONFLICT');
-    refused(() => new Histogram({ name: 'bad_seconds', help: 'h', labelNames: ['route'], buckets: [0.1, 2], ...common() }), 'Error', 'MPM_ERR_METRIC_CONFLICT');
-    refused(() => new Summary({ name: 'bad_bytes', help: 'h', percentiles: [0.5], ...common() }), 'Error', 'MPM_ERR_METRIC_CONFLICT');
+  it('from another writer of the heap (a second handle, as a thread has): another type, other labels, other buckets, other percentiles', () => {
+    const other = Heap.open({ dir });
+    const elsewhere = { heap: other, registers: [] };
+    refused(() => new Gauge({ name: 'bad_requests_total', help: 'h', labelNames: ['route', 'code'], ...elsewhere }), 'Error', 'MPM_ERR_METRIC_CONFLICT', 'bad_requests_total');
+    refused(() => new Counter({ name: 'bad_requests_total', help: 'h', labelNames: ['route'], ...elsewhere }), 'Error', 'MPM_ERR_METRIC_CONFLICT');
+    refused(() => new Histogram({ name: 'bad_seconds', help: 'h', labelNames: ['route'], buckets: [0.1, 2], ...elsewhere }), 'Error', 'MPM_ERR_METRIC_CONFLICT');
+    refused(() => new Summary({ name: 'bad_bytes', help: 'h', percentiles: [0.5], ...elsewhere }), 'Error', 'MPM_ERR_METRIC_CONFLICT');
+    other.close();
   });
 
   it('from another process, which gets the error and changes nothing here', () => {

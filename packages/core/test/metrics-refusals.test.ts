@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Counter as PromCounter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Counter, Gauge, HeapExporter, Histogram, MpmetricsError, Summary, type ErrorCode } from '../src/index.js';
+import { Counter, Gauge, Heap, HeapExporter, Histogram, MpmetricsError, Summary, type ErrorCode } from '../src/index.js';
 import { privateHeap, uniqueName } from './helpers/parity.js';
 
 const DECLARE = fileURLToPath(new URL('./fixtures/declare-metric.mjs', import.meta.url));
@@ -313,8 +313,12 @@ describe('bad updates are refused before anything is recorded', () => {
 describe('a declaration that conflicts with the family in the heap: MPM_ERR_METRIC_CONFLICT', () => {
   const conflict = (field: string, name: string): Refusal => rangeError('MPM_ERR_METRIC_CONFLICT', `"${name}"`, `with ${field} `);
 
-  it('in the same process: another type, label names (or their order), buckets, percentiles, window', async () => {
+  it('from another writer of the heap: another type, label names (or their order), buckets, percentiles, window', async () => {
+    // a second handle on the heap is a writer of its own, as another process or thread is (a redeclaration by the
+    // same writer is a new metric instead: metrics-redeclaration.test.ts)
     const common = { heap, registers: [] };
+    const other = Heap.open({ dir: own.dir });
+    const elsewhere = { heap: other, registers: [] };
     const name = (base: string): string => uniqueName(base);
     const counter = name('mpmb_conflict_total');
     new Counter({ name: counter, help: 'Counter', labelNames: ['a', 'b'], ...common });
@@ -323,23 +327,24 @@ describe('a declaration that conflicts with the family in the heap: MPM_ERR_METR
     const summary = name('mpmb_conflict_bytes');
     new Summary({ name: summary, help: 'Summary', percentiles: [0.5, 0.9], maxAgeSeconds: 60, ageBuckets: 3, ...common });
     const cases: [string, () => unknown, Refusal][] = [
-      ['a gauge named like the counter', () => new Gauge({ name: counter, help: 'Gauge', labelNames: ['a', 'b'], ...common }), conflict('type', counter)],
-      ['a histogram named like the counter', () => new Histogram({ name: counter, help: 'Histogram', labelNames: ['a', 'b'], ...common }), conflict('type', counter)],
-      ['the counter with fewer labels', () => new Counter({ name: counter, help: 'Counter', labelNames: ['a'], ...common }), conflict('labelNames', counter)],
-      ['the counter with no labels', () => new Counter({ name: counter, help: 'Counter', ...common }), conflict('labelNames', counter)],
-      ['the counter with its labels in another order', () => new Counter({ name: counter, help: 'Counter', labelNames: ['b', 'a'], ...common }), conflict('labelNames', counter)],
-      ['the histogram with other buckets', () => new Histogram({ name: histogram, help: 'Histogram', buckets: [1, 2, 3], ...common }), conflict('buckets', histogram)],
-      ['the histogram with the default buckets', () => new Histogram({ name: histogram, help: 'Histogram', ...common }), conflict('buckets', histogram)],
-      ['a summary named like the histogram', () => new Summary({ name: histogram, help: 'Summary', ...common }), conflict('type', histogram)],
-      ['the summary with other percentiles', () => new Summary({ name: summary, help: 'Summary', percentiles: [0.5], maxAgeSeconds: 60, ageBuckets: 3, ...common }), conflict('percentiles', summary)],
-      ['the summary with another window', () => new Summary({ name: summary, help: 'Summary', percentiles: [0.5, 0.9], maxAgeSeconds: 30, ageBuckets: 3, ...common }), conflict('maxAgeSeconds', summary)],
-      ['the summary with other age buckets', () => new Summary({ name: summary, help: 'Summary', percentiles: [0.5, 0.9], maxAgeSeconds: 60, ageBuckets: 5, ...common }), conflict('ageBuckets', summary)],
-      ['the summary without a window', () => new Summary({ name: summary, help: 'Summary', percentiles: [0.5, 0.9], ...common }), conflict('maxAgeSeconds', summary)],
+      ['a gauge named like the counter', () => new Gauge({ name: counter, help: 'Gauge', labelNames: ['a', 'b'], ...elsewhere }), conflict('type', counter)],
+      ['a histogram named like the counter', () => new Histogram({ name: counter, help: 'Histogram', labelNames: ['a', 'b'], ...elsewhere }), conflict('type', counter)],
+      ['the counter with fewer labels', () => new Counter({ name: counter, help: 'Counter', labelNames: ['a'], ...elsewhere }), conflict('labelNames', counter)],
+      ['the counter with no labels', () => new Counter({ name: counter, help: 'Counter', ...elsewhere }), conflict('labelNames', counter)],
+      ['the counter with its labels in another order', () => new Counter({ name: counter, help: 'Counter', labelNames: ['b', 'a'], ...elsewhere }), conflict('labelNames', counter)],
+      ['the histogram with other buckets', () => new Histogram({ name: histogram, help: 'Histogram', buckets: [1, 2, 3], ...elsewhere }), conflict('buckets', histogram)],
+      ['the histogram with the default buckets', () => new Histogram({ name: histogram, help: 'Histogram', ...elsewhere }), conflict('buckets', histogram)],
+      ['a summary named like the histogram', () => new Summary({ name: histogram, help: 'Summary', ...elsewhere }), conflict('type', histogram)],
+      ['the summary with other percentiles', () => new Summary({ name: summary, help: 'Summary', percentiles: [0.5], maxAgeSeconds: 60, ageBuckets: 3, ...elsewhere }), conflict('percentiles', summary)],
+      ['the summary with another window', () => new Summary({ name: summary, help: 'Summary', percentiles: [0.5, 0.9], maxAgeSeconds: 30, ageBuckets: 3, ...elsewhere }), conflict('maxAgeSeconds', summary)],
+      ['the summary with other age buckets', () => new Summary({ name: summary, help: 'Summary', percentiles: [0.5, 0.9], maxAgeSeconds: 60, ageBuckets: 5, ...elsewhere }), conflict('ageBuckets', summary)],
+      ['the summary without a window', () => new Summary({ name: summary, help: 'Summary', percentiles: [0.5, 0.9], ...elsewhere }), conflict('maxAgeSeconds', summary)],
     ];
     for (const [what, attempt, refusal] of cases) await expectRefused(what, attempt, refusal);
     // only the help text may differ: that declaration joins the family
-    const again = new Counter({ name: counter, help: 'Other words', labelNames: ['a', 'b'], ...common });
+    const again = new Counter({ name: counter, help: 'Other words', labelNames: ['a', 'b'], ...elsewhere });
     again.inc({ a: '1', b: '2' });
+    other.close();
   });
 
   describe('with another process (a real node)', () => {

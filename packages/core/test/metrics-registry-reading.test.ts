@@ -121,23 +121,29 @@ describe('registration', () => {
     // a prom-client metric of that name in our registry, or ours in theirs: the same refusal
     expect(attempt(() => new PromCounter({ name, help: 'Theirs', registers: [ours] })).message).toBe(theirError.message);
     expect(attempt(() => new Counter({ name, help: 'Ours', registers: [theirs], heap })).message).toBe(theirError.message);
-    // another type under that name is refused too (by the heap first: the family is a counter)
-    expect(attempt(() => new Gauge({ name, help: 'Gauge', registers: [new Registry()], heap }))).toMatchObject({ code: 'MPM_ERR_METRIC_CONFLICT' });
+    // in another registry, the name is free for another metric, of any type, in both libraries
+    expect(new Gauge({ name, help: 'Gauge', registers: [new Registry()], heap }).type).toBe('gauge');
+    expect(new PromGauge({ name, help: 'Gauge', registers: [new Registry()] })).toBeInstanceOf(PromGauge);
     first.inc();
     expect(ours.getSingleMetric(name)).toBe(first);
     expect(await ours.metrics()).toBe(`# HELP ${name} First\n# TYPE ${name} counter\n${name} 1\n`);
   });
 
-  it('one name in two registries is one family: every declaration reads and writes the same values (deliberate)', async () => {
-    // README: a metric is identified by its name, in every process and so in every registry; prom-client would
-    // keep two independent counters here.
-    const name = uniqueName('mpmr_shared_total');
-    const a = new Counter({ name, help: 'Shared', labelNames: ['k'], registers: [new Registry()], heap });
-    const b = new Counter({ name, help: 'Shared', labelNames: ['k'], registers: [new Registry()], heap });
-    a.inc({ k: 'x' }, 2);
-    b.inc({ k: 'x' }, 3);
-    expect((await a.get()).values).toEqual([{ value: 5, labels: { k: 'x' } }]);
-    expect((await b.get()).values).toEqual([{ value: 5, labels: { k: 'x' } }]);
+  it('one name in two registries of one process: two independent metrics, as in prom-client; HeapExporter shows the latest', async () => {
+    const name = uniqueName('mpmr_twice_total');
+    const a = new Counter({ name, help: 'Twice', labelNames: ['k'], registers: [new Registry()], heap });
+    const b = new Counter({ name, help: 'Twice', labelNames: ['k'], registers: [new Registry()], heap });
+    const pa = new PromCounter({ name, help: 'Twice', labelNames: ['k'], registers: [new Registry()] });
+    const pb = new PromCounter({ name, help: 'Twice', labelNames: ['k'], registers: [new Registry()] });
+    for (const [first, second] of [[a, b], [pa, pb]] as const) {
+      first.inc({ k: 'x' }, 2);
+      second.inc({ k: 'x' }, 3);
+    }
+    expect(await a.get()).toEqual(await pa.get());
+    expect(await b.get()).toEqual(await pb.get());
+    expect((await a.get()).values).toEqual([{ value: 2, labels: { k: 'x' } }]);
+    expect((await b.get()).values).toEqual([{ value: 3, labels: { k: 'x' } }]);
+    expect(new HeapExporter(heap).metrics()).toContain(`\n${name}{k="x"} 3\n`);
   });
 });
 
@@ -184,20 +190,32 @@ describe('reading through a registry', () => {
     }
   });
 
-  it('removeSingleMetric(): gone from the registry, not from the heap; declared again, it goes on from there', async () => {
-    const registry = new Registry();
+  it('removeSingleMetric(): gone from the registry; declared again, a new metric from zero, as in prom-client', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
     const name = uniqueName('mpmr_removed_total');
-    const first = new Counter({ name, help: 'Removed', registers: [registry], heap });
+    const first = new Counter({ name, help: 'Removed', registers: [ours], heap });
+    const theirFirst = new PromCounter({ name, help: 'Removed', registers: [theirs] });
     first.inc(5);
-    registry.removeSingleMetric(name);
-    expect(registry.getSingleMetric(name)).toBeUndefined();
-    expect(await registry.metrics()).not.toContain(name);
+    theirFirst.inc(5);
+    ours.removeSingleMetric(name);
+    theirs.removeSingleMetric(name);
+    expect(ours.getSingleMetric(name)).toBeUndefined();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    // not declared again yet: the family stays in the heap, for HeapExporter (other processes may write it)
     expect(new HeapExporter(heap).metrics()).toContain(`\n${name} 5\n`);
-    // The family lives in the heap, shared by every process, whatever registries say (prom-client would start a
-    // new counter at 0 here).
-    const again = new Counter({ name, help: 'Removed', registers: [registry], heap });
+    const again = new Counter({ name, help: 'Removed', registers: [ours], heap });
+    const theirAgain = new PromCounter({ name, help: 'Removed', registers: [theirs] });
     again.inc();
-    expect(await registry.metrics()).toBe(`# HELP ${name} Removed\n# TYPE ${name} counter\n${name} 6\n`);
+    theirAgain.inc();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toBe(`# HELP ${name} Removed\n# TYPE ${name} counter\n${name} 1\n`);
+    expect(new HeapExporter(heap).metrics()).toContain(`\n${name} 1\n`);
+    // the first metric object still works, on its own values, as prom-client's does
+    first.inc();
+    theirFirst.inc();
+    expect(await first.get()).toEqual(await theirFirst.get());
+    expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 
   it('resetMetrics() resets ours as prom-client resets its own', async () => {

@@ -122,17 +122,21 @@ describe('Gauge options', () => {
     expect(() => new Histogram({ ...options, name: 'mpmo_histogram' })).toThrow(RangeError);
   });
 
-  it('is part of the declaration: the same gauge in another mode conflicts, also with the default', async () => {
+  it('is part of the declaration: the same gauge in another mode from another writer conflicts, also with the default', async () => {
+    // a second handle on the heap is a writer of its own, as another process or thread is
+    const other = Heap.open({ dir });
+    const elsewhere = { heap: other, registers: [] };
     new Gauge({ name: 'mpmo_declared', help: 'h', multiprocessMode: 'max', ...common });
-    expect(() => new Gauge({ name: 'mpmo_declared', help: 'h', multiprocessMode: 'livemax', ...common })).toThrow(
+    expect(() => new Gauge({ name: 'mpmo_declared', help: 'h', multiprocessMode: 'livemax', ...elsewhere })).toThrow(
       expect.objectContaining({ code: 'MPM_ERR_METRIC_CONFLICT' }),
     );
-    expect(() => new Gauge({ name: 'mpmo_declared', help: 'h', ...common })).toThrow(
+    expect(() => new Gauge({ name: 'mpmo_declared', help: 'h', ...elsewhere })).toThrow(
       'Metric "mpmo_declared" is already declared in the shared heap with multiprocessMode "max"; this declaration has multiprocessMode "shared"',
     );
-    const again = new Gauge({ name: 'mpmo_declared', help: 'Another help text is fine', multiprocessMode: 'max', ...common });
+    const again = new Gauge({ name: 'mpmo_declared', help: 'Another help text is fine', multiprocessMode: 'max', ...elsewhere });
     again.set(3);
     expect((await again.get()).values).toEqual([{ value: 3, labels: {} }]);
+    other.close();
   });
 
   it('in one process, each mode reports that process’s value; a label set nobody set has no sample', async () => {

@@ -1,6 +1,12 @@
-// The heap every metric of this thread uses unless given another: opened on first use, so importing the library
-// costs nothing and a process that never declares a metric never touches the file system.
+// The heap every metric of this thread uses unless given another: opened on first use.
+//
+// It is kept on the native addon's exports object, which Node loads once per thread and caches by file name, so
+// every copy of this module in the thread finds the same heap: the ESM and the CommonJS build loaded side by side,
+// and the fresh module registry jest and vitest give each test file. A second heap handle in one thread would be a
+// second writer, and a metric declared again by a later test file would join its earlier family instead of
+// starting anew (see Heap.declareFamily).
 import { isMainThread } from 'node:worker_threads';
+import { binding } from '../native/binding.js';
 import { Heap } from './heap.js';
 import { reservePrivateDirectory } from './location.js';
 
@@ -9,14 +15,18 @@ import { reservePrivateDirectory } from './location.js';
 // the heap file itself is only made on first use.
 if (isMainThread) reservePrivateDirectory();
 
-let current: Heap | undefined;
+const kDefaultHeap = Symbol.for('mpmetrics.defaultHeap');
+
+/** Where the thread's default heap is kept: the addon's exports, one object per thread. */
+const holder = binding as unknown as { [kDefaultHeap]?: Heap };
 
 export function defaultHeap(): Heap {
-  if (current === undefined || current.file.closed) current = Heap.open();
+  let current = holder[kDefaultHeap];
+  if (current === undefined || current.file.closed) holder[kDefaultHeap] = current = Heap.open();
   return current;
 }
 
 /** Uses `heap` for metrics created from now on in this thread (tests, or a heap with custom options). */
 export function setDefaultHeap(heap: Heap): void {
-  current = heap;
+  holder[kDefaultHeap] = heap;
 }

@@ -5,7 +5,8 @@ import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell,
 import { forEachRetiredSince, reclaim, sweep, type ExpiringFamily } from './expiry.js';
 import { popRecord, pushRecord, reusableSize } from './free-lists.js';
 import { ExemplarSlots } from './exemplar-slots.js';
-import { allocateNode, find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
+import { find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
+import { findFamilyRecord, findOrMakeFamily, forEachFamily, joinFamily, replaceFamily } from './families.js';
 import { HeapFile, heapCorrupt, type HeapFileOptions } from './heap-file.js';
 import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
 import { Lane, NOTHING_EXPIRING } from './lanes.js';
@@ -55,6 +56,8 @@ export interface SeriesRecord {
 
 const MAX_KEY_BYTES = 64 * 1024;
 const MAX_META_BYTES = 256 * 1024;
+/** How often a declaration looks a family up again after its maker replaced it meanwhile, before calling it damage. */
+const MAX_DECLARATION_RACES = 1000;
 
 function directoryKey(text: string, what: string): DirectoryKey {
   const bytes = encodeKey(text);
@@ -94,6 +97,8 @@ export class Heap {
   #acked = NOTHING_EXPIRING;
   #maintenance: NodeJS.Timeout | undefined;
   #maintenanceMs = MAINTENANCE_MS;
+  /** The family record of each name this handle declared (see declareFamily). */
+  readonly #declared = new Map<string, number>();
   /** Families with a TTL, by family record (0: none), from their metadata. */
   readonly #ttls = new Map<number, number>();
 
@@ -120,39 +125,47 @@ export class Heap {
     return this.#lane;
   }
 
-  /** Finds a family by name, or creates it with `meta`. The caller compares `meta` to detect conflicts. */
+  /**
+   * Finds a family by name, or creates it with `meta`, and counts this writer among those that declared it. The
+   * caller compares `meta` to detect conflicts.
+   */
   family(name: string, meta: string): FamilyRecord {
+    return this.#declare(name, meta, false);
+  }
+
+  /**
+   * Declares a metric: the first declaration of a name by this heap handle joins the family any process made (or
+   * makes it). Declaring the name again makes a new, empty family in its place, as prom-client makes a new metric
+   * after `register.clear()`, unless another writer has declared the family too: then this joins it, since
+   * replacing it would drop that writer's counts (see families.ts).
+   */
+  declareFamily(name: string, meta: string): FamilyRecord {
+    return this.#declare(name, meta, true);
+  }
+
+  #declare(name: string, meta: string, anew: boolean): FamilyRecord {
     const file = this.file;
     const key = directoryKey(name, 'A metric name');
-    const { ptr, created } = findOrInsert(file, file.header[H.FAMILY_ROOT]!, key, () => {
-      const metaBytes = Buffer.from(meta, 'utf8');
-      if (metaBytes.length > MAX_META_BYTES) {
-        throw new MpmetricsRangeError(`metric metadata must be at most ${MAX_META_BYTES} bytes, received ${metaBytes.length}`);
-      }
-      const root = allocateNode(file, 0);
-      const leaf = file.allocate(FAMILY.KEY_BYTE + key.bytes.length + metaBytes.length);
-      const seg = file.segmentOf(leaf);
-      const at = file.offsetOf(leaf) * 2;
-      seg.u32[at + LEAF.HASH] = key.hash;
-      seg.u32[at + LEAF.KEY_LENGTH] = key.bytes.length;
-      seg.u32[at + LEAF.KEY_OFFSET] = FAMILY.KEY_BYTE;
-      seg.u32[at + FAMILY.SERIES_ROOT] = root;
-      seg.u32[at + FAMILY.META_LENGTH] = metaBytes.length;
-      const byte = at * 4 + FAMILY.KEY_BYTE;
-      seg.u8.set(key.bytes, byte);
-      seg.u8.set(metaBytes, byte + key.bytes.length);
-      Atomics.store(seg.u32, at, TAG | KIND_FAMILY);
-      return leaf;
-    });
-    this.file.expectKind(ptr, KIND_FAMILY, 'family');
-    return { ptr, name, meta: created ? meta : this.#familyMeta(ptr), created };
+    const metaBytes = Buffer.from(meta, 'utf8');
+    if (metaBytes.length > MAX_META_BYTES) {
+      throw new MpmetricsRangeError(`metric metadata must be at most ${MAX_META_BYTES} bytes, received ${metaBytes.length}`);
+    }
+    const declared = this.#declared.get(name);
+    for (let races = 0; races < MAX_DECLARATION_RACES; races++) {
+      let found = findOrMakeFamily(file, file.header[H.FAMILY_ROOT]!, key, metaBytes);
+      if (anew && !found.created && found.ptr === declared) found = replaceFamily(file, found.head, found.ptr, key, metaBytes) ?? found;
+      // a family being replaced by its maker right now is not joined: the lookup is made again
+      if (!found.created && !joinFamily(file, found.ptr)) continue;
+      this.#declared.set(name, found.ptr);
+      return { ptr: found.ptr, name, meta: found.created ? meta : this.#familyMeta(found.ptr), created: found.created };
+    }
+    throw heapCorrupt(file.path, `the family ${JSON.stringify(name)} keeps being replaced`);
   }
 
   /** The family named `name`, if any process created it. */
   findFamily(name: string): FamilyRecord | undefined {
-    const ptr = find(this.file, this.file.header[H.FAMILY_ROOT]!, directoryKey(name, 'A metric name'));
+    const ptr = findFamilyRecord(this.file, this.file.header[H.FAMILY_ROOT]!, directoryKey(name, 'A metric name'));
     if (ptr === 0) return undefined;
-    this.file.expectKind(ptr, KIND_FAMILY, 'family');
     return { ptr, name, meta: this.#familyMeta(ptr), created: false };
   }
 
@@ -169,8 +182,7 @@ export class Heap {
   /** Every family in the heap, whoever created it. */
   families(): FamilyRecord[] {
     const out: FamilyRecord[] = [];
-    forEachLeaf(this.file, this.file.header[H.FAMILY_ROOT]!, (ptr) => {
-      this.file.expectKind(ptr, KIND_FAMILY, 'family');
+    forEachFamily(this.file, (ptr) => {
       out.push({ ptr, name: decodeKey(leafKey(this.file, ptr)), meta: this.#familyMeta(ptr), created: false });
     });
     return out;
@@ -387,7 +399,7 @@ export class Heap {
   /** Every family in the heap declared with a TTL (in its metadata), whoever declared it. */
   #expiringFamilies(): ExpiringFamily[] {
     const out: ExpiringFamily[] = [];
-    forEachLeaf(this.file, this.file.header[H.FAMILY_ROOT]!, (ptr) => {
+    forEachFamily(this.file, (ptr) => {
       let ttl = this.#ttls.get(ptr);
       if (ttl === undefined) {
         let meta: { ttlSeconds?: unknown } | null = null;

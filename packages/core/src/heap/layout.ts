@@ -1,4 +1,4 @@
-// The file format of a heap, version 1. Every process maps the same bytes, so this file is the contract
+// The file format of a heap, version 3. Every process maps the same bytes, so this file is the contract
 // between all of them; change it only together with FORMAT_VERSION.
 //
 // The file is a sequence of equal segments of `segmentSize` bytes (a power of two, a multiple of the page size).
@@ -7,7 +7,7 @@
 // segment boundary, so a record is always inside one mapping.
 
 export const MAGIC = 0x484d504d; // "MPMH" read as a little-endian u32
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 export const HEADER_BYTES = 4096;
 export const WORD = 8;
 export const MAX_HEAP_BYTES = 2 ** 32 * WORD;
@@ -83,10 +83,19 @@ export const LEAF = { HASH: 1, NEXT: 2, KEY_LENGTH: 3, KEY_OFFSET: 4 } as const;
 
 /**
  * Family: a leaf, then [5] root node of its series trie, [6] metadata length, [7] how many series records it has
- * (added to atomically before a record is made, so a cardinality limit holds across processes); the key (the
- * family name) at byte 32, then the metadata bytes (JSON), which never change after the family is published.
+ * (added to atomically before a record is made, so a cardinality limit holds across processes), [8] in the record
+ * the directory holds for the name: the family record now current for that name (0: this one; see families.ts),
+ * [9] who declared it (DECLARED_*); the key (the family name) at byte 40, then the metadata bytes (JSON), which
+ * never change after the family is published.
  */
-export const FAMILY = { SERIES_ROOT: 5, META_LENGTH: 6, SERIES_COUNT: 7, KEY_BYTE: 32 } as const;
+export const FAMILY = { SERIES_ROOT: 5, META_LENGTH: 6, SERIES_COUNT: 7, CURRENT: 8, DECLARED: 9, KEY_BYTE: 40 } as const;
+
+/** FAMILY.DECLARED: only the writer that made the family has declared it, so that writer may replace it. */
+export const DECLARED_BY_CREATOR = 0;
+/** FAMILY.DECLARED: another writer declared it too; it is never replaced (that would drop the other's counts). */
+export const DECLARED_SHARED = 1;
+/** FAMILY.DECLARED: its creator declared the name again, and a new record took (or is taking) its place. */
+export const DECLARED_REPLACED = 2;
 
 /**
  * Series: a leaf, then [5] head of its cell list, [6] generation (bumped by reset, remove and expiry: cells of an

@@ -160,7 +160,7 @@ export abstract class SharedMetric<T extends string, Child> {
     if (this.ttlSeconds !== undefined) this.meta = { ...this.meta, ttlSeconds: this.ttlSeconds };
 
     this.heap = config.heap ?? defaultHeap();
-    const family = this.heap.family(this.name, encodeMeta(this.meta));
+    const family = this.heap.declareFamily(this.name, encodeMeta(this.meta));
     if (!family.created) checkSameDeclaration(this.name, this.meta, decodeMeta(this.name, family.meta));
     this.familyPtr = family.ptr;
     this.#children = new LabelTree<Child>(this.labelNames, (values) => this.#makeChild(values));
