@@ -177,6 +177,8 @@ describe('a family another process declared too is joined, never replaced', () =
     const ptr = heap.findFamily(name)!.ptr;
     const { u32, at } = familyWord(heap, ptr, FAMILY.DECLARED);
     expect(Atomics.load(u32, at)).toBe(0);
+    heap.family(name, 'looked up again by the same handle'); // not another writer: the family stays its maker's
+    expect(Atomics.load(u32, at)).toBe(0);
     expect(declareElsewhere(own.dir, { type: 'counter', config: { name, help: 'h' }, update: ['inc', 1] })).toEqual({ ok: true });
     expect(Atomics.load(u32, at)).toBe(DECLARED_SHARED);
     mine.inc();

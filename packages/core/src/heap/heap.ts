@@ -154,8 +154,9 @@ export class Heap {
     for (let races = 0; races < MAX_DECLARATION_RACES; races++) {
       let found = findOrMakeFamily(file, file.header[H.FAMILY_ROOT]!, key, metaBytes);
       if (anew && !found.created && found.ptr === declared) found = replaceFamily(file, found.head, found.ptr, key, metaBytes) ?? found;
-      // a family being replaced by its maker right now is not joined: the lookup is made again
-      if (!found.created && !joinFamily(file, found.ptr)) continue;
+      // a family being replaced by its maker right now is not joined: the lookup is made again (one this handle
+      // declared already needs no joining: it is not another writer)
+      if (!found.created && found.ptr !== declared && !joinFamily(file, found.ptr)) continue;
       this.#declared.set(name, found.ptr);
       return { ptr: found.ptr, name, meta: found.created ? meta : this.#familyMeta(found.ptr), created: found.created };
     }
