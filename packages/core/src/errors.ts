@@ -29,7 +29,7 @@ export const ErrorCodes = {
   MPM_ERR_DIR_NOT_WRITABLE: 'MPM_ERR_DIR_NOT_WRITABLE',
   /** A metric is declared differently from how the shared heap already has it (type, labels, buckets…). */
   MPM_ERR_METRIC_CONFLICT: 'MPM_ERR_METRIC_CONFLICT',
-  /** A label set names a label the metric does not have, or leaves one out. */
+  /** A label set names a label the metric does not have, or (with `strictLabels`) leaves one out. */
   MPM_ERR_LABELS: 'MPM_ERR_LABELS',
   /** collectDefaultMetrics() was called again in a thread where it is running. */
   MPM_ERR_ALREADY_COLLECTING: 'MPM_ERR_ALREADY_COLLECTING',

@@ -68,10 +68,13 @@ describe('names', () => {
 });
 
 describe('labels', () => {
-  it('an unknown label, a missing label, or labels on a metric without any', () => {
+  it('an unknown label, a missing label (with strictLabels), or labels on a metric without any', () => {
     refused(() => counter.inc({ route: '/a', code: 200, method: 'GET' } as never), 'RangeError', 'MPM_ERR_LABELS', 'Unknown label "method"');
-    refused(() => counter.inc({ route: '/a' }), 'RangeError', 'MPM_ERR_LABELS', 'Missing label "code"');
-    refused(() => counter.inc(), 'RangeError', 'MPM_ERR_LABELS');
+    refused(() => counter.inc({ route: '/a', method: undefined } as never), 'RangeError', 'MPM_ERR_LABELS', 'Unknown label "method"');
+    // a label left out is a label set without it, as in prom-client (metrics-partial-labels.test.ts), unless strict
+    const strict = new Counter({ name: 'bad_strict_requests_total', help: 'h', labelNames: ['route', 'code'], strictLabels: true, ...common() });
+    refused(() => strict.inc({ route: '/a' }), 'RangeError', 'MPM_ERR_LABELS', 'Missing label "code"');
+    refused(() => strict.inc(), 'RangeError', 'MPM_ERR_LABELS');
     refused(() => summary.observe({ route: '/x' } as never, 1), 'RangeError', 'MPM_ERR_LABELS', 'Unknown label "route"');
     refused(() => counter.labels('/a'), 'RangeError', 'MPM_ERR_LABELS', 'Expected 2 label values');
   });

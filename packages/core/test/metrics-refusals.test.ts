@@ -68,6 +68,11 @@ let jobs: Counter;
 let pool: Gauge<'pool'>;
 let latency: Histogram<'route'>;
 let sizes: Summary<'route'>;
+// the same, declared with `strictLabels: true`: every label needs a value (by default a label may be left out)
+let strictRequests: Counter<'method' | 'code'>;
+let strictPool: Gauge<'pool'>;
+let strictLatency: Histogram<'route'>;
+let strictSizes: Summary<'route'>;
 
 beforeAll(() => {
   const common = { heap, registers: [registry] };
@@ -81,6 +86,15 @@ beforeAll(() => {
   pool.set({ pool: 'db' }, 4);
   latency.observe({ route: '/a' }, 0.5);
   sizes.observe({ route: '/a' }, 100);
+  const strict = { ...common, strictLabels: true };
+  strictRequests = new Counter({ name: 'mpmb_strict_requests_total', help: 'Requests', labelNames: ['method', 'code'], ...strict });
+  strictPool = new Gauge({ name: 'mpmb_strict_pool_size', help: 'Pool size', labelNames: ['pool'], ...strict });
+  strictLatency = new Histogram({ name: 'mpmb_strict_latency_seconds', help: 'Latency', labelNames: ['route'], buckets: [0.1, 1], ...strict });
+  strictSizes = new Summary({ name: 'mpmb_strict_size_bytes', help: 'Sizes', labelNames: ['route'], percentiles: [0.5], ...strict });
+  strictRequests.inc({ method: 'GET', code: '200' }, 3);
+  strictPool.set({ pool: 'db' }, 4);
+  strictLatency.observe({ route: '/a' }, 0.5);
+  strictSizes.observe({ route: '/a' }, 100);
 });
 
 /** Calls a method with arguments TypeScript would refuse: bad input comes from JavaScript callers and `any`. */
@@ -107,6 +121,7 @@ describe('bad options are refused at construction', () => {
     ['a name with a dot', (b) => ({ ...b, name: 'http.requests' }), rangeError('MPM_ERR_OUT_OF_RANGE', '"http.requests"')],
     ['a name with a non-ASCII letter', (b) => ({ ...b, name: 'requêtes' }), rangeError('MPM_ERR_OUT_OF_RANGE', '"requêtes"')],
     ['no help', (b) => ({ ...b, help: undefined }), typeError('MPM_ERR_INVALID_ARG_TYPE', '"help"')],
+    ['a string for strictLabels', (b) => ({ ...b, strictLabels: 'yes' }), typeError('MPM_ERR_INVALID_ARG_TYPE', '"strictLabels"', 'the string "yes"')],
     ['an empty help', (b) => ({ ...b, help: '' }), typeError('MPM_ERR_INVALID_ARG_TYPE', '"help"', 'the string ""')],
     ['a number for help', (b) => ({ ...b, help: 7 }), typeError('MPM_ERR_INVALID_ARG_TYPE', '"help"', 'number 7')],
     ['labelNames as a string', (b) => ({ ...b, labelNames: 'method' }), typeError('MPM_ERR_INVALID_ARG_TYPE', '"labelNames"', 'the string "method"')],
@@ -228,22 +243,32 @@ describe('bad updates are refused before anything is recorded', () => {
     await expectRefused('remove() where the metric has none', call(jobs, 'remove', 'x'), rangeError('MPM_ERR_LABELS', 'no labels'));
   });
 
-  it('missing labels', async () => {
-    const missing = (name: string): Refusal => rangeError('MPM_ERR_LABELS', `Missing label "${name}"`);
-    await expectRefused('counter.inc, one missing', call(requests, 'inc', { method: 'GET' }), missing('code'));
-    await expectRefused('counter.inc, one undefined', call(requests, 'inc', { method: 'GET', code: undefined }, 1), missing('code'));
-    await expectRefused('counter.inc(), no labels at all', call(requests, 'inc'), missing('method'));
-    await expectRefused('counter.inc(5), no labels at all', call(requests, 'inc', 5), missing('method'));
-    await expectRefused('counter.labels, too few values', call(requests, 'labels', 'GET'), rangeError('MPM_ERR_LABELS', 'Expected 2 label values (method, code), received 1'));
-    await expectRefused('counter.labels, too many values', call(requests, 'labels', 'GET', '200', 'x'), rangeError('MPM_ERR_LABELS', 'received 3'));
-    await expectRefused('counter.remove, too few values', call(requests, 'remove', 'GET'), rangeError('MPM_ERR_LABELS', 'received 1'));
-    await expectRefused('counter.remove({...}), one missing', call(requests, 'remove', { method: 'GET' }), missing('code'));
-    await expectRefused('counter.zero({...}), one missing', call(requests, 'zero', { code: '200' }), missing('method'));
-    await expectRefused('gauge.set(1), no labels', call(pool, 'set', 1), missing('pool'));
-    await expectRefused('gauge.setToCurrentTime(), no labels', call(pool, 'setToCurrentTime'), missing('pool'));
-    await expectRefused('histogram.observe(1), no labels', call(latency, 'observe', 1), missing('route'));
-    await expectRefused('histogram.startTimer() end(), no labels', latency.startTimer(), missing('route'));
-    await expectRefused('summary.observe(1), no labels', call(sizes, 'observe', 1), missing('route'));
+  it('missing labels, with strictLabels', async () => {
+    const missing = (name: string): Refusal => rangeError('MPM_ERR_LABELS', `Missing label "${name}"`, '"strictLabels"');
+    await expectRefused('counter.inc, one missing', call(strictRequests, 'inc', { method: 'GET' }), missing('code'));
+    await expectRefused('counter.inc, one undefined', call(strictRequests, 'inc', { method: 'GET', code: undefined }, 1), missing('code'));
+    await expectRefused('counter.inc(), no labels at all', call(strictRequests, 'inc'), missing('method'));
+    await expectRefused('counter.inc(5), no labels at all', call(strictRequests, 'inc', 5), missing('method'));
+    await expectRefused('counter.labels({...}), one missing', call(strictRequests, 'labels', { code: '200' }), missing('method'));
+    await expectRefused('counter.labels, one undefined', call(strictRequests, 'labels', 'GET', undefined), missing('code'));
+    await expectRefused('counter.remove({...}), one missing', call(strictRequests, 'remove', { method: 'GET' }), missing('code'));
+    await expectRefused('counter.zero({...}), one missing', call(strictRequests, 'zero', { code: '200' }), missing('method'));
+    await expectRefused('gauge.set(1), no labels', call(strictPool, 'set', 1), missing('pool'));
+    await expectRefused('gauge.setToCurrentTime(), no labels', call(strictPool, 'setToCurrentTime'), missing('pool'));
+    await expectRefused('gauge.startTimer() end(), no labels', strictPool.startTimer(), missing('pool'));
+    await expectRefused('histogram.observe(1), no labels', call(strictLatency, 'observe', 1), missing('route'));
+    await expectRefused('histogram.startTimer() end(), no labels', strictLatency.startTimer(), missing('route'));
+    await expectRefused('summary.observe(1), no labels', call(strictSizes, 'observe', 1), missing('route'));
+    await expectRefused('summary.startTimer() end(), no labels', strictSizes.startTimer(), missing('route'));
+  });
+
+  it('label values in order, too few or too many (prom-client throws too), with or without strictLabels', async () => {
+    for (const metric of [requests, strictRequests]) {
+      await expectRefused('counter.labels, too few values', call(metric, 'labels', 'GET'), rangeError('MPM_ERR_LABELS', 'Expected 2 label values (method, code), received 1'));
+      await expectRefused('counter.labels(), no values', call(metric, 'labels'), rangeError('MPM_ERR_LABELS', 'received 0'));
+      await expectRefused('counter.labels, too many values', call(metric, 'labels', 'GET', '200', 'x'), rangeError('MPM_ERR_LABELS', 'received 3'));
+      await expectRefused('counter.remove, too few values', call(metric, 'remove', 'GET'), rangeError('MPM_ERR_LABELS', 'received 1'));
+    }
   });
 
   it('label values that are neither strings nor numbers', async () => {

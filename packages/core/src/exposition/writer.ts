@@ -1,5 +1,6 @@
 // Writes family snapshots in the Prometheus text format 0.0.4 or OpenMetrics 1.0, to the letter of each.
 import type { Exemplar } from '../metrics/exemplar.js';
+import type { SeriesLabels } from '../metrics/label-tree.js';
 import type { FamilySnapshot } from '../registry/family-reader.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './escaping.js';
 import { canonicalNumber, formatValue } from './numbers.js';
@@ -10,10 +11,13 @@ export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
 /** Label prefixes by label-values array: the reader keeps one array per series, so this lasts across scrapes. */
-const prefixes = new WeakMap<readonly string[], string>();
+const prefixes = new WeakMap<SeriesLabels, string>();
 
-/** `{a="x",b="y"` without the closing brace (so `le` or `quantile` can follow), or '' for no labels. */
-function openLabels(names: readonly string[], values: readonly string[], extra: Readonly<Record<string, string>> | undefined): string {
+/**
+ * `{a="x",b="y"` without the closing brace (so `le` or `quantile` can follow), or '' for no labels. A label the
+ * series leaves out (null) is not written, as prom-client writes a label set without it.
+ */
+function openLabels(names: readonly string[], values: SeriesLabels, extra: Readonly<Record<string, string>> | undefined): string {
   if (extra === undefined) {
     let cached = prefixes.get(values);
     if (cached === undefined) prefixes.set(values, (cached = formatLabels(names, values, undefined)));
@@ -22,9 +26,12 @@ function openLabels(names: readonly string[], values: readonly string[], extra: 
   return formatLabels(names, values, extra);
 }
 
-function formatLabels(names: readonly string[], values: readonly string[], extra: Readonly<Record<string, string>> | undefined): string {
+function formatLabels(names: readonly string[], values: SeriesLabels, extra: Readonly<Record<string, string>> | undefined): string {
   let out = '';
-  for (let i = 0; i < names.length; i++) out += `${out === '' ? '{' : ','}${names[i]}="${escapeLabelValue(values[i]!)}"`;
+  for (let i = 0; i < names.length; i++) {
+    const value = values[i];
+    if (value !== null && value !== undefined) out += `${out === '' ? '{' : ','}${names[i]}="${escapeLabelValue(value)}"`;
+  }
   if (extra !== undefined) for (const [name, value] of Object.entries(extra)) out += `${out === '' ? '{' : ','}${name}="${escapeLabelValue(value)}"`;
   return out;
 }

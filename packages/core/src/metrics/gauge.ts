@@ -9,6 +9,7 @@ import type { ProcessCell } from '../heap/process-cells.js';
 import type { SharedWords } from '../heap/shared-words.js';
 import { kForgetOwnValue } from '../symbols.js';
 import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
+import type { SeriesLabels } from './label-tree.js';
 import { checkMultiprocessMode, isLive, isPerProcess, labelsByPid, PID_LABEL, type MultiprocessMode } from './multiprocess-mode.js';
 import { checkFinite, startTimer } from './values.js';
 
@@ -115,7 +116,7 @@ export class Gauge<T extends string = string> extends SharedMetric<T, GaugeChild
     this.multiprocessMode = multiprocessMode;
   }
 
-  protected createChild(series: SeriesSource, values: readonly string[]): GaugeChild<T> {
+  protected createChild(series: SeriesSource, values: SeriesLabels): GaugeChild<T> {
     const fixed = labelObject(this.labelNames, values);
     // runs inside super() for a gauge without labels, before this.multiprocessMode is set: read the mode from meta
     const mode = this.meta.multiprocessMode ?? 'shared';

@@ -18,6 +18,7 @@ import {
   type MetricValue,
   type SeriesSource,
 } from './metric.js';
+import type { SeriesLabels } from './label-tree.js';
 import { kWithExemplar } from './symbols.js';
 import { checkBuckets, checkConfiguration } from './validation.js';
 import { checkFinite, secondsSince, startTimer } from './values.js';
@@ -113,7 +114,7 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
     }
   }
 
-  protected createChild(series: SeriesSource, values: readonly string[]): HistogramChild<T> {
+  protected createChild(series: SeriesSource, values: SeriesLabels): HistogramChild<T> {
     const fixed = labelObject(this.labelNames, values);
     // runs inside super() for a metric without labels, before this.buckets is set: read the bounds from meta
     return new HistogramChild<T>(this.heap, series, this.meta.buckets!, (more, seconds) => this.observe({ ...fixed, ...more } as LabelValues<T>, seconds));

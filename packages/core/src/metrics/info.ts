@@ -57,7 +57,9 @@ export class Info<T extends string = string> extends SharedMetric<T, InfoChild> 
       throw new MpmetricsTypeError(`An info needs a configuration object, received ${describeValue(configuration)}`);
     }
     const name = typeof configuration.name === 'string' && configuration.name !== '_info' ? configuration.name.replace(/_info$/, '') : configuration.name;
-    super({ ...configuration, name }, 'info', {});
+    // strict: `info({ version })` on an info with labels would otherwise set the info of the label set with none,
+    // where the caller surely forgot the labels (prom-client has no Info; Python's needs every label)
+    super({ ...configuration, name }, 'info', {}, [], true);
   }
 
   protected createChild(ptr: number): InfoChild {

@@ -9,7 +9,7 @@ import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type Fa
 import { OPENMETRICS_CONTENT_TYPE } from '../exposition/writer.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
 import type { Exemplar } from './exemplar.js';
-import { LabelTree } from './label-tree.js';
+import { LabelTree, NO_LABELS, type SeriesLabels } from './label-tree.js';
 import { checkAggregator, checkConfiguration, checkHelp, checkLabelNames, checkMetricName, checkOptionalBoolean, type Aggregator } from './validation.js';
 import { startTimer } from './values.js';
 
@@ -48,6 +48,11 @@ export interface MetricConfiguration<T extends string> {
    * Written again, it starts anew from zero, as a new series. Default: label sets never expire.
    */
   ttlSeconds?: number;
+  /**
+   * Every label needs a value in every call: a label set that leaves one out throws MPM_ERR_LABELS. Default
+   * false: as in prom-client, a label left out (or undefined) is absent from the series. Per process.
+   */
+  strictLabels?: boolean;
 }
 
 /**
@@ -95,6 +100,7 @@ const KNOWN_OPTIONS = new Set([
   'multiprocessMode',
   'maxSeries',
   'ttlSeconds',
+  'strictLabels',
 ]);
 
 export abstract class SharedMetric<T extends string, Child> {
@@ -106,6 +112,8 @@ export abstract class SharedMetric<T extends string, Child> {
   readonly maxSeries: number | undefined;
   /** Seconds after which an idle label set expires (see MetricConfiguration.ttlSeconds); undefined: never. */
   readonly ttlSeconds: number | undefined;
+  /** Whether every label needs a value (see MetricConfiguration.strictLabels); this process's choice. */
+  readonly strictLabels: boolean;
   readonly type: MetricType;
   readonly collect: (() => void | Promise<void>) | undefined;
   protected readonly heap: Heap;
@@ -118,7 +126,8 @@ export abstract class SharedMetric<T extends string, Child> {
   readonly #expiringChildren = new Map<Child, number>();
   #unlabeled: Child | undefined;
 
-  protected constructor(config: MetricConfiguration<T>, type: MetricType, extra: Partial<FamilyMeta>, reserved: readonly string[] = []) {
+  /** `strict`: the metric type needs every label in every label set, whatever `strictLabels` says. */
+  protected constructor(config: MetricConfiguration<T>, type: MetricType, extra: Partial<FamilyMeta>, reserved: readonly string[] = [], strict = false) {
     checkConfiguration(config, type);
     for (const key of Object.keys(config)) {
       if (!KNOWN_OPTIONS.has(key)) throw new MpmetricsRangeError(`Unknown option ${JSON.stringify(key)} for a ${type}`);
@@ -132,6 +141,7 @@ export abstract class SharedMetric<T extends string, Child> {
     this.aggregator = checkAggregator(config.aggregator);
     this.maxSeries = checkMaxSeries(config.maxSeries);
     this.ttlSeconds = checkTtlSeconds(config, type, this.labelNames);
+    this.strictLabels = checkOptionalBoolean(config.strictLabels, 'strictLabels') === true || strict;
     this.type = type;
     if (config.collect !== undefined && typeof config.collect !== 'function') {
       throw new MpmetricsTypeError(`"collect" must be a function, received ${describeValue(config.collect)}`);
@@ -163,7 +173,7 @@ export abstract class SharedMetric<T extends string, Child> {
     const family = this.heap.declareFamily(this.name, encodeMeta(this.meta));
     if (!family.created) checkSameDeclaration(this.name, this.meta, decodeMeta(this.name, family.meta));
     this.familyPtr = family.ptr;
-    this.#children = new LabelTree<Child>(this.labelNames, (values) => this.#makeChild(values));
+    this.#children = new LabelTree<Child>(this.labelNames, this.strictLabels, (values) => this.#makeChild(values));
     if (this.ttlSeconds !== undefined) this.heap.expireIdle(family.ptr, this.ttlSeconds, (retired) => this.#forget(retired));
     if (this.labelNames.length === 0) this.#unlabeled = this.#makeChild([]);
     for (const registry of registers) registry.registerMetric(this as never);
@@ -175,9 +185,9 @@ export abstract class SharedMetric<T extends string, Child> {
   }
 
   /** Makes the per-process handle of a series, whose record exists in the heap (see SeriesSource). */
-  protected abstract createChild(series: SeriesSource, labelValues: readonly string[]): Child;
+  protected abstract createChild(series: SeriesSource, labelValues: SeriesLabels): Child;
 
-  #makeChild(values: readonly string[]): Child {
+  #makeChild(values: SeriesLabels): Child {
     // A label set shows in scrapes from its first update, as in prom-client (`labels()` alone records nothing);
     // a metric without labels is exported at zero from the start.
     const { ptr } = this.#series(values, values.length > 0);
@@ -209,7 +219,7 @@ export abstract class SharedMetric<T extends string, Child> {
   }
 
   /** Finds or makes the series of a label set within the cardinality limit, with an error naming the label set. */
-  #series(values: readonly string[], hidden: boolean): { ptr: number; created: boolean } {
+  #series(values: SeriesLabels, hidden: boolean): { ptr: number; created: boolean } {
     const options: { hidden: boolean; maxSeries?: number; expiring?: boolean } = { hidden };
     if (this.maxSeries !== undefined) options.maxSeries = this.maxSeries;
     if (this.ttlSeconds !== undefined) options.expiring = true;
@@ -217,7 +227,7 @@ export abstract class SharedMetric<T extends string, Child> {
       return this.heap.series(this.familyPtr, JSON.stringify(values), this.layout, options);
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'MPM_ERR_TOO_MANY_SERIES') throw error;
-      const labels = this.labelNames.map((name, i) => `${name}=${JSON.stringify(values[i])}`).join(',');
+      const labels = this.labelNames.flatMap((name, i) => (values[i] === null ? [] : [`${name}=${JSON.stringify(values[i])}`])).join(',');
       throw new MpmetricsRangeError(
         `Metric ${JSON.stringify(this.name)} has reached its limit of ${this.maxSeries} label sets ("maxSeries"), counted over all processes: ` +
           `{${labels}} was not recorded. Existing label sets keep working; raise "maxSeries" if this many are meant`,
@@ -230,7 +240,7 @@ export abstract class SharedMetric<T extends string, Child> {
   protected child(labels: LabelValues<T> | undefined): Child {
     if (labels === undefined) {
       if (this.#unlabeled !== undefined) return this.#unlabeled;
-      return this.#children.fromObject({}); // throws: labels are missing
+      return this.#children.fromObject(NO_LABELS); // as prom-client: the label set with no labels (strict: throws)
     }
     if (this.#unlabeled !== undefined) {
       for (const key in labels) {
@@ -367,9 +377,12 @@ function checkTtlSeconds(config: MetricConfiguration<string>, type: MetricType, 
   return value;
 }
 
-/** Label values by name for a series, in declaration order. */
-export function labelObject<T extends string>(names: readonly T[], values: readonly string[]): LabelValues<T> & Record<string, string> {
+/** Label values by name for a series, in declaration order; a label the series leaves out is absent. */
+export function labelObject<T extends string>(names: readonly T[], values: SeriesLabels): LabelValues<T> & Record<string, string> {
   const labels: Record<string, string> = {};
-  for (let i = 0; i < names.length; i++) labels[names[i]!] = values[i]!;
+  for (let i = 0; i < names.length; i++) {
+    const value = values[i];
+    if (value !== null && value !== undefined) labels[names[i]!] = value;
+  }
   return labels as LabelValues<T> & Record<string, string>;
 }

@@ -5,6 +5,7 @@ import { MpmetricsRangeError } from '../errors.js';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
 import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
+import type { SeriesLabels } from './label-tree.js';
 import { observeSketch, windowingOf, type SketchWindowing } from './summary-sketch.js';
 import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
 import { checkFinite, startTimer } from './values.js';
@@ -72,7 +73,7 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
     this.pruneAgedBuckets = pruneAgedBuckets;
   }
 
-  protected createChild(series: SeriesSource, values: readonly string[]): SummaryChild<T> {
+  protected createChild(series: SeriesSource, values: SeriesLabels): SummaryChild<T> {
     const fixed = labelObject(this.labelNames, values);
     return new SummaryChild<T>(this.heap, series, windowingOf(this.meta), (more, seconds) =>
       this.observe({ ...fixed, ...more } as LabelValues<T>, seconds),

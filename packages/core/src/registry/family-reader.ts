@@ -5,6 +5,7 @@ import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { PROCESS_CELL } from '../heap/layout.js';
 import { decodeExemplarLabels, type Exemplar } from '../metrics/exemplar.js';
 import { multiprocessModeOf, type FamilyMeta } from '../metrics/family-meta.js';
+import type { SeriesLabels } from '../metrics/label-tree.js';
 import { isPerProcess } from '../metrics/multiprocess-mode.js';
 import { readSummaryQuantiles, summaryLayout } from '../metrics/summary-sketch.js';
 import { exportedMeta, readProcessGauge } from './process-gauge-reader.js';
@@ -17,8 +18,11 @@ import { exportedMeta, readProcessGauge } from './process-gauge-reader.js';
 export const SCRAPE_READ_BUDGET_MS = 250;
 
 export interface SeriesSnapshot {
-  /** Label values, in the order of the snapshot meta's label names (a gauge in mode 'all' adds "pid" last). */
-  readonly labels: readonly string[];
+  /**
+   * Label values, in the order of the snapshot meta's label names (a gauge in mode 'all' adds "pid" last); null
+   * for a label the label set left out, which is then absent from the series' samples.
+   */
+  readonly labels: SeriesLabels;
   /**
    * counter, gauge: [value]. histogram: [cumulative count per bucket, …, +Inf count, sum].
    * summary: [value per percentile, …, sum, count]. info: [1]. stateset: [1 or 0 per state, in declaration order].
@@ -80,7 +84,7 @@ const NO_INFO: readonly (readonly [string, string])[] = Object.freeze([]);
  * reuse of the record for another label set after its series expired, changes it.
  */
 export interface CachedLabels {
-  readonly labels: readonly string[];
+  readonly labels: SeriesLabels;
   readonly generation: number;
 }
 
@@ -104,7 +108,7 @@ function readInfo(heap: Heap, ptr: number, cache: Map<number, CachedLabels>): re
     cache.set(record, { labels: flat, generation: 0 });
   }
   const out: (readonly [string, string])[] = [];
-  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
   return out;
 }
 
@@ -158,8 +162,11 @@ function inCreationOrder(series: SeriesSnapshot[], records: number[]): SeriesSna
   return order.map((i) => series[i]!);
 }
 
-/** The label values of a series record, or undefined if the record is damaged (layout or key not this family's). */
-function decodeSeries(heap: Heap, ptr: number, layout: SeriesLayout, labelCount: number): readonly string[] | undefined {
+/**
+ * The label values of a series record (null for a label left out), or undefined if the record is damaged (layout
+ * or key not this family's).
+ */
+function decodeSeries(heap: Heap, ptr: number, layout: SeriesLayout, labelCount: number): SeriesLabels | undefined {
   const found = heap.seriesLayout(ptr);
   if (found.valueWords !== layout.valueWords || found.sharedWords !== layout.sharedWords || found.exemplarSlots !== (layout.exemplarSlots ?? 0)) {
     return undefined;
@@ -170,12 +177,12 @@ function decodeSeries(heap: Heap, ptr: number, layout: SeriesLayout, labelCount:
   } catch {
     return undefined;
   }
-  if (!Array.isArray(labels) || labels.length !== labelCount || !labels.every((v) => typeof v === 'string')) return undefined;
-  return labels as string[];
+  if (!Array.isArray(labels) || labels.length !== labelCount || !labels.every((v) => v === null || typeof v === 'string')) return undefined;
+  return labels as (string | null)[];
 }
 
 /** Marks a record that cannot be read as a series of its family: it is left out of every scrape. */
-const DAMAGED: readonly string[] = Object.freeze([]);
+const DAMAGED: SeriesLabels = Object.freeze([]);
 
 /** A damaged series is left out, not fatal to the scrape; say so once per record, as a process warning. */
 function warnDamaged(family: string, ptr: number): void {

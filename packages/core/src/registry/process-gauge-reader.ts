@@ -4,6 +4,7 @@
 import type { Heap } from '../heap/heap.js';
 import type { WriterLiveness } from '../heap/writer-liveness.js';
 import type { FamilyMeta } from '../metrics/family-meta.js';
+import type { SeriesLabels } from '../metrics/label-tree.js';
 import { combineWriterValues, labelsByPid, PID_LABEL, valuesByPid, type MultiprocessMode, type WriterValue } from '../metrics/multiprocess-mode.js';
 import type { SeriesSnapshot } from './family-reader.js';
 
@@ -21,9 +22,9 @@ export function exportedMeta(meta: FamilyMeta, mode: MultiprocessMode): FamilyMe
  * Label values with the pid appended, kept per (series labels, pid) across scrapes: the exposition writer caches
  * its text by the array, so a steady scrape makes no new label text.
  */
-const pidLabels = new WeakMap<readonly string[], Map<number, readonly string[]>>();
+const pidLabels = new WeakMap<SeriesLabels, Map<number, SeriesLabels>>();
 
-function withPid(labels: readonly string[], pid: number): readonly string[] {
+function withPid(labels: SeriesLabels, pid: number): SeriesLabels {
   let byPid = pidLabels.get(labels);
   if (byPid === undefined) pidLabels.set(labels, (byPid = new Map()));
   let out = byPid.get(pid);
@@ -32,7 +33,7 @@ function withPid(labels: readonly string[], pid: number): readonly string[] {
 }
 
 /** Drops cached label arrays of pids a series no longer shows (exited processes of a live mode). */
-function prune(labels: readonly string[], shown: readonly { pid: number }[]): void {
+function prune(labels: SeriesLabels, shown: readonly { pid: number }[]): void {
   const byPid = pidLabels.get(labels);
   if (byPid === undefined || byPid.size <= shown.length * 2 + 8) return;
   const keep = new Set(shown.map((s) => s.pid));
@@ -46,7 +47,7 @@ const pool: WriterValue[] = [];
 export function readProcessGauge(
   heap: Heap,
   ptr: number,
-  labels: readonly string[],
+  labels: SeriesLabels,
   mode: MultiprocessMode,
   liveness: WriterLiveness,
   out: SeriesSnapshot[],
