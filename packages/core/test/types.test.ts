@@ -24,7 +24,7 @@ function typeChecks(): void {
   const counter = new Counter({ name: 'types_total', help: 'h', labelNames: ['method', 'code'] as const });
   expectTypeOf(counter).toEqualTypeOf<Counter<'method' | 'code'>>();
   counter.inc({ method: 'GET', code: 200 });
-  counter.inc({ method: 'GET' }, 2); // partial label objects type-check as in prom-client (they throw at run time)
+  counter.inc({ method: 'GET' }, 2); // partial label objects type-check as in prom-client, and are taken at run time
   // @ts-expect-error an unknown label name
   counter.inc({ route: '/a' });
   // @ts-expect-error a label value that is neither a string nor a number
@@ -56,6 +56,31 @@ function typeChecks(): void {
   const summary = new Summary({ name: 'types_bytes', help: 'h', percentiles: [0.5], maxAgeSeconds: 60, ageBuckets: 5 });
   expectTypeOf(summary.labels()).toEqualTypeOf<SummaryChild<string>>();
   summary.observe(1);
+
+  // The partial label sets prom-client's types take (metrics-partial-labels.test.ts), each next to prom-client's.
+  const theirCounter = new pc.Counter({ name: 'types_pc_total', help: 'h', labelNames: ['method', 'code'] as const });
+  for (const c of [counter, theirCounter]) {
+    c.inc();
+    c.inc(2);
+    c.inc({});
+    c.inc({ code: 200 });
+    c.labels({ method: 'GET' }).inc();
+    c.remove({ method: 'GET' });
+  }
+  gauge.set({}, 1);
+  gauge.set(1);
+  gauge.setToCurrentTime({});
+  gauge.startTimer({})({ pool: 'db' });
+  histogram.observe({}, 1);
+  histogram.startTimer()({ route: '/a' });
+  histogram.zero({});
+  const labeledSummary = new Summary({ name: 'types_sizes', help: 'h', labelNames: ['route', 'code'] as const });
+  labeledSummary.observe({ code: 500 }, 1);
+  labeledSummary.startTimer({ route: '/a' })({ code: 200 });
+  const strict = new Counter({ name: 'types_strict_total', help: 'h', labelNames: ['method'] as const, strictLabels: true });
+  expectTypeOf(strict.strictLabels).toEqualTypeOf<boolean>();
+  // @ts-expect-error strictLabels is a boolean
+  void new Counter({ name: 'types_strict2_total', help: 'h', strictLabels: 'yes' });
 
   // A configuration written for prom-client is accepted by ours (prom-client registries included).
   const promConfig: pc.HistogramConfiguration<'route'> = { name: 'types_pc_seconds', help: 'h', labelNames: ['route'], buckets: [1], registers: [pc.register] };
