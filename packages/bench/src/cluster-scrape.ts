@@ -39,7 +39,7 @@ export async function measureClusterScrape(processes: number, series: number, ro
     // both encoded as an HTTP response would be
     return await pairMs(
       rounds,
-      () => Buffer.from(exporter.metrics('prometheus')),
+      async () => Buffer.from(await exporter.metrics('prometheus')),
       async () => Buffer.from(await aggregator.clusterMetrics()),
     );
   } finally {

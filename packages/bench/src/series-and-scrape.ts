@@ -77,7 +77,7 @@ export async function measureScrape(processes: number, series: number, rounds: n
     const paired = await pairMs(
       rounds,
       // both encoded as an HTTP response would be: a rope left unflattened would hide part of the cost
-      () => (bytes = Buffer.from(exporter.metrics('prometheus')).length),
+      async () => (bytes = Buffer.from(await exporter.metrics('prometheus')).length),
       async () => Buffer.from(await registry.metrics()),
       warmUp,
     );

@@ -18,6 +18,7 @@ export { EXEMPLAR_MAX_CHARACTERS } from './metrics/exemplar.js';
 export type { Exemplar, IncreaseDataWithExemplar, ObserveDataWithExemplar } from './metrics/exemplar.js';
 export { linearBuckets, exponentialBuckets } from './metrics/buckets.js';
 export { DEFAULT_MAX_SERIES } from './metrics/metric.js';
+export { isMpmetricsMetric } from './metrics/brand.js';
 export type { CollectFunction, LabelValues, MetricConfiguration, MetricObjectWithValues, MetricValue } from './metrics/metric.js';
 export type { Aggregator } from './metrics/validation.js';
 export type { MetricType } from './metrics/family-meta.js';

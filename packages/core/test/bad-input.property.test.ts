@@ -180,14 +180,14 @@ describe('numbers', () => {
 });
 
 describe('and everything recorded above', () => {
-  it('exports to text that promtool and the OpenMetrics parser accept, with the label values given', () => {
+  it('exports to text that promtool and the OpenMetrics parser accept, with the label values given', async () => {
     const exporter = new HeapExporter(heap);
-    const text = exporter.metrics('prometheus');
+    const text = await exporter.metrics('prometheus');
     // (the random names draw naming advice from promtool's linter by the hundred: accepted, not printed)
     expectAcceptedByPromtool(promtool(findPromtool(), text), 'property-test heap, text 0.0.4', { quiet: true });
     const python = findPython();
     expect(pythonParse(python, text, 'prometheus').error).toBeUndefined();
-    const parsed = pythonParse(python, exporter.metrics('openmetrics'), 'openmetrics');
+    const parsed = pythonParse(python, await exporter.metrics('openmetrics'), 'openmetrics');
     expect(parsed.error).toBeUndefined();
     // the label values read back are the ones recorded (every route of prop_values_total)
     const routes = parsed.families!.find((f) => f.name === 'prop_values')!.samples.filter((s) => s[0] === 'prop_values_total').map((s) => s[1].route);

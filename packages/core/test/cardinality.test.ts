@@ -52,19 +52,19 @@ describe('maxSeries in one process', () => {
     // existing label sets, and other metrics, keep working
     counter.inc({ user: 'u7' }, 2);
     other.set({ user: 'u100000' }, 5);
-    const text = new HeapExporter(shared.heap).metrics();
+    const text = await new HeapExporter(shared.heap).metrics();
     expect(seriesIn(text, 'mpmc_flood_total')).toBe(100);
     expect(text).toContain('mpmc_flood_total{user="u7"} 3\n');
     expect(text).toContain('mpmc_other{user="u100000"} 5\n');
   });
 
-  it('counts removed label sets (their records stay), and lets them come back without a new place', () => {
+  it('counts removed label sets (their records stay), and lets them come back without a new place', async () => {
     const counter = new Counter({ name: 'mpmc_removed_total', help: 'h', labelNames: ['user'], maxSeries: 3, ...common() });
     for (const user of ['a', 'b', 'c']) counter.inc({ user });
     counter.remove('a');
     expect(refusal(() => counter.inc({ user: 'd' }))?.kind).toBe('RangeError:MPM_ERR_TOO_MANY_SERIES');
     counter.inc({ user: 'a' }); // back, from zero
-    expect(new HeapExporter(shared.heap).metrics()).toContain('mpmc_removed_total{user="a"} 1\n');
+    expect(await new HeapExporter(shared.heap).metrics()).toContain('mpmc_removed_total{user="a"} 1\n');
   });
 
   it(`has a default of ${DEFAULT_MAX_SERIES} per metric, and none with Infinity`, () => {
@@ -127,7 +127,7 @@ describe('maxSeries across processes', () => {
       }
       const family = shared.heap.findFamily(name)!;
       expect(shared.heap.seriesCount(family.ptr)).toBe(limit);
-      const text = new HeapExporter(shared.heap).metrics();
+      const text = await new HeapExporter(shared.heap).metrics();
       expect(seriesIn(text, name)).toBe(limit);
       expect(text).toContain(`${name}{user="shared"} 8\n`);
     } finally {

@@ -221,11 +221,11 @@ describe('collectDefaultMetrics in one process', () => {
   it('samples right before HeapExporter exports, and stop() unregisters the families', async () => {
     const registry = new Registry();
     const collector = collectDefaultMetrics({ register: registry, heap, sampleIntervalMs: 3_600_000 });
-    const cpu = (): number => byPid(samplesOf(new HeapExporter(heap).metrics()), 'process_cpu_seconds_total').get(process.pid)!;
-    const first = cpu();
+    const cpu = async (): Promise<number> => byPid(samplesOf(await new HeapExporter(heap).metrics()), 'process_cpu_seconds_total').get(process.pid)!;
+    const first = await cpu();
     for (let until = Date.now() + 30; Date.now() < until; ); // burn some CPU
     await new Promise((resolve) => setImmediate(resolve)); // next turn: a new export samples again
-    expect(cpu()).toBeGreaterThan(first);
+    expect(await cpu()).toBeGreaterThan(first);
     collector.stop();
     expect(registry.getMetricsAsArray()).toEqual([]);
   });

@@ -375,8 +375,8 @@ beforeAll(async () => {
   texts = {
     registryText: await textRegistry.metrics(),
     registryOpenMetrics: await openMetricsRegistry.metrics(),
-    exporterText: exporter.metrics('prometheus'),
-    exporterOpenMetrics: exporter.metrics('openmetrics'),
+    exporterText: await exporter.metrics('prometheus'),
+    exporterOpenMetrics: await exporter.metrics('openmetrics'),
   };
 });
 
@@ -466,7 +466,7 @@ describe('OpenMetrics details beyond acceptance', () => {
     }
   });
 
-  it('HeapExporter’s OpenMetrics stays valid for values the API accepts: negative observations and bucket bounds', () => {
+  it('HeapExporter’s OpenMetrics stays valid for values the API accepts: negative observations and bucket bounds', async () => {
     requireTools();
     // OpenMetrics 1.0: histogram Sum and buckets "MUST NOT be NaN or negative"; with negative thresholds the
     // point "MUST NOT contain a sum value"; summary Count and Sum likewise, and "Quantile values MUST NOT be
@@ -484,7 +484,7 @@ describe('OpenMetrics details beyond acceptance', () => {
       for (const v of [-3, -2, 2]) delta.observe(v);
 
       const rejected: string[] = [];
-      for (const family of new HeapExporter(negHeap).snapshot()) {
+      for (const family of await new HeapExporter(negHeap).snapshot()) {
         // the text format has no such rule: both tools take it
         const text = writeExposition([family], 'prometheus');
         expectAcceptedByPromtool(promtool(promtoolPath, text), `${family.name}, text 0.0.4`);

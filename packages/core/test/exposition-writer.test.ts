@@ -302,10 +302,10 @@ describe('HeapExporter', () => {
   const own = privateHeap('mpm-exposition-');
   afterAll(() => own.close());
 
-  it('an empty heap: an empty text, and "# EOF" alone in OpenMetrics', () => {
+  it('an empty heap: an empty text, and "# EOF" alone in OpenMetrics', async () => {
     const exporter = new HeapExporter(own.heap);
-    expect(exporter.respond(undefined)).toEqual({ contentType: PROMETHEUS_CONTENT_TYPE, body: '' });
-    expect(exporter.respond('application/openmetrics-text; version=1.0.0')).toEqual({ contentType: OPENMETRICS_CONTENT_TYPE, body: '# EOF\n' });
+    expect(await exporter.respond(undefined)).toEqual({ contentType: PROMETHEUS_CONTENT_TYPE, body: '' });
+    expect(await exporter.respond('application/openmetrics-text; version=1.0.0')).toEqual({ contentType: OPENMETRICS_CONTENT_TYPE, body: '# EOF\n' });
   });
 
   it('the two content types, exactly', () => {
@@ -425,20 +425,20 @@ describe('HeapExporter', () => {
       expect(() => process.kill(written.pid, 0)).toThrow();
     });
 
-    it('a HeapExporter in this process (it declared nothing in that heap) writes both formats to the letter', () => {
+    it('a HeapExporter in this process (it declared nothing in that heap) writes both formats to the letter', async () => {
       const exporter = new HeapExporter(shared.heap);
-      expect(exporter.snapshot().map((f) => f.name)).toEqual([
+      expect((await exporter.snapshot()).map((f) => f.name)).toEqual([
         'mpme_latency_seconds',
         'mpme_requests_total',
         'mpme_sent_bytes',
         'mpme_size_bytes',
         'mpme_temperature_celsius',
       ]);
-      expect(checked(exporter.metrics('prometheus'))).toBe(text);
-      expect(checked(exporter.metrics('openmetrics'))).toBe(openMetrics);
+      expect(checked(await exporter.metrics('prometheus'))).toBe(text);
+      expect(checked(await exporter.metrics('openmetrics'))).toBe(openMetrics);
     });
 
-    it('respond() in another process that declared nothing: the format and content type the Accept header asks for', () => {
+    it('respond() in another process that declared nothing: the format and content type the Accept header asks for', async () => {
       const accepts = [
         null,
         'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
@@ -456,14 +456,14 @@ describe('HeapExporter', () => {
       expect(exported.answers.map((a) => ({ contentType: a.contentType, body: checked(a.body) }))).toEqual(expected);
       // and the very same bytes as this process's exporter (nothing was written since)
       const here = new HeapExporter(shared.heap);
-      expect(exported.answers[0]!.body).toBe(here.metrics('prometheus'));
-      expect(exported.answers[1]!.body).toBe(here.metrics('openmetrics'));
+      expect(exported.answers[0]!.body).toBe(await here.metrics('prometheus'));
+      expect(exported.answers[1]!.body).toBe(await here.metrics('openmetrics'));
     });
 
-    it('a heap opened afresh on the same directory exports the same', () => {
+    it('a heap opened afresh on the same directory exports the same', async () => {
       const again = Heap.open({ dir: shared.dir });
       try {
-        expect(new HeapExporter(again).metrics('openmetrics')).toBe(new HeapExporter(shared.heap).metrics('openmetrics'));
+        expect(await new HeapExporter(again).metrics('openmetrics')).toBe(await new HeapExporter(shared.heap).metrics('openmetrics'));
       } finally {
         again.close();
       }

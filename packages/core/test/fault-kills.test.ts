@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Heap, HeapExporter } from '../src/index.js';
 import { fixture } from './fixtures/lifetime-processes.js';
-import { ownTime } from './support/own-time.js';
+import { ownTimeAsync } from './support/own-time.js';
 import { sleep, startNode, succeed, type Child } from './support/process-group.js';
 
 const KILLS = Number(process.env.MPMETRICS_FAULT_KILLS ?? 100);
@@ -45,8 +45,8 @@ describe(`${KILLS} writers SIGKILLed at random moments`, () => {
       const problems: string[] = [];
       let scrapes = 0;
       let slowest = 0;
-      const scrape = (): void => {
-        const { result: text, ms } = ownTime(() => exporter.metrics('prometheus'));
+      const scrape = async (): Promise<void> => {
+        const { result: text, ms } = await ownTimeAsync(() => exporter.metrics('prometheus'));
         slowest = Math.max(slowest, ms);
         scrapes++;
         for (const [sample, value] of samples(text)) {
@@ -83,11 +83,11 @@ describe(`${KILLS} writers SIGKILLed at random moments`, () => {
             await kill(victim);
           })();
         }
-        scrape();
+        await scrape();
         await sleep(5);
       }
       const survivorExits = await Promise.all(survivors.map((s) => succeed(s, 120_000)));
-      scrape();
+      await scrape();
 
       console.log(`fault kills: ${killed} writers killed, ${scrapes} scrapes, slowest ${slowest.toFixed(1)} ms, heap ${heap.segmentCount} segments`);
       expect(problems).toEqual([]);

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Gauge, Heap, HeapExporter, MULTIPROCESS_MODES, type MultiprocessMode } from '../src/index.js';
+import { heapSnapshot } from './support/heap-checks.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/gauge-mode-child.mjs', import.meta.url));
 const REPLY_MS = 20_000;
@@ -105,7 +106,7 @@ type Scrape = Record<string, Record<string, number>>;
 
 function scrape(heap: Heap): Scrape {
   const out: Scrape = Object.fromEntries(MULTIPROCESS_MODES.map((mode) => [mode, {}]));
-  for (const family of new HeapExporter(heap).snapshot()) {
+  for (const family of heapSnapshot(heap)) {
     const mode = family.name.replace(/^mpmg_/, '');
     if (!(mode in out)) continue;
     for (const s of family.series) {
@@ -390,8 +391,8 @@ describe('exposition with pid labels', () => {
       }
       const exporter = new HeapExporter(heap);
       const texts = {
-        'HeapExporter text': [exporter.metrics('prometheus'), 'prometheus'],
-        'HeapExporter OpenMetrics': [exporter.metrics('openmetrics'), 'openmetrics'],
+        'HeapExporter text': [await exporter.metrics('prometheus'), 'prometheus'],
+        'HeapExporter OpenMetrics': [await exporter.metrics('openmetrics'), 'openmetrics'],
         'registry text': [await registry.metrics(), 'prometheus'],
       } as const;
       for (const [what, [text, format]] of Object.entries(texts)) {

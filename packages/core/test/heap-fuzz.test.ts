@@ -199,8 +199,8 @@ describe('a series record damaged in place', () => {
       segment.u8[at * WORD + keyOffset] = 0x7b; // '{'
 
       const exporter = new HeapExporter(heap);
-      const text = exporter.metrics('prometheus');
-      exporter.metrics('prometheus');
+      const text = await exporter.metrics('prometheus');
+      await exporter.metrics('prometheus');
       expect(text).toContain('fuzz_damaged_total{route="/a"} 1');
       expect(text).toContain('fuzz_damaged_total{route="/c"} 1');
       expect(text).not.toContain('/b');

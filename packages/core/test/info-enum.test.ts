@@ -217,7 +217,7 @@ describe('across processes', () => {
     let scrapes = 0;
     const wanted = new Set(sets.map((s) => JSON.stringify(Object.entries(s))));
     while (!done) {
-      for (const f of exporter.snapshot()) {
+      for (const f of await exporter.snapshot()) {
         if (f.name === 'mpmi_race') {
           const key = JSON.stringify(f.series[0]!.info);
           if (!wanted.has(key)) problems.push(`a torn or unknown info set: ${key.slice(0, 200)}`);
@@ -329,7 +329,7 @@ describe('exposition formats, checked by promtool and Python’s parsers', () =>
     declare([omRegistry]);
     declare(both as unknown as Registry[]);
     const exporter = new HeapExporter(heap);
-    const ours = exporter.snapshot().filter((f) => f.name.startsWith('mpmf_'));
+    const ours = (await exporter.snapshot()).filter((f) => f.name.startsWith('mpmf_'));
     texts['HeapExporter, text'] = { text: writeExposition(ours, 'prometheus'), format: 'prometheus' };
     texts['HeapExporter, OpenMetrics'] = { text: writeExposition(ours, 'openmetrics'), format: 'openmetrics' };
     texts['text registry'] = { text: await textRegistry.metrics(), format: 'prometheus' };

@@ -79,7 +79,7 @@ describe('another local user', () => {
     expect(result.heapOpen).toMatch(/^MPM_ERR_/);
     expect(result.heapOpenFromEnv).toMatch(/^MPM_ERR_/);
     // and the heap is as it was
-    expect(new HeapExporter(heap).metrics()).toContain('isolation_secret_total 42');
+    expect(await new HeapExporter(heap).metrics()).toContain('isolation_secret_total 42');
     expect(fs.readdirSync(dir)).toEqual(['heap']);
   });
 });

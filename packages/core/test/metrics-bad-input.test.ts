@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Counter, Gauge, Heap, HeapExporter, Histogram, MpmetricsError, Summary, exponentialBuckets, linearBuckets, type ErrorCode } from '../src/index.js';
+import { heapText } from './support/heap-checks.js';
 
 let dir: string;
 let heap: Heap;
@@ -36,7 +37,7 @@ type Kind = 'TypeError' | 'RangeError' | 'Error';
 
 /** `call` throws our error of `kind` with `code`, whose message contains every `says`, and the heap is unchanged. */
 function refused(call: () => unknown, kind: Kind, code: ErrorCode, ...says: string[]): void {
-  const before = new HeapExporter(heap).metrics('openmetrics').replace(/_created.*\n/g, '');
+  const before = heapText(heap, 'openmetrics').replace(/_created.*\n/g, '');
   let error: unknown;
   try {
     call();
@@ -47,7 +48,7 @@ function refused(call: () => unknown, kind: Kind, code: ErrorCode, ...says: stri
   if (kind !== 'Error') expect((error as Error).name).toBe(kind);
   expect((error as MpmetricsError).code).toBe(code);
   for (const s of says) expect((error as Error).message).toContain(s);
-  expect(new HeapExporter(heap).metrics('openmetrics').replace(/_created.*\n/g, '')).toBe(before);
+  expect(heapText(heap, 'openmetrics').replace(/_created.*\n/g, '')).toBe(before);
 }
 
 const common = (): { heap: Heap; registers: [] } => ({ heap, registers: [] });
@@ -157,7 +158,7 @@ describe('a declaration that conflicts with the family in the heap', () => {
     other.close();
   });
 
-  it('from another process, which gets the error and changes nothing here', () => {
+  it('from another process, which gets the error and changes nothing here', async () => {
     const script = `
       const { Histogram } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
       try {
@@ -166,12 +167,12 @@ describe('a declaration that conflicts with the family in the heap', () => {
       } catch (error) {
         console.log(JSON.stringify({ name: error.name, code: error.code, message: error.message }));
       }`;
-    const before = new HeapExporter(heap).metrics();
+    const before = await new HeapExporter(heap).metrics();
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, MPMETRICS_DIR: dir }, encoding: 'utf8', timeout: 30_000 });
     expect(run.status, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { name: string; code: string; message: string };
     expect(result.code).toBe('MPM_ERR_METRIC_CONFLICT');
     expect(result.message).toContain('bad_seconds');
-    expect(new HeapExporter(heap).metrics()).toBe(before);
+    expect(await new HeapExporter(heap).metrics()).toBe(before);
   });
 });

@@ -258,7 +258,7 @@ describe('scrapes while 4 processes observe(1) as fast as they can', () => {
           stats.getScrapes++;
         } else {
           const format = round % 4 === 1 ? 'prometheus' : 'openmetrics';
-          const text = exporter.metrics(format);
+          const text = await exporter.metrics(format);
           if (format === 'openmetrics' && !text.endsWith('# EOF\n')) report('HeapExporter openmetrics', ['no # EOF']);
           const { histogram: h, summary: s } = readExposition(text);
           check(`HeapExporter ${format}`, h, s);
@@ -274,7 +274,7 @@ describe('scrapes while 4 processes observe(1) as fast as they can', () => {
       const total = reports.reduce((n, r) => n + r.observations, 0);
       const finalHistogram = await readHistogram(histogram);
       const finalSummary = await readSummary(summary);
-      const exported = readExposition(exporter.metrics());
+      const exported = readExposition(await exporter.metrics());
       console.log(
         `[metrics-consistency] ${stats.scrapes} scrapes (${stats.getScrapes} via get(), ${stats.exporterScrapes} via HeapExporter) ` +
           `in ${SCRAPE_MS} ms, ${stats.moving} saw the counts move, slowest ${stats.maxScrapeMs.toFixed(1)} ms; ` +

@@ -24,7 +24,7 @@ afterAll(() => own.close());
 
 /** Everything a scrape could show: every family in the heap (both formats) and the registry. */
 async function everything(): Promise<string> {
-  return [exporter.metrics('prometheus'), exporter.metrics('openmetrics'), await registry.metrics()].join('\n----\n');
+  return [await exporter.metrics('prometheus'), await exporter.metrics('openmetrics'), await registry.metrics()].join('\n----\n');
 }
 
 interface Refusal {
@@ -214,11 +214,11 @@ describe('bad options are refused at construction', () => {
     const name = uniqueName('mpmb_taken_total');
     const other = new Registry();
     new PromCounter({ name, help: 'prom-client’s', registers: [other] });
-    const before = exporter.metrics();
+    const before = await exporter.metrics();
     expect(() => new Counter({ name, help: 'Ours', heap, registers: [registry, other] })).toThrow(`A metric with the name ${name} has already been registered.`);
     expect(heap.findFamily(name)).toBeUndefined();
     expect(registry.getSingleMetric(name)).toBeUndefined();
-    expect(exporter.metrics()).toBe(before);
+    expect(await exporter.metrics()).toBe(before);
   });
 });
 
@@ -386,7 +386,7 @@ describe('a declaration that conflicts with the family in the heap: MPM_ERR_METR
     it('declared there first, it conflicts here', async () => {
       const name = uniqueName('mpmb_elsewhere_total');
       expect(declareElsewhere({ type: 'counter', config: { name, help: 'There', labelNames: ['a'] }, update: ['inc', { a: 'x' }, 4] })).toEqual({ ok: true });
-      expect(exporter.metrics()).toContain(`\n${name}{a="x"} 4\n`);
+      expect(await exporter.metrics()).toContain(`\n${name}{a="x"} 4\n`);
       await expectRefused('a gauge here', () => new Gauge({ name, help: 'Here', labelNames: ['a'], heap, registers: [registry] }), conflict('type', name));
       await expectRefused('other labels here', () => new Counter({ name, help: 'Here', labelNames: ['a', 'b'], heap, registers: [registry] }), conflict('labelNames', name));
       // the same declaration joins it

@@ -96,7 +96,7 @@ describe('registration', () => {
     expect(await b.metrics()).toContain(`\n${both.name.replace(/_total$/, '')}_total 4\n`);
     for (const registry of [a, b, register]) expect(registry.getSingleMetric(none.name)).toBeUndefined();
     expect(await a.metrics()).not.toContain(none.name);
-    expect(new HeapExporter(heap).metrics()).toContain(`\n${none.name} 9\n`);
+    expect(await new HeapExporter(heap).metrics()).toContain(`\n${none.name} 9\n`);
   });
 
   it('declaring a name twice in one registry fails as prom-client fails, with its message; the first metric carries on', async () => {
@@ -143,7 +143,7 @@ describe('registration', () => {
     expect(await b.get()).toEqual(await pb.get());
     expect((await a.get()).values).toEqual([{ value: 2, labels: { k: 'x' } }]);
     expect((await b.get()).values).toEqual([{ value: 3, labels: { k: 'x' } }]);
-    expect(new HeapExporter(heap).metrics()).toContain(`\n${name}{k="x"} 3\n`);
+    expect(await new HeapExporter(heap).metrics()).toContain(`\n${name}{k="x"} 3\n`);
   });
 });
 
@@ -203,14 +203,14 @@ describe('reading through a registry', () => {
     expect(ours.getSingleMetric(name)).toBeUndefined();
     expect(await ours.metrics()).toBe(await theirs.metrics());
     // not declared again yet: the family stays in the heap, for HeapExporter (other processes may write it)
-    expect(new HeapExporter(heap).metrics()).toContain(`\n${name} 5\n`);
+    expect(await new HeapExporter(heap).metrics()).toContain(`\n${name} 5\n`);
     const again = new Counter({ name, help: 'Removed', registers: [ours], heap });
     const theirAgain = new PromCounter({ name, help: 'Removed', registers: [theirs] });
     again.inc();
     theirAgain.inc();
     expect(await ours.metrics()).toBe(await theirs.metrics());
     expect(await ours.metrics()).toBe(`# HELP ${name} Removed\n# TYPE ${name} counter\n${name} 1\n`);
-    expect(new HeapExporter(heap).metrics()).toContain(`\n${name} 1\n`);
+    expect(await new HeapExporter(heap).metrics()).toContain(`\n${name} 1\n`);
     // the first metric object still works, on its own values, as prom-client's does
     first.inc();
     theirFirst.inc();
@@ -245,7 +245,7 @@ describe('reading through a registry', () => {
     const again = new Gauge({ name: uniqueName('mpmr_after_clear'), help: 'After', registers: [registry], heap });
     again.set(1);
     expect(await registry.metrics()).toBe(`# HELP ${again.name} After\n# TYPE ${again.name} gauge\n${again.name} 1\n`);
-    expect(new HeapExporter(heap).metrics()).toContain(`\n${counter.name} 3\n`);
+    expect(await new HeapExporter(heap).metrics()).toContain(`\n${counter.name} 3\n`);
   });
 
   it('setDefaultLabels(): added to every sample of ours exactly as to prom-client’s, in both formats', async () => {

@@ -23,7 +23,7 @@ describe('a child cached before remove()', () => {
     c.inc(5);
     h.observe(0.5);
     g.set(7);
-    const text = new HeapExporter(heap).metrics();
+    const text = await new HeapExporter(heap).metrics();
     expect(text).toContain('remove_total{a="x"} 5');
     expect(text).toContain('remove_seconds_count{a="x"} 1');
     expect(text).toContain('remove_gauge{a="x"} 7');
@@ -35,8 +35,8 @@ describe('a child cached before remove()', () => {
     const c = counter.labels('y');
     c.inc(3);
     counter.remove('y');
-    expect(new HeapExporter(heap).metrics()).not.toContain('remove_again_total{a="y"}');
+    expect(await new HeapExporter(heap).metrics()).not.toContain('remove_again_total{a="y"}');
     c.inc(2);
-    expect(new HeapExporter(heap).metrics()).toContain('remove_again_total{a="y"} 2');
+    expect(await new HeapExporter(heap).metrics()).toContain('remove_again_total{a="y"} 2');
   });
 });

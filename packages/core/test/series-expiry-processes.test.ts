@@ -12,7 +12,7 @@ import { sleep } from './support/process-group.js';
 const CHURNER = new URL('./fixtures/expiry-churner.mjs', import.meta.url).pathname;
 const shared = usePrivateHeap('mpm-expiry-mp');
 
-const scrape = (): string => new HeapExporter(shared.heap).metrics();
+const scrape = (): Promise<string> => new HeapExporter(shared.heap).metrics();
 const allocated = (): number => allocatedBytes(shared.heap);
 
 /** A churner's two reports: a third of its rounds done; all done, with what a scrape showed right then. */
@@ -40,7 +40,7 @@ function startChurner(args: string[]): Churner {
   const third = next().then((report) => expect(report).toEqual({ third: true }));
   // scraped as soon as the churner says so: its last write is younger than the TTL (the churners do not finish
   // together, so by the time all have, the first one's label set can have expired, as it should)
-  const done = third.then(next).then((report) => ({ written: report.written as number, scraped: scrape() }));
+  const done = third.then(next).then(async (report) => ({ written: report.written as number, scraped: await scrape() }));
   done.catch(() => undefined); // awaited once `third` has resolved; a failure of `third` is reported there
   return { third, done, kill: () => child.kill('SIGKILL') };
 }
@@ -65,7 +65,7 @@ describe('ttlSeconds across processes', () => {
         .then(() => allocated() - before)
         .finally(() => (thirdDone = true));
       for (let i = 0; i < 20 || !thirdDone; i++) {
-        const text = scrape();
+        const text = await scrape();
         for (const sample of sampleLines(text, name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 1|[abc]-\d+-\d+"\} [01]|parent"\} 0)$/);
         // (a 'livesum' gauge shows 0 for a label set whose setter has not set it yet, or has exited)
         for (const sample of sampleLines(text, workers)) expect(sample).toMatch(/^mpme_mp_churn_total_workers\{key="[abc]-\d+-\d+"\} [01]$/);
@@ -76,7 +76,7 @@ describe('ttlSeconds across processes', () => {
       expect(reports.map((r) => r.written)).toEqual([rounds * perRound, rounds * perRound, rounds * perRound]);
       // each kept handle's label set expired while its process churned; its last write started it anew
       for (const [i, tag] of ['a', 'b', 'c'].entries()) expect(reports[i]!.scraped).toContain(`${name}{key="held-${tag}"} 7\n`);
-      const text = scrape();
+      const text = await scrape();
       for (const sample of sampleLines(text, name)) expect(sample).toMatch(/^mpme_mp_churn_total\{key="(held-[abc]"\} 7|[abc]-\d+-\d+"\} 1|parent"\} 0)$/);
       for (const sample of sampleLines(text, workers)) expect(sample).toMatch(/^mpme_mp_churn_total_workers\{key="[abc]-\d+-\d+"\} [01]$/);
       // 9,000 label sets made, 3,000 by the time every churner had done a third of its rounds: the heap grew

@@ -11,7 +11,7 @@ import { sleep } from './support/process-group.js';
 const shared = usePrivateHeap('mpm-expiry');
 const common = (): { heap: (typeof shared)['heap']; registers: [] } => ({ heap: shared.heap, registers: [] });
 
-const scrape = (): string => new HeapExporter(shared.heap).metrics();
+const scrape = (): Promise<string> => new HeapExporter(shared.heap).metrics();
 const allocated = (): number => allocatedBytes(shared.heap);
 /** Makes a sweep due now, whenever the last one was. */
 const sweepDueNow = (): void => {
@@ -32,7 +32,7 @@ describe('ttlSeconds in one process', () => {
     histogram.observe({ path: '/idle' }, 0.5);
     gauge.set({ queue: 'idle' }, 3);
     summary.observe({ path: '/idle' }, 10);
-    expect(scrape()).toContain('mpme_requests_total{path="/idle"} 5\n');
+    expect(await scrape()).toContain('mpme_requests_total{path="/idle"} 5\n');
 
     // /busy is written every 50 ms of the clock, while the heap's own timer sweeps: it never expires, and counts
     // every write. The clock (Date only) moves by hand, 50 ms a step, so a stalled process cannot make a busy label
@@ -40,7 +40,7 @@ describe('ttlSeconds in one process', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     let busy = 0;
     try {
-      for (let i = 0; i < 100 && scrape().includes('idle'); i++) {
+      for (let i = 0; i < 100 && (await scrape()).includes('idle'); i++) {
         counter.inc({ path: '/busy' });
         perProcess.inc({ pool: 'busy' });
         busy++;
@@ -51,7 +51,7 @@ describe('ttlSeconds in one process', () => {
       vi.useRealTimers();
     }
     expect(busy).toBeGreaterThan(10);
-    const text = scrape();
+    const text = await scrape();
     expect(text).not.toContain('idle');
     expect(text).toContain(`mpme_requests_total{path="/busy"} ${busy}\n`);
     expect(text).toContain(`mpme_workers{pool="busy"} ${busy}\n`);
@@ -61,7 +61,7 @@ describe('ttlSeconds in one process', () => {
     gauge.set({ queue: 'idle' }, 4);
     histogram.observe({ path: '/idle' }, 2);
     idlePool.inc();
-    const again = scrape();
+    const again = await scrape();
     expect(again).toContain('mpme_workers{pool="idle"} 1\n');
     expect(again).toContain('mpme_requests_total{path="/idle"} 2\n');
     expect(again).toContain('mpme_queue{queue="idle"} 4\n');
@@ -70,7 +70,7 @@ describe('ttlSeconds in one process', () => {
     expect(again).not.toContain('mpme_size_count{path="/idle"}');
   }, 30_000);
 
-  it('reuses the memory of expired label sets: a churn of label values stays within a bound', () => {
+  it('reuses the memory of expired label sets: a churn of label values stays within a bound', async () => {
     // The clock (Date only) is moved by hand and each round ends with a sweep, so how many label sets are alive at
     // once does not depend on how busy the machine is: a stalled process would otherwise keep more of them.
     vi.useFakeTimers({ toFake: ['Date'] });
@@ -96,7 +96,7 @@ describe('ttlSeconds in one process', () => {
       expect(grownByHalf).toBeGreaterThan(0);
       expect(grown).toBe(grownByHalf);
       // every label set still shown counts exactly its one write
-      const shown = sampleLines(scrape(), 'mpme_churn_total');
+      const shown = sampleLines(await scrape(), 'mpme_churn_total');
       expect(shown.length).toBeGreaterThan(0);
       for (const line of shown) expect(line).toMatch(/^mpme_churn_total\{id="\d+-\d+"\} 1$/);
     } finally {
@@ -104,7 +104,7 @@ describe('ttlSeconds in one process', () => {
     }
   });
 
-  it('finishes a retirement whose sweeper was killed half-way, so no writer keeps writing a series nobody sees', () => {
+  it('finishes a retirement whose sweeper was killed half-way, so no writer keeps writing a series nobody sees', async () => {
     const counter = new Counter({ name: 'mpme_interrupted_total', help: 'h', labelNames: ['k'], ttlSeconds: 3600, ...common() });
     const child = counter.labels('x');
     child.inc(3);
@@ -120,16 +120,16 @@ describe('ttlSeconds in one process', () => {
     file.header[H.RETIRING] = series;
     file.segmentOf(root).u32[slot] = 0;
     child.inc(1);
-    expect(scrape()).not.toContain('mpme_interrupted_total{k="x"}');
+    expect(await scrape()).not.toContain('mpme_interrupted_total{k="x"}');
 
     sweepDueNow();
     shared.heap.maintain();
     expect(file.header[H.RETIRING]).toBe(0);
     child.inc(2); // the series was finished off: the kept child makes its label set anew
-    expect(scrape()).toContain('mpme_interrupted_total{k="x"} 2\n');
+    expect(await scrape()).toContain('mpme_interrupted_total{k="x"} 2\n');
   });
 
-  it('a scrape walking the directory while another process retires the label sets before it sees emptied nodes as empty', () => {
+  it('a scrape walking the directory while another process retires the label sets before it sees emptied nodes as empty', async () => {
     const counter = new Counter({ name: 'mpme_walked_total', help: 'h', labelNames: ['id'], ttlSeconds: 0.1, maxSeries: Infinity, ...common() });
     for (let i = 0; i < 600; i++) counter.inc({ id: String(i) }); // two levels of nodes below the root
     const family = shared.heap.findFamily('mpme_walked_total')!;
@@ -154,13 +154,13 @@ describe('ttlSeconds in one process', () => {
       });
       expect(seen).toBeGreaterThan(0);
       expect(seen).toBeLessThan(600);
-      expect(sampleLines(scrape(), 'mpme_walked_total')).toEqual([]);
+      expect(sampleLines(await scrape(), 'mpme_walked_total')).toEqual([]);
     } finally {
       sweeper.close();
     }
   });
 
-  it('a damaged free list or retired list never hands out or frees a record in use', () => {
+  it('a damaged free list or retired list never hands out or frees a record in use', async () => {
     const counter = new Counter({ name: 'mpme_damaged_total', help: 'h', labelNames: ['k'], ttlSeconds: 3600, ...common() });
     counter.inc({ k: 'kept' }, 5);
     const file = shared.heap.file;
@@ -181,7 +181,7 @@ describe('ttlSeconds in one process', () => {
       expect(file.header[H.LIMBO_HEAD]).toBe(0);
       counter.inc({ k: 'kept' });
       counter.inc({ k: 'new' }, 2);
-      const text = scrape();
+      const text = await scrape();
       expect(text).toContain('mpme_damaged_total{k="kept"} 6\n');
       expect(text).toContain('mpme_damaged_total{k="new"} 2\n');
     } finally {

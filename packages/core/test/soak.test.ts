@@ -64,7 +64,7 @@ describe(`soak: ${WRITERS} writers and a scraper for ${SECONDS} s`, () => {
 
       const ops = children.slice(0, WRITERS).map((child) => child.events.find((e) => e.event === 'done')!.ops as number);
       const total = ops.reduce((a, b) => a + b, 0);
-      const text = new HeapExporter(heap).metrics('prometheus');
+      const text = await new HeapExporter(heap).metrics('prometheus');
       const sumOf = (prefix: string): number =>
         text
           .split('\n')

@@ -1,7 +1,8 @@
 // The body of GET /metrics: every family in the shared heap, whichever process declared it (so any worker answers
 // for all of them), followed by the metrics of the registry that are not in the heap (prom-client's own, e.g. its
-// default metrics of this process). Prometheus text or OpenMetrics, as the Accept header asks.
-import { Counter, Gauge, HeapExporter, Histogram, Summary, contentTypeOf, negotiateFormat, writeExposition } from '@mpmetrics/core';
+// default metrics of this process). Prometheus text or OpenMetrics, as the Accept header asks. Every collect()
+// runs once: the exporter runs those of the metrics declared here, prom-client those of its own metrics.
+import { HeapExporter, contentTypeOf, isMpmetricsMetric, negotiateFormat, writeExposition } from '@mpmetrics/core';
 import { Registry } from 'prom-client';
 
 export interface MetricsResponse {
@@ -11,14 +12,10 @@ export interface MetricsResponse {
 
 const heapExporter = new HeapExporter();
 
-function inHeap(metric: unknown): boolean {
-  return metric instanceof Counter || metric instanceof Gauge || metric instanceof Histogram || metric instanceof Summary;
-}
-
 export async function metricsResponse(registry: Registry, accept: string | undefined): Promise<MetricsResponse> {
   const format = negotiateFormat(accept);
-  const heapText = writeExposition(heapExporter.snapshot(), format);
-  const others = registry.getMetricsAsArray().filter((metric) => !inHeap(metric));
+  const heapText = writeExposition(await heapExporter.snapshot(), format);
+  const others = registry.getMetricsAsArray().filter((metric) => !isMpmetricsMetric(metric));
   let body = heapText;
   if (others.length > 0) {
     const rest = new Registry<'text/plain; version=0.0.4; charset=utf-8' | 'application/openmetrics-text; version=1.0.0; charset=utf-8'>();

@@ -7,6 +7,8 @@ import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from '../registry/family-reader.js';
 import { OPENMETRICS_CONTENT_TYPE } from '../exposition/writer.js';
+import { kMetricBrand } from './brand.js';
+import { declareCollect } from './collectors.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
 import type { Exemplar } from './exemplar.js';
 import { LabelTree, NO_LABELS, type SeriesLabels } from './label-tree.js';
@@ -177,6 +179,12 @@ export abstract class SharedMetric<T extends string, Child> {
     if (this.ttlSeconds !== undefined) this.heap.expireIdle(family.ptr, this.ttlSeconds, (retired) => this.#forget(retired));
     if (this.labelNames.length === 0) this.#unlabeled = this.#makeChild([]);
     for (const registry of registers) registry.registerMetric(this as never);
+    declareCollect(this.heap, this.name, this);
+  }
+
+  /** Marks every metric of ours, whichever copy of the package made it (see isMpmetricsMetric). */
+  get [kMetricBrand](): true {
+    return true;
   }
 
   /** Words per writer cell and shared words of one series of this metric. */

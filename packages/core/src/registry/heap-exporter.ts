@@ -1,11 +1,13 @@
 // Exports every family in the heap, whoever declared it: for a cluster primary or a sidecar that declares no
-// metric itself but answers /metrics for all processes.
+// metric itself but answers /metrics for all processes. Before it reads, it runs the collect() of every metric
+// this process declared in that heap (awaited, as prom-client's registry awaits them), so values set at scrape
+// time are as fresh here as through `register.metrics()`.
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap } from '../heap/heap.js';
 import { negotiateFormat } from '../exposition/negotiate.js';
 import { contentTypeOf, writeExposition, type ExpositionFormat } from '../exposition/writer.js';
+import { runCollects } from '../metrics/collectors.js';
 import { parseMeta } from '../metrics/family-meta.js';
-import { runExportHooks } from './export-hooks.js';
 import { readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from './family-reader.js';
 
 export interface ExportedMetrics {
@@ -22,10 +24,13 @@ export class HeapExporter {
     this.#heap = heap;
   }
 
-  /** Every family in the heap with its live series, sorted by name (after this thread's export hooks ran). */
-  snapshot(): FamilySnapshot[] {
+  /**
+   * Every family in the heap with its live series, sorted by name, after the collect() of every metric declared in
+   * this process on that heap ran. Rejects with the error of a collect that throws, as `register.metrics()` does.
+   */
+  async snapshot(): Promise<FamilySnapshot[]> {
     const heap = this.#heap ?? defaultHeap();
-    runExportHooks();
+    await runCollects(heap);
     return heap.readWithin(SCRAPE_READ_BUDGET_MS, () => this.#read(heap));
   }
 
@@ -42,13 +47,13 @@ export class HeapExporter {
   }
 
   /** The exposition in `format` (default: the Prometheus text format). */
-  metrics(format: ExpositionFormat = 'prometheus'): string {
-    return writeExposition(this.snapshot(), format);
+  async metrics(format: ExpositionFormat = 'prometheus'): Promise<string> {
+    return writeExposition(await this.snapshot(), format);
   }
 
   /** The exposition in the format an HTTP Accept header asks for, with its Content-Type. */
-  respond(accept: string | undefined | null): ExportedMetrics {
+  async respond(accept: string | undefined | null): Promise<ExportedMetrics> {
     const format = negotiateFormat(accept);
-    return { contentType: contentTypeOf(format), body: this.metrics(format) };
+    return { contentType: contentTypeOf(format), body: await this.metrics(format) };
   }
 }

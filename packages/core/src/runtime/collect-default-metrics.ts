@@ -2,13 +2,12 @@
 // every process, in the shared heap with a `pid` label, so that one scrape of any process shows every process.
 //
 // Each process can only read its own stats, so each samples itself: at once, on an unref'd timer, and right
-// before it exports (a metric's `collect` for prom-client's registries, an export hook for HeapExporter). Only the
+// before it exports (each family's `collect`, which every scrape path runs). Only the
 // main thread of a process samples (CPU, memory and handles are process-wide: a worker thread sampling too would
 // count them twice); in a worker thread the call only declares the families, so that thread can export them.
 import { setImmediate } from 'node:timers';
 import { isMainThread } from 'node:worker_threads';
 import { MpmetricsError } from '../errors.js';
-import { addExportHook, removeExportHook } from '../registry/export-hooks.js';
 import { checkDefaultMetricsOptions, type DefaultMetricsCollectorConfiguration } from './default-metrics-options.js';
 import { declareRuntimeMetrics, runtimeMetricNames } from './runtime-metrics.js';
 import { RuntimeSampler } from './runtime-sampler.js';
@@ -61,7 +60,6 @@ export function collectDefaultMetrics(options?: DefaultMetricsCollectorConfigura
         warned = true;
       }
     }, config.sampleIntervalMs).unref();
-    addExportHook(sampleBeforeExport);
   }
   const collector: DefaultMetricsCollector = {
     sample: () => sampler?.sample(),
@@ -69,7 +67,6 @@ export function collectDefaultMetrics(options?: DefaultMetricsCollectorConfigura
       if (running !== collector) return;
       running = undefined;
       clearInterval(timer);
-      removeExportHook(sampleBeforeExport);
       sampler?.stop();
       sampler = undefined;
       for (const name of runtimeMetricNames(metrics)) config.register.removeSingleMetric(name);

@@ -1,12 +1,35 @@
 // Small checks several core tests make of a heap and of refused calls.
-import { HeapExporter, type FamilySnapshot, type Heap } from '../../src/index.js';
+import { writeExposition, type ExpositionFormat, type FamilySnapshot, type Heap } from '../../src/index.js';
 import { H, WORD } from '../../src/heap/layout.js';
+import { parseMeta } from '../../src/metrics/family-meta.js';
+import { readFamily } from '../../src/registry/family-reader.js';
 
-/** A family as an exporter reads it (every process's values), or an error if it is not in the heap. */
+/**
+ * A family as an exporter reads it (every process's values, with the reader HeapExporter uses), or an error if it
+ * is not in the heap. No collect() runs: this reads what is there now.
+ */
 export function exportedFamily(heap: Heap, name: string): FamilySnapshot {
-  const found = new HeapExporter(heap).snapshot().find((f) => f.name === name);
+  const found = heapSnapshot(heap).find((f) => f.name === name);
   if (found === undefined) throw new Error(`family ${name} is not in the heap`);
   return found;
+}
+
+/**
+ * Every metric family in the heap, sorted by name, read as HeapExporter reads them but at once, without running any
+ * collect(): for tests that check what the heap holds right now, from synchronous code.
+ */
+export function heapSnapshot(heap: Heap): FamilySnapshot[] {
+  const out: FamilySnapshot[] = [];
+  for (const family of heap.families()) {
+    const meta = parseMeta(family.meta);
+    if (meta !== undefined) out.push(readFamily(heap, family.ptr, family.name, meta, new Map()));
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** heapSnapshot() written in `format`. */
+export function heapText(heap: Heap, format: ExpositionFormat = 'prometheus'): string {
+  return writeExposition(heapSnapshot(heap), format);
 }
 
 /** What `fn` threw, as `name:code` (`RangeError:MPM_ERR_OUT_OF_RANGE`), or undefined if it returned. */
