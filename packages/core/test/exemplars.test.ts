@@ -207,10 +207,14 @@ describe('exposition: OpenMetrics only, read back exactly by Python’s strict p
     const omRegistry = openMetricsRegistry();
     // one set of metric objects per registry, each written the same: prom-client's OpenMetrics registry renames the
     // counters it holds (it strips _total from metric.name), and a name declared again in one process is a new
-    // metric, as in prom-client (HeapExporter exports the latest declaration)
+    // metric, as in prom-client (HeapExporter exports the latest declaration). Registered by hand: both libraries
+    // refuse `registers` of the text format with exemplars, but a text registry can still come to hold one
+    // (registerMetric, or a content type changed after)
     for (const [i, registry] of [textRegistry, omRegistry].entries()) {
-      const c = new Counter({ name: 'mpmx_requests_total', help: 'Requests', labelNames: ['code'], enableExemplars: true, heap, registers: [registry as Registry] });
-      const h = new Histogram({ name: 'mpmx_latency_seconds', help: 'Latency', labelNames: ['route'], buckets: [0.1, 1], enableExemplars: true, heap, registers: [registry as Registry] });
+      const c = new Counter({ name: 'mpmx_requests_total', help: 'Requests', labelNames: ['code'], enableExemplars: true, heap, registers: [] });
+      const h = new Histogram({ name: 'mpmx_latency_seconds', help: 'Latency', labelNames: ['route'], buckets: [0.1, 1], enableExemplars: true, heap, registers: [] });
+      registry.registerMetric(c as never);
+      registry.registerMetric(h as never);
       c.inc({ labels: { code: 200 }, value: 0.5, exemplarLabels: { trace_id: TRICKY } });
       c.inc({ labels: { code: 500 }, value: 2 }); // no exemplar
       h.observe({ labels: { route: '/a' }, value: 0.05, exemplarLabels: { trace_id: 'a1', empty: '' } });
@@ -221,7 +225,7 @@ describe('exposition: OpenMetrics only, read back exactly by Python’s strict p
       want.push({ sample: 'mpmx_latency_seconds_bucket', labels: { route: '/a', le: '0.1' }, exemplar: { trace_id: 'a1', empty: '' }, value: 0.05 });
       want.push({ sample: 'mpmx_latency_seconds_bucket', labels: { route: '/a', le: '+Inf' }, exemplar: { trace_id: 'a3' }, value: 7 });
     }
-    const ours = new HeapExporter(heap).snapshot().filter((f) => f.name.startsWith('mpmx_'));
+    const ours = (await new HeapExporter(heap).snapshot()).filter((f) => f.name.startsWith('mpmx_'));
     texts['HeapExporter, OpenMetrics'] = { text: writeExposition(ours, 'openmetrics'), format: 'openmetrics' };
     texts['HeapExporter, text'] = { text: writeExposition(ours, 'prometheus'), format: 'prometheus' };
     texts['OpenMetrics registry'] = { text: await omRegistry.metrics(), format: 'openmetrics' };
@@ -317,7 +321,7 @@ describe('across processes', () => {
     const writersSeen = { counter: new Set<string>(), histogram: new Set<string>() };
     let scrapes = 0;
     while (!done) {
-      for (const f of exporter.snapshot()) {
+      for (const f of await exporter.snapshot()) {
         if (f.name !== 'mpmp_hits_total' && f.name !== 'mpmp_wait_seconds') continue;
         const kind = f.name === 'mpmp_hits_total' ? 'counter' : 'histogram';
         const e = kind === 'counter' ? f.series[0]?.exemplars?.[0] : f.series[0]?.exemplars?.[1];

@@ -9,7 +9,7 @@
 // every update of every type takes finite numbers only, and says so with a TypeError (MPM_ERR_INVALID_ARG_TYPE).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Counter as PromCounter, Registry } from 'prom-client';
+import { Counter as PromCounter, Histogram as PromHistogram, Registry, type OpenMetricsContentType } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Counter, Gauge, Heap, HeapExporter, Histogram, MpmetricsError, Summary, type ErrorCode } from '../src/index.js';
 import { privateHeap, uniqueName } from './helpers/parity.js';
@@ -156,6 +156,33 @@ describe('bad options are refused at construction', () => {
         declare(type, { ...base(), enableExemplars: true }),
         rangeError('MPM_ERR_OUT_OF_RANGE', '"enableExemplars"', 'counters and histograms only'),
       );
+    }
+  });
+
+  it('enableExemplars with a registry of the text format is refused at construction, as prom-client refuses it', async () => {
+    const openMetrics = new Registry<OpenMetricsContentType>();
+    openMetrics.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    for (const [Ours, Theirs] of [
+      [Counter, PromCounter],
+      [Histogram, PromHistogram],
+    ] as const) {
+      for (const registers of [[registry], [openMetrics, registry]]) {
+        const name = uniqueName('mpmb_exemplars');
+        let theirs: unknown;
+        try {
+          new Theirs({ name, help: 'h', enableExemplars: true, registers: [new Registry()] });
+        } catch (e) {
+          theirs = e;
+        }
+        expect(theirs).toBeInstanceOf(TypeError);
+        const says = (theirs as Error).message; // "Exemplars are supported only on OpenMetrics registries"
+        await expectRefused(
+          `${Ours.name}, enableExemplars in ${registers.length} registries`,
+          () => new Ours({ name, help: 'h', enableExemplars: true, heap, registers }),
+          typeError('MPM_ERR_INVALID_ARG_TYPE', says, `"${name}"`, 'setContentType'),
+        );
+        expect(openMetrics.getSingleMetric(name), 'registered nowhere').toBeUndefined();
+      }
     }
   });
 

@@ -156,8 +156,15 @@ export abstract class SharedMetric<T extends string, Child> {
         throw new MpmetricsTypeError(`"registers" must hold prom-client registries, received ${describeValue(registry)}`);
       }
     }
-    if (checkOptionalBoolean(config.enableExemplars, 'enableExemplars') === true && type !== 'counter' && type !== 'histogram') {
-      throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
+    if (checkOptionalBoolean(config.enableExemplars, 'enableExemplars') === true) {
+      if (type !== 'counter' && type !== 'histogram') throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
+      // as prom-client refuses it, at construction: the text format has no exemplars
+      if (registers.some((registry) => registry.contentType !== OPENMETRICS_CONTENT_TYPE)) {
+        throw new MpmetricsTypeError(
+          `Exemplars are supported only on OpenMetrics registries: metric ${JSON.stringify(this.name)} has "enableExemplars" and a registry ` +
+            'of the Prometheus text format in "registers"; call setContentType(Registry.OPENMETRICS_CONTENT_TYPE) on it first',
+        );
+      }
     }
     if (config.heap !== undefined && typeof (config.heap as Partial<Heap> | null)?.family !== 'function') {
       throw new MpmetricsTypeError(`"heap" must be a Heap (Heap.open()), received ${describeValue(config.heap)}`);
