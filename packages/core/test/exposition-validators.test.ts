@@ -13,7 +13,7 @@
 // awkward: label values and help text with quotes, backslashes, newlines, tabs, NUL, Unicode (astral, combining,
 // line separators), empty label values, names ending in _total (a counter and a gauge), a name with a colon,
 // fractional, tiny, huge and overflowing (+Inf) values, histograms with 60 and 120 buckets, summaries without
-// observations (NaN quantiles). Beyond acceptance, everything the parsers read back must be what was put in.
+// observations (quantiles 0, as prom-client's). Beyond acceptance, everything the parsers read back must be what was put in.
 //
 // The tools are required: when one is missing the tests fail and say which package to install.
 import fs from 'node:fs';
@@ -215,7 +215,7 @@ function declareOurs(heap: Heap, registers: Registry<RegistryContentType>[], fee
       const sorted = [...observations].sort((a, b) => a - b);
       for (const q of percentiles) {
         const k = key(name, { ...labels, quantile: String(q) });
-        if (sorted.length === 0) e.samples.set(k, NaN);
+        if (sorted.length === 0) e.samples.set(k, 0);
         else {
           e.samples.set(k, QUANTILE);
           e.observations!.set(k, sorted);

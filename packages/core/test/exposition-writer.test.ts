@@ -352,8 +352,8 @@ describe('HeapExporter', () => {
       'mpme_size_bytes{kind="upload",quantile="0.99"} <q>',
       'mpme_size_bytes_sum{kind="upload"} 5050',
       'mpme_size_bytes_count{kind="upload"} 100',
-      'mpme_size_bytes{kind="download",quantile="0.5"} NaN',
-      'mpme_size_bytes{kind="download",quantile="0.99"} NaN',
+      'mpme_size_bytes{kind="download",quantile="0.5"} 0', // a quantile of nothing: 0, as prom-client
+      'mpme_size_bytes{kind="download",quantile="0.99"} 0', // a quantile of nothing: 0, as prom-client
       'mpme_size_bytes_sum{kind="download"} 0',
       'mpme_size_bytes_count{kind="download"} 0',
       '# HELP mpme_temperature_celsius Temperature',
@@ -390,8 +390,8 @@ describe('HeapExporter', () => {
       'mpme_size_bytes_sum{kind="upload"} 5050',
       'mpme_size_bytes_count{kind="upload"} 100',
       'mpme_size_bytes_created{kind="upload"} <created>',
-      'mpme_size_bytes{kind="download",quantile="0.5"} NaN',
-      'mpme_size_bytes{kind="download",quantile="0.99"} NaN',
+      'mpme_size_bytes{kind="download",quantile="0.5"} 0', // a quantile of nothing: 0, as prom-client
+      'mpme_size_bytes{kind="download",quantile="0.99"} 0', // a quantile of nothing: 0, as prom-client
       'mpme_size_bytes_sum{kind="download"} 0',
       'mpme_size_bytes_count{kind="download"} 0',
       'mpme_size_bytes_created{kind="download"} <created>',

@@ -3,7 +3,7 @@
 // through the metrics' get() and through a HeapExporter (Prometheus text and OpenMetrics in turn). Since every
 // observation is 1, a whole scrape must show: histogram _count = +Inf bucket = sum, every bucket below 1 at 0 and
 // every bucket from 1 up equal to the count (so cumulative buckets are non-decreasing); summary _sum = _count and
-// every quantile within 1% of 1 (NaN before the first observation). From one scrape to the next (whichever way it
+// every quantile within 1% of 1 (0 before the first observation, as prom-client). From one scrape to the next (whichever way it
 // was read) no bucket, count or sum goes down. At the end the totals equal the observations the writers report.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -123,7 +123,7 @@ function summaryProblems(s: SummaryReading): string[] {
   if (JSON.stringify(s.quantiles.map(([q]) => q)) !== JSON.stringify(DEFAULT_PERCENTILES)) problems.push(`quantiles ${JSON.stringify(s.quantiles)}`);
   if (s.sum !== s.count) problems.push(`_sum ${s.sum} ≠ _count ${s.count}`);
   for (const [q, v] of s.quantiles) {
-    if (s.count === 0 ? !Number.isNaN(v) : !(Math.abs(v - 1) <= QUANTILE_BOUND)) problems.push(`quantile ${q} = ${v} with _count ${s.count}`);
+    if (s.count === 0 ? v !== 0 : !(Math.abs(v - 1) <= QUANTILE_BOUND)) problems.push(`quantile ${q} = ${v} with _count ${s.count}`);
   }
   return problems;
 }

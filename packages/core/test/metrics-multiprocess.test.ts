@@ -286,7 +286,7 @@ class Model {
       const sorted = [...s.values].sort((a, b) => a - b);
       for (const q of PERCENTILES) {
         const key = sampleKey(p, { ...s.labels, quantile: String(q) });
-        if (sorted.length === 0) exact.set(key, NaN); // no observations: no quantile
+        if (sorted.length === 0) exact.set(key, 0); // no observations: 0, as prom-client
         else quantiles.set(key, sorted);
       }
       exact.set(sampleKey(`${p}_count`, s.labels), sorted.length);

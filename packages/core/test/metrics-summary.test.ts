@@ -3,8 +3,8 @@
 // Those differ by design (README): ours come from a mergeable log-bucket sketch over every process's observations,
 // within 1% relative error of an observation of the rank asked for; prom-client's come from a per-process t-digest
 // that interpolates. So each of our quantiles is checked against the exact observations, and then the quantile
-// values of both sides are set aside for the byte-for-byte comparison of everything else. Also by design: a
-// quantile of no observations is NaN with us (the Go and Python clients' answer), 0 with prom-client.
+// values of both sides are set aside for the byte-for-byte comparison of everything else. A quantile of no
+// observations is 0 on both sides (prom-client's answer; the Go and Python clients say NaN).
 //
 // Sliding windows run on vitest's fake Date, both sides reading the same instants.
 import { Summary as PromSummary } from 'prom-client';
@@ -64,7 +64,7 @@ function quantileRange(observations: readonly number[], q: number): [number, num
 function expectOurQuantile(value: number, observations: readonly number[] | undefined, q: number, where: string): void {
   if (observations === undefined) throw new Error(`${where}: no observations recorded for this series in the test`);
   if (observations.length === 0) {
-    expect(value, `${where}: a quantile of nothing`).toBeNaN();
+    expect(value, `${where}: a quantile of nothing`).toBe(0);
     return;
   }
   const [min, max] = quantileRange(observations, q);
@@ -127,17 +127,20 @@ function dataset(n: number, seed: number): number[] {
 }
 
 describe('Summary without labels', () => {
-  it('has prom-client’s default percentiles; with no observation: sum and count 0, quantiles NaN (prom-client: 0)', async () => {
+  it('has prom-client’s default percentiles; with no observation: sum, count and quantiles 0, as prom-client', async () => {
     const s = twins({ name: uniqueName('mpmp_payload_bytes'), help: 'Payload sizes' });
     expect(DEFAULT_PERCENTILES).toEqual([0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]);
     const data = new Map([['', []]]);
     const texts = await s.expectSameExpositions(quantilesChecked(data));
-    expect([...texts.prometheus.ours.matchAll(/quantile="([^"]+)"\} (\S+)/g)].map((m) => [m[1], m[2]])).toEqual(
-      DEFAULT_PERCENTILES.map((q) => [String(q), 'Nan']),
-    );
-    expect([...texts.prometheus.theirs.matchAll(/quantile="[^"]+"\} (\S+)/g)].map((m) => m[1])).toEqual(DEFAULT_PERCENTILES.map(() => '0'));
+    for (const side of ['ours', 'theirs'] as const) {
+      expect([...texts.prometheus[side].matchAll(/quantile="([^"]+)"\} (\S+)/g)].map((m) => [m[1], m[2]]), side).toEqual(
+        DEFAULT_PERCENTILES.map((q) => [String(q), '0']),
+      );
+    }
     expect(texts.prometheus.ours).toMatch(/_sum 0\n\S+_count 0\n$/);
-    await s.expectSameGet(quantilesCheckedJson(data));
+    // nothing to set aside: the whole exposition and the whole get() are the same, quantiles included
+    await s.expectSameExpositions();
+    await s.expectSameGet();
   });
 
   it('observe(): sum and count exact, every quantile within 1% of the observation of its rank', async () => {
@@ -253,13 +256,14 @@ describe('Summary with labels', () => {
       m.reset();
     });
     const texts = await s.expositions();
-    // prom-client's Summary keeps its label sets at zero after reset() (unlike its other types); so does ours.
-    // A quantile of nothing is NaN in ours, 0 in prom-client's.
+    // prom-client's Summary keeps its label sets at zero after reset() (unlike its other types); so does ours,
+    // quantiles of nothing at 0 included.
     for (const side of ['ours', 'theirs'] as const) {
       expect(texts.prometheus[side]).toContain('_count{route="/a",method="GET"} 0\n');
       expect(texts.prometheus[side]).toContain('_sum{route="/a",method="GET"} 0\n');
     }
-    expect(texts.prometheus.ours).toMatch(/\{quantile="0\.5",route="\/a",method="GET"\} Nan\n/); // prom-client's spelling
+    for (const side of ['ours', 'theirs'] as const) expect(texts.prometheus[side]).toMatch(/\{quantile="0\.5",route="\/a",method="GET"\} 0\n/);
+    await s.expectSameExpositions();
     s.each((m) => m.observe({ route: '/a', method: 'GET' }, 3));
     await s.expectSameExpositions(quantilesChecked(new Map([['route="/a",method="GET"', [3]]])));
   });
@@ -318,7 +322,7 @@ describe('Summary options', () => {
     // prom-client rotates its window only when given both maxAgeSeconds and ageBuckets (its README asks for
     // both); we take maxAgeSeconds alone as asking for a window, with client_golang's default of 5 age buckets.
     const texts = await s.expositions();
-    expect(texts.prometheus.ours).toMatch(/\{quantile="0.5"\} Nan\n/);
+    expect(texts.prometheus.ours).toMatch(/\{quantile="0.5"\} 0\n/); // nothing left in our window
     expect(texts.prometheus.theirs).toMatch(/\{quantile="0.5"\} 3\n/);
   });
 

@@ -159,11 +159,12 @@ function mergeWindow(into: MergedBins, f64: Float64Array, w: number): void {
 
 /**
  * The quantiles `percentiles` (ascending) of merged bins, into `out`: for each q, the value of the bin holding
- * the observation of 0-based rank ⌊q·(count − 1)⌋ in ascending order; NaN when there is none.
+ * the observation of 0-based rank ⌊q·(count − 1)⌋ in ascending order; 0 when there is none, as prom-client reports
+ * a quantile of nothing (and as users' dashboards and alerts on it expect after the switch).
  */
 export function quantilesOf(bins: MergedBins, percentiles: readonly number[], out: number[]): void {
   if (bins.count === 0) {
-    for (let i = 0; i < percentiles.length; i++) out[i] = NaN;
+    for (let i = 0; i < percentiles.length; i++) out[i] = 0;
     return;
   }
   // every bin in ascending order of value: negatives (most negative first), zero, positives
@@ -190,8 +191,11 @@ export function quantilesOf(bins: MergedBins, percentiles: readonly number[], ou
   }
 }
 
-/** [quantile per percentile…, sum, count] of a summary series over all writers. */
-export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta): number[] {
+/**
+ * [quantile per percentile…, sum, count] of a summary series over all writers, and whether its window holds no
+ * observation (what prom-client's `pruneAgedBuckets` drops a label set for).
+ */
+export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta): { values: number[]; windowEmpty: boolean } {
   const windowing = windowingOf(meta);
   const percentiles = meta.percentiles ?? [];
   const out = new Array<number>(percentiles.length + 2);
@@ -211,6 +215,6 @@ export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta):
   quantilesOf(bins, percentiles, out);
   out[percentiles.length] = sum;
   out[percentiles.length + 1] = count;
-  return out;
+  return { values: out, windowEmpty: bins.count === 0 };
 }
 

@@ -103,7 +103,7 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
     const values: MetricObjectWithValues<T>['values'] = [];
     const q = this.percentiles;
     for (const s of snapshot.series) {
-      if (this.pruneAgedBuckets && q.length > 0 && Number.isNaN(s.values[0]!)) continue;
+      if (this.pruneAgedBuckets && s.windowEmpty === true) continue;
       const labels = labelObject(this.labelNames, s.labels);
       for (let i = 0; i < q.length; i++) values.push({ labels: { quantile: q[i]!, ...labels }, value: s.values[i]! }); // `quantile` first, as prom-client
       values.push({ labels, value: s.values[q.length]!, metricName: `${this.name}_sum` });

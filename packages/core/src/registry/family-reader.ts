@@ -30,6 +30,8 @@ export interface SeriesSnapshot {
   readonly values: readonly number[];
   /** info: the labels last set with `info()`, [name, value] in the order given. */
   readonly info?: readonly (readonly [string, string])[];
+  /** summary: true when its window holds no observation (its quantiles are then 0). */
+  readonly windowEmpty?: boolean;
   /** With exemplars: the latest exemplar of the counter, or of each histogram bucket (+Inf last), if any. */
   readonly exemplars?: readonly (Exemplar | undefined)[];
   /** Unix seconds when the series was created or last reset. */
@@ -139,8 +141,14 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
       for (let i = before; i < series.length; i++) records.push(ptr);
       return;
     }
-    const values = readValues(heap, ptr, meta, layout);
     const created = heap.seriesCreated(ptr);
+    if (meta.type === 'summary') {
+      const { values, windowEmpty } = readSummaryQuantiles(heap, ptr, meta);
+      series.push(windowEmpty ? { labels, values, created, windowEmpty } : { labels, values, created });
+      records.push(ptr);
+      return;
+    }
+    const values = readValues(heap, ptr, meta, layout);
     // info records and series records are distinct records, so one cache keyed by record serves both
     if (meta.type === 'info') series.push({ labels, values, created, info: readInfo(heap, ptr, labelCache) });
     else if (meta.exemplars === true) series.push({ labels, values, created, exemplars: readExemplars(heap, ptr) });
@@ -208,7 +216,7 @@ function readValues(heap: Heap, ptr: number, meta: FamilyMeta, layout: SeriesLay
       return values;
     }
     case 'summary':
-      return readSummaryQuantiles(heap, ptr, meta);
+      return readSummaryQuantiles(heap, ptr, meta).values;
     case 'info':
       return [1];
     case 'stateset': {
