@@ -5,6 +5,8 @@ import {
   Histogram as PromHistogram,
   exponentialBuckets as promExponentialBuckets,
   linearBuckets as promLinearBuckets,
+  Registry,
+  type OpenMetricsContentType,
 } from 'prom-client';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_BUCKETS, exponentialBuckets, Histogram, linearBuckets, type Heap, type HistogramConfiguration } from '../src/index.js';
@@ -82,20 +84,20 @@ describe('Histogram without labels', () => {
     expect(texts.prometheus.ours).toMatch(/_sum 0\.75\n/);
   });
 
-  it('reset() zeroes it, and it stays exported (deliberate: prom-client drops the samples until the next observation)', async () => {
+  it('reset() drops its samples until the next observation, as prom-client does', async () => {
     const h = twins({ name: uniqueName('mpmp_job_seconds'), help: 'Job duration', buckets: [1] });
     h.each((m) => {
       m.observe(0.5);
       m.reset();
     });
-    const texts = await h.expositions();
-    // A metric without labels is exported at zero from its declaration on, by both libraries; we keep it so after
-    // reset(), like a counter or a gauge, instead of leaving HELP and TYPE with no sample.
+    // A metric without labels is exported at zero from its declaration on, by both libraries; prom-client's
+    // histogram (unlike its counter and gauge) then leaves HELP and TYPE with no sample after reset(), and so do we.
+    const texts = await h.expectSameExpositions();
     for (const format of ['prometheus', 'openmetrics'] as const) {
-      const zeroes = texts[format].ours.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-      expect(zeroes.map((l) => l.replace(/^\S+?(_bucket|_sum|_count)/, '$1'))).toEqual(['_bucket{le="1"} 0', '_bucket{le="+Inf"} 0', '_sum 0', '_count 0']);
-      expect(texts[format].theirs.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([]);
+      for (const side of ['ours', 'theirs'] as const) expect(texts[format][side].split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual([]);
     }
+    const gets = await h.expectSameGet();
+    expect(gets.prometheus.ours.values).toEqual([]);
     h.each((m) => m.observe(2));
     await h.expectSameExpositions();
     await h.expectSameGet();
@@ -124,7 +126,12 @@ describe('Histogram with labels', () => {
     expect(texts.prometheus.ours).toContain('_bucket{le="+Inf",route="/b",method="POST"} 1\n');
     expect(texts.prometheus.ours).toContain('_count{route="/a",method="GET"} 3\n');
     const gets = await h.expectSameGet();
-    expect(gets.prometheus.ours.values[0]).toEqual({ labels: { le: 0.1, route: '/a', method: 'GET' }, value: 2, metricName: expect.stringMatching(/_bucket$/) as unknown });
+    expect(gets.prometheus.ours.values[0]).toStrictEqual({
+      labels: { le: 0.1, route: '/a', method: 'GET' },
+      value: 2,
+      metricName: expect.stringMatching(/_bucket$/) as unknown,
+      exemplar: null, // prom-client's: every bucket carries the field, null without exemplars
+    });
     expect(Object.keys(gets.prometheus.ours.values[0]!.labels)).toEqual(['le', 'route', 'method']);
   });
 
@@ -296,5 +303,37 @@ describe('Histogram options', () => {
     await h.expectSameExpositions();
     const gets = await h.expectSameGet();
     expect(gets.prometheus.ours.values.find((v) => v.metricName?.endsWith('_count'))?.value).toBe(2);
+  });
+});
+
+describe('Histogram get() with exemplars, whole values against prom-client', () => {
+  it('a bucket with an exemplar carries it; one without carries null, +Inf undefined; _sum and _count undefined', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(1_700_000_000_123);
+    const name = uniqueName('mpmp_exemplar_seconds');
+    const registry = (): Registers[number] => {
+      const r = new Registry<OpenMetricsContentType>();
+      r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+      return r;
+    };
+    const config = { name, help: 'With exemplars', labelNames: ['route'], buckets: [0.1, 1], enableExemplars: true };
+    const ours = new Histogram({ ...config, registers: [registry()], heap: heaps.openmetrics });
+    const theirs = new PromHistogram({ ...config, registers: [registry()] } as never) as unknown as typeof ours;
+    for (const m of [ours, theirs]) {
+      m.observe({ labels: { route: '/a' }, value: 0.05, exemplarLabels: { trace_id: 'a1' } });
+      m.observe({ labels: { route: '/a' }, value: 0.5 }); // no exemplar: the 1 bucket has none
+      m.observe({ labels: { route: '/b' }, value: 7, exemplarLabels: { trace_id: 'b1' } }); // +Inf has one
+    }
+    const [a, b] = [await ours.get(), await theirs.get()];
+    // whole values, strictly (an undefined field is not an absent one); prom-client's exemplar is an instance of its
+    // internal Exemplar class, ours a plain object with the same fields
+    const plain = (v: (typeof b.values)[number]): unknown => (v.exemplar ? { ...v, exemplar: { ...v.exemplar } } : v);
+    expect(a).toStrictEqual({ ...b, values: b.values.map(plain) });
+    const at = (route: string, le: number | string): unknown => a.values.find((v) => v.labels['route'] === route && v.labels['le'] === le)?.exemplar;
+    expect(at('/a', 0.1)).toEqual({ labelSet: { trace_id: 'a1' }, value: 0.05, timestamp: 1_700_000_000.123 });
+    expect(at('/a', 1)).toBeNull();
+    expect(at('/a', '+Inf')).toBeUndefined();
+    expect(at('/b', '+Inf')).toEqual({ labelSet: { trace_id: 'b1' }, value: 7, timestamp: 1_700_000_000.123 });
+    expect(a.values.filter((v) => v.metricName !== `${name}_bucket`).every((v) => 'exemplar' in v && v.exemplar === undefined)).toBe(true);
   });
 });

@@ -38,7 +38,7 @@ interface HistogramValue<T extends string> {
   metricName: string;
   labels: { le?: number | '+Inf' };
   sharedLabels: LabelValues<T> & Record<string, string>;
-  exemplar?: NonNullable<MetricValue<T>['exemplar']>;
+  exemplar: MetricValue<T>['exemplar'];
 }
 
 /** A histogram bound to one label set (`histogram.labels(...)`). */
@@ -179,6 +179,15 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
     return this.timer(labels, (child, seconds) => child.observe(seconds));
   }
 
+  /**
+   * Takes every series out of scrapes, for every process, the one of a metric without labels too: prom-client's
+   * histogram drops all its samples on reset() (its counter and gauge keep theirs at zero). The next observation
+   * brings a series back from zero.
+   */
+  override reset(): void {
+    this.resetSeries(true);
+  }
+
   /** Every series as prom-client's `get()` has it: `le` first in the bucket labels, then the series' labels. */
   async get(): Promise<MetricObjectWithValues<T>> {
     const { values, ...family } = await this.getForPromString();
@@ -201,12 +210,13 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
       const labels = labelObject(this.labelNames, s.labels);
       for (let i = 0; i <= bounds.length; i++) {
         const le: number | '+Inf' = i < bounds.length ? bounds[i]! : '+Inf';
-        const exemplar = exemplarObject(s.exemplars?.[i]);
-        const value = { labels: { le }, sharedLabels: labels, value: s.values[i]!, metricName: bucket };
-        values.push(exemplar === undefined ? value : { ...value, exemplar });
+        // as prom-client's get(): null where a bucket has no exemplar, except on +Inf of a metric with exemplars
+        // enabled, where prom-client has undefined (its exemplars are kept by finite bound only until one lands there)
+        const exemplar = exemplarObject(s.exemplars?.[i]) ?? (i === bounds.length && this.meta.exemplars === true ? undefined : null);
+        values.push({ labels: { le }, sharedLabels: labels, value: s.values[i]!, metricName: bucket, exemplar });
       }
-      values.push({ labels: {}, sharedLabels: labels, value: s.values[bounds.length + 1]!, metricName: `${this.name}_sum` });
-      values.push({ labels: {}, sharedLabels: labels, value: s.values[bounds.length]!, metricName: `${this.name}_count` });
+      values.push({ labels: {}, sharedLabels: labels, value: s.values[bounds.length + 1]!, metricName: `${this.name}_sum`, exemplar: undefined });
+      values.push({ labels: {}, sharedLabels: labels, value: s.values[bounds.length]!, metricName: `${this.name}_count`, exemplar: undefined });
     }
     return { name: this.name, help: this.help, type: 'histogram', aggregator: this.aggregator, values };
   }

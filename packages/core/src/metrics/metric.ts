@@ -71,8 +71,11 @@ export interface MetricValue<T extends string> {
   value: number;
   labels: LabelValues<T> & Record<string, string | number>;
   metricName?: string;
-  /** The latest exemplar, as prom-client's Registry prints it (in OpenMetrics only). */
-  exemplar?: { labelSet: Record<string, string>; value: number; timestamp: number };
+  /**
+   * The latest exemplar, as prom-client's Registry prints it (in OpenMetrics only). A histogram's values carry the
+   * field as prom-client's do: null on a bucket without one, undefined on `_sum` and `_count`.
+   */
+  exemplar?: { labelSet: Record<string, string>; value: number; timestamp: number } | null | undefined;
 }
 
 export interface MetricObjectWithValues<T extends string> {

@@ -149,12 +149,11 @@ export class Twins<M> {
     return texts;
   }
 
-  /** `get()` of both sides, per format, with exemplar fields taken out (see `withoutExemplars`). */
+  /** `get()` of both sides, per format, whole. */
   async gets(): Promise<Record<Format, Record<Side, MetricJson>>> {
     const out = {} as Record<Format, Record<Side, MetricJson>>;
     for (const format of FORMATS) {
-      const get = async (side: Side): Promise<MetricJson> =>
-        withoutExemplars(await (this.of(side, format).metric as unknown as { get(): Promise<MetricJson> }).get());
+      const get = async (side: Side): Promise<MetricJson> => (this.of(side, format).metric as unknown as { get(): Promise<MetricJson> }).get();
       out[format] = { ours: await get('ours'), theirs: await get('theirs') };
     }
     return out;
@@ -184,25 +183,6 @@ export interface MetricJson {
   aggregator: string;
   values: MetricJsonValue[];
   [key: string]: unknown;
-}
-
-/**
- * prom-client's histogram values carry `exemplar: null` (or undefined) when exemplars are off; ours have no such
- * field: exemplars are not supported yet (README, "Differences from prom-client"). Everything else is kept as is,
- * and `undefined` fields are dropped so that `toStrictEqual` compares what a user can see.
- */
-export function withoutExemplars(json: MetricJson): MetricJson {
-  return {
-    ...json,
-    values: json.values.map((v) => {
-      const copy: MetricJsonValue = { value: v.value, labels: { ...v.labels } };
-      for (const [key, value] of Object.entries(v)) {
-        if (key === 'exemplar' && (value === null || value === undefined)) continue;
-        if (value !== undefined) copy[key] = value;
-      }
-      return copy;
-    }),
-  };
 }
 
 /** Sample lines of an exposition (no comments), as [name with labels, value text]. */
