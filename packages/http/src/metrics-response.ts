@@ -21,7 +21,15 @@ export async function metricsResponse(registry: Registry, accept: string | undef
     const rest = new Registry<'text/plain; version=0.0.4; charset=utf-8' | 'application/openmetrics-text; version=1.0.0; charset=utf-8'>();
     if (format === 'openmetrics') rest.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     for (const metric of others) rest.registerMetric(metric as never);
-    const restText = await rest.metrics();
+    // prom-client's OpenMetrics registry strips _total from its counters' `name` for good; these metrics belong to
+    // the user's registry (and the next scrape may be text), so their names are put back
+    const names = others.map((metric) => metric.name);
+    let restText: string;
+    try {
+      restText = await rest.metrics();
+    } finally {
+      others.forEach((metric, i) => (metric.name = names[i]!));
+    }
     body = format === 'openmetrics' ? heapText.replace(/# EOF\n$/, '') + restText : heapText + restText;
   }
   return { contentType: contentTypeOf(format), body };

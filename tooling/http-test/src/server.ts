@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 
 export interface Server {
   readonly port: number;
+  /** The pid the fixture announced (the server process), if it did. */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -21,7 +23,7 @@ export async function startServer(script: string, args: string[]): Promise<Serve
       // already gone
     }
   };
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, pid } = await new Promise<{ port: number; pid?: number }>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
       kill();
@@ -32,7 +34,7 @@ export async function startServer(script: string, args: string[]): Promise<Serve
       const line = out.split('\n').find((l) => l.includes('"listening"'));
       if (line !== undefined) {
         clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
+        resolve(JSON.parse(line) as { port: number; pid?: number });
       }
     });
     proc.once('exit', (code) => {
@@ -42,6 +44,7 @@ export async function startServer(script: string, args: string[]): Promise<Serve
   });
   return {
     port,
+    pid,
     async stop() {
       proc.kill('SIGTERM');
       const timer = setTimeout(kill, 5000);

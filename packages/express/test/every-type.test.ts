@@ -1,0 +1,5 @@
+// Every metric type, and collect(), through Express's /metrics (tooling/http-test).
+import { fileURLToPath } from 'node:url';
+import { describeEveryMetricType } from '@mpmetrics/http-test/every-type-scenario';
+
+describeEveryMetricType('@mpmetrics/express', fileURLToPath(new URL('./fixtures/every-type-server.mjs', import.meta.url)));

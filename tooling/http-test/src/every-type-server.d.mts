@@ -1,0 +1,2 @@
+export function declareEveryType(): void;
+export function announce(port: number): void;
