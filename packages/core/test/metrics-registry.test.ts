@@ -54,6 +54,7 @@ describe('a registry holding our metrics beside prom-client’s own and its defa
     // (made here, not in the describe body: the heap exists from the file's beforeAll on)
     pc.collectDefaultMetrics({ register: registry });
     new pc.Counter({ name: 'registry_theirs_total', help: 'prom-client’s own', registers: [registry] }).inc(7);
+    new pc.Histogram({ name: 'registry_theirs_seconds', help: 'prom-client’s own', buckets: [0.1, 1], registers: [registry] }).observe(0.5);
     new Counter({ name: 'registry_requests_total', help: 'Requests', labelNames: ['route'], registers: [registry], heap }).inc({ route: '/a' }, 2);
     new Gauge({ name: 'registry_in_flight', help: 'In flight', registers: [registry], heap }).set(3);
     histogram = new Histogram({ name: 'registry_seconds', help: 'Latency', buckets: [0.1, 1], registers: [registry], heap });
@@ -117,7 +118,11 @@ describe('a registry holding our metrics beside prom-client’s own and its defa
     expect(text).toContain('registry_theirs_total 0');
     expect(text).not.toContain('registry_requests_total{'); // label sets removed, as prom-client does
     expect(text).toContain('registry_in_flight 0');
-    expect(text).toContain('registry_seconds_count 0');
+    // a histogram without labels drops its samples on reset, ours as prom-client's (HELP and TYPE alone)
+    for (const name of ['registry_seconds', 'registry_theirs_seconds']) {
+      expect(text, name).toContain(`# TYPE ${name} histogram\n`);
+      expect(text, name).not.toContain(`${name}_count`);
+    }
     // the values are gone from the heap, not just from this registry: another handle on the family sees zero
     expect((await new Gauge({ name: 'registry_in_flight', help: 'In flight', registers: [], heap }).get()).values[0]!.value).toBe(0);
 
