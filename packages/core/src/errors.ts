@@ -45,7 +45,14 @@ export const ErrorCodes = {
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
+// The brand's value is the kind of error, so each subclass can check its own kind across copies too.
 const kMpmetricsError = Symbol.for('mpmetrics.error');
+type ErrorKind = 'Error' | 'TypeError' | 'RangeError';
+
+function isBranded(value: unknown, kind?: ErrorKind): boolean {
+  if (typeof value !== 'object' || value === null || !(kMpmetricsError in value)) return false;
+  return kind === undefined || (value as { [kMpmetricsError]: unknown })[kMpmetricsError] === kind;
+}
 
 export interface MpmetricsErrorOptions {
   cause?: unknown;
@@ -55,8 +62,8 @@ export interface MpmetricsErrorOptions {
   path?: string;
 }
 
-function brand(error: Error, code: ErrorCode, options: MpmetricsErrorOptions): void {
-  Object.defineProperty(error, kMpmetricsError, { value: true });
+function brand(error: Error, kind: ErrorKind, code: ErrorCode, options: MpmetricsErrorOptions): void {
+  Object.defineProperty(error, kMpmetricsError, { value: kind });
   Object.defineProperty(error, 'code', { value: code, enumerable: true });
   if (options.path !== undefined) Object.defineProperty(error, 'path', { value: options.path, enumerable: true });
 }
@@ -69,11 +76,11 @@ export class MpmetricsError extends Error {
   constructor(code: ErrorCode, message: string, options: MpmetricsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MpmetricsError';
-    brand(this, code, options);
+    brand(this, 'Error', code, options);
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && kMpmetricsError in value;
+    return isBranded(value);
   }
 }
 
@@ -84,7 +91,11 @@ export class MpmetricsTypeError extends TypeError {
   constructor(message: string, options: MpmetricsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TypeError';
-    brand(this, options.code ?? 'MPM_ERR_INVALID_ARG_TYPE', options);
+    brand(this, 'TypeError', options.code ?? 'MPM_ERR_INVALID_ARG_TYPE', options);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, 'TypeError');
   }
 }
 
@@ -95,7 +106,11 @@ export class MpmetricsRangeError extends RangeError {
   constructor(message: string, options: MpmetricsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RangeError';
-    brand(this, options.code ?? 'MPM_ERR_OUT_OF_RANGE', options);
+    brand(this, 'RangeError', options.code ?? 'MPM_ERR_OUT_OF_RANGE', options);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, 'RangeError');
   }
 }
 
