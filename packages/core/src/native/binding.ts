@@ -1,8 +1,9 @@
 // The one module that loads the compiled addon (native/mpmetrics.cc). Everything else imports `binding` from here.
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MpmetricsError } from '../errors.js';
+import moduleDirectory from './module-directory.cjs';
 
 /** The addon's functions. All are synchronous and none is used on the update path. */
 export interface NativeBinding {
@@ -26,10 +27,18 @@ export interface NativeBinding {
 
 const ABI_VERSION = 1;
 
+/** The nearest folder above this one whose package.json has a name: dist/cjs holds one that only sets the type. */
+function packageRoot(): string {
+  for (let dir = path.dirname(moduleDirectory); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: unknown }).name !== undefined) return dir;
+  }
+  throw new MpmetricsError('MPM_ERR_NATIVE_LOAD', `@mpmetrics/core: no package.json with a name above ${moduleDirectory}`);
+}
+
 function load(): NativeBinding {
-  const require = createRequire(import.meta.url);
-  // This file runs from src/native (tests) or dist/native (published): the package root is two levels up.
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const root = packageRoot();
+  const require = createRequire(path.join(root, 'package.json'));
   const override = process.env.MPMETRICS_NATIVE_PATH;
   const candidates = [
     ...(override ? [path.resolve(override)] : []),
