@@ -13,7 +13,7 @@
 import { fileURLToPath } from 'node:url';
 import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Summary as PromSummary } from 'prom-client';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { Counter, Enum, Gauge, HeapExporter, Histogram, Info, Summary, type Heap, type MultiprocessMode } from '../src/index.js';
+import { Counter, Enum, Gauge, Heap, HeapExporter, Histogram, Info, Summary, type MultiprocessMode } from '../src/index.js';
 import { H } from '../src/heap/layout.js';
 import { layoutOf } from '../src/registry/family-reader.js';
 import { parityHeaps, privateHeap, registryOf, Twins, uniqueName, type Format, type MetricJson, type Registers, type Side } from './helpers/parity.js';
@@ -347,7 +347,7 @@ describe('Enum (not in prom-client: checked on its own)', () => {
         { value: 0, labels: { job: 'import', mpmp_phase: 'idle' } },
         { value: 1, labels: { job: 'import', mpmp_phase: 'busy' } },
       ]);
-      expect(new HeapExporter(own.heap).metrics('openmetrics')).toBe(
+      expect(await new HeapExporter(own.heap).metrics('openmetrics')).toBe(
         '# HELP mpmp_phase Phase\n# TYPE mpmp_phase stateset\n' +
           'mpmp_phase{shard="2",mpmp_phase="idle"} 0\nmpmp_phase{shard="2",mpmp_phase="busy"} 1\n' +
           'mpmp_phase{mpmp_phase="idle"} 1\nmpmp_phase{mpmp_phase="busy"} 0\n' +
@@ -419,12 +419,15 @@ describe('the differences, pinned side by side', () => {
 });
 
 describe('strictLabels', () => {
-  it('keeps the old refusal, per process: the same family declared without it takes partial label sets', async () => {
+  it('keeps the old refusal, per process: the same family declared without it by another writer takes partial label sets', async () => {
     const own = privateHeap('mpm-partial-strict-');
+    // a second handle on the heap is another writer, as another process is (one writer declaring a name again
+    // makes a new metric: metrics-redeclaration.test.ts)
+    const other = Heap.open({ dir: own.dir });
     try {
-      const common = { name: 'mpmp_strict_total', help: 'h', labelNames: ['method', 'code'], heap: own.heap, registers: [] };
-      const strict = new Counter({ ...common, strictLabels: true });
-      const lenient = new Counter(common); // not part of the declaration: no MPM_ERR_METRIC_CONFLICT
+      const common = { name: 'mpmp_strict_total', help: 'h', labelNames: ['method', 'code'], registers: [] };
+      const strict = new Counter({ ...common, heap: own.heap, strictLabels: true });
+      const lenient = new Counter({ ...common, heap: other }); // not part of the declaration: no MPM_ERR_METRIC_CONFLICT
       expect([strict.strictLabels, lenient.strictLabels]).toEqual([true, false]);
       for (const attempt of [() => strict.inc({ method: 'GET' }), () => strict.inc(), () => strict.labels({ code: '200' }), () => strict.labels('GET', undefined as never)]) {
         expect(thrownKind(attempt)).toBe('RangeError:MPM_ERR_LABELS');
@@ -437,8 +440,9 @@ describe('strictLabels', () => {
         { value: 1, labels: { method: 'GET' } },
         { value: 1, labels: { method: 'GET', code: '200' } },
       ]);
-      expect(thrownKind(() => new Counter({ ...common, name: 'mpmp_strict2_total', strictLabels: 1 as never }))).toBe('TypeError:MPM_ERR_INVALID_ARG_TYPE');
+      expect(thrownKind(() => new Counter({ ...common, heap: own.heap, name: 'mpmp_strict2_total', strictLabels: 1 as never }))).toBe('TypeError:MPM_ERR_INVALID_ARG_TYPE');
     } finally {
+      other.close();
       own.close();
     }
   });
@@ -465,7 +469,7 @@ describe('in the heap', () => {
         [['GET', null, null], [1]],
         [[null, null, null], [1]],
       ]);
-      expect(new HeapExporter(own.heap).metrics()).toBe('# HELP mpmp_keys_total h\n# TYPE mpmp_keys_total counter\nmpmp_keys_total{method="GET"} 1\nmpmp_keys_total 1\n');
+      expect(await new HeapExporter(own.heap).metrics()).toBe('# HELP mpmp_keys_total h\n# TYPE mpmp_keys_total counter\nmpmp_keys_total{method="GET"} 1\nmpmp_keys_total 1\n');
       await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
       // one warning per damaged record and reader (exportedFamily and the exporter read apart)
       const damaged = new Set(warnings.filter((w) => (w as NodeJS.ErrnoException).code === 'MPM_WARN_DAMAGED_SERIES').map((w) => w.message));
@@ -494,7 +498,7 @@ describe('in the heap', () => {
     }
   });
 
-  it('ttlSeconds: a partial label set expires and, written again through a kept handle, starts anew from zero', () => {
+  it('ttlSeconds: a partial label set expires and, written again through a kept handle, starts anew from zero', async () => {
     const own = privateHeap('mpm-partial-ttl-');
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
@@ -502,21 +506,21 @@ describe('in the heap', () => {
       const kept = c.labels({ method: 'GET' });
       kept.inc(3);
       c.inc();
-      const scrape = (): string => new HeapExporter(own.heap).metrics();
-      expect(scrape()).toContain('mpmp_idle_total{method="GET"} 3\nmpmp_idle_total 1\n');
+      const scrape = (): Promise<string> => new HeapExporter(own.heap).metrics();
+      expect(await scrape()).toContain('mpmp_idle_total{method="GET"} 3\nmpmp_idle_total 1\n');
       // the first sweep notes the label sets as touched, the one past their TTL retires them
       for (let sweep = 0; sweep < 2; sweep++) {
         vi.setSystemTime(Date.now() + 1000);
         new Float64Array(own.heap.file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1)[H.NEXT_SWEEP_F64] = 0; // a sweep is due now (as series-expiry.test.ts)
         own.heap.maintain();
       }
-      expect(scrape()).not.toContain('mpmp_idle_total{');
-      expect(scrape()).not.toContain('mpmp_idle_total 1');
+      expect(await scrape()).not.toContain('mpmp_idle_total{');
+      expect(await scrape()).not.toContain('mpmp_idle_total 1');
       kept.inc(2);
       c.inc({ method: undefined });
       // (each made anew, in whichever order its record comes from the heap's reuse)
-      expect(scrape()).toContain('mpmp_idle_total{method="GET"} 2\n');
-      expect(scrape()).toContain('mpmp_idle_total 1\n');
+      expect(await scrape()).toContain('mpmp_idle_total{method="GET"} 2\n');
+      expect(await scrape()).toContain('mpmp_idle_total 1\n');
     } finally {
       vi.useRealTimers();
       own.close();
@@ -525,7 +529,7 @@ describe('in the heap', () => {
 });
 
 describe('HeapExporter output', () => {
-  it('writes partial label sets of every type as our registries do; promtool and the OpenMetrics parser take it', () => {
+  it('writes partial label sets of every type as our registries do; promtool and the OpenMetrics parser take it', async () => {
     const own = privateHeap('mpm-partial-export-');
     try {
       const common = { heap: own.heap, registers: [] };
@@ -543,8 +547,8 @@ describe('HeapExporter output', () => {
       sizes.observe(8);
       phase.state('busy');
       const exporter = new HeapExporter(own.heap);
-      const text = exporter.metrics('prometheus');
-      const om = exporter.metrics('openmetrics');
+      const text = await exporter.metrics('prometheus');
+      const om = await exporter.metrics('openmetrics');
       for (const line of [
         'mpmx_requests_total{method="GET"} 1\n',
         'mpmx_requests_total 1\n',

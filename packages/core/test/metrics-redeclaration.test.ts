@@ -53,8 +53,8 @@ describe('in one process, as in prom-client', () => {
     await expectBoth(ours, theirs, '\n');
     for (const metric of make()) metric.inc({ kind: 'b' });
     await expectBoth(ours, theirs, `# HELP ${name} Jobs\n# TYPE ${name} counter\n${name}{kind="b"} 1\n`);
-    expect(new HeapExporter(heap).metrics()).toContain(`# TYPE ${name} counter\n${name}{kind="b"} 1\n`);
-    expect(new HeapExporter(heap).metrics()).not.toContain(`${name}{kind="a"}`);
+    expect(await new HeapExporter(heap).metrics()).toContain(`# TYPE ${name} counter\n${name}{kind="b"} 1\n`);
+    expect(await new HeapExporter(heap).metrics()).not.toContain(`${name}{kind="a"}`);
   });
 
   it('register.clear() then other label names, another type or other buckets: accepted, from zero', async () => {
@@ -83,7 +83,7 @@ describe('in one process, as in prom-client', () => {
       `# HELP ${name} v4\n# TYPE ${name} histogram\n${name}_bucket{le="1"} 1\n${name}_bucket{le="+Inf"} 1\n${name}_sum 0.5\n${name}_count 1\n`,
     );
     // the heap's exporter shows the latest declaration only
-    const exported = new HeapExporter(heap).metrics();
+    const exported = await new HeapExporter(heap).metrics();
     expect(exported).toContain(`# TYPE ${name} histogram\n`);
     expect(exported).not.toContain(`# TYPE ${name} gauge\n`);
   });
@@ -115,7 +115,7 @@ describe('in one process, as in prom-client', () => {
     second.inc({ k: 'v' }, 2);
     expect((await first.get()).values).toEqual([{ value: 4, labels: {} }]);
     expect((await second.get()).values).toEqual([{ value: 2, labels: { k: 'v' } }]);
-    expect(new HeapExporter(heap).metrics()).toContain(`# TYPE ${name} counter\n${name}{k="v"} 2\n`);
+    expect(await new HeapExporter(heap).metrics()).toContain(`# TYPE ${name} counter\n${name}{k="v"} 2\n`);
   });
 });
 
@@ -135,7 +135,7 @@ describe('across module instances of one thread (jest and vitest give each test 
       const second = new fresh.Counter({ name, help: 'File 2', labelNames: ['route', 'method'], registers: [] });
       second.inc({ route: '/a', method: 'GET' });
       expect((await second.get()).values).toEqual([{ value: 1, labels: { route: '/a', method: 'GET' } }]);
-      expect(new HeapExporter(heap).metrics()).toContain(`# HELP ${name} File 2\n# TYPE ${name} counter\n${name}{route="/a",method="GET"} 1\n`);
+      expect(await new HeapExporter(heap).metrics()).toContain(`# HELP ${name} File 2\n# TYPE ${name} counter\n${name}{route="/a",method="GET"} 1\n`);
       expect((await first.get()).values).toEqual([{ value: 3, labels: { route: '/a' } }]);
     } finally {
       setDefaultHeap(before);
@@ -157,7 +157,7 @@ describe('a family another process declared too is joined, never replaced', () =
     expect(await ours.metrics()).toBe(`# HELP ${name} h\n# TYPE ${name} counter\n${name}{k="x"} 8\n`);
     ours.clear();
     expect(thrownKind(() => new Counter({ name, help: 'h', labelNames: ['k', 'other'], registers: [ours], heap }))).toBe('RangeError:MPM_ERR_METRIC_CONFLICT');
-    expect(new HeapExporter(heap).metrics()).toContain(`${name}{k="x"} 8\n`);
+    expect(await new HeapExporter(heap).metrics()).toContain(`${name}{k="x"} 8\n`);
   });
 
   it('a family made by another process is joined by the first declaration here, and so never replaced by a second', async () => {
