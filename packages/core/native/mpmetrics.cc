@@ -9,13 +9,16 @@
 #include <napi.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <csignal>
 #include <fcntl.h>
 #include <mutex>
 #include <set>
 #include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace {
@@ -24,6 +27,8 @@ namespace {
 // environment is torn down, so a terminated worker thread releases its locks like an exited process does.
 struct EnvState {
   std::set<int> fds;
+  std::string own_dir;   // a directory made for this thread alone (removeWithThread), removed with it
+  int own_slot = -1;     // its slot in g_cleanup, also removed at exit if the thread outlives the process
 };
 
 EnvState* State(Napi::Env env) { return env.GetInstanceData<EnvState>(); }
@@ -248,6 +253,137 @@ Napi::Value ProcessDirectory(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, g_directory);
 }
 
+// Private directories this process made, removed when the process ends: at exit() (its event loop ran out,
+// process.exit(), a test runner's worker ending) and on SIGTERM, SIGINT or SIGHUP (vitest stops its forks with
+// SIGTERM). From C, because a test runner may give the library a `process` of its own whose 'exit' event never
+// fires (jest), and a worker thread cannot hook the process's exit. The signal handler removes the files, then
+// hands the signal on to the handler it replaced (Node's, which restores the terminal and dies of the signal), so
+// the process ends as it would have. A process killed by SIGKILL leaves its directory for the next one to remove.
+// Slot 0 is the process's directory; the others are directories of test runners' threads (removeWithThread).
+constexpr int kCleanupSlots = 32;
+struct CleanupSlot {
+  volatile sig_atomic_t armed;
+  char dir[4096];
+};
+CleanupSlot g_cleanup[kCleanupSlots];
+pid_t g_cleanup_pid = 0;
+bool g_exit_hooked = false;
+constexpr int kCleanupSignals[] = {SIGTERM, SIGINT, SIGHUP};
+struct sigaction g_replaced[3];
+bool g_replaced_valid[3] = {false, false, false};
+
+// Async-signal-safe: raw getdents64, unlinkat and rmdir. A private directory holds only plain files (the heap, its
+// marker, a heap set aside).
+void RemoveDirectoryNow(const char* dir) {
+  int dfd = ::open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd >= 0) {
+    alignas(8) char entries[4096];
+    for (;;) {
+      long got = ::syscall(SYS_getdents64, dfd, entries, sizeof entries);
+      if (got <= 0) break;
+      for (long at = 0; at < got;) {
+        // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, then the name
+        unsigned short length;
+        std::memcpy(&length, entries + at + 16, sizeof length);
+        const char* name = entries + at + 19;
+        if (std::strcmp(name, ".") != 0 && std::strcmp(name, "..") != 0) ::unlinkat(dfd, name, 0);
+        at += length;
+      }
+    }
+    ::close(dfd);
+  }
+  ::rmdir(dir);
+}
+
+void RemoveArmedDirectories() {
+  if (::getpid() != g_cleanup_pid) return;  // a child between fork and exec
+  for (CleanupSlot& slot : g_cleanup) {
+    if (!slot.armed) continue;
+    slot.armed = 0;
+    RemoveDirectoryNow(slot.dir);
+  }
+}
+
+void OnEndingSignal(int signo) {
+  int saved = errno;
+  RemoveArmedDirectories();
+  for (int i = 0; i < 3; i++) {
+    if (kCleanupSignals[i] == signo && g_replaced_valid[i]) ::sigaction(signo, &g_replaced[i], nullptr);
+  }
+  ::raise(signo);  // blocked until this handler returns, then delivered to the handler put back
+  errno = saved;
+}
+
+// Fills a slot (caller holds g_directory_mutex); false when the path is too long.
+bool ArmSlot(int index, const std::string& dir) {
+  if (dir.size() >= sizeof g_cleanup[index].dir) return false;
+  g_cleanup[index].armed = 0;
+  std::memcpy(g_cleanup[index].dir, dir.c_str(), dir.size() + 1);
+  g_cleanup_pid = ::getpid();
+  g_cleanup[index].armed = 1;
+  if (!g_exit_hooked && std::atexit(RemoveArmedDirectories) == 0) g_exit_hooked = true;
+  return true;
+}
+
+void HookSignals(const std::set<int>& wanted) {
+  for (int i = 0; i < 3; i++) {
+    int signo = kCleanupSignals[i];
+    if (g_replaced_valid[i] || wanted.count(signo) == 0) continue;
+    struct sigaction current;
+    if (::sigaction(signo, nullptr, &current) != 0 || current.sa_handler == SIG_IGN) continue;
+    struct sigaction ours;
+    std::memset(&ours, 0, sizeof ours);
+    ours.sa_handler = OnEndingSignal;
+    sigemptyset(&ours.sa_mask);
+    ours.sa_flags = SA_RESTART;
+    g_replaced[i] = current;
+    g_replaced_valid[i] = true;
+    ::sigaction(signo, &ours, nullptr);
+  }
+}
+
+// removeAtExit(dir?, signals?) -> undefined. With a directory: remove it when this process ends, also on each
+// signal named (one ignored is left alone; the caller names only signals nobody listens for). Without: keep it.
+Napi::Value RemoveAtExit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::lock_guard<std::mutex> guard(g_directory_mutex);
+  if (info.Length() == 0 || info[0].IsUndefined()) {
+    g_cleanup[0].armed = 0;
+    return env.Undefined();
+  }
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "mpmetrics native: argument 'dir' must be a string");
+  std::string dir = info[0].As<Napi::String>().Utf8Value();
+  if (!ArmSlot(0, dir)) throw SysError(env, ENAMETOOLONG, "removeAtExit", dir);
+  std::set<int> wanted;
+  if (info.Length() > 1 && info[1].IsArray()) {
+    Napi::Array names = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      Napi::Value v = names.Get(i);
+      if (v.IsNumber()) wanted.insert(v.As<Napi::Number>().Int32Value());
+    }
+  }
+  HookSignals(wanted);
+  return env.Undefined();
+}
+
+// removeWithThread(dir) -> undefined. Removes `dir` when this thread's environment is torn down (or the process
+// ends first): the heap of a test runner's thread, which no other thread shares.
+Napi::Value RemoveWithThread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() == 0 || !info[0].IsString()) throw Napi::TypeError::New(env, "mpmetrics native: argument 'dir' must be a string");
+  EnvState* state = State(env);
+  std::lock_guard<std::mutex> guard(g_directory_mutex);
+  state->own_dir = info[0].As<Napi::String>().Utf8Value();
+  state->own_slot = -1;
+  for (int i = 1; i < kCleanupSlots; i++) {
+    if (!g_cleanup[i].armed) {
+      if (ArmSlot(i, state->own_dir)) state->own_slot = i;
+      break;
+    }
+  }
+  return env.Undefined();
+}
+
 Napi::Value PageSize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(::sysconf(_SC_PAGESIZE)));
 }
@@ -256,6 +392,13 @@ Napi::Value PageSize(const Napi::CallbackInfo& info) {
 // every lock this thread held, which is what tells the others that its writer lane is free.
 void FreeState(Napi::Env /*env*/, EnvState* state) {
   for (int fd : state->fds) UnlockAndClose(fd);
+  if (!state->own_dir.empty()) {
+    {
+      std::lock_guard<std::mutex> guard(g_directory_mutex);
+      if (state->own_slot >= 0) g_cleanup[state->own_slot].armed = 0;
+    }
+    RemoveDirectoryNow(state->own_dir.c_str());
+  }
   delete state;
 }
 
@@ -270,7 +413,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isLocked", Napi::Function::New(env, IsLocked, "isLocked"));
   exports.Set("pageSize", Napi::Function::New(env, PageSize, "pageSize"));
   exports.Set("processDirectory", Napi::Function::New(env, ProcessDirectory, "processDirectory"));
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("removeAtExit", Napi::Function::New(env, RemoveAtExit, "removeAtExit"));
+  exports.Set("removeWithThread", Napi::Function::New(env, RemoveWithThread, "removeWithThread"));
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }
 

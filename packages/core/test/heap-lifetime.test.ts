@@ -129,6 +129,7 @@ describe('a private heap', () => {
   it.each([
     ['exits by calling process.exit(3)', '--exit3', 3],
     ['dies of an uncaught exception', '--throw', 1],
+    ['loaded the library with a `process` of its own, whose exit event never fires (as under jest)', '--own-process', 0],
   ])('is removed when its creator %s', async (_how, flag, code) => {
     const tmp = freshTmp();
     const run = await runChild(child, ['create', flag], { env: childEnv({ TMPDIR: tmp }) });
@@ -136,6 +137,65 @@ describe('a private heap', () => {
     const opened = run.json[0] as Opened;
     expect(path.dirname(opened.dir)).toBe(tmp);
     expect(fs.existsSync(opened.dir)).toBe(false);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  it('is removed when the process exits, also when a worker thread made it (the main thread never loaded the library)', async () => {
+    const tmp = freshTmp();
+    const run = await runChild(child, ['thread-creator'], { env: childEnv({ TMPDIR: tmp }) });
+    expect([run.code, run.signal]).toEqual([0, null]);
+    const opened = run.json[0] as Opened & { mainThreadEnv: string | null };
+    expect(path.dirname(opened.dir)).toBe(tmp);
+    expect(opened.mainThreadEnv).toBeNull(); // a worker's environment is its own copy
+    expect(fs.existsSync(opened.dir)).toBe(false);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  it('is one for all the threads of an application, whichever thread makes it first', async () => {
+    const tmp = freshTmp();
+    const run = await runChild(child, ['thread-pair', 'app'], { env: childEnv({ TMPDIR: tmp }) });
+    expect([run.code, run.signal, run.stderr]).toEqual([0, null, '']);
+    const { dirs, seen } = run.json[0] as { dirs: string[]; existAfter: boolean[]; seen: string[][] };
+    expect(dirs[0]).toBe(dirs[1]);
+    expect(seen).toEqual([['pair_0', 'pair_1'], ['pair_0', 'pair_1']]);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  it("is one per test runner's thread (vitest's threads pool, jest's workerThreads), removed when the thread ends", async () => {
+    const tmp = freshTmp();
+    const run = await runChild(child, ['thread-pair', 'runner'], { env: childEnv({ TMPDIR: tmp }) });
+    expect([run.code, run.signal, run.stderr]).toEqual([0, null, '']);
+    const { dirs, existAfter, seen } = run.json[0] as { dirs: string[]; existAfter: boolean[]; seen: string[][] };
+    expect(dirs[0]).not.toBe(dirs[1]);
+    expect(dirs.map((d) => path.dirname(d))).toEqual([tmp, tmp]);
+    expect(existAfter).toEqual([false, false]);
+    expect(seen).toEqual([['pair_0'], ['pair_1']]);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('is removed when its creator is ended by %s, which still ends it', async (signal) => {
+    const tmp = freshTmp();
+    const { child: creator, opened } = await startCreator(tmp);
+    expect(fs.existsSync(opened.dir)).toBe(true);
+    creator.proc.kill(signal);
+    const exit = await creator.exited;
+    expect([exit.code, exit.signal, creator.stderr]).toEqual([null, signal, '']);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  it.each([
+    ['before the library is loaded', '--sigterm-before'],
+    ['after the heap is made', '--sigterm-after'],
+  ])('is left to an application that handles SIGTERM itself (listening %s), until it exits', async (_when, flag) => {
+    const tmp = freshTmp();
+    const { child: creator, opened } = await startCreator(tmp, [flag]);
+    creator.proc.kill('SIGTERM');
+    expect(await creator.next()).toEqual({ event: 'signal', signal: 'SIGTERM', dirExists: true });
+    creator.send('add');
+    expect(await creator.next()).toEqual({ event: 'added', total: 2 });
+    expect(fs.existsSync(opened.dir)).toBe(true);
+    creator.send('exit');
+    await expectCleanExit(creator);
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
@@ -195,14 +255,14 @@ describe('a user-given directory is never removed', () => {
 });
 
 describe('a private heap whose creator was killed', () => {
-  it.each(['SIGKILL', 'SIGTERM'] as const)(
+  // SIGTERM, SIGINT and SIGHUP remove it first (above); SIGKILL and a crash of the process itself cannot.
+  it.each(['SIGKILL', 'SIGUSR2'] as const)(
     'after %s is left behind, not in use, and removed by the next process that makes a private heap',
     async (signal) => {
       const tmp = freshTmp();
       const { child: creator, opened } = await startCreator(tmp);
       expect(isHeapInUse(opened.dir)).toBe(true);
       creator.proc.kill(signal);
-      // Node's default SIGTERM action, like SIGKILL, ends the process without running 'exit' listeners.
       expect(await creator.exited).toEqual({ code: null, signal });
       expect(fs.readdirSync(opened.dir).sort()).toEqual(['.mpmetrics-private', 'heap']);
       expect(isHeapInUse(opened.dir)).toBe(false);

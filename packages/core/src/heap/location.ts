@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 import { MpmetricsError } from '../errors.js';
+import { isMainThread } from 'node:worker_threads';
 import { binding } from '../native/binding.js';
 import { HEAP_FILE_NAME } from './heap-file.js';
 import { LOCK } from './layout.js';
@@ -68,8 +68,11 @@ export function checkDirectory(dir: string, source: string): void {
   }
 }
 
+/** Signals that end a process by default, on which the addon removes the private directory first. */
+const ENDING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
 /** The private directory this process made (and removes at exit), if any. */
-let made: { dir: string; remove: () => void } | undefined;
+let made: string | undefined;
 
 /** The directory to use: the option, else MPMETRICS_DIR, else a new private directory. */
 export function locateHeap(dir: string | undefined): string {
@@ -82,29 +85,53 @@ export function locateHeap(dir: string | undefined): string {
     checkDirectory(inherited, DIR_ENV);
     return path.resolve(inherited);
   }
+  if (isTestRunnerThread()) return makeThreadDirectory();
   // Another thread of this process may have made one already (before anyone set MPMETRICS_DIR).
   const recorded = binding.processDirectory();
   if (recorded !== undefined && fs.existsSync(recorded)) {
     process.env[DIR_ENV] = recorded;
     return recorded;
   }
-  removeStaleHeaps(os.tmpdir());
-  const candidate = fs.mkdtempSync(path.join(os.tmpdir(), PRIVATE_PREFIX));
-  fs.chmodSync(candidate, 0o700);
-  fs.writeFileSync(path.join(candidate, PRIVATE_MARKER), `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
-  holdCreatorLock(candidate);
+  const candidate = makePrivateDirectory();
   const chosen = binding.processDirectory(candidate)!;
   if (chosen !== candidate) {
     fs.rmSync(candidate, { recursive: true, force: true }); // another thread won the race: use its directory
-  } else if (isMainThread) {
-    // Removed when the process exits. One made by a worker thread stays until a later process finds it stale:
-    // a worker cannot hook the exit of the whole process.
-    const remove = (): void => fs.rmSync(candidate, { recursive: true, force: true });
-    process.once('exit', remove);
-    made = { dir: candidate, remove };
+  } else {
+    // Removed when the process ends, by the addon (a test runner's sandboxed `process` may never emit 'exit'), and
+    // on an ending signal nobody else listens for: a signal the application handles is left to it.
+    const signals = ENDING_SIGNALS.filter((name) => process.listenerCount(name) === 0).map((name) => os.constants.signals[name]);
+    binding.removeAtExit(candidate, signals);
+    made = candidate;
   }
   process.env[DIR_ENV] = chosen;
   return chosen;
+}
+
+/** A new private directory in the temp directory, with its marker held; stale ones are removed first. */
+function makePrivateDirectory(): string {
+  removeStaleHeaps(os.tmpdir());
+  const made = fs.mkdtempSync(path.join(os.tmpdir(), PRIVATE_PREFIX));
+  fs.chmodSync(made, 0o700);
+  fs.writeFileSync(path.join(made, PRIVATE_MARKER), `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
+  holdCreatorLock(made);
+  return made;
+}
+
+/**
+ * True in a worker thread that a test runner started to run test files in: vitest's `threads` pool, jest's
+ * `workerThreads`. Each runs its files apart from the others, as a forked worker does, so each gets a heap of its
+ * own; the threads of an application share their process's heap.
+ */
+function isTestRunnerThread(): boolean {
+  return !isMainThread && (process.env.VITEST_POOL_ID !== undefined || process.env.JEST_WORKER_ID !== undefined);
+}
+
+/** This thread's own private directory, removed when the thread ends; children it starts inherit it. */
+function makeThreadDirectory(): string {
+  const made = makePrivateDirectory();
+  binding.removeWithThread(made);
+  process.env[DIR_ENV] = made;
+  return made;
 }
 
 /**
@@ -150,8 +177,8 @@ export function reservePrivateDirectory(): void {
 /** Keeps the private directory this process made after it exits (for a heap that must outlive its creator). */
 export function keepPrivateDirectory(): void {
   if (made === undefined) return;
-  process.off('exit', made.remove);
-  fs.rmSync(path.join(made.dir, PRIVATE_MARKER), { force: true });
+  binding.removeAtExit();
+  fs.rmSync(path.join(made, PRIVATE_MARKER), { force: true });
 }
 
 /** True when some process or thread still has the heap in `dir` open. */
@@ -171,7 +198,7 @@ export function isHeapInUse(dir: string): boolean {
 
 /**
  * Removes private heap directories of ours whose creator is gone and whose heap nobody has open: left by processes
- * that were killed before they could clean up (or by worker threads, which cannot). Only directories made by locateHeap are
+ * that were killed before they could clean up. Only directories made by locateHeap are
  * considered: by name, owner, mode and the marker file it writes (which keepAfterExit removes).
  */
 export function removeStaleHeaps(parent: string): string[] {

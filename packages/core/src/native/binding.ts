@@ -22,10 +22,17 @@ export interface NativeBinding {
   pageSize(): number;
   /** The private heap directory recorded for this process (by any thread), recording `candidate` if none is. */
   processDirectory(candidate?: string): string | undefined;
+  /**
+   * Removes `dir` (its files, then itself) when this process calls exit(), and on each of `signals` (numbers) that
+   * is neither ignored nor handled already, before passing the signal on. With no argument, keeps it after all.
+   */
+  removeAtExit(dir?: string, signals?: readonly number[]): void;
+  /** Removes `dir` when this thread ends (or the process first): a heap only this thread uses. */
+  removeWithThread(dir: string): void;
   readonly abiVersion: number;
 }
 
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 
 /** The nearest folder above this one whose package.json has a name: dist/cjs holds one that only sets the type. */
 function packageRoot(): string {
