@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The app's `test` script: the jest suite (CommonJS) and the vitest suite (ESM), each in the ways users run them
-// (jest with its workers and --runInBand; vitest with its pool and --maxWorkers=1 --no-isolate), against
+// (jest with its workers, --runInBand and worker threads; vitest with its forks, --maxWorkers=1 --no-isolate and
+// its threads pool; the thread pools with three workers, so files run side by side even on two cores), against
 // @mpmetrics/core and again against prom-client itself (TEST_AGAINST=prom-client: see jest.config.js and
 // vitest.config.mjs), under each Node of MPMETRICS_TEST_NODES (as the packages' tests).
 //
@@ -27,8 +28,10 @@ function binOf(name) {
 const runners = [
   { name: 'jest', args: [binOf('jest'), '--ci'] },
   { name: 'jest --runInBand', args: [binOf('jest'), '--ci', '--runInBand'] },
+  { name: 'jest --workerThreads', args: [binOf('jest'), '--ci', '--workerThreads', '--maxWorkers=3'] },
   { name: 'vitest', args: [binOf('vitest'), 'run'] },
   { name: 'vitest --maxWorkers=1 --no-isolate', args: [binOf('vitest'), 'run', '--maxWorkers=1', '--no-isolate'] },
+  { name: 'vitest --pool=threads', args: [binOf('vitest'), 'run', '--pool=threads', '--maxWorkers=3'] },
 ];
 const targets = ['@mpmetrics/core', 'prom-client'];
 
