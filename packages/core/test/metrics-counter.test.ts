@@ -203,6 +203,23 @@ describe('Counter with labels', () => {
     }
   });
 
+  it('a label set removed and written again keeps its place (deliberate: prom-client puts it last)', async () => {
+    const c = twins(config());
+    c.each((m) => m.inc({ method: 'GET', code: '200' }));
+    c.each((m) => m.inc({ method: 'GET', code: '500' }));
+    c.each((m) => m.remove({ method: 'GET', code: '200' }));
+    c.each((m) => m.inc({ method: 'GET', code: '200' }, 3));
+    const texts = await c.expositions();
+    // The series record stays in the heap (other processes may hold it) and the list is in record order.
+    const codes = (text: string): (string | undefined)[] => [...text.matchAll(/code="(\d+)"/g)].map((x) => x[1]);
+    expect(codes(texts.prometheus.ours)).toEqual(['200', '500']);
+    expect(codes(texts.prometheus.theirs)).toEqual(['500', '200']);
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      const { ours, theirs } = texts[format];
+      expect(ours.split('\n').sort()).toEqual(theirs.split('\n').sort());
+    }
+  });
+
   it('remove(...values) and remove({...}) take a label set out; incremented again, it counts from 0', async () => {
     const c = twins(config());
     c.each((m) => {
