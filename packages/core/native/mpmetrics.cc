@@ -8,6 +8,7 @@
 // Nothing here is on the update path: JavaScript writes the mapped memory directly.
 #include <napi.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -262,9 +263,10 @@ Napi::Value ProcessDirectory(const Napi::CallbackInfo& info) {
 // Slot 0 is the process's directory; the others are directories of test runners' threads (removeWithThread).
 constexpr int kCleanupSlots = 32;
 struct CleanupSlot {
-  volatile sig_atomic_t armed;
+  std::atomic<int> armed;  // lock-free, so safe in a signal handler; release/acquire order the dir it guards
   char dir[4096];
 };
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free flag");
 CleanupSlot g_cleanup[kCleanupSlots];
 pid_t g_cleanup_pid = 0;
 bool g_exit_hooked = false;
@@ -298,8 +300,7 @@ void RemoveDirectoryNow(const char* dir) {
 void RemoveArmedDirectories() {
   if (::getpid() != g_cleanup_pid) return;  // a child between fork and exec
   for (CleanupSlot& slot : g_cleanup) {
-    if (!slot.armed) continue;
-    slot.armed = 0;
+    if (slot.armed.exchange(0, std::memory_order_acq_rel) == 0) continue;  // one remover per slot
     RemoveDirectoryNow(slot.dir);
   }
 }
@@ -317,25 +318,32 @@ void OnEndingSignal(int signo) {
 // Fills a slot (caller holds g_directory_mutex); false when the path is too long.
 bool ArmSlot(int index, const std::string& dir) {
   if (dir.size() >= sizeof g_cleanup[index].dir) return false;
-  g_cleanup[index].armed = 0;
+  g_cleanup[index].armed.store(0, std::memory_order_release);
   std::memcpy(g_cleanup[index].dir, dir.c_str(), dir.size() + 1);
   g_cleanup_pid = ::getpid();
-  g_cleanup[index].armed = 1;
+  g_cleanup[index].armed.store(1, std::memory_order_release);
   if (!g_exit_hooked && std::atexit(RemoveArmedDirectories) == 0) g_exit_hooked = true;
   return true;
 }
 
 void HookSignals(const std::set<int>& wanted) {
+  if (::getpid() == 1) return;  // init ignores a signal it does not handle: the process would live on without its heap
   for (int i = 0; i < 3; i++) {
     int signo = kCleanupSignals[i];
     if (g_replaced_valid[i] || wanted.count(signo) == 0) continue;
     struct sigaction current;
-    if (::sigaction(signo, nullptr, &current) != 0 || current.sa_handler == SIG_IGN) continue;
+    if (::sigaction(signo, nullptr, &current) != 0) continue;
+    // Only where the signal ends the process: the default action, or Node's own handler (SA_RESETHAND: it dies of
+    // the signal). Not over libuv's handler (the application listens) nor an ignored signal.
+    bool is_default = (current.sa_flags & SA_SIGINFO) == 0 && current.sa_handler == SIG_DFL;
+    bool is_nodes_own = (current.sa_flags & SA_RESETHAND) != 0;  // SignalExit: restores the terminal, dies of it
+    if (!is_default && !is_nodes_own) continue;
     struct sigaction ours;
     std::memset(&ours, 0, sizeof ours);
     ours.sa_handler = OnEndingSignal;
     sigemptyset(&ours.sa_mask);
-    ours.sa_flags = SA_RESTART;
+    for (int other : kCleanupSignals) sigaddset(&ours.sa_mask, other);  // one removal at a time
+    ours.sa_flags = SA_RESTART | (current.sa_flags & SA_ONSTACK);
     g_replaced[i] = current;
     g_replaced_valid[i] = true;
     ::sigaction(signo, &ours, nullptr);
@@ -348,7 +356,7 @@ Napi::Value RemoveAtExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::lock_guard<std::mutex> guard(g_directory_mutex);
   if (info.Length() == 0 || info[0].IsUndefined()) {
-    g_cleanup[0].armed = 0;
+    g_cleanup[0].armed.store(0, std::memory_order_release);
     return env.Undefined();
   }
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "mpmetrics native: argument 'dir' must be a string");
@@ -376,7 +384,7 @@ Napi::Value RemoveWithThread(const Napi::CallbackInfo& info) {
   state->own_dir = info[0].As<Napi::String>().Utf8Value();
   state->own_slot = -1;
   for (int i = 1; i < kCleanupSlots; i++) {
-    if (!g_cleanup[i].armed) {
+    if (g_cleanup[i].armed.load(std::memory_order_acquire) == 0) {
       if (ArmSlot(i, state->own_dir)) state->own_slot = i;
       break;
     }
@@ -395,7 +403,7 @@ void FreeState(Napi::Env /*env*/, EnvState* state) {
   if (!state->own_dir.empty()) {
     {
       std::lock_guard<std::mutex> guard(g_directory_mutex);
-      if (state->own_slot >= 0) g_cleanup[state->own_slot].armed = 0;
+      if (state->own_slot >= 0) g_cleanup[state->own_slot].armed.store(0, std::memory_order_release);
     }
     RemoveDirectoryNow(state->own_dir.c_str());
   }

@@ -716,7 +716,7 @@ export class Heap {
 
   /** Stops this process from removing the private heap directory it made, at exit. */
   keepAfterExit(): void {
-    keepPrivateDirectory();
+    keepPrivateDirectory(this.dir);
   }
 }
 

@@ -175,10 +175,11 @@ export function reservePrivateDirectory(): void {
 }
 
 /** Keeps the private directory this process made after it exits (for a heap that must outlive its creator). */
-export function keepPrivateDirectory(): void {
-  if (made === undefined) return;
+export function keepPrivateDirectory(dir: string): void {
+  // the process's directory, whichever copy of this module (ESM, CommonJS, a test file's) or thread made it
+  if (dir !== made && dir !== binding.processDirectory()) return;
   binding.removeAtExit();
-  fs.rmSync(path.join(made, PRIVATE_MARKER), { force: true });
+  fs.rmSync(path.join(dir, PRIVATE_MARKER), { force: true });
 }
 
 /** True when some process or thread still has the heap in `dir` open. */
