@@ -32,6 +32,17 @@ function twins(config: Config): Twins<CounterLike> {
   );
 }
 
+/** The code label of each sample, in the order written. */
+const codes = (text: string): (string | undefined)[] => [...text.matchAll(/code="(\d+)"/g)].map((x) => x[1]);
+
+/** Both libraries wrote the same lines, in whatever order, in both formats. */
+function expectSameLinesInAnyOrder(texts: Awaited<ReturnType<Twins<CounterLike>['expositions']>>): void {
+  for (const format of ['prometheus', 'openmetrics'] as const) {
+    const { ours, theirs } = texts[format];
+    expect(ours.split('\n').sort()).toEqual(theirs.split('\n').sort());
+  }
+}
+
 describe('Counter without labels', () => {
   it('is exported at 0 before its first increment', async () => {
     const c = twins({ name: uniqueName('mpmp_jobs_total'), help: 'Jobs done' });
@@ -194,13 +205,9 @@ describe('Counter with labels', () => {
     const texts = await c.expositions();
     // The child holds its series from labels() on (so that writing through it is a plain store): the series
     // record, and with it the place in the list, is made then. Only the order differs.
-    const codes = (text: string): (string | undefined)[] => [...text.matchAll(/code="(\d+)"/g)].map((x) => x[1]);
     expect(codes(texts.prometheus.ours)).toEqual(['500', '200']);
     expect(codes(texts.prometheus.theirs)).toEqual(['200', '500']);
-    for (const format of ['prometheus', 'openmetrics'] as const) {
-      const { ours, theirs } = texts[format];
-      expect(ours.split('\n').sort()).toEqual(theirs.split('\n').sort());
-    }
+    expectSameLinesInAnyOrder(texts);
   });
 
   it('a label set removed and written again keeps its place (deliberate: prom-client puts it last)', async () => {
@@ -211,13 +218,9 @@ describe('Counter with labels', () => {
     c.each((m) => m.inc({ method: 'GET', code: '200' }, 3));
     const texts = await c.expositions();
     // The series record stays in the heap (other processes may hold it) and the list is in record order.
-    const codes = (text: string): (string | undefined)[] => [...text.matchAll(/code="(\d+)"/g)].map((x) => x[1]);
     expect(codes(texts.prometheus.ours)).toEqual(['200', '500']);
     expect(codes(texts.prometheus.theirs)).toEqual(['500', '200']);
-    for (const format of ['prometheus', 'openmetrics'] as const) {
-      const { ours, theirs } = texts[format];
-      expect(ours.split('\n').sort()).toEqual(theirs.split('\n').sort());
-    }
+    expectSameLinesInAnyOrder(texts);
   });
 
   it('remove(...values) and remove({...}) take a label set out; incremented again, it counts from 0', async () => {
