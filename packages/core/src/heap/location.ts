@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MpmetricsError } from '../errors.js';
 import { isMainThread } from 'node:worker_threads';
+import { MpmetricsError } from '../errors.js';
 import { binding } from '../native/binding.js';
 import { HEAP_FILE_NAME } from './heap-file.js';
 import { LOCK } from './layout.js';
@@ -71,9 +71,6 @@ export function checkDirectory(dir: string, source: string): void {
 /** Signals that end a process by default, on which the addon removes the private directory first. */
 const ENDING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
-/** The private directory this process made (and removes at exit), if any. */
-let made: string | undefined;
-
 /** The directory to use: the option, else MPMETRICS_DIR, else a new private directory. */
 export function locateHeap(dir: string | undefined): string {
   if (dir !== undefined) {
@@ -101,7 +98,6 @@ export function locateHeap(dir: string | undefined): string {
     // on an ending signal nobody else listens for: a signal the application handles is left to it.
     const signals = ENDING_SIGNALS.filter((name) => process.listenerCount(name) === 0).map((name) => os.constants.signals[name]);
     binding.removeAtExit(candidate, signals);
-    made = candidate;
   }
   process.env[DIR_ENV] = chosen;
   return chosen;
@@ -176,8 +172,9 @@ export function reservePrivateDirectory(): void {
 
 /** Keeps the private directory this process made after it exits (for a heap that must outlive its creator). */
 export function keepPrivateDirectory(dir: string): void {
-  // the process's directory, whichever copy of this module (ESM, CommonJS, a test file's) or thread made it
-  if (dir !== made && dir !== binding.processDirectory()) return;
+  // the addon records the process's directory, whichever copy of this module (ESM, CommonJS, a test file's) or
+  // thread made it
+  if (dir !== binding.processDirectory()) return;
   binding.removeAtExit();
   fs.rmSync(path.join(dir, PRIVATE_MARKER), { force: true });
 }
