@@ -9,11 +9,11 @@ export function heapCases(heap: Heap, seriesName: string): Case[] {
   const family = heap.family(`bench_${seriesName}`, '{}');
   // Per-writer cell of a histogram series: 11 buckets + count + sum.
   const series = heap.series(family.ptr, 'hist', { valueWords: BUCKETS + 2, sharedWords: BUCKETS + 2 });
-  const cell = heap.cell(series.ptr);
+  const cell = heap.cell(series.ptr, BUCKETS + 2);
   const shared = heap.shared(series.ptr);
   // The same shared words, seen raw, for the shared-slot histogram design.
   const counter = heap.series(family.ptr, 'counter', { valueWords: 1, sharedWords: 2 });
-  const counterCell = heap.cell(counter.ptr);
+  const counterCell = heap.cell(counter.ptr, 1);
   const counterShared = heap.shared(counter.ptr);
   const raw = new Int32Array(16);
   const sab = new Int32Array(new SharedArrayBuffer(64));

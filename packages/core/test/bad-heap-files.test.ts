@@ -377,10 +377,10 @@ describe('refusing bad files leaves good heaps alone', () => {
     // With a good heap open and in use, refusing a bad one does not disturb it.
     const family = heap.family('bad_heap_after', 'after');
     const series = heap.series(family.ptr, 'k', { valueWords: 1, sharedWords: 0 });
-    heap.cell(series.ptr).add(0, 3);
+    heap.cell(series.ptr, 1).add(0, 3);
     const { dir } = badHeap(withHeader((h) => (h[H.FAMILY_ROOT] = 0xdeadbeef)));
     expect(openError(dir).code).toBe('MPM_ERR_HEAP_CORRUPT');
-    heap.cell(series.ptr).add(0, 4);
+    heap.cell(series.ptr, 1).add(0, 4);
     expect(heap.read(series.ptr, new Float64Array(1))[0]).toBe(7);
     expect(heap.findFamily('lifetime_opened')?.meta).toBe('opened');
     heap.close();

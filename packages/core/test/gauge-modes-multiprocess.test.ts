@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Gauge, Heap, HeapExporter, MULTIPROCESS_MODES, type MultiprocessMode } from '../src/index.js';
+import { PROCESS_CELL } from '../src/heap/layout.js';
 import { heapSnapshot } from './support/heap-checks.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/gauge-mode-child.mjs', import.meta.url));
@@ -278,7 +279,7 @@ describe('gauge multiprocessMode across processes', () => {
       const cells = (mode: MultiprocessMode): number => {
         const family = heap.findFamily(`mpmg_${mode}`)!;
         let n = 0;
-        heap.readEachCell(heap.findSeries(family.ptr, '["x"]')!, () => n++);
+        heap.readEachCell(heap.findSeries(family.ptr, '["x"]')!, PROCESS_CELL.WORDS, () => n++);
         return n;
       };
       expect(cells('liveall')).toBe(1);

@@ -10,9 +10,10 @@
 // Reset and remove bump the series' generation. A cell of an older generation counts as zero for readers, and its
 // writer clears it before its next update: nobody ever writes another writer's cell.
 import { forEachLeaf } from './directory.js';
-import type { HeapFile } from './heap-file.js';
+import { heapCorrupt, type HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, FAMILY, H, KIND_SERIES, SERIES, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { ListWalk } from './walk-guard.js';
 
 /** Brings a removed series back (it is being written again): it shows up in scrapes from now on. */
 export function reviveSeries(u32: Uint32Array, at: number): void {
@@ -136,19 +137,25 @@ export function maxCells(file: HeapFile): number {
   return Math.floor(Atomics.load(file.header, H.ALLOC_TOP) / (CELL.VALUES_BYTE / WORD)) + 1;
 }
 
-/** Finds this lane's cell of a series, or creates and publishes it. The cell of a dead earlier owner is adopted. */
-export function claimCell(file: HeapFile, lane: Lane, series: number, reattach?: (cell: WriterCell) => void): WriterCell {
-  const length = file.segmentOf(series).u32[file.offsetOf(series) * 2 + SERIES.VALUE_WORDS]!;
-  return new WriterCell(file, claimCellOf(file, lane, series), series, length, reattach);
+/**
+ * Finds this lane's cell of a series, or creates and publishes it. The cell of a dead earlier owner is adopted.
+ * `length` is the series' values per cell as its family declares them: never read back from a record that another
+ * process may have damaged.
+ */
+export function claimCell(file: HeapFile, lane: Lane, series: number, length: number, reattach?: (cell: WriterCell) => void): WriterCell {
+  return new WriterCell(file, claimCellOf(file, lane, series, length), series, length, reattach);
 }
 
-/** claimCell(), as the cell's pointer. */
-export function claimCellOf(file: HeapFile, lane: Lane, series: number): number {
+const claimWalk = new ListWalk();
+
+/** claimCell(), as the cell's pointer. A cell list that loops or is longer than one cell per lane is damage. */
+export function claimCellOf(file: HeapFile, lane: Lane, series: number, length: number): number {
   const seg = file.segmentOf(series);
   const at = file.offsetOf(series) * 2;
-  const length = seg.u32[at + SERIES.VALUE_WORDS]!;
   const head = at + SERIES.CELLS;
-  for (let cell = Atomics.load(seg.u32, head); cell !== 0; ) {
+  const first = Atomics.load(seg.u32, head);
+  const walk = claimWalk.start(first, file.maxLanes);
+  for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell) * 2;
     if (cseg.u32[cat + CELL.LANE] === lane.id) {
@@ -157,6 +164,7 @@ export function claimCellOf(file: HeapFile, lane: Lane, series: number): number 
       return cell;
     }
     cell = Atomics.load(cseg.u32, cat + CELL.NEXT);
+    if (walk.stops(cell)) throw heapCorrupt(file.path, `the cell list of series ${series} loops or has more cells than lanes`);
   }
   const cell = lane.allocate(CELL.VALUES_BYTE + length * WORD);
   const cseg = file.segmentOf(cell);
@@ -173,6 +181,8 @@ export function claimCellOf(file: HeapFile, lane: Lane, series: number): number 
   return cell;
 }
 
+const abandonedWalk = new ListWalk();
+
 /**
  * Closes every update an earlier owner of `lane` left open when it died (an odd sequence word), in all series,
  * so that readers stop waiting for a writer that is gone: the lane is held again, by us, and a held lane's odd
@@ -182,13 +192,14 @@ export function closeAbandonedUpdates(file: HeapFile, lane: number): void {
   forEachLeaf(file, file.header[H.FAMILY_ROOT]!, (family) => {
     const root = file.segmentOf(family).u32[file.offsetOf(family) * 2 + FAMILY.SERIES_ROOT]!;
     forEachLeaf(file, root, (series) => {
-      let visited = 0;
-      for (let cell = Atomics.load(file.segmentOf(series).u32, file.offsetOf(series) * 2 + SERIES.CELLS); cell !== 0; ) {
+      const first = Atomics.load(file.segmentOf(series).u32, file.offsetOf(series) * 2 + SERIES.CELLS);
+      const walk = abandonedWalk.start(first, maxCells(file));
+      for (let cell = first; cell !== 0; ) {
         const u32 = file.segmentOf(cell).u32;
         const at = file.offsetOf(cell) * 2;
         if (u32[at + CELL.LANE] === lane && (Atomics.load(u32, at + CELL.SEQ) & 1) === 1) Atomics.add(u32, at + CELL.SEQ, 1);
         cell = Atomics.load(u32, at + CELL.NEXT);
-        if (++visited > maxCells(file)) break;
+        if (walk.stops(cell)) break; // damage: the series' readers report it
       }
     });
   });
@@ -220,27 +231,31 @@ const SPINS_PER_CHECK = 1024;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 let scratch = new Float64Array(64);
+const readWalk = new ListWalk();
 
 /**
  * Calls `visit` with a copy of each current-generation cell of a series, each as of a whole update. A cell whose
  * writer died mid-update is read as it is; a live writer is waited for, at most READ_PATIENCE_MS per cell (or
  * until the budget of the scrape this read is part of runs out).
- * `isLaneHeld` says whether a lane has a live owner. The copy (its first `length` values) is only valid during
- * the call.
+ * `length` is the values per cell the family declares (never the record's own count, which damage could make
+ * huge). `isLaneHeld` says whether a lane has a live owner. The copy (its first `length` values) is only valid
+ * during the call. A cell list that loops, or is longer than the heap could hold, throws MPM_ERR_HEAP_CORRUPT.
  */
 export function readEachCell(
   file: HeapFile,
   series: number,
+  length: number,
   isLaneHeld: (lane: number) => boolean,
   visit: (values: Float64Array, length: number, lane: number) => void,
 ): void {
   const seg = file.segmentOf(series);
   const at = file.offsetOf(series) * 2;
-  const length = seg.u32[at + SERIES.VALUE_WORDS]!;
   const generation = Atomics.load(seg.u32, at + SERIES.GENERATION);
   if (scratch.length < length) scratch = new Float64Array(length);
-  let visited = 0;
-  for (let cell = Atomics.load(seg.u32, at + SERIES.CELLS); cell !== 0; ) {
+  const first = Atomics.load(seg.u32, at + SERIES.CELLS);
+  // per-process cells keep earlier owners' cells, so only the heap's size bounds their list
+  const walk = readWalk.start(first, maxCells(file));
+  for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell) * 2;
     const next = Atomics.load(cseg.u32, cat + CELL.NEXT);
@@ -250,20 +265,28 @@ export function readEachCell(
       if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) visit(scratch, length, cseg.u32[cat + CELL.LANE]!);
     }
     cell = next;
-    if (++visited > maxCells(file)) break; // a list longer than the heap could hold can only be damage (a loop)
+    if (walk.stops(cell)) throw cellListDamaged(file, series);
   }
 }
 
-/** Adds up the current-generation cells of a series into `out` (see readEachCell). */
+function cellListDamaged(file: HeapFile, series: number): Error {
+  return heapCorrupt(file.path, `the cell list of series ${series} loops or is longer than the heap could hold`);
+}
+
+/**
+ * Adds up the current-generation cells of a series into `out`, whose length is the values per cell the family
+ * declares (see readEachCell). A writer's cells hold one per lane, so a longer list is damage.
+ */
 export function readCells(file: HeapFile, series: number, out: Float64Array | number[], isLaneHeld: (lane: number) => boolean): void {
   const seg = file.segmentOf(series);
   const at = file.offsetOf(series) * 2;
-  const length = seg.u32[at + SERIES.VALUE_WORDS]!;
+  const length = out.length;
   out.fill(0, 0, length);
   const generation = Atomics.load(seg.u32, at + SERIES.GENERATION);
   if (scratch.length < length) scratch = new Float64Array(length);
-  let visited = 0;
-  for (let cell = Atomics.load(seg.u32, at + SERIES.CELLS); cell !== 0; ) {
+  const first = Atomics.load(seg.u32, at + SERIES.CELLS);
+  const walk = readWalk.start(first, file.maxLanes);
+  for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell) * 2;
     const next = Atomics.load(cseg.u32, cat + CELL.NEXT);
@@ -274,7 +297,7 @@ export function readCells(file: HeapFile, series: number, out: Float64Array | nu
       }
     }
     cell = next;
-    if (++visited > file.maxLanes) break;
+    if (walk.stops(cell)) throw cellListDamaged(file, series);
   }
 }
 

@@ -9,6 +9,7 @@
 import { popNode, pushNode, reusableSize } from './free-lists.js';
 import { heapCorrupt, type HeapFile } from './heap-file.js';
 import { H, KIND_MASK, KIND_NODE, LEAF, NODE, TAG, TAG_MASK, WORD } from './layout.js';
+import { ListWalk, maxRecords } from './walk-guard.js';
 
 /** A key ready for the directory: its UTF-8 bytes and their hash. */
 export interface DirectoryKey {
@@ -77,6 +78,12 @@ function slotOf(file: HeapFile, node: number, depth: number, hash: number): { u3
   };
 }
 
+/** A node found in a slot, after checking it is one level down (a node anywhere else could lead back up). */
+function childNode(file: HeapFile, ptr: number, depth: number): number {
+  if (!isNodeAt(file, ptr, depth)) throw heapCorrupt(file.path, `directory node ${ptr} is not at depth ${depth}`);
+  return ptr;
+}
+
 /** Finds the leaf for `key` under `root`, or 0. */
 export function find(file: HeapFile, root: number, key: DirectoryKey): number {
   let node = root;
@@ -85,7 +92,7 @@ export function find(file: HeapFile, root: number, key: DirectoryKey): number {
     const p = Atomics.load(u32, index);
     if (p === 0) return 0;
     if (kindAt(file, p) === KIND_NODE) {
-      node = p;
+      node = childNode(file, p, depth + 1);
       continue;
     }
     return findInChain(file, p, key);
@@ -93,12 +100,15 @@ export function find(file: HeapFile, root: number, key: DirectoryKey): number {
   throw heapCorrupt(file.path, 'directory deeper than its hash allows');
 }
 
+const chainWalk = new ListWalk();
+
 function findInChain(file: HeapFile, head: number, key: DirectoryKey): number {
-  let steps = 0;
-  for (let q = head; q !== 0; q = Atomics.load(file.segmentOf(q).u32, file.offsetOf(q) * 2 + LEAF.NEXT)) {
+  const walk = chainWalk.start(head, maxRecords(Atomics.load(file.header, H.ALLOC_TOP)));
+  for (let q = head; q !== 0; ) {
     kindAt(file, q);
     if (leafHasKey(file, q, key)) return q;
-    if (++steps > Atomics.load(file.header, H.ALLOC_TOP)) throw heapCorrupt(file.path, 'a directory chain loops');
+    q = Atomics.load(file.segmentOf(q).u32, file.offsetOf(q) * 2 + LEAF.NEXT);
+    if (walk.stops(q)) throw heapCorrupt(file.path, 'a directory chain loops');
   }
   return 0;
 }
@@ -122,8 +132,7 @@ export function findOrInsert(file: HeapFile, root: number, key: DirectoryKey, ma
       continue;
     }
     if (kindAt(file, p) === KIND_NODE) {
-      node = p;
-      depth++;
+      node = childNode(file, p, ++depth);
       continue;
     }
     const found = findInChain(file, p, key);
@@ -152,28 +161,53 @@ function setNext(file: HeapFile, leaf: number, next: number): void {
   Atomics.store(file.segmentOf(leaf).u32, file.offsetOf(leaf) * 2 + LEAF.NEXT, next);
 }
 
-/** Calls `visit` with every leaf under `root`. Leaves inserted meanwhile may or may not be visited. */
+/** Whether the directory node at `ptr` says it is at `depth`, as every node reached from a root at depth 0 must. */
+export function isNodeAt(file: HeapFile, ptr: number, depth: number): boolean {
+  return depth < NODE.MAX_DEPTH && file.segmentOf(ptr).u32[file.offsetOf(ptr) * 2 + NODE.DEPTH] === depth;
+}
+
+const leafWalk = new ListWalk();
+
+/**
+ * Calls `visit` with every leaf under `root`. Leaves inserted meanwhile may or may not be visited.
+ *
+ * Damage ends the walk with MPM_ERR_HEAP_CORRUPT, quickly: a node not at its depth (so no loop of nodes, and at
+ * most MAX_DEPTH levels), a leaf in a slot its hash does not lead to (a record linked twice), a chain that loops or
+ * sits above the last level, or more records than the heap could hold.
+ */
 export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number) => void): void {
-  const stack = [root];
-  // More records than allocated words is impossible: past that, a pointer cycle.
-  const limit = Atomics.load(file.header, H.ALLOC_TOP);
+  if (!isNodeAt(file, root, 0)) throw heapCorrupt(file.path, `directory root ${root} is not a node at depth 0`);
+  // the stack holds (node, depth, the hash bits that lead to it) triples: at most 15 per level are pending
+  const stack = [root, 0, 0];
+  const limit = maxRecords(Atomics.load(file.header, H.ALLOC_TOP));
   let visited = 0;
   while (stack.length > 0) {
+    const prefix = stack.pop()!;
+    const depth = stack.pop()!;
     const node = stack.pop()!;
-    if (++visited > limit) throw heapCorrupt(file.path, 'the directory loops');
+    if (++visited > limit) throw heapCorrupt(file.path, 'the directory has more records than the heap could hold');
     const base = file.offsetOf(node) * 2 + NODE.SLOTS;
     const u32 = file.segmentOf(node).u32;
+    const shift = depth * NODE.BITS;
     for (let i = 0; i < NODE.FANOUT; i++) {
       const p = Atomics.load(u32, base + i);
       if (p === 0) continue;
+      // the low hash bits of everything below this slot: the path to it (>>> 0 keeps 32-bit values unsigned)
+      const path = (prefix | (i << shift)) >>> 0;
       if (kindAt(file, p) === KIND_NODE) {
-        stack.push(p);
+        if (!isNodeAt(file, p, depth + 1)) throw heapCorrupt(file.path, `directory node ${p} is not at depth ${depth + 1}`);
+        stack.push(p, depth + 1, path);
         continue;
       }
-      for (let q = p; q !== 0; q = Atomics.load(file.segmentOf(q).u32, file.offsetOf(q) * 2 + LEAF.NEXT)) {
+      const mask = shift + NODE.BITS >= 32 ? 0xffffffff : (2 ** (shift + NODE.BITS)) - 1;
+      const walk = leafWalk.start(p, depth === NODE.MAX_DEPTH - 1 ? limit : 0);
+      for (let q = p; q !== 0; ) {
         kindAt(file, q);
+        if ((leafField(file, q, LEAF.HASH) & mask) >>> 0 !== path) throw heapCorrupt(file.path, `directory leaf ${q} is in a slot its hash does not lead to`);
         visit(q);
-        if (++visited > limit) throw heapCorrupt(file.path, 'the directory loops');
+        if (++visited > limit) throw heapCorrupt(file.path, 'the directory has more records than the heap could hold');
+        q = Atomics.load(file.segmentOf(q).u32, file.offsetOf(q) * 2 + LEAF.NEXT);
+        if (walk.stops(q)) throw heapCorrupt(file.path, 'a directory chain loops, or is where no chain can be');
       }
     }
   }

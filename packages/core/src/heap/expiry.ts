@@ -17,10 +17,11 @@
 // A write that lands in the instant between the sweeper's decision and its mark goes to the retired series and is
 // not seen: the series had been idle for a whole TTL, and the next write starts it again from zero, as a new series.
 import { binding } from '../native/binding.js';
-import { find, leafKey } from './directory.js';
+import { find, isNodeAt, leafKey } from './directory.js';
 import type { HeapFile } from './heap-file.js';
 import { pushCell, pushNode, pushRecord, reusableSize } from './free-lists.js';
 import { CELL, FAMILY, H, KIND_FAMILY, KIND_MASK, KIND_NODE, KIND_SERIES, LEAF, LOCK, NODE, SERIES, STATE_RETIRED, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
+import { ListWalk, maxRecords } from './walk-guard.js';
 
 /** A family swept for idle series, and its TTL. */
 export interface ExpiringFamily {
@@ -63,17 +64,20 @@ function epochOf(u32: Uint32Array, at: number): number {
  */
 function sweepFamily(file: HeapFile, family: ExpiringFamily, now: number, retired: number[]): void {
   const root = file.segmentOf(family.ptr).u32[file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_ROOT]!;
+  if (!file.hasKind(root, KIND_NODE) || !isNodeAt(file, root, 0)) return; // damage: left for readers to report
   const stack = [root];
-  const limit = Atomics.load(file.header, H.ALLOC_TOP);
+  const limit = maxRecords(Atomics.load(file.header, H.ALLOC_TOP));
   for (let visited = 0; stack.length > 0 && visited < limit; visited++) {
     const node = stack.pop()!;
+    const depth = file.segmentOf(node).u32[file.offsetOf(node) * 2 + NODE.DEPTH]!;
     const u32 = file.segmentOf(node).u32;
     const slots = file.offsetOf(node) * 2 + NODE.SLOTS;
     for (let i = 0; i < NODE.FANOUT; i++) {
       const p = Atomics.load(u32, slots + i);
       if (p === 0) continue;
       if (file.hasKind(p, KIND_NODE)) {
-        stack.push(p);
+        // a node not one level down is damage (it could lead back up): not followed
+        if (isNodeAt(file, p, depth + 1)) stack.push(p);
         continue;
       }
       if (!isSeries(file, p)) continue; // damage: left for readers to report
@@ -138,14 +142,15 @@ function finishInterrupted(file: HeapFile, retired: number[]): void {
  * no insert is on its way into one; readers may be, and the nodes wait out the grace period like series).
  * Returns whether `node` itself is empty.
  */
-function collapseEmptyNodes(file: HeapFile, node: number, retired: number[]): boolean {
+function collapseEmptyNodes(file: HeapFile, node: number, depth: number, retired: number[]): boolean {
   const u32 = file.segmentOf(node).u32;
   const slots = file.offsetOf(node) * 2 + NODE.SLOTS;
   let empty = true;
   for (let i = 0; i < NODE.FANOUT; i++) {
     const p = Atomics.load(u32, slots + i);
     if (p === 0) continue;
-    if (!file.hasKind(p, KIND_NODE) || !collapseEmptyNodes(file, p, retired)) {
+    // only nodes one level down are followed, so the recursion is at most MAX_DEPTH deep whatever the damage
+    if (!file.hasKind(p, KIND_NODE) || !isNodeAt(file, p, depth + 1) || !collapseEmptyNodes(file, p, depth + 1, retired)) {
       empty = false;
       continue;
     }
@@ -169,7 +174,10 @@ export function sweep(file: HeapFile, families: readonly ExpiringFamily[], now: 
   // Directory nodes left empty go too, if no insert is under way (else at a later sweep).
   if (binding.lock(file.fd, LOCK.DIRECTORY, true, false)) {
     try {
-      for (const family of families) collapseEmptyNodes(file, file.segmentOf(family.ptr).u32[file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_ROOT]!, retired);
+      for (const family of families) {
+        const root = file.segmentOf(family.ptr).u32[file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_ROOT]!;
+        if (file.hasKind(root, KIND_NODE) && isNodeAt(file, root, 0)) collapseEmptyNodes(file, root, 0, retired);
+      }
     } finally {
       binding.unlock(file.fd, LOCK.DIRECTORY);
     }
@@ -190,15 +198,16 @@ export function sweep(file: HeapFile, families: readonly ExpiringFamily[], now: 
  * records of epoch `acked` or older may be reused meanwhile, and the walk stops before them.
  */
 export function forEachRetiredSince(file: HeapFile, acked: number, visit: (ptr: number) => void): void {
-  const limit = Atomics.load(file.header, H.ALLOC_TOP);
-  let steps = 0;
-  for (let p = Atomics.load(file.header, H.LIMBO_HEAD); p !== 0 && steps++ < limit; ) {
+  const head = Atomics.load(file.header, H.LIMBO_HEAD);
+  const walk = new ListWalk().start(head, maxRecords(Atomics.load(file.header, H.ALLOC_TOP)));
+  for (let p = head; p !== 0; ) {
     if (!isRetired(file, p)) return;
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
     if (seg.f64[epochOf(seg.u32, at)]! <= acked) return;
     visit(p);
     p = Atomics.load(seg.u32, limboNextOf(seg.u32, at));
+    if (walk.stops(p)) return; // a loop (damage): what is past it was visited already
   }
 }
 
@@ -210,9 +219,10 @@ export function reclaim(file: HeapFile, minAcked: number): number {
   let prevAt = -1;
   let prevU32: Uint32Array | undefined;
   let p = Atomics.load(file.header, H.LIMBO_HEAD);
-  const limit = Atomics.load(file.header, H.ALLOC_TOP);
+  const limit = maxRecords(Atomics.load(file.header, H.ALLOC_TOP));
   // A link to anything but a retired record (a damaged file) ends the list there: what it leads to is never freed.
   let reclaimable = false;
+  const walk = new ListWalk().start(p, limit);
   for (let steps = 0; p !== 0 && steps < limit && isRetired(file, p); steps++) {
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
@@ -223,6 +233,7 @@ export function reclaim(file: HeapFile, minAcked: number): number {
     prevU32 = seg.u32;
     prevAt = limboNextOf(seg.u32, at);
     p = Atomics.load(seg.u32, prevAt);
+    if (walk.stops(p)) return 0; // a loop (damage): nothing on it can be told apart from what is in use
   }
   if (!reclaimable && p === 0) return 0;
   // cut the list where the walk stopped: everything from p on is older still (or, in a damaged file, not a
@@ -242,6 +253,19 @@ export function reclaim(file: HeapFile, minAcked: number): number {
   return freed;
 }
 
+/** The most words a cell can have: values are at most 65536 words (heap.ts checks layouts against it). */
+const MAX_CELL_WORDS = CELL.VALUES_BYTE / WORD + 65536;
+
+/** Whether the cell list from `first` ends (no loop, no more cells than the heap could hold). */
+function isWholeCellList(file: HeapFile, first: number): boolean {
+  const walk = new ListWalk().start(first, maxRecords(Atomics.load(file.header, H.ALLOC_TOP)));
+  for (let cell = first; cell !== 0; ) {
+    cell = Atomics.load(file.segmentOf(cell).u32, file.offsetOf(cell) * 2 + CELL.NEXT);
+    if (walk.stops(cell)) return false;
+  }
+  return true;
+}
+
 /** Frees a retired series (its cells and record) or directory node. */
 function freeSeries(file: HeapFile, p: number): void {
   const seg = file.segmentOf(p);
@@ -251,13 +275,15 @@ function freeSeries(file: HeapFile, p: number): void {
     return;
   }
   const cellWords = CELL.VALUES_BYTE / WORD + seg.u32[at + SERIES.VALUE_WORDS]!;
-  const limit = Atomics.load(file.header, H.ALLOC_TOP);
-  let steps = 0;
-  for (let cell = Atomics.load(seg.u32, at + SERIES.CELLS); cell !== 0 && steps++ < limit; ) {
-    const cseg = file.segmentOf(cell).u32;
-    const next = Atomics.load(cseg, file.offsetOf(cell) * 2 + CELL.NEXT);
-    if (cseg[file.offsetOf(cell) * 2 + CELL.LANE]! < file.maxLanes) pushCell(file, cell, cellWords);
-    cell = next;
+  // Cells go back only from a whole list: pushing a cell of a loop twice would hand it to two series.
+  const first = Atomics.load(seg.u32, at + SERIES.CELLS);
+  if (cellWords <= MAX_CELL_WORDS && isWholeCellList(file, first)) {
+    for (let cell = first; cell !== 0; ) {
+      const cseg = file.segmentOf(cell).u32;
+      const next = Atomics.load(cseg, file.offsetOf(cell) * 2 + CELL.NEXT);
+      if (cseg[file.offsetOf(cell) * 2 + CELL.LANE]! < file.maxLanes) pushCell(file, cell, cellWords);
+      cell = next;
+    }
   }
   pushRecord(file, p, reusableSize(seg.u32[at + LEAF.KEY_OFFSET]! + seg.u32[at + LEAF.KEY_LENGTH]!));
 }

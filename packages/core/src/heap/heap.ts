@@ -567,22 +567,23 @@ export class Heap {
   }
 
   /**
-   * This thread's writer cell of a series (claims a lane on first use). Cache it: claiming walks a list.
-   * For a family with a TTL, pass `resolve` instead of a pointer: it finds (or makes) the series, now and again
-   * whenever the series has expired; the cell follows it.
+   * This thread's writer cell of a series (claims a lane on first use), of `valueWords` values as its family
+   * declares. Cache it: claiming walks a list. For a family with a TTL, pass `resolve` instead of a pointer: it
+   * finds (or makes) the series, now and again whenever the series has expired; the cell follows it.
    */
-  cell(series: number | (() => number)): WriterCell {
+  cell(series: number | (() => number), valueWords: number): WriterCell {
+    checkWords(valueWords, 'valueWords');
     if (typeof series === 'number') {
       this.file.expectKind(series, KIND_SERIES, 'series');
-      return claimCell(this.file, this.lane, series);
+      return claimCell(this.file, this.lane, series, valueWords);
     }
     const resolve = series;
     this.holdExpiringSeries();
     let ptr = this.#resolve(resolve);
-    const cell = claimCell(this.file, this.lane, ptr, (handle) => {
+    const cell = claimCell(this.file, this.lane, ptr, valueWords, (handle) => {
       this.#untrack(ptr, handle);
       ptr = this.#resolve(resolve);
-      handle.point(this.file, claimCellOf(this.file, this.lane, ptr), ptr);
+      handle.point(this.file, claimCellOf(this.file, this.lane, ptr, valueWords), ptr);
       this.#track(ptr, handle);
     });
     this.#track(ptr, cell);
@@ -676,17 +677,20 @@ export class Heap {
     return new ExemplarSlots(this.file, series, () => this.lane);
   }
 
-  /** Sums every writer's cell of a series into `out`, each as of a whole update. */
+  /** Sums every writer's cell of a series into `out` (of the length its family declares), each as of a whole update. */
   read<T extends Float64Array | number[]>(series: number, out: T): T {
     this.file.expectKind(series, KIND_SERIES, 'series');
     readCells(this.file, series, out, this.#isLaneHeld);
     return out;
   }
 
-  /** Calls `visit` with each writer's cell of a series (a consistent copy, valid during the call). */
-  readEachCell(series: number, visit: (values: Float64Array, length: number, lane: number) => void): void {
+  /**
+   * Calls `visit` with each writer's cell of a series (a consistent copy of the `length` values per cell its family
+   * declares, valid during the call).
+   */
+  readEachCell(series: number, length: number, visit: (values: Float64Array, length: number, lane: number) => void): void {
     this.file.expectKind(series, KIND_SERIES, 'series');
-    readEachCell(this.file, series, this.#isLaneHeld, visit);
+    readEachCell(this.file, series, checkWords(length, 'length'), this.#isLaneHeld, visit);
   }
 
   /**

@@ -15,6 +15,8 @@ import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, PROCESS_CELL, SERIES, STATE_RETIRED, STATE_SHIFT, WORD } from './layout.js';
 import { DETACHED_CELL, DETACHED_CELL_U32, DETACHED_SERIES, maxCells, readEachCell, reviveSeries, type ExpiringHandle } from './cells.js';
+import { heapCorrupt } from './heap-file.js';
+import { ListWalk } from './walk-guard.js';
 import type { ProcessIdentity } from './process-identity.js';
 import type { WriterLiveness } from './writer-liveness.js';
 
@@ -177,14 +179,16 @@ export function claimProcessCell(
   return new ProcessCell(file, claimProcessCellOf(file, lane, series, owner, reuseDead), series, reattach);
 }
 
-/** claimProcessCell(), as the cell's pointer. */
+const claimWalk = new ListWalk();
+
+/** claimProcessCell(), as the cell's pointer. A cell list that loops is damage (MPM_ERR_HEAP_CORRUPT). */
 export function claimProcessCellOf(file: HeapFile, lane: Lane, series: number, owner: ProcessIdentity, reuseDead: boolean): number {
   const seg = file.segmentOf(series);
   const head = file.offsetOf(series) * 2 + SERIES.CELLS;
   let reusable = 0;
-  let visited = 0;
-  const limit = maxCells(file);
-  for (let cell = Atomics.load(seg.u32, head); cell !== 0 && visited++ <= limit; ) {
+  const first = Atomics.load(seg.u32, head);
+  const walk = claimWalk.start(first, maxCells(file));
+  for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell);
     if (cseg.u32[cat * 2 + CELL.LANE] === lane.id) {
@@ -192,6 +196,7 @@ export function claimProcessCellOf(file: HeapFile, lane: Lane, series: number, o
       if (reuseDead && reusable === 0) reusable = cell;
     }
     cell = Atomics.load(cseg.u32, cat * 2 + CELL.NEXT);
+    if (walk.stops(cell)) throw heapCorrupt(file.path, `the cell list of series ${series} loops or is longer than the heap could hold`);
   }
   if (reusable !== 0) {
     takeCell(file, reusable, series, lane, owner);
@@ -231,8 +236,8 @@ export function readProcessCells(
   visit: (entry: ProcessValue) => void,
 ): void {
   const entry: ProcessValue = { value: 0, pid: 0, start: 0, alive: false };
-  readEachCell(file, series, isLaneHeld, (values, length, lane) => {
-    if (length < PROCESS_CELL.WORDS || values[HAS_VALUE] !== 1) return;
+  readEachCell(file, series, PROCESS_CELL.WORDS, isLaneHeld, (values, _length, lane) => {
+    if (values[HAS_VALUE] !== 1) return;
     entry.value = values[VALUE]!;
     entry.pid = values[PROCESS_CELL.PID]!;
     entry.start = values[PROCESS_CELL.START]!;

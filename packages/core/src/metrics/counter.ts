@@ -30,7 +30,7 @@ export class CounterChild {
   /** Adds `value` (default 1; any finite number ≥ 0). */
   inc(value?: number): void {
     const delta = checkIncrement(value, 'Counter increment');
-    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series));
+    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, 1));
     cell.sync();
     cell.f64[cell.base]! += delta;
   }

@@ -74,7 +74,7 @@ export class HistogramChild<T extends string = string> {
         else high = mid;
       }
     }
-    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series));
+    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, this.#bounds.length + 2));
     cell.begin(); // before reading where the cell is: with a TTL, begin() may move it to the series made anew
     const f64 = cell.f64;
     const base = cell.base;

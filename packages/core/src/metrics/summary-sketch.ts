@@ -56,8 +56,13 @@ export function windowingOf(meta: FamilyMeta): SketchWindowing {
   return { windows, windowMs: windows > 1 || meta.maxAgeSeconds !== undefined ? ((meta.maxAgeSeconds ?? 0) * 1000) / windows : 0 };
 }
 
+/** Values per writer cell of a summary series with this windowing. */
+export function sketchWords(windowing: SketchWindowing): number {
+  return WINDOWS + windowing.windows * WINDOW_WORDS;
+}
+
 export function summaryLayout(meta: FamilyMeta): SeriesLayout {
-  return { valueWords: WINDOWS + windowingOf(meta).windows * WINDOW_WORDS, sharedWords: 0 };
+  return { valueWords: sketchWords(windowingOf(meta)), sharedWords: 0 };
 }
 
 function binOf(magnitude: number): number {
@@ -203,7 +208,7 @@ export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta):
   const current = windowing.windowMs > 0 ? Math.floor(Date.now() / windowing.windowMs) : 0;
   let sum = 0;
   let count = 0;
-  heap.readEachCell(ptr, (f64) => {
+  heap.readEachCell(ptr, sketchWords(windowing), (f64) => {
     sum += f64[SUM]!;
     count += f64[COUNT]!;
     for (let i = 0; i < windowing.windows; i++) {

@@ -2,6 +2,7 @@
 // family: the layout of every metric type's values is decided here and only here.
 import { heapCorrupt } from '../heap/heap-file.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
+import type { WriterLiveness } from '../heap/writer-liveness.js';
 import { PROCESS_CELL } from '../heap/layout.js';
 import { decodeExemplarLabels, type Exemplar } from '../metrics/exemplar.js';
 import { multiprocessModeOf, type FamilyMeta } from '../metrics/family-meta.js';
@@ -134,28 +135,54 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
       labelCache.set(ptr, { labels, generation });
     }
     if (labels === DAMAGED) return;
-    if (perProcess) {
-      // one snapshot per combined value, or per process in mode 'all': each keeps this record's place
-      const before = series.length;
-      readProcessGauge(heap, ptr, labels, mode, liveness!, series);
-      for (let i = before; i < series.length; i++) records.push(ptr);
-      return;
+    const before = series.length;
+    try {
+      readSeries(heap, ptr, labels, meta, layout, labelCache, series, records, liveness);
+    } catch (error) {
+      // a series whose cells are damaged (a cell list that loops) is left out like one whose record is
+      if ((error as { code?: unknown }).code !== 'MPM_ERR_HEAP_CORRUPT') throw error;
+      series.length = before;
+      records.length = before;
+      warnDamaged(name, ptr);
+      labelCache.set(ptr, { labels: DAMAGED, generation });
     }
-    const created = heap.seriesCreated(ptr);
-    if (meta.type === 'summary') {
-      const { values, windowEmpty } = readSummaryQuantiles(heap, ptr, meta);
-      series.push(windowEmpty ? { labels, values, created, windowEmpty } : { labels, values, created });
-      records.push(ptr);
-      return;
-    }
-    const values = readValues(heap, ptr, meta, layout);
-    // info records and series records are distinct records, so one cache keyed by record serves both
-    if (meta.type === 'info') series.push({ labels, values, created, info: readInfo(heap, ptr, labelCache) });
-    else if (meta.exemplars === true) series.push({ labels, values, created, exemplars: readExemplars(heap, ptr) });
-    else series.push({ labels, values, created });
-    records.push(ptr);
   });
   return { name, meta: mode === undefined ? meta : exportedMeta(meta, mode), series: inCreationOrder(series, records) };
+}
+
+/** Appends the snapshot(s) of one live series (and its record, once per snapshot) to `series` and `records`. */
+function readSeries(
+  heap: Heap,
+  ptr: number,
+  labels: SeriesLabels,
+  meta: FamilyMeta,
+  layout: SeriesLayout,
+  labelCache: Map<number, CachedLabels>,
+  series: SeriesSnapshot[],
+  records: number[],
+  liveness: WriterLiveness | undefined,
+): void {
+  const mode = multiprocessModeOf(meta);
+  if (liveness !== undefined) {
+    // one snapshot per combined value, or per process in mode 'all': each keeps this record's place
+    const before = series.length;
+    readProcessGauge(heap, ptr, labels, mode!, liveness, series);
+    for (let i = before; i < series.length; i++) records.push(ptr);
+    return;
+  }
+  const created = heap.seriesCreated(ptr);
+  if (meta.type === 'summary') {
+    const { values, windowEmpty } = readSummaryQuantiles(heap, ptr, meta);
+    series.push(windowEmpty ? { labels, values, created, windowEmpty } : { labels, values, created });
+    records.push(ptr);
+    return;
+  }
+  const values = readValues(heap, ptr, meta, layout);
+  // info records and series records are distinct records, so one cache keyed by record serves both
+  if (meta.type === 'info') series.push({ labels, values, created, info: readInfo(heap, ptr, labelCache) });
+  else if (meta.exemplars === true) series.push({ labels, values, created, exemplars: readExemplars(heap, ptr) });
+  else series.push({ labels, values, created });
+  records.push(ptr);
 }
 
 /**
