@@ -169,7 +169,11 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   return Napi::ArrayBuffer::New(env, addr, static_cast<size_t>(length), Unmap, hint);
 }
 
-// allocate(fd, length): make the file at least `length` bytes long with its blocks reserved.
+// allocate(fd, length): make the file at least `length` bytes long with its blocks reserved, with fallocate(2)
+// on the new range only. It never shrinks the file and never writes a byte, so processes may grow the file at the
+// same time without a lock (heap-file.ts). glibc's posix_fallocate is not used: on a filesystem without
+// fallocate it writes zero bytes into blocks it reads as zero, racing writers of the mapping. There this throws
+// EOPNOTSUPP, and the caller extends the file with extend() under a lock.
 Napi::Value Allocate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info, 0);
@@ -177,12 +181,27 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   struct stat st;
   if (::fstat(fd, &st) != 0) throw SysError(env, errno, "fstat", "");
   if (st.st_size >= length) return env.Undefined();
-  int err = ::posix_fallocate(fd, 0, length);
-  if (err == EOPNOTSUPP || err == EINVAL) {
-    // Filesystems without fallocate: extend and accept sparse blocks.
-    err = ::ftruncate(fd, length) == 0 ? 0 : errno;
+  int rc;
+  do {
+    rc = ::fallocate(fd, 0, st.st_size, length - st.st_size);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    int err = errno == ENOTSUP ? EOPNOTSUPP : errno;
+    throw SysError(env, err, "fallocate", std::to_string(length) + " bytes");
   }
-  if (err != 0) throw SysError(env, err, "posix_fallocate", std::to_string(length) + " bytes");
+  return env.Undefined();
+}
+
+// extend(fd, length): make the file at least `length` bytes long, sparse, where fallocate is not supported. The
+// caller holds the growth lock: ftruncate would shrink a file another process had grown meanwhile.
+Napi::Value Extend(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info, 0);
+  int64_t length = IntegerArg(info, 1, "length");
+  struct stat st;
+  if (::fstat(fd, &st) != 0) throw SysError(env, errno, "fstat", "");
+  if (st.st_size >= length) return env.Undefined();
+  if (::ftruncate(fd, length) != 0) throw SysError(env, errno, "ftruncate", std::to_string(length) + " bytes");
   return env.Undefined();
 }
 
@@ -416,6 +435,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("map", Napi::Function::New(env, Map, "map"));
   exports.Set("allocate", Napi::Function::New(env, Allocate, "allocate"));
+  exports.Set("extend", Napi::Function::New(env, Extend, "extend"));
   exports.Set("lock", Napi::Function::New(env, Lock, "lock"));
   exports.Set("unlock", Napi::Function::New(env, Unlock, "unlock"));
   exports.Set("isLocked", Napi::Function::New(env, IsLocked, "isLocked"));
@@ -423,7 +443,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("processDirectory", Napi::Function::New(env, ProcessDirectory, "processDirectory"));
   exports.Set("removeAtExit", Napi::Function::New(env, RemoveAtExit, "removeAtExit"));
   exports.Set("removeWithThread", Napi::Function::New(env, RemoveWithThread, "removeWithThread"));
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

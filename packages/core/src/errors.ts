@@ -17,6 +17,11 @@ export const ErrorCodes = {
   MPM_ERR_HEAP_CORRUPT: 'MPM_ERR_HEAP_CORRUPT',
   /** The heap cannot grow: its configured maximum or the disk is full. */
   MPM_ERR_HEAP_FULL: 'MPM_ERR_HEAP_FULL',
+  /**
+   * Another process has held a lock of the heap for longer than this process waits (it is stopped, or stuck): the
+   * message names the lock and the process. Nothing was changed.
+   */
+  MPM_ERR_HEAP_BUSY: 'MPM_ERR_HEAP_BUSY',
   /** The heap was closed and cannot be used any more. */
   MPM_ERR_HEAP_CLOSED: 'MPM_ERR_HEAP_CLOSED',
   /** Every writer lane is taken by a live process or thread. */

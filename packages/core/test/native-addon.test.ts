@@ -313,13 +313,13 @@ describe('a missing addon', () => {
     fs.writeFileSync(otherAbi, 'module.exports = { abiVersion: 99 };');
     const r2 = await load(path.join(pkg, 'dist', 'index.js'), otherAbi);
     expect(r2).toMatchObject({ ok: false, code: 'MPM_ERR_NATIVE_LOAD' });
-    expect(r2.message).toContain(`${otherAbi}: built from another version of the source (abi 99, need 2)`);
+    expect(r2.message).toContain(`${otherAbi}: built from another version of the source (abi 99, need 3)`);
   });
 
   it('loads from MPMETRICS_NATIVE_PATH when the default path is missing, and falls back to the default when the variable is wrong', async () => {
     const pkg = layoutWithoutBuild();
     const viaVariable = await load(path.join(pkg, 'dist', 'native', 'binding.js'), builtAddon);
-    expect(viaVariable).toMatchObject({ ok: true, abiVersion: 2, pageSize: expect.any(Number) });
+    expect(viaVariable).toMatchObject({ ok: true, abiVersion: 3, pageSize: expect.any(Number) });
     expect(viaVariable.exports).toEqual(['binding']);
 
     fs.mkdirSync(path.join(pkg, 'build', 'Release'), { recursive: true });

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MpmetricsError, MpmetricsRangeError } from '../errors.js';
 import { binding } from '../native/binding.js';
+import { ATTACH_LOCK_WAIT_MS, takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
 import {
   DEFAULT_MAX_LANES,
   DEFAULT_SEGMENT_SIZE,
@@ -68,6 +69,17 @@ function checkCreateOptions(options: HeapFileOptions): Required<HeapFileOptions>
 }
 
 /** The error for a heap file at `file` whose contents make no sense (`what` says which). */
+/** How often an opener looks at the file's size again before calling a mismatch with its header damage. */
+const SIZE_LOOKS = 5;
+const sizeSleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Raises the header word at `index` to `value` if it is lower: growth words only ever go up. */
+function raiseTo(h: Uint32Array, index: number, value: number): void {
+  for (let seen = Atomics.load(h, index); seen < value; seen = Atomics.load(h, index)) {
+    if (Atomics.compareExchange(h, index, seen, value) === seen) return;
+  }
+}
+
 export function heapCorrupt(file: string, what: string): MpmetricsError {
   return new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${file} is corrupt: ${what}`, { path: file });
 }
@@ -191,20 +203,14 @@ export class HeapFile {
       );
     }
 
-    // Hold the growth lock while comparing the file's size with its header, so a growth in progress is not
-    // mistaken for damage; finish a growth whose process died half-way.
-    binding.lock(fd, LOCK.GROW, true, true);
-    try {
-      const header = new Uint32Array(binding.map(fd, 0, segmentSize), 0, HEADER_BYTES / 4);
-      HeapFile.#checkSize(file, fd, header);
-      const heap = new HeapFile(file, fd, header);
-      heap.#mapThrough(Atomics.load(header, H.SEGMENT_COUNT) - 1);
-      heap.#checkAllocation();
-      binding.lock(fd, LOCK.ATTACH, false, true);
-      return heap;
-    } finally {
-      binding.unlock(fd, LOCK.GROW);
-    }
+    const header = new Uint32Array(binding.map(fd, 0, segmentSize), 0, HEADER_BYTES / 4);
+    HeapFile.#checkSize(file, fd, header);
+    const heap = new HeapFile(file, fd, header);
+    heap.#mapThrough(Atomics.load(header, H.SEGMENT_COUNT) - 1);
+    heap.#checkAllocation();
+    // nobody takes it exclusively: this only waits if something else on the machine locks that byte
+    takeLock(file, fd, LOCK.ATTACH, false, ATTACH_LOCK_WAIT_MS, () => ({ lock: 'the attach lock', pid: 0, consequence: 'the heap was not opened' }));
+    return heap;
   }
 
   static #checkHeader(file: string, h: Uint32Array): void {
@@ -234,9 +240,8 @@ export class HeapFile {
     if (maxSegments < 1 || maxSegments * segmentSize > MAX_HEAP_BYTES) throw heapCorrupt(file, `maximum segment count ${maxSegments} is out of range`);
     if (count < 1 || count > maxSegments) throw heapCorrupt(file, `segment count ${count} is outside 1..${maxSegments}`);
     const pending = h[H.PENDING_SEGMENTS]!;
-    // pending = count is the mark of a grower that died after publishing its growth (#checkSize clears it);
-    // below the count, no grower ever leaves it
-    if (pending !== 0 && (pending < count || pending > maxSegments)) throw heapCorrupt(file, `pending segment count ${pending} is out of range`);
+    // at or below the count it is a growth finished by others, whose grower died before it took its mark back
+    if (pending > maxSegments) throw heapCorrupt(file, `pending segment count ${pending} is out of range`);
     const maxLanes = h[H.MAX_LANES]!;
     if (maxLanes < 1 || maxLanes > 65536 || HEADER_BYTES + maxLanes * LANE.BYTES > segmentSize) {
       throw heapCorrupt(file, `lane count ${maxLanes} does not fit its first segment`);
@@ -244,44 +249,74 @@ export class HeapFile {
     if (h[H.LANE_HIGH]! > maxLanes) throw heapCorrupt(file, `lane high-water mark ${h[H.LANE_HIGH]} exceeds ${maxLanes} lanes`);
   }
 
+  /**
+   * Compares the file's size with its header, without a lock: growers raise PENDING_SEGMENTS before they extend
+   * the file and SEGMENT_COUNT only after (see grow), so a size read between a count read before it and a
+   * pending count read after it is never below the first nor above the larger of the second and a count read
+   * last. A mismatch is looked at again a few times, each a millisecond apart, before it is called damage: that
+   * needs no argument about how the kernel's size and our loads are ordered on each CPU.
+   */
   static #checkSize(file: string, fd: number, h: Uint32Array): void {
     const segmentSize = h[H.SEGMENT_SIZE]!;
-    const count = h[H.SEGMENT_COUNT]!;
-    const pending = h[H.PENDING_SEGMENTS]!;
-    const declared = count * segmentSize;
-    // A growth in flight may have reserved up to `pending` segments (its grower may have died doing it).
-    const allowed = Math.max(count, pending) * segmentSize;
-    const size = fs.fstatSync(fd).size;
-    if (size < declared) {
-      throw new MpmetricsError(
-        'MPM_ERR_HEAP_TRUNCATED',
-        `Heap file ${file} is truncated: ${size} bytes, but its header declares ${count} segments of ${segmentSize} bytes (${declared} bytes)`,
-        { path: file },
-      );
-    }
-    if (size > allowed) {
+    for (let look = 1; ; look++) {
+      const count = Atomics.load(h, H.SEGMENT_COUNT);
+      const size = fs.fstatSync(fd).size;
+      const pending = Atomics.load(h, H.PENDING_SEGMENTS);
+      const allowed = Math.max(Atomics.load(h, H.SEGMENT_COUNT), pending) * segmentSize;
+      const declared = count * segmentSize;
+      if (size >= declared && size <= allowed) break;
+      if (look < SIZE_LOOKS) {
+        Atomics.wait(sizeSleeper, 0, 0, 1);
+        continue;
+      }
+      if (size < declared) {
+        throw new MpmetricsError(
+          'MPM_ERR_HEAP_TRUNCATED',
+          `Heap file ${file} is truncated: ${size} bytes, but its header declares ${count} segments of ${segmentSize} bytes (${declared} bytes)`,
+          { path: file },
+        );
+      }
       throw new MpmetricsError(
         'MPM_ERR_HEAP_SIZE',
         `Heap file ${file} is ${size} bytes, larger than the ${allowed} bytes its header declares; it was changed by something other than mpmetrics`,
         { path: file },
       );
     }
-    if (pending !== 0) HeapFile.#finishGrowth(fd, h);
+    HeapFile.#finishGrowth(file, fd, h);
   }
 
   /**
-   * A growth is marked pending: either it is in flight, or its grower died (the kernel then released its lock).
-   * Under the growth lock, so as to never race a live grower, finish its work: the new space is zeros.
+   * A growth marked pending above the segment count is either in flight or its grower died; finishing it is the
+   * same work as doing it (extending a file never undoes another's extension), so it is simply done again.
    */
-  static #finishGrowth(fd: number, h: Uint32Array): void {
-    binding.lock(fd, LOCK.GROW, true, true);
+  static #finishGrowth(file: string, fd: number, h: Uint32Array): void {
+    const pending = Atomics.load(h, H.PENDING_SEGMENTS);
+    if (pending === 0) return;
+    if (pending > Atomics.load(h, H.SEGMENT_COUNT)) HeapFile.#extend(file, fd, h, pending);
+    raiseTo(h, H.SEGMENT_COUNT, pending);
+    Atomics.compareExchange(h, H.PENDING_SEGMENTS, pending, 0);
+  }
+
+  /**
+   * Makes the file `segments` segments long: with fallocate, lock-free; where the filesystem lacks it, with
+   * ftruncate under the growth lock, waited for at most `waitMs`.
+   */
+  static #extend(file: string, fd: number, h: Uint32Array, segments: number, waitMs = ATTACH_LOCK_WAIT_MS): void {
+    const bytes = segments * h[H.SEGMENT_SIZE]!;
     try {
-      const pending = Atomics.load(h, H.PENDING_SEGMENTS);
-      if (pending > Atomics.load(h, H.SEGMENT_COUNT)) {
-        binding.allocate(fd, pending * h[H.SEGMENT_SIZE]!);
-        Atomics.store(h, H.SEGMENT_COUNT, pending);
-      }
-      Atomics.store(h, H.PENDING_SEGMENTS, 0);
+      binding.allocate(fd, bytes);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EOPNOTSUPP') throw error;
+    }
+    takeLock(file, fd, LOCK.GROW, true, waitMs, () => ({
+      lock: 'the growth lock',
+      pid: Atomics.load(h, H.GROWER_PID),
+      consequence: 'the heap file was not grown',
+    }));
+    try {
+      Atomics.store(h, H.GROWER_PID, process.pid);
+      binding.extend(fd, bytes);
     } finally {
       binding.unlock(fd, LOCK.GROW);
     }
@@ -413,32 +448,32 @@ export class HeapFile {
     );
   }
 
-  /** Grows the file to at least `target` segments. The lock is short and released by the kernel if we die. */
+  /**
+   * Grows the file to at least `target` segments, with no lock (where fallocate exists): PENDING_SEGMENTS is raised
+   * to the target before the file is extended and SEGMENT_COUNT after, both only ever upwards, so whatever size
+   * an opener sees, the header allows it (see #checkSize); and growers racing each other only extend the file.
+   * A grower that dies half-way leaves PENDING_SEGMENTS raised: the next opener finishes its growth.
+   */
   grow(target: number): void {
     const h = this.header;
     if (target <= Atomics.load(h, H.SEGMENT_COUNT)) return;
     if (target > this.maxSegments) this.#full(this.segmentSize);
-    binding.lock(this.fd, LOCK.GROW, true, true);
+    raiseTo(h, H.PENDING_SEGMENTS, target);
     try {
-      if (target <= Atomics.load(h, H.SEGMENT_COUNT)) return;
-      Atomics.store(h, H.PENDING_SEGMENTS, target);
-      try {
-        binding.allocate(this.fd, target * this.segmentSize);
-      } catch (error) {
-        Atomics.store(h, H.PENDING_SEGMENTS, 0);
-        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-          throw new MpmetricsError('MPM_ERR_HEAP_FULL', `Heap ${this.path} cannot grow: no space left on its device`, {
-            path: this.path,
-            cause: error,
-          });
-        }
-        throw error;
+      HeapFile.#extend(this.path, this.fd, h, target, UPDATE_LOCK_WAIT_MS);
+    } catch (error) {
+      // nothing was extended by us: take our mark back unless another grower raised it further meanwhile
+      Atomics.compareExchange(h, H.PENDING_SEGMENTS, target, 0);
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new MpmetricsError('MPM_ERR_HEAP_FULL', `Heap ${this.path} cannot grow: no space left on its device`, {
+          path: this.path,
+          cause: error,
+        });
       }
-      Atomics.store(h, H.SEGMENT_COUNT, target);
-      Atomics.store(h, H.PENDING_SEGMENTS, 0);
-    } finally {
-      binding.unlock(this.fd, LOCK.GROW);
+      throw error;
     }
+    raiseTo(h, H.SEGMENT_COUNT, target);
+    Atomics.compareExchange(h, H.PENDING_SEGMENTS, target, 0);
   }
 
   /** Releases this thread's locks and descriptor. Mapped memory stays valid until nothing references it. */

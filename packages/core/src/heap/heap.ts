@@ -13,6 +13,7 @@ import { Lane, NOTHING_EXPIRING } from './lanes.js';
 import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, PROCESS_CELL, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
 import { binding } from '../native/binding.js';
 import { keepPrivateDirectory, locateHeap } from './location.js';
+import { takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
 import { claimProcessCell, claimProcessCellOf, readProcessCells, type ProcessCell, type ProcessValue } from './process-cells.js';
 import { processIdentity } from './process-identity.js';
 import { SharedWords } from './shared-words.js';
@@ -242,8 +243,15 @@ export class Heap {
     let counted = false;
     let made = 0;
     let madeBytes = 0;
-    // In a family with a TTL the sweeper takes emptied directory nodes out: never while an insert is half-way
-    if (expiring) binding.lock(file.fd, LOCK.DIRECTORY, false, true);
+    // In a family with a TTL the sweeper takes emptied directory nodes out: never while an insert is half-way. It
+    // holds the lock for microseconds; a sweeper stopped while holding it costs this update, not the event loop.
+    if (expiring) {
+      takeLock(file.path, file.fd, LOCK.DIRECTORY, false, UPDATE_LOCK_WAIT_MS, () => ({
+        lock: 'the directory lock of families with a TTL',
+        pid: Atomics.load(file.header, H.SWEEPER_PID),
+        consequence: `the new label set of ${JSON.stringify(decodeKey(leafKey(file, family)))} was not recorded`,
+      }));
+    }
     let result: { ptr: number; created: boolean };
     try {
       result = findOrInsert(file, this.#seriesRoot(family), dirKey, () => {
@@ -387,6 +395,7 @@ export class Heap {
     const fd = this.file.fd;
     if (!binding.lock(fd, LOCK.SWEEP, true, false)) return;
     try {
+      Atomics.store(header, H.SWEEPER_PID, process.pid);
       if (now >= nextSweep[H.NEXT_SWEEP_F64]! && families.length > 0) {
         nextSweep[H.NEXT_SWEEP_F64] = now + Math.min(...families.map((f) => sweepIntervalMs(f.ttlSeconds)));
         if (sweep(this.file, families, now / 1000) > 0) this.#acknowledge();

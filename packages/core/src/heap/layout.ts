@@ -44,6 +44,10 @@ export const H = {
   /** The series a sweep is taking out of the directory (0: none), and its family: see expiry.ts. */
   RETIRING: 20,
   RETIRING_FAMILY: 21,
+  /** Who last took the growth lock (only taken where the filesystem has no fallocate): named when it is held too long. */
+  GROWER_PID: 22,
+  /** Who last took the sweep lock (and with it, briefly, the directory lock of families with a TTL). */
+  SWEEPER_PID: 23,
   /** i64 at byte 256: heads of the free lists of series records by size class (see free-lists.ts). */
   FREE_RECORDS_I64: 32,
   /** i64 at byte 768: head of the free list of directory nodes. */
@@ -159,7 +163,10 @@ export const ARENA_CHUNK_BYTES = 16 * 1024;
 export const LOCK = {
   /** Held shared by every open heap (process or thread) for its whole life: nobody holding it means stale. */
   ATTACH: 2 ** 40,
-  /** Held exclusively while the file grows or while an opener checks its size. */
+  /**
+   * Held exclusively while the file is extended where the filesystem has no fallocate (ftruncate could shrink a
+   * file grown meanwhile). With fallocate, growth takes no lock (see HeapFile.grow).
+   */
   GROW: 2 ** 40 + 1,
   /** Held exclusively by the one process sweeping idle series at a time (see expiry.ts). */
   SWEEP: 2 ** 40 + 2,

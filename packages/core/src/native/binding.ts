@@ -12,8 +12,13 @@ export interface NativeBinding {
   close(fd: number): void;
   /** Maps `length` bytes at a page-aligned `offset`; throws (code ERANGE) past the end of the file. */
   map(fd: number, offset: number, length: number): ArrayBuffer;
-  /** Makes the file at least `length` bytes long, with its disk blocks reserved. */
+  /**
+   * Makes the file at least `length` bytes long, with its disk blocks reserved (fallocate(2) of the new range: it
+   * never shrinks the file nor writes a byte, so it needs no lock). Throws code EOPNOTSUPP where unsupported.
+   */
   allocate(fd: number, length: number): void;
+  /** Makes the file at least `length` bytes long, sparse (ftruncate): only under the growth lock. */
+  extend(fd: number, length: number): void;
   /** Takes an open-file-description byte lock; false when `wait` is false and another holder conflicts. */
   lock(fd: number, offset: number, exclusive: boolean, wait: boolean): boolean;
   unlock(fd: number, offset: number): void;
@@ -32,7 +37,7 @@ export interface NativeBinding {
   readonly abiVersion: number;
 }
 
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 
 /** The nearest folder above this one whose package.json has a name: dist/cjs holds one that only sets the type. */
 function packageRoot(): string {
