@@ -142,12 +142,21 @@ export class RequestMetrics<Req> {
 
   /** The duration child of (method, route, status), found without building a label object or a key string. */
   #child(method: string, route: string, status: string): HistogramChild {
+    const child = this.#children.get(method)?.get(route)?.get(status);
+    return child ?? this.#newChild(method, route, status);
+  }
+
+  /**
+   * Makes the child, then links it. Made first, so that a refused label set (past the histogram's `maxSeries`)
+   * leaves no Map behind: the cache then holds only children that exist, at most `maxSeries` of them.
+   */
+  #newChild(method: string, route: string, status: string): HistogramChild {
+    const child = this.duration.labels(method, route, status);
     let routes = this.#children.get(method);
     if (routes === undefined) this.#children.set(method, (routes = new Map()));
     let statuses = routes.get(route);
     if (statuses === undefined) routes.set(route, (statuses = new Map()));
-    let child = statuses.get(status);
-    if (child === undefined) statuses.set(status, (child = this.duration.labels(method, route, status)));
+    statuses.set(status, child);
     return child;
   }
 }
