@@ -28,6 +28,9 @@ export interface ResponseHeaders {
   getHeader(name: string): unknown;
 }
 
+/** How many kinds of failure are warned about, each once; past it, all further ones are one kind. */
+const MAX_WARNED_KINDS = 64;
+
 export class RequestMetrics<Req> {
   readonly duration: Histogram<string>;
   readonly inFlight: Gauge<string>;
@@ -110,7 +113,8 @@ export class RequestMetrics<Req> {
    */
   #notRecorded(error: unknown): void {
     const code = (error as { code?: unknown } | null)?.code;
-    const kind = typeof code === 'string' ? code : String((error as Error | null)?.message ?? error);
+    // errors without a code are told apart by message, which may vary without end: the set stays bounded
+    const kind = typeof code === 'string' ? code : this.#warned.size < MAX_WARNED_KINDS ? String((error as Error | null)?.message ?? error) : 'uncoded';
     if (this.#warned.has(kind)) return;
     this.#warned.add(kind);
     process.emitWarning(`${this.#options.packageName}: a request was not recorded (${String((error as Error | null)?.message ?? error)}); further ones failing the same way are left out silently`, {

@@ -61,4 +61,19 @@ describe(`${REFUSALS} requests refused past maxSeries ${DEFAULT_MAX_SERIES}`, ()
       expect(text).not.toContain('/flood/');
     }, 90_000);
   }
+
+  it('an extra label function failing each time with a new message: warnings stay few and the JS heap flat', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', FLOODER, 'throwing', String(REFUSALS)], {
+      env: { ...process.env, MPMETRICS_DIR: dir },
+      timeout: 60_000,
+      killSignal: 'SIGKILL',
+    });
+    const report = JSON.parse(stdout.split('\n').find((line) => line.startsWith('{'))!) as Flooded;
+    expect(report.after - report.before, 'JS heap growth after a full GC').toBeLessThan(8 * MiB);
+    // each kind of failure is warned about once, and kinds told apart by message are capped
+    expect(report.warnings.length).toBeGreaterThan(1);
+    expect(report.warnings.length).toBeLessThanOrEqual(65);
+    expect(report.warnings[0]).toContain('no tenant for /flood/');
+    expect(report.inFlight).toBe(0);
+  }, 90_000);
 });
