@@ -40,7 +40,10 @@ async function surviveWhileStopped(lock: string): Promise<{ survivor: Survivor; 
     const survivor = startNode('survivor', PEER, ['survive', dir], env);
     const exit = await succeed(survivor, 60_000);
     const done = exit.stdout.split('\n').find((line) => line.includes('"done"'))!;
-    return { survivor: JSON.parse(done) as Survivor, holder: holder.proc.pid! };
+    const report = JSON.parse(done) as Survivor;
+    const slowest = Object.entries(report.steps).flatMap(([name, step]) => (typeof step === 'object' ? [`${name} ${step.slowestMs} ms`] : []));
+    console.log(`${lock} lock held by a stopped peer: longest call ${report.longestMs} ms (${slowest.join(', ')})`);
+    return { survivor: report, holder: holder.proc.pid! };
   } finally {
     process.kill(holder.proc.pid!, 'SIGCONT');
     holder.kill();
