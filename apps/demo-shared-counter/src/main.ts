@@ -28,7 +28,7 @@ if (cluster.isPrimary) {
     process.exit(0);
   });
 } else {
-  const cell = heap.cell(series.ptr);
+  const cell = heap.cell(series.ptr, 1);
   let count = 0;
   const work = (): void => {
     for (let i = 0; i < 1_000_000; i++) cell.add(0, 1);
