@@ -146,7 +146,6 @@ export function claimCell(file: HeapFile, lane: Lane, series: number, length: nu
   return new WriterCell(file, claimCellOf(file, lane, series, length), series, length, reattach);
 }
 
-const claimWalk = new ListWalk();
 
 /** claimCell(), as the cell's pointer. A cell list that loops or is longer than one cell per lane is damage. */
 export function claimCellOf(file: HeapFile, lane: Lane, series: number, length: number): number {
@@ -154,7 +153,7 @@ export function claimCellOf(file: HeapFile, lane: Lane, series: number, length: 
   const at = file.offsetOf(series) * 2;
   const head = at + SERIES.CELLS;
   const first = Atomics.load(seg.u32, head);
-  const walk = claimWalk.start(first, file.maxLanes);
+  const walk = new ListWalk().start(first, file.maxLanes);
   for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell) * 2;
@@ -181,7 +180,6 @@ export function claimCellOf(file: HeapFile, lane: Lane, series: number, length: 
   return cell;
 }
 
-const abandonedWalk = new ListWalk();
 
 /**
  * Closes every update an earlier owner of `lane` left open when it died (an odd sequence word), in all series,
@@ -193,7 +191,7 @@ export function closeAbandonedUpdates(file: HeapFile, lane: number): void {
     const root = file.segmentOf(family).u32[file.offsetOf(family) * 2 + FAMILY.SERIES_ROOT]!;
     forEachLeaf(file, root, (series) => {
       const first = Atomics.load(file.segmentOf(series).u32, file.offsetOf(series) * 2 + SERIES.CELLS);
-      const walk = abandonedWalk.start(first, maxCells(file));
+      const walk = new ListWalk().start(first, maxCells(file));
       for (let cell = first; cell !== 0; ) {
         const u32 = file.segmentOf(cell).u32;
         const at = file.offsetOf(cell) * 2;
@@ -231,7 +229,6 @@ const SPINS_PER_CHECK = 1024;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 let scratch = new Float64Array(64);
-const readWalk = new ListWalk();
 
 /**
  * Calls `visit` with a copy of each current-generation cell of a series, each as of a whole update. A cell whose
@@ -254,7 +251,7 @@ export function readEachCell(
   if (scratch.length < length) scratch = new Float64Array(length);
   const first = Atomics.load(seg.u32, at + SERIES.CELLS);
   // per-process cells keep earlier owners' cells, so only the heap's size bounds their list
-  const walk = readWalk.start(first, maxCells(file));
+  const walk = new ListWalk().start(first, maxCells(file));
   for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell) * 2;
@@ -285,7 +282,7 @@ export function readCells(file: HeapFile, series: number, out: Float64Array | nu
   const generation = Atomics.load(seg.u32, at + SERIES.GENERATION);
   if (scratch.length < length) scratch = new Float64Array(length);
   const first = Atomics.load(seg.u32, at + SERIES.CELLS);
-  const walk = readWalk.start(first, file.maxLanes);
+  const walk = new ListWalk().start(first, file.maxLanes);
   for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell) * 2;

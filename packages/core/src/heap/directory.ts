@@ -100,10 +100,9 @@ export function find(file: HeapFile, root: number, key: DirectoryKey): number {
   throw heapCorrupt(file.path, 'directory deeper than its hash allows');
 }
 
-const chainWalk = new ListWalk();
 
 function findInChain(file: HeapFile, head: number, key: DirectoryKey): number {
-  const walk = chainWalk.start(head, maxRecords(Atomics.load(file.header, H.ALLOC_TOP)));
+  const walk = new ListWalk().start(head, maxRecords(Atomics.load(file.header, H.ALLOC_TOP)));
   for (let q = head; q !== 0; ) {
     kindAt(file, q);
     if (leafHasKey(file, q, key)) return q;
@@ -166,26 +165,29 @@ export function isNodeAt(file: HeapFile, ptr: number, depth: number): boolean {
   return depth < NODE.MAX_DEPTH && file.segmentOf(ptr).u32[file.offsetOf(ptr) * 2 + NODE.DEPTH] === depth;
 }
 
-const leafWalk = new ListWalk();
 
 /**
  * Calls `visit` with every leaf under `root`. Leaves inserted meanwhile may or may not be visited.
  *
  * Damage ends the walk with MPM_ERR_HEAP_CORRUPT, quickly: a node not at its depth (so no loop of nodes, and at
- * most MAX_DEPTH levels), a leaf in a slot its hash does not lead to (a record linked twice), a chain that loops or
- * sits above the last level, or more records than the heap could hold.
+ * most MAX_DEPTH levels) or linked twice, a leaf in a slot its hash does not lead to (a record linked twice), a
+ * chain that loops or sits above the last level, or more records than the heap could hold.
  */
 export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number) => void): void {
   if (!isNodeAt(file, root, 0)) throw heapCorrupt(file.path, `directory root ${root} is not a node at depth 0`);
   // the stack holds (node, depth, the hash bits that lead to it) triples: at most 15 per level are pending
   const stack = [root, 0, 0];
   const limit = maxRecords(Atomics.load(file.header, H.ALLOC_TOP));
+  // a node linked from two slots would make the walk visit its subtree once per path: exponentially often
+  const seen = new Set<number>();
   let visited = 0;
   while (stack.length > 0) {
     const prefix = stack.pop()!;
     const depth = stack.pop()!;
     const node = stack.pop()!;
     if (++visited > limit) throw heapCorrupt(file.path, 'the directory has more records than the heap could hold');
+    if (seen.has(node)) throw heapCorrupt(file.path, `directory node ${node} is linked from two slots`);
+    seen.add(node);
     const base = file.offsetOf(node) * 2 + NODE.SLOTS;
     const u32 = file.segmentOf(node).u32;
     const shift = depth * NODE.BITS;
@@ -200,7 +202,7 @@ export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number) =
         continue;
       }
       const mask = shift + NODE.BITS >= 32 ? 0xffffffff : (2 ** (shift + NODE.BITS)) - 1;
-      const walk = leafWalk.start(p, depth === NODE.MAX_DEPTH - 1 ? limit : 0);
+      const walk = new ListWalk().start(p, depth === NODE.MAX_DEPTH - 1 ? limit : 0);
       for (let q = p; q !== 0; ) {
         kindAt(file, q);
         if ((leafField(file, q, LEAF.HASH) & mask) >>> 0 !== path) throw heapCorrupt(file.path, `directory leaf ${q} is in a slot its hash does not lead to`);

@@ -67,6 +67,7 @@ function sweepFamily(file: HeapFile, family: ExpiringFamily, now: number, retire
   if (!file.hasKind(root, KIND_NODE) || !isNodeAt(file, root, 0)) return; // damage: left for readers to report
   const stack = [root];
   const limit = maxRecords(Atomics.load(file.header, H.ALLOC_TOP));
+  const seen = new Set<number>([root]);
   for (let visited = 0; stack.length > 0 && visited < limit; visited++) {
     const node = stack.pop()!;
     const depth = file.segmentOf(node).u32[file.offsetOf(node) * 2 + NODE.DEPTH]!;
@@ -76,8 +77,12 @@ function sweepFamily(file: HeapFile, family: ExpiringFamily, now: number, retire
       const p = Atomics.load(u32, slots + i);
       if (p === 0) continue;
       if (file.hasKind(p, KIND_NODE)) {
-        // a node not one level down is damage (it could lead back up): not followed
-        if (isNodeAt(file, p, depth + 1)) stack.push(p);
+        // a node not one level down (it could lead back up), or linked twice (its subtree would be walked once per
+        // path), is damage: not followed
+        if (isNodeAt(file, p, depth + 1) && !seen.has(p)) {
+          seen.add(p);
+          stack.push(p);
+        }
         continue;
       }
       if (!isSeries(file, p)) continue; // damage: left for readers to report
@@ -142,15 +147,16 @@ function finishInterrupted(file: HeapFile, retired: number[]): void {
  * no insert is on its way into one; readers may be, and the nodes wait out the grace period like series).
  * Returns whether `node` itself is empty.
  */
-function collapseEmptyNodes(file: HeapFile, node: number, depth: number, retired: number[]): boolean {
+function collapseEmptyNodes(file: HeapFile, node: number, depth: number, retired: number[], seen: Set<number>): boolean {
+  seen.add(node);
   const u32 = file.segmentOf(node).u32;
   const slots = file.offsetOf(node) * 2 + NODE.SLOTS;
   let empty = true;
   for (let i = 0; i < NODE.FANOUT; i++) {
     const p = Atomics.load(u32, slots + i);
     if (p === 0) continue;
-    // only nodes one level down are followed, so the recursion is at most MAX_DEPTH deep whatever the damage
-    if (!file.hasKind(p, KIND_NODE) || !isNodeAt(file, p, depth + 1) || !collapseEmptyNodes(file, p, depth + 1, retired)) {
+    // only nodes one level down and not met before are followed: at most MAX_DEPTH deep, each node once
+    if (!file.hasKind(p, KIND_NODE) || !isNodeAt(file, p, depth + 1) || seen.has(p) || !collapseEmptyNodes(file, p, depth + 1, retired, seen)) {
       empty = false;
       continue;
     }
@@ -176,7 +182,7 @@ export function sweep(file: HeapFile, families: readonly ExpiringFamily[], now: 
     try {
       for (const family of families) {
         const root = file.segmentOf(family.ptr).u32[file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_ROOT]!;
-        if (file.hasKind(root, KIND_NODE) && isNodeAt(file, root, 0)) collapseEmptyNodes(file, root, 0, retired);
+        if (file.hasKind(root, KIND_NODE) && isNodeAt(file, root, 0)) collapseEmptyNodes(file, root, 0, retired, new Set());
       }
     } finally {
       binding.unlock(file.fd, LOCK.DIRECTORY);

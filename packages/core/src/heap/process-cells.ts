@@ -179,7 +179,6 @@ export function claimProcessCell(
   return new ProcessCell(file, claimProcessCellOf(file, lane, series, owner, reuseDead), series, reattach);
 }
 
-const claimWalk = new ListWalk();
 
 /** claimProcessCell(), as the cell's pointer. A cell list that loops is damage (MPM_ERR_HEAP_CORRUPT). */
 export function claimProcessCellOf(file: HeapFile, lane: Lane, series: number, owner: ProcessIdentity, reuseDead: boolean): number {
@@ -187,7 +186,7 @@ export function claimProcessCellOf(file: HeapFile, lane: Lane, series: number, o
   const head = file.offsetOf(series) * 2 + SERIES.CELLS;
   let reusable = 0;
   const first = Atomics.load(seg.u32, head);
-  const walk = claimWalk.start(first, maxCells(file));
+  const walk = new ListWalk().start(first, maxCells(file));
   for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell);

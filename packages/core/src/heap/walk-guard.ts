@@ -2,7 +2,10 @@
 // minutes on a loop in a 32 GiB heap, so each list walk also detects loops (Brent's algorithm: a loop is seen
 // within about two laps of it) and stops at the longest list the layout allows.
 
-/** One walk of a linked list at a time: `start` it, then ask `stops(next)` at every link followed. */
+/**
+ * One walk of a linked list: `start` it, then ask `stops(next)` at every link followed. Make one per walk: walks
+ * nest (a visit may walk another list), so a shared one would be restarted under its caller.
+ */
 export class ListWalk {
   #mark = 0;
   #lap = 1;
