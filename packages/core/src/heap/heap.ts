@@ -121,7 +121,13 @@ export class Heap {
   get lane(): Lane {
     if (this.#lane === undefined) {
       this.#lane = Lane.claim(this.file);
-      if (this.#lane.adopted) closeAbandonedUpdates(this.file, this.#lane.id);
+      if (this.#lane.adopted) {
+        // the walk reaches series of families with a TTL: while it runs, hold them as a reader does (see expiry.ts),
+        // so no sweeper reuses a node or record under it
+        this.#lane.acknowledge(this.#acked === NOTHING_EXPIRING ? Atomics.load(this.file.header, H.SWEEP_EPOCH) : this.#acked);
+        closeAbandonedUpdates(this.file, this.#lane.id);
+        this.#lane.acknowledge(this.#acked);
+      }
     }
     return this.#lane;
   }
