@@ -58,6 +58,9 @@ Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::str
     case EDEADLK: code = "EDEADLK"; break;
     case EINTR: code = "EINTR"; break;
     case ERANGE: code = "ERANGE"; break;
+    case EOPNOTSUPP: code = "EOPNOTSUPP"; break;
+    case EFBIG: code = "EFBIG"; break;
+    case EIO: code = "EIO"; break;
     default: break;
   }
   error.Set("code", Napi::String::New(env, code));

@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { H } from '../src/heap/layout.js';
 import { Heap } from '../src/index.js';
+import { withoutFallocate } from './support/no-fallocate.js';
 import { sleep, startNode, succeed } from './support/process-group.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -46,14 +48,16 @@ interface ReaderReport {
 }
 
 describe(`a heap of ${SEGMENT_SIZE / 1024} KiB segments growing under ${WRITERS} writers and a reader`, () => {
-  it('grows by at least 100 segments, with every series exact and no torn read on the way', async () => {
+  // with fallocate, growers take no lock; without (a filesystem that lacks it), they extend under the growth lock
+  for (const fallocate of [true, false]) {
+  it(`grows by at least 100 segments, with every series exact and no torn read on the way${fallocate ? '' : ', where fallocate is missing'}`, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-growth-'));
     fs.chmodSync(dir, 0o700);
     const heap = Heap.open({ dir, segmentSize: SEGMENT_SIZE, maxLanes: MAX_LANES });
     try {
       expect(heap.segmentCount).toBe(1);
       const control = heap.shared(heap.series(heap.family(CONTROL.family, '{}').ptr, CONTROL.key, CONTROL.layout).ptr);
-      const env = { ...process.env, MPMETRICS_DIR: dir };
+      const env = fallocate ? { ...process.env, MPMETRICS_DIR: dir } : withoutFallocate({ ...process.env, MPMETRICS_DIR: dir });
       const writers = Array.from({ length: WRITERS }, (_, i) =>
         startNode(`writer ${i + 1}`, WRITER, [String(i + 1), String(SERIES_PER_WRITER)], env),
       );
@@ -95,9 +99,11 @@ describe(`a heap of ${SEGMENT_SIZE / 1024} KiB segments growing under ${WRITERS}
       expect(Array.from(values.subarray(0, 3))).toEqual([k + 0.5, k + 1, k + 2]);
       expect(heap.shared(last!.ptr).getInt(0)).toBe(BigInt(k + 1));
       expect(fs.statSync(path.join(dir, 'heap')).size).toBe(heap.segmentCount * SEGMENT_SIZE);
+      expect(Atomics.load(heap.file.header, H.GROW_BY_TRUNCATE)).toBe(fallocate ? 0 : 1);
     } finally {
       heap.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  }
 });

@@ -286,28 +286,40 @@ export class HeapFile {
   }
 
   /**
-   * A growth marked pending above the segment count is either in flight or its grower died; finishing it is the
-   * same work as doing it (extending a file never undoes another's extension), so it is simply done again.
+   * A growth marked pending above the segment count is either in flight, or its grower died or failed; finishing it
+   * is the same work as doing it (extending a file never undoes another's extension), so it is simply done again,
+   * if it can be: if not, the heap is used at the size it has.
    */
   static #finishGrowth(file: string, fd: number, h: Uint32Array): void {
     const pending = Atomics.load(h, H.PENDING_SEGMENTS);
     if (pending === 0) return;
-    if (pending > Atomics.load(h, H.SEGMENT_COUNT)) HeapFile.#extend(file, fd, h, pending);
+    if (pending > Atomics.load(h, H.SEGMENT_COUNT)) {
+      try {
+        HeapFile.#extend(file, fd, h, pending, UPDATE_LOCK_WAIT_MS);
+      } catch {
+        return; // a full disk, or a stopped grower on the ftruncate path: the heap works at its current size
+      }
+    }
     raiseTo(h, H.SEGMENT_COUNT, pending);
     Atomics.compareExchange(h, H.PENDING_SEGMENTS, pending, 0);
   }
 
   /**
    * Makes the file `segments` segments long: with fallocate, lock-free; where the filesystem lacks it, with
-   * ftruncate under the growth lock, waited for at most `waitMs`.
+   * ftruncate under the growth lock, waited for at most `waitMs`. Whether it lacks it is recorded in the header
+   * once found, so that no process extends lock-free while another truncates (ftruncate could cut back what the
+   * other added; the filesystem is the same for every process, so they all find the same).
    */
   static #extend(file: string, fd: number, h: Uint32Array, segments: number, waitMs = ATTACH_LOCK_WAIT_MS): void {
     const bytes = segments * h[H.SEGMENT_SIZE]!;
-    try {
-      binding.allocate(fd, bytes);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EOPNOTSUPP') throw error;
+    if (Atomics.load(h, H.GROW_BY_TRUNCATE) === 0) {
+      try {
+        binding.allocate(fd, bytes);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EOPNOTSUPP') throw error;
+        Atomics.store(h, H.GROW_BY_TRUNCATE, 1);
+      }
     }
     takeLock(file, fd, LOCK.GROW, true, waitMs, () => ({
       lock: 'the growth lock',
@@ -342,7 +354,14 @@ export class HeapFile {
     const aside = path.join(dir, `.heap-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const fd = binding.open(aside, true);
     try {
-      binding.allocate(fd, settings.segmentSize);
+      let truncated = false;
+      try {
+        binding.allocate(fd, settings.segmentSize);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EOPNOTSUPP') throw error;
+        binding.extend(fd, settings.segmentSize); // nobody else sees this file yet: no lock needed
+        truncated = true;
+      }
       const buffer = binding.map(fd, 0, settings.segmentSize);
       const h = new Uint32Array(buffer, 0, HEADER_BYTES / 4);
       const laneTable = HEADER_BYTES / WORD;
@@ -359,6 +378,7 @@ export class HeapFile {
       h[H.FAMILY_ROOT] = root;
       h[H.ALLOC_TOP] = root + NODE.BYTES / WORD;
       h[H.CREATOR_PID] = process.pid;
+      h[H.GROW_BY_TRUNCATE] = truncated ? 1 : 0;
       new Float64Array(buffer, 0, HEADER_BYTES / 8)[H.CREATED_F64] = Date.now();
       new Uint32Array(buffer)[root * 2] = TAG | KIND_NODE;
       try {
@@ -462,8 +482,8 @@ export class HeapFile {
     try {
       HeapFile.#extend(this.path, this.fd, h, target, UPDATE_LOCK_WAIT_MS);
     } catch (error) {
-      // nothing was extended by us: take our mark back unless another grower raised it further meanwhile
-      Atomics.compareExchange(h, H.PENDING_SEGMENTS, target, 0);
+      // The mark stays: a failed fallocate may have extended the file part of the way, and another grower may be
+      // under the same mark. Openers finish the growth when they can (see #finishGrowth).
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
         throw new MpmetricsError('MPM_ERR_HEAP_FULL', `Heap ${this.path} cannot grow: no space left on its device`, {
           path: this.path,

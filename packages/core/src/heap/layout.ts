@@ -1,5 +1,5 @@
-// The file format of a heap, version 3. Every process maps the same bytes, so this file is the contract
-// between all of them; change it only together with FORMAT_VERSION.
+// The file format of a heap, version 4 (3 grew the file under a lock; see HeapFile.grow). Every process maps the
+// same bytes, so this file is the contract between all of them; change it only together with FORMAT_VERSION.
 //
 // The file is a sequence of equal segments of `segmentSize` bytes (a power of two, a multiple of the page size).
 // Segment 0 starts with the header and the writer-lane table. A pointer is a u32 counting 8-byte words from the
@@ -7,7 +7,7 @@
 // segment boundary, so a record is always inside one mapping.
 
 export const MAGIC = 0x484d504d; // "MPMH" read as a little-endian u32
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 export const HEADER_BYTES = 4096;
 export const WORD = 8;
 export const MAX_HEAP_BYTES = 2 ** 32 * WORD;
@@ -48,6 +48,11 @@ export const H = {
   GROWER_PID: 22,
   /** Who last took the sweep lock (and with it, briefly, the directory lock of families with a TTL). */
   SWEEPER_PID: 23,
+  /**
+   * 1 once a process found the file's filesystem without fallocate: from then on every grower extends the file
+   * with ftruncate under the growth lock (see HeapFile.grow), never lock-free.
+   */
+  GROW_BY_TRUNCATE: 24,
   /** i64 at byte 256: heads of the free lists of series records by size class (see free-lists.ts). */
   FREE_RECORDS_I64: 32,
   /** i64 at byte 768: head of the free list of directory nodes. */
