@@ -209,7 +209,7 @@ export class HeapFile {
     heap.#mapThrough(Atomics.load(header, H.SEGMENT_COUNT) - 1);
     heap.#checkAllocation();
     // nobody takes it exclusively: this only waits if something else on the machine locks that byte
-    takeLock(file, fd, LOCK.ATTACH, false, ATTACH_LOCK_WAIT_MS, () => ({ lock: 'the attach lock', pid: 0, consequence: 'the heap was not opened' }));
+    takeLock(file, fd, LOCK.ATTACH, false, ATTACH_LOCK_WAIT_MS, () => 0, () => ({ lock: 'the attach lock', consequence: 'the heap was not opened' }));
     return heap;
   }
 
@@ -321,9 +321,8 @@ export class HeapFile {
         Atomics.store(h, H.GROW_BY_TRUNCATE, 1);
       }
     }
-    takeLock(file, fd, LOCK.GROW, true, waitMs, () => ({
+    takeLock(file, fd, LOCK.GROW, true, waitMs, () => Atomics.load(h, H.GROWER_PID), () => ({
       lock: 'the growth lock',
-      pid: Atomics.load(h, H.GROWER_PID),
       consequence: 'the heap file was not grown',
     }));
     try {

@@ -252,9 +252,8 @@ export class Heap {
     // In a family with a TTL the sweeper takes emptied directory nodes out: never while an insert is half-way. It
     // holds the lock for microseconds; a sweeper stopped while holding it costs this update, not the event loop.
     if (expiring) {
-      takeLock(file.path, file.fd, LOCK.DIRECTORY, false, UPDATE_LOCK_WAIT_MS, () => ({
+      takeLock(file.path, file.fd, LOCK.DIRECTORY, false, UPDATE_LOCK_WAIT_MS, () => Atomics.load(file.header, H.SWEEPER_PID), () => ({
         lock: 'the directory lock of families with a TTL',
-        pid: Atomics.load(file.header, H.SWEEPER_PID),
         consequence: `the new label set of ${JSON.stringify(decodeKey(leafKey(file, family)))} was not recorded`,
       }));
     }
