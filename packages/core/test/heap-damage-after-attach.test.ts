@@ -63,6 +63,15 @@ describe('a heap damaged after attach', () => {
     expect(result.write).toMatchObject({ ok: false, code: 'MPM_ERR_HEAP_CORRUPT' });
   });
 
+  it("a series record's shared word count damaged after a scrape: remove and reset refuse it, and zero nothing of its neighbours", () => {
+    const result = probe('shared-words');
+    const lines = ['probe_shared{l="a"} 1', 'probe_shared{l="b"} 2', 'probe_shared{l="c"} 3', 'probe_shared_other{l="x"} 5'];
+    expect(result.first).toMatchObject({ ok: true, value: lines });
+    expect(result.remove).toMatchObject({ ok: false, code: 'MPM_ERR_HEAP_CORRUPT' });
+    expect(result.reset).toMatchObject({ ok: false, code: 'MPM_ERR_HEAP_CORRUPT' });
+    expect(result.scrape).toMatchObject({ ok: true, value: lines });
+  });
+
   it('a directory node that holds itself in a family with a TTL does not overflow the sweep', () => {
     const result = probe('root-loop-sweep');
     expect(result.sweep).toMatchObject({ ok: true });

@@ -466,19 +466,33 @@ export class Heap {
     for (;;) {
       const word = Atomics.load(u32, at);
       if (((word >>> STATE_SHIFT) & 0xff) === STATE_REMOVED) {
+        const words = this.#sharedWordsOf(ptr); // before the state changes: a damaged record is left as it is
         if (Atomics.compareExchange(u32, at, word, TAG | KIND_SERIES) !== word) continue;
-        this.#zeroShared(ptr);
+        this.#zeroShared(ptr, words);
         this.file.segmentOf(ptr).f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
       }
       return;
     }
   }
 
-  #zeroShared(ptr: number): void {
+  /**
+   * The shared words of a series record, checked against where its key starts (they, then its exemplar slots, lie
+   * just before it): a damaged count would have a reset zero other records, or throw a bare RangeError past the
+   * segment's end.
+   */
+  #sharedWordsOf(ptr: number): number {
     const seg = this.file.segmentOf(ptr);
-    const at = this.file.offsetOf(ptr);
-    const words = seg.u32[at * 2 + SERIES.SHARED_WORDS]!;
-    const base = at + SERIES.SHARED_BYTE / WORD;
+    const at = this.file.offsetOf(ptr) * 2;
+    const words = seg.u32[at + SERIES.SHARED_WORDS]!;
+    const keyByte = SERIES.SHARED_BYTE + (words + seg.u32[at + SERIES.EXEMPLAR_SLOTS]! * EXEMPLAR.WORDS) * WORD;
+    if (keyByte !== seg.u32[at + LEAF.KEY_OFFSET]) throw heapCorrupt(this.file.path, `series record ${ptr} says it has ${words} shared words, which its key's place denies`);
+    leafKey(this.file, ptr); // throws if the key, so the words before it, run past the segment
+    return words;
+  }
+
+  #zeroShared(ptr: number, words: number): void {
+    const seg = this.file.segmentOf(ptr);
+    const base = this.file.offsetOf(ptr) + SERIES.SHARED_BYTE / WORD;
     for (let i = 0; i < words; i++) Atomics.store(seg.i64, base + i, 0n);
   }
 
@@ -511,6 +525,7 @@ export class Heap {
    */
   resetSeries(ptr: number, remove = false): void {
     this.file.expectKind(ptr, KIND_SERIES, 'series');
+    const words = this.#sharedWordsOf(ptr);
     const seg = this.file.segmentOf(ptr);
     const at = this.file.offsetOf(ptr) * 2;
     // Mark removed before bumping the generation: a writer that sees the new generation then always finds the
@@ -521,7 +536,7 @@ export class Heap {
       if (!remove || Atomics.compareExchange(seg.u32, at, word, TAG | (STATE_REMOVED << STATE_SHIFT) | KIND_SERIES) === word) break;
     }
     Atomics.add(seg.u32, at + SERIES.GENERATION, 1);
-    this.#zeroShared(ptr);
+    this.#zeroShared(ptr, words);
     seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
   }
 
