@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { H, HEADER_BYTES, LEAF, WORD } from '../src/heap/layout.js';
 import { Counter, Gauge, Heap, HeapExporter, Histogram, Summary } from '../src/index.js';
+import { FUZZ_METRICS, record } from './fixtures/fuzz-metrics.mjs';
 import { fixture } from './fixtures/lifetime-processes.js';
 import { startNode } from './support/process-group.js';
 import { mulberry32 } from './support/random.js';
@@ -19,6 +20,8 @@ const PER_CHILD = 250;
 const SEGMENT = 65536;
 const SEED = 0x6d706d;
 const FUZZ_OPEN = fixture('fuzz-open.mjs');
+const CLASSES = { Counter, Gauge, Histogram, Summary } as const;
+const VALUES = { Counter: (i: number) => i + 0.5, Gauge: (i: number) => i, Histogram: (i: number) => i / 10, Summary: (i: number) => i * 100 };
 
 let base: string;
 let source: Buffer;
@@ -90,18 +93,13 @@ beforeAll(() => {
   const validDir = path.join(base, 'valid');
   fs.mkdirSync(validDir, { mode: 0o700 });
   const heap = Heap.open({ dir: validDir, segmentSize: SEGMENT, maxLanes: 16, maxSize: 8 * SEGMENT });
-  const common = { heap, registers: [] };
-  const counter = new Counter({ name: 'fuzz_requests_total', help: 'Requests', labelNames: ['route', 'code'], ...common });
-  const gauge = new Gauge({ name: 'fuzz_in_flight', help: 'In flight', labelNames: ['route'], ...common });
-  const histogram = new Histogram({ name: 'fuzz_seconds', help: 'Latency', labelNames: ['route'], buckets: [0.1, 1, 10], ...common });
-  const summary = new Summary({ name: 'fuzz_bytes', help: 'Sizes', labelNames: ['route'], percentiles: [0.5, 0.9], ...common });
+  const metrics = FUZZ_METRICS.map(({ kind, config }) => ({ kind, metric: new CLASSES[kind]({ ...config, heap, registers: [] } as never) }));
   for (let i = 0; i < 40; i++) {
-    const route = `/r/${i}`;
-    counter.inc({ route, code: 200 + (i % 3) }, i + 0.5);
-    gauge.set({ route }, i);
-    histogram.observe({ route }, i / 10);
-    summary.observe({ route }, i * 100);
+    for (const { kind, metric } of metrics) record(metric, kind, i, VALUES[kind](i));
   }
+  // A first sweep takes the touched marks back (a series expires after a whole TTL unwritten after one): the
+  // children's sweeps then retire the TTL family's series they do not write.
+  heap.maintain();
   heap.file.grow(2);
   used = Math.min(Atomics.load(heap.file.header, H.ALLOC_TOP) * 8, 2 * SEGMENT);
   heap.close();
@@ -112,8 +110,13 @@ afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
 interface Report {
   start?: number;
+  step?: string;
   i?: number;
   ok?: boolean;
+  opened?: false;
+  swept?: number;
+  steps?: Record<string, string>;
+  uncoded?: Record<string, { name: string; message: string; stack?: string }>;
   error?: { coded: boolean; name: string; code?: string; message: string; stack?: string };
   closeError?: string;
 }
@@ -133,6 +136,11 @@ describe(`${CASES} damaged heap files (seed ${SEED})`, () => {
     const problems: string[] = [];
     const outcomes = new Map<string, number>();
     const tally = (key: string): void => void outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    const steps = new Map<string, number>();
+    const tallyStep = (key: string): void => void steps.set(key, (steps.get(key) ?? 0) + 1);
+    const written = new Set<number>();
+    const notOpened = new Set<number>();
+    let swept = 0;
     const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: base };
     delete env.MPMETRICS_DIR;
     for (let first = 0; first < CASES; first += PER_CHILD) {
@@ -144,7 +152,8 @@ describe(`${CASES} damaged heap files (seed ${SEED})`, () => {
       } catch (error) {
         const started = child.events as unknown as Report[];
         const current = [...started].reverse().find((r) => r.start !== undefined)?.start;
-        problems.push(`case ${current} (${what[current ?? 0]}) hung: ${(error as Error).message.slice(0, 300)}`);
+        const step = [...started].reverse().find((r) => r.start !== undefined)?.step ?? 'open and export';
+        problems.push(`case ${current} (${what[current ?? 0]}) hung in ${step}: ${(error as Error).message.slice(0, 300)}`);
         continue;
       }
       const reports = exit.stdout
@@ -155,27 +164,43 @@ describe(`${CASES} damaged heap files (seed ${SEED})`, () => {
       for (const r of reports) {
         if (r.i === undefined) continue;
         if (r.closeError !== undefined) problems.push(`case ${r.i} (${what[r.i]}): close threw ${r.closeError}`);
-        else if (r.ok) {
+        else if (r.steps) {
+          written.add(r.i);
+          swept += r.swept ?? 0;
+          for (const [step, outcome] of Object.entries(r.steps)) tallyStep(`${step}: ${outcome}`);
+          for (const [step, error] of Object.entries(r.uncoded ?? {})) {
+            problems.push(`case ${r.i} (${what[r.i]}): ${step} threw uncoded ${error.name}: ${error.message}\n${error.stack}`);
+          }
+        } else if (r.ok) {
           done.add(r.i);
           tally('opened and exported');
         } else if (r.error) {
           done.add(r.i);
+          if (r.opened === false) notOpened.add(r.i);
           if (r.error.coded) tally(r.error.code!);
           else problems.push(`case ${r.i} (${what[r.i]}): uncoded ${r.error.name}: ${r.error.message}\n${r.error.stack}`);
         }
       }
       if (exit.signal !== null || exit.code !== 0) {
-        const current = [...reports].reverse().find((r) => r.start !== undefined)?.start;
-        problems.push(`case ${current} (${what[current ?? 0]}): the child died (${exit.signal ?? `exit ${exit.code}`}); stderr: ${exit.stderr.slice(0, 500)}`);
+        const last = [...reports].reverse().find((r) => r.start !== undefined);
+        const current = last?.start;
+        problems.push(`case ${current} (${what[current ?? 0]}) in ${last?.step ?? 'open and export'}: the child died (${exit.signal ?? `exit ${exit.code}`}); stderr: ${exit.stderr.slice(0, 500)}`);
       } else if (done.size !== last - first) {
         problems.push(`cases ${first}-${last}: only ${done.size} reported`);
       }
     }
     console.log(`damaged heaps: ${JSON.stringify(Object.fromEntries(outcomes))}`);
+    console.log(`writes to them: ${JSON.stringify(Object.fromEntries([...steps].sort()))}; series swept: ${swept}`);
     expect(problems.slice(0, 60), `${problems.length} problems`).toEqual([]);
     // the mutations must reach both outcomes, or the test proves little
     expect(outcomes.get('opened and exported') ?? 0).toBeGreaterThan(CASES / 10);
     expect(CASES - (outcomes.get('opened and exported') ?? 0)).toBeGreaterThan(CASES / 10);
+    // every heap that opened was written to, and the writes too reach both outcomes
+    expect(written.size + notOpened.size).toBe(CASES);
+    expect(steps.get('update: ok') ?? 0).toBeGreaterThan(CASES / 10);
+    expect(steps.get('sweep: ok') ?? 0).toBeGreaterThan(CASES / 10);
+    expect(swept).toBeGreaterThan(CASES); // the sweeps had work: idle series of the TTL family were retired
+    expect([...steps].filter(([key]) => !key.endsWith(': ok')).length).toBeGreaterThan(0);
   }, 600_000);
 });
 
