@@ -72,6 +72,12 @@ describe('a heap damaged after attach', () => {
     expect(result.scrape).toMatchObject({ ok: true, value: lines });
   });
 
+  it("a sweep that fails on damage fails alone: the heap's maintenance timer warns once and the process lives on", () => {
+    const result = probe('timer-sweep');
+    expect(result.sweep).toMatchObject({ ok: false, code: 'MPM_ERR_HEAP_CORRUPT' });
+    expect(result.warnings).toEqual(['MPM_ERR_HEAP_CORRUPT']);
+  });
+
   it('a directory node that holds itself in a family with a TTL does not overflow the sweep', () => {
     const result = probe('root-loop-sweep');
     expect(result.sweep).toMatchObject({ ok: true });

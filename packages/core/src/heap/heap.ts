@@ -97,6 +97,8 @@ export class Heap {
   /** The sweep epoch this thread has acknowledged; NOTHING_EXPIRING until it holds a series that can expire. */
   #acked = NOTHING_EXPIRING;
   #maintenance: NodeJS.Timeout | undefined;
+  /** Whether a failure of the maintenance timer has been said (see #maintainFromTimer). */
+  #maintenanceWarned = false;
   #maintenanceMs = MAINTENANCE_MS;
   /** The family record of each name this handle declared (see declareFamily). */
   readonly #declared = new Map<string, number>();
@@ -350,8 +352,21 @@ export class Heap {
 
   #startMaintenance(): void {
     if (this.#maintenance !== undefined) clearInterval(this.#maintenance);
-    this.#maintenance = setInterval(() => this.maintain(), this.#maintenanceMs);
+    this.#maintenance = setInterval(() => this.#maintainFromTimer(), this.#maintenanceMs);
     this.#maintenance.unref();
+  }
+
+  /**
+   * maintain() from its timer, which must not crash the application (a damaged heap throws
+   * MPM_ERR_HEAP_CORRUPT from the sweep): the error is said once as a process warning, and later runs try again.
+   */
+  #maintainFromTimer(): void {
+    try {
+      this.maintain();
+    } catch (error) {
+      if (!this.#maintenanceWarned) process.emitWarning(error as Error);
+      this.#maintenanceWarned = true;
+    }
   }
 
   /**
