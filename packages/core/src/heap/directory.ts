@@ -160,9 +160,15 @@ function setNext(file: HeapFile, leaf: number, next: number): void {
   Atomics.store(file.segmentOf(leaf).u32, file.offsetOf(leaf) * 2 + LEAF.NEXT, next);
 }
 
-/** Whether the directory node at `ptr` says it is at `depth`, as every node reached from a root at depth 0 must. */
+/**
+ * Whether `ptr` leads to a directory node that says it is at `depth`, as every node reached from a root at depth 0
+ * must. A root read from a damaged family record can point anywhere: a node past the allocated heap, or one whose
+ * slots would run past its segment's end (no record crosses one), is not a node.
+ */
 export function isNodeAt(file: HeapFile, ptr: number, depth: number): boolean {
-  return depth < NODE.MAX_DEPTH && file.segmentOf(ptr).u32[file.offsetOf(ptr) * 2 + NODE.DEPTH] === depth;
+  if (depth >= NODE.MAX_DEPTH || !file.hasKind(ptr, KIND_NODE)) return false;
+  if (file.offsetOf(ptr) + NODE.BYTES / WORD > file.segmentSize / WORD) return false;
+  return file.segmentOf(ptr).u32[file.offsetOf(ptr) * 2 + NODE.DEPTH] === depth;
 }
 
 
