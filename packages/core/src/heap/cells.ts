@@ -13,6 +13,7 @@ import { forEachLeaf } from './directory.js';
 import { heapCorrupt, type HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, FAMILY, H, KIND_SERIES, SERIES, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { monotonicMs } from './monotonic-clock.js';
 import { ListWalk } from './walk-guard.js';
 
 /** Brings a removed series back (it is being written again): it shows up in scrapes from now on. */
@@ -205,7 +206,7 @@ export function closeAbandonedUpdates(file: HeapFile, lane: number): void {
 
 /** How long a reader waits for a live writer to finish an update before it takes what it sees. */
 const READ_PATIENCE_MS = 1000;
-/** While a scrape runs (see withReadBudget), the time after which no cell is waited for any more; else 0. */
+/** While a scrape runs (see withReadBudget), the monotonic time after which no cell is waited for any more; else 0. */
 let budgetEnds = 0;
 
 /**
@@ -215,7 +216,7 @@ let budgetEnds = 0;
  */
 export function withReadBudget<T>(ms: number, read: () => T): T {
   const outer = budgetEnds;
-  const ends = Date.now() + ms;
+  const ends = monotonicMs() + ms;
   budgetEnds = outer === 0 ? ends : Math.min(outer, ends);
   try {
     return read();
@@ -312,8 +313,9 @@ function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: n
     // Still no whole update: the writer is very busy, stopped, or dead. A dead writer's cell is taken as it is
     // (at most its last update is partial); a live one is waited for, within bounds.
     const dead = !isLaneHeld(u32[cat + CELL.LANE]!);
-    if (deadline === 0) deadline = budgetEnds !== 0 ? budgetEnds : Date.now() + READ_PATIENCE_MS;
-    if (dead || Date.now() > deadline) {
+    const now = monotonicMs();
+    if (deadline === 0) deadline = budgetEnds !== 0 ? budgetEnds : now + READ_PATIENCE_MS;
+    if (dead || now > deadline) {
       for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
       return;
     }

@@ -14,6 +14,7 @@ import { MpmetricsRangeError } from '../errors.js';
 import type { HeapFile } from './heap-file.js';
 import { Lane } from './lanes.js';
 import { EXEMPLAR, SERIES, WORD } from './layout.js';
+import { monotonicMs } from './monotonic-clock.js';
 
 const SEQ_MASK = 0xffffffffn;
 /** Lane id + 1 (up to 65536) takes 17 bits; the claim count modulo 2^15 the rest of the high word. */
@@ -129,7 +130,7 @@ export class ExemplarSlots {
         }
       }
       if (attempt % SPINS_PER_CHECK !== 0) continue;
-      const now = Date.now();
+      const now = monotonicMs();
       if (deadline === 0) deadline = now + READ_PATIENCE_MS;
       const word = Atomics.load(i64, at + EXEMPLAR.LOCK);
       if (((word & 1n) === 1n && holderIsGone(this.#file, Number(word >> 32n))) || now > deadline) return undefined;
