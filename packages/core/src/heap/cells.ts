@@ -208,30 +208,15 @@ export function closeAbandonedUpdates(file: HeapFile, lane: number): void {
 const READ_PATIENCE_MS = 1000;
 /** While a scrape runs (see withReadBudget), the monotonic time after which no cell is waited for any more; else 0. */
 let budgetEnds = 0;
-/** When the first budgeted read of this turn of the event loop began (monotonic ms); -1 until one begins. */
-let turnBegan = -1;
-const endTurn = (): void => {
-  turnBegan = -1;
-};
 
 /**
  * Runs `read` with one budget of `ms` for all its waits on stalled writers, so that a scrape of many series
  * answers in bounded time even if several writers are caught mid-update (descheduled on a starved machine, or
  * stopped): past it, every cell is taken as it is. Budgets nest: an inner one cannot extend an outer one.
- *
- * The budget counts from the first budgeted read of the current turn of the event loop, not from this call:
- * prom-client's register.metrics() starts every metric's get() in one turn, each reading under a budget of its
- * own, so a budget per call would let one scrape stall for `ms` times the number of metrics. The turn ends at a
- * setImmediate, after every microtask of the turn (get() reads after awaiting collect()); it is scheduled only
- * when a turn's first read opens the budget, and unref'd, so it never keeps the process alive.
  */
 export function withReadBudget<T>(ms: number, read: () => T): T {
   const outer = budgetEnds;
-  if (turnBegan < 0) {
-    turnBegan = monotonicMs();
-    setImmediate(endTurn).unref();
-  }
-  const ends = turnBegan + ms;
+  const ends = monotonicMs() + ms;
   budgetEnds = outer === 0 ? ends : Math.min(outer, ends);
   try {
     return read();

@@ -5,6 +5,7 @@ import { register as globalRegister, type OpenMetricsContentType, type Prometheu
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
+import { monotonicMs } from '../heap/monotonic-clock.js';
 import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from '../registry/family-reader.js';
 import { OPENMETRICS_CONTENT_TYPE } from '../exposition/writer.js';
 import { kMetricBrand } from './brand.js';
@@ -14,6 +15,29 @@ import type { Exemplar } from './exemplar.js';
 import { LabelTree, NO_LABELS, type SeriesLabels } from './label-tree.js';
 import { checkAggregator, checkConfiguration, checkHelp, checkLabelNames, checkMetricName, checkOptionalBoolean, type Aggregator } from './validation.js';
 import { startTimer } from './values.js';
+
+/** The get() calls started together, as one scrape: the monotonic time their reads stop waiting, set by the first. */
+interface Scrape {
+  ends: number | undefined;
+}
+let startingScrape: Scrape | undefined;
+
+/**
+ * The scrape a get() starting now belongs to. prom-client's register.metrics() calls every metric's get() in one
+ * synchronous run, and a read budget per get() let a scrape wait SCRAPE_READ_BUDGET_MS once per metric whose
+ * writer was stopped mid-update; so the get() calls started in one run share one budget, from their first read
+ * (after its collect()) on. A budget per turn of the event loop would also join scrapes awaited one after another
+ * in microtasks, and leave the later ones none for a writer merely descheduled (torn reads under load).
+ */
+function joinScrape(): Scrape {
+  if (startingScrape === undefined) {
+    startingScrape = { ends: undefined };
+    queueMicrotask(() => {
+      startingScrape = undefined;
+    });
+  }
+  return startingScrape;
+}
 
 /**
  * `collect()`, run with the metric as `this`. Typed as a function of our metric or of prom-client's type of it, so
@@ -334,8 +358,11 @@ export abstract class SharedMetric<T extends string, Child> {
 
   /** Reads every live series of this metric from the heap, as written by all processes. */
   protected async snapshot(): Promise<FamilySnapshot> {
+    const scrape = joinScrape();
     if (this.collect !== undefined) await this.collect.call(this);
-    return this.heap.readWithin(SCRAPE_READ_BUDGET_MS, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#labelCache));
+    scrape.ends ??= monotonicMs() + SCRAPE_READ_BUDGET_MS;
+    const ms = Math.max(0, scrape.ends - monotonicMs());
+    return this.heap.readWithin(ms, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#labelCache));
   }
 
   abstract get(): Promise<MetricObjectWithValues<T>>;
