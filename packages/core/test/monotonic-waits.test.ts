@@ -49,7 +49,7 @@ describe('waits on writers caught mid-update', () => {
   });
 
   it('a budgeted read (a scrape) waits its budget, not budget + step', async () => {
-    const series = await stuckSeries(); // and a fresh turn of the event loop: its read budget unspent
+    const series = await stuckSeries();
     stepWallClockBackOnce();
     const { result, ms } = ownTime(() => own.heap.readWithin(250, () => Array.from(own.heap.read(series, new Float64Array(8)))));
     for (const value of result) expect(value).toBeGreaterThanOrEqual(1000);
