@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
@@ -22,6 +23,7 @@ import { Counter, Gauge, Heap, HeapExporter, Histogram, Summary, writeExposition
 import { findPromtool, findPython, promtool, promtoolProblem, pythonParse, type PyFamily } from './support/validators.js';
 import { startIpcChild, type IpcChild } from './support/ipc-child.js';
 import { exportedFamily, thrownKind } from './support/heap-checks.js';
+import { SCRAPE_READ_BUDGET_MS } from '../src/registry/family-reader.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/exemplar-writer.mjs', import.meta.url));
 
@@ -147,10 +149,18 @@ describe('call forms and checks', () => {
     }
   });
 
+  it('a series’ exemplar slots come from the layout its family declares: a record that says otherwise is MPM_ERR_HEAP_CORRUPT', () => {
+    const familyPtr = heap.family('mpme_slots_declared', 'probe-meta').ptr;
+    const series = heap.series(familyPtr, '["a"]', { valueWords: 4, sharedWords: 0, exemplarSlots: 3 }).ptr;
+    expect(codeOf(() => heap.exemplars(series, { sharedWords: 0, exemplarSlots: 4 }))).toBe('MpmetricsError:MPM_ERR_HEAP_CORRUPT');
+    expect(codeOf(() => heap.exemplars(series, { sharedWords: 1, exemplarSlots: 3 }))).toBe('MpmetricsError:MPM_ERR_HEAP_CORRUPT');
+    expect(heap.exemplars(series, { sharedWords: 0, exemplarSlots: 3 }).length).toBe(3);
+  });
+
   it('a series’ exemplar slots: an index outside them is a RangeError naming the range, and nothing is written', () => {
     const familyPtr = heap.family('mpme_slots_probe', 'probe-meta').ptr;
     const series = heap.series(familyPtr, '["a"]', { valueWords: 4, sharedWords: 0, exemplarSlots: 3 }).ptr;
-    const slots = heap.exemplars(series);
+    const slots = heap.exemplars(series, { sharedWords: 0, exemplarSlots: 3 });
     const labels = new TextEncoder().encode('{trace_id="t"}');
     for (const index of [3, -1, 1.5, Number.NaN]) {
       expect(() => slots.write(index, labels, 1, 0), `write(${index})`).toThrow(`exemplar slot must be an integer from 0 to 2 (the series has 3), received ${index}`);
@@ -388,6 +398,30 @@ describe('across processes', () => {
       await a.request({ op: 'inc', name: 'mpmp_stuck_total', data: { value: 5, exemplarLabels: { trace_id: 'skipped' } } });
       expect(family('mpmp_stuck_total').series[0]!.values).toEqual([5]);
       expect(family('mpmp_stuck_total').series[0]!.exemplars).toEqual([undefined]);
+    } finally {
+      holder.proc.kill('SIGCONT');
+      holder.stop();
+    }
+  });
+
+  it('a scrape waits for slots held by a stopped writer within its one read budget, not 100 ms per slot', async () => {
+    const [a] = children as [IpcChild, IpcChild];
+    const holder = await startIpcChild(WRITER, dir);
+    try {
+      const counters = Array.from({ length: 20 }, (_, i) => ({ name: `mpmp_held_${i}_total`, help: 'h', enableExemplars: true }));
+      await a.request({ op: 'declare', counters });
+      await holder.request({ op: 'declare', counters });
+      for (const { name } of counters) {
+        await a.request({ op: 'inc', name, data: { value: 1, exemplarLabels: { trace_id: 'x' } } });
+        await holder.request({ op: 'hold', name, slot: 0 });
+      }
+      holder.proc.kill('SIGSTOP');
+      const started = performance.now();
+      const text = await new HeapExporter(heap).metrics('openmetrics');
+      const ms = performance.now() - started;
+      // each slot alone would be waited for 100 ms: 2 s in all; the scrape's budget is SCRAPE_READ_BUDGET_MS
+      expect(ms).toBeLessThan(SCRAPE_READ_BUDGET_MS + 750);
+      expect(counters.map(({ name }) => text.split('\n').find((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `)))).toEqual(counters.map(({ name }) => `${name} 1`));
     } finally {
       holder.proc.kill('SIGCONT');
       holder.stop();

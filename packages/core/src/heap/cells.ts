@@ -14,6 +14,7 @@ import { heapCorrupt, type HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, FAMILY, H, KIND_SERIES, SERIES, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
 import { monotonicMs } from './monotonic-clock.js';
+import { readBudgetEnds } from './read-budget.js';
 import { ListWalk } from './walk-guard.js';
 
 /** Brings a removed series back (it is being written again): it shows up in scrapes from now on. */
@@ -206,24 +207,6 @@ export function closeAbandonedUpdates(file: HeapFile, lane: number): void {
 
 /** How long a reader waits for a live writer to finish an update before it takes what it sees. */
 const READ_PATIENCE_MS = 1000;
-/** While a scrape runs (see withReadBudget), the monotonic time after which no cell is waited for any more; else 0. */
-let budgetEnds = 0;
-
-/**
- * Runs `read` with one budget of `ms` for all its waits on stalled writers, so that a scrape of many series
- * answers in bounded time even if several writers are caught mid-update (descheduled on a starved machine, or
- * stopped): past it, every cell is taken as it is. Budgets nest: an inner one cannot extend an outer one.
- */
-export function withReadBudget<T>(ms: number, read: () => T): T {
-  const outer = budgetEnds;
-  const ends = monotonicMs() + ms;
-  budgetEnds = outer === 0 ? ends : Math.min(outer, ends);
-  try {
-    return read();
-  } finally {
-    budgetEnds = outer;
-  }
-}
 /** Retries between two checks of the writer's liveness and of the time. */
 const SPINS_PER_CHECK = 1024;
 /** Something to Atomics.wait on, to sleep a millisecond between checks instead of spinning on a core. */
@@ -314,7 +297,7 @@ function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: n
     // (at most its last update is partial); a live one is waited for, within bounds.
     const dead = !isLaneHeld(u32[cat + CELL.LANE]!);
     const now = monotonicMs();
-    if (deadline === 0) deadline = budgetEnds !== 0 ? budgetEnds : now + READ_PATIENCE_MS;
+    if (deadline === 0) deadline = readBudgetEnds() || now + READ_PATIENCE_MS;
     if (dead || now > deadline) {
       for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
       return;

@@ -15,6 +15,7 @@ import type { HeapFile } from './heap-file.js';
 import { Lane } from './lanes.js';
 import { EXEMPLAR, SERIES, WORD } from './layout.js';
 import { monotonicMs } from './monotonic-clock.js';
+import { readBudgetEnds } from './read-budget.js';
 
 const SEQ_MASK = 0xffffffffn;
 /** Lane id + 1 (up to 65536) takes 17 bits; the claim count modulo 2^15 the rest of the high word. */
@@ -58,7 +59,8 @@ export class ExemplarSlots {
   /** u32 index of the series' creation time's f64 (as a word index, for f64). */
   readonly #created: number;
 
-  constructor(file: HeapFile, series: number, lane: () => Lane) {
+  /** `sharedWords` and `slots` come from the family's declared layout (see Heap.exemplars), not from the record. */
+  constructor(file: HeapFile, series: number, sharedWords: number, slots: number, lane: () => Lane) {
     const seg = file.segmentOf(series);
     const at = file.offsetOf(series);
     this.#file = file;
@@ -67,8 +69,8 @@ export class ExemplarSlots {
     this.#f64 = seg.f64;
     this.#u32 = seg.u32;
     this.#u8 = seg.u8;
-    this.length = seg.u32[at * 2 + SERIES.EXEMPLAR_SLOTS]!;
-    this.#base = at + SERIES.SHARED_BYTE / WORD + seg.u32[at * 2 + SERIES.SHARED_WORDS]!;
+    this.length = slots;
+    this.#base = at + SERIES.SHARED_BYTE / WORD + sharedWords;
     this.#created = at + SERIES.CREATED_BYTE / WORD;
   }
 
@@ -110,7 +112,8 @@ export class ExemplarSlots {
 
   /**
    * The exemplar in slot `index` as of one whole write, or undefined: never written, written before the series was
-   * last reset, held by a writer that died while writing it, or still held after READ_PATIENCE_MS.
+   * last reset, held by a writer that died while writing it, or still held after READ_PATIENCE_MS (or once the
+   * budget of the scrape this read is part of runs out).
    */
   read(index: number): StoredExemplar | undefined {
     const at = this.#slot(index);
@@ -131,7 +134,8 @@ export class ExemplarSlots {
       }
       if (attempt % SPINS_PER_CHECK !== 0) continue;
       const now = monotonicMs();
-      if (deadline === 0) deadline = now + READ_PATIENCE_MS;
+      // within a scrape, its budget bounds this wait too: the scrape's waits add up to it at most
+      if (deadline === 0) deadline = Math.min(now + READ_PATIENCE_MS, readBudgetEnds() || Infinity);
       const word = Atomics.load(i64, at + EXEMPLAR.LOCK);
       if (((word & 1n) === 1n && holderIsGone(this.#file, Number(word >> 32n))) || now > deadline) return undefined;
       Atomics.wait(sleeper, 0, 0, 1);

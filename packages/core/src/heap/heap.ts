@@ -1,7 +1,7 @@
 // The heap as the rest of the library sees it: families and series found by name from any process, writer cells
 // for updates, shared atomic words, consistent reads, and enumeration for exporters.
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
-import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, withReadBudget, WriterCell, type ExpiringHandle } from './cells.js';
+import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, WriterCell, type ExpiringHandle } from './cells.js';
 import { forEachRetiredSince, reclaim, sweep, type ExpiringFamily } from './expiry.js';
 import { popRecord, pushRecord, reusableSize } from './free-lists.js';
 import { ExemplarSlots } from './exemplar-slots.js';
@@ -14,6 +14,7 @@ import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, P
 import { binding } from '../native/binding.js';
 import { keepPrivateDirectory, locateHeap } from './location.js';
 import { takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
+import { withReadBudget } from './read-budget.js';
 import { claimProcessCell, claimProcessCellOf, readProcessCells, type ProcessCell, type ProcessValue } from './process-cells.js';
 import { processIdentity } from './process-identity.js';
 import { SharedWords } from './shared-words.js';
@@ -715,10 +716,22 @@ export class Heap {
     return words;
   }
 
-  /** The series' exemplar slots, written and read by all processes (see exemplar-slots.ts). */
-  exemplars(series: number): ExemplarSlots {
+  /**
+   * The series' exemplar slots, written and read by all processes (see exemplar-slots.ts). `layout` is what its
+   * family declares: a record that says otherwise is damage (MPM_ERR_HEAP_CORRUPT), never a count to trust, since
+   * slots taken from a damaged count would be read or written past the record.
+   */
+  exemplars(series: number, layout: Pick<SeriesLayout, 'sharedWords' | 'exemplarSlots'>): ExemplarSlots {
     this.file.expectKind(series, KIND_SERIES, 'series');
-    return new ExemplarSlots(this.file, series, () => this.lane);
+    const slots = layout.exemplarSlots ?? 0;
+    const seg = this.file.segmentOf(series);
+    const at = this.file.offsetOf(series) * 2;
+    if (seg.u32[at + SERIES.SHARED_WORDS] !== layout.sharedWords || seg.u32[at + SERIES.EXEMPLAR_SLOTS] !== slots) {
+      throw heapCorrupt(this.file.path, `series record ${series} says it has ${seg.u32[at + SERIES.SHARED_WORDS]} shared words and ${seg.u32[at + SERIES.EXEMPLAR_SLOTS]} exemplar slots, its family declares ${layout.sharedWords} and ${slots}`);
+    }
+    const end = this.file.offsetOf(series) + SERIES.SHARED_BYTE / WORD + layout.sharedWords + slots * EXEMPLAR.WORDS;
+    if (end > this.file.segmentSize / WORD) throw heapCorrupt(this.file.path, `the exemplar slots of series record ${series} run past its segment`);
+    return new ExemplarSlots(this.file, series, layout.sharedWords, slots, () => this.lane);
   }
 
   /** Sums every writer's cell of a series into `out` (of the length its family declares), each as of a whole update. */

@@ -16,6 +16,9 @@ export interface CounterConfiguration<T extends string> extends MetricConfigurat
 }
 
 /** A counter bound to one label set (`counter.labels(...)`). */
+/** A counter series with exemplars has one slot and no shared words (see layoutOf in family-reader.ts). */
+const EXEMPLAR_LAYOUT = { sharedWords: 0, exemplarSlots: 1 } as const;
+
 export class CounterChild {
   readonly #heap: Heap;
   readonly #series: SeriesSource;
@@ -38,7 +41,7 @@ export class CounterChild {
   /** Makes (encoded) `labels` with `value` the series' latest exemplar, for every process. */
   [kWithExemplar](value: number, labels: Uint8Array): void {
     // a series record: exemplars are refused with a TTL (whose series is found by a function)
-    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series as number));
+    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series as number, EXEMPLAR_LAYOUT));
     slots.write(0, labels, value, Date.now() / 1000);
   }
 }

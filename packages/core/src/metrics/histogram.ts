@@ -94,7 +94,7 @@ export class HistogramChild<T extends string = string> {
     let bucket = 0;
     while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
     // a series record: exemplars are refused with a TTL (whose series is found by a function)
-    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series as number));
+    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series as number, { sharedWords: 0, exemplarSlots: bounds.length + 1 }));
     slots.write(bucket, labels, value, Date.now() / 1000);
   }
 }

@@ -69,8 +69,8 @@ export function layoutOf(meta: FamilyMeta): SeriesLayout {
 }
 
 /** The latest exemplar of each slot of a series; a slot whose labels do not decode (damage) has none. */
-function readExemplars(heap: Heap, ptr: number): (Exemplar | undefined)[] {
-  const slots = heap.exemplars(ptr);
+function readExemplars(heap: Heap, ptr: number, layout: SeriesLayout): (Exemplar | undefined)[] {
+  const slots = heap.exemplars(ptr, layout);
   const out: (Exemplar | undefined)[] = [];
   for (let i = 0; i < slots.length; i++) {
     const stored = slots.read(i);
@@ -180,7 +180,7 @@ function readSeries(
   const values = readValues(heap, ptr, meta, layout);
   // info records and series records are distinct records, so one cache keyed by record serves both
   if (meta.type === 'info') series.push({ labels, values, created, info: readInfo(heap, ptr, labelCache) });
-  else if (meta.exemplars === true) series.push({ labels, values, created, exemplars: readExemplars(heap, ptr) });
+  else if (meta.exemplars === true) series.push({ labels, values, created, exemplars: readExemplars(heap, ptr, layout) });
   else series.push({ labels, values, created });
   records.push(ptr);
 }
