@@ -61,6 +61,40 @@ describe('a heap damaged after attach', () => {
     expect(result.segments).toBeGreaterThan(40);
     expect(result.scrape).toMatchObject({ ok: false, code: 'MPM_ERR_HEAP_CORRUPT' });
     expect(result.write).toMatchObject({ ok: false, code: 'MPM_ERR_HEAP_CORRUPT' });
+    // refused at the root, not after walking the tens of megabytes the records could fill
+    expect(result.scrape!.ms).toBeLessThan(2000);
+  });
+
+  it('a chain of two leaves that link to each other is caught as a loop; a name elsewhere in the directory is unaffected', () => {
+    const result = probe('chain-loop');
+    expect(result.first).toMatchObject({ ok: true, value: 2 });
+    expect(result.scrape).toMatchObject({ ok: false, code: 'MPM_ERR_HEAP_CORRUPT' });
+    expect(result.declare).toMatchObject({ ok: true });
+    expect(result.scrape!.ms).toBeLessThan(2000);
+  });
+
+  it("a series record's exemplar slot count made huge after a scrape leaves that series out; its writers and the others go on", () => {
+    const result = probe('exemplar-slots');
+    const samples = (step: Step | undefined): unknown => (step!.value as string[]).filter((line) => line.startsWith('probe_ex_total'));
+    const at = '\\d+\\.\\d+'; // the exemplar's timestamp
+    expect(result.first).toMatchObject({ ok: true });
+    expect(samples(result.first)).toEqual([
+      expect.stringMatching(new RegExp(`^probe_ex_total\\{l="a"\\} 2 # \\{trace_id="aa"\\} 2 ${at}$`)),
+      expect.stringMatching(new RegExp(`^probe_ex_total\\{l="b"\\} 3 # \\{trace_id="bb"\\} 3 ${at}$`)),
+    ]);
+    expect(result.scrape).toMatchObject({ ok: true });
+    expect(samples(result.scrape)).toEqual([expect.stringMatching(new RegExp(`^probe_ex_total\\{l="b"\\} 3 # \\{trace_id="bb"\\} 3 ${at}$`))]);
+    expect(result.warnings).toContain('MPM_WARN_DAMAGED_SERIES');
+    expect(result.write).toMatchObject({ ok: true });
+    expect(samples(result.again)).toEqual([expect.stringMatching(new RegExp(`^probe_ex_total\\{l="b"\\} 4 # \\{trace_id="cc"\\} 1 ${at}$`))]);
+  });
+
+  it('a series of a family with a TTL whose record sizes disagree is never retired nor freed; the rest expire and are reused', () => {
+    const result = probe('retire-sizes');
+    expect(result.sweep).toMatchObject({ ok: true });
+    expect(result.damagedKept).toBe(true);
+    expect(result.scrape).toMatchObject({ ok: true, value: ['probe_sizes{l="c"} 5'] });
+    expect(result.warnings).toContain('MPM_WARN_DAMAGED_SERIES');
   });
 
   it("a series record's shared word count damaged after a scrape: remove and reset refuse it, and zero nothing of its neighbours", () => {

@@ -20,7 +20,7 @@ import { binding } from '../native/binding.js';
 import { find, isNodeAt, leafKey } from './directory.js';
 import type { HeapFile } from './heap-file.js';
 import { pushCell, pushNode, pushRecord, reusableSize } from './free-lists.js';
-import { CELL, FAMILY, H, KIND_FAMILY, KIND_MASK, KIND_NODE, KIND_SERIES, LEAF, LOCK, NODE, SERIES, STATE_RETIRED, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
+import { CELL, EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_MASK, KIND_NODE, KIND_SERIES, LEAF, LOCK, NODE, SERIES, STATE_RETIRED, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
 import { ListWalk, maxRecords } from './walk-guard.js';
 
 /** A family swept for idle series, and its TTL. */
@@ -68,6 +68,7 @@ function sweepFamily(file: HeapFile, family: ExpiringFamily, now: number, retire
   const stack = [root];
   const limit = maxRecords(Atomics.load(file.header, H.ALLOC_TOP));
   const seen = new Set<number>([root]);
+  let familySizes: string | undefined;
   for (let visited = 0; stack.length > 0 && visited < limit; visited++) {
     const node = stack.pop()!;
     const depth = file.segmentOf(node).u32[file.offsetOf(node) * 2 + NODE.DEPTH]!;
@@ -89,6 +90,11 @@ function sweepFamily(file: HeapFile, family: ExpiringFamily, now: number, retire
       const seg = file.segmentOf(p);
       const at = file.offsetOf(p) * 2;
       if (stateOf(seg.u32, at) === STATE_RETIRED) continue;
+      // its sizes decide the free lists its cells and record go to: a record whose sizes disagree with themselves
+      // or with its family's others is damage, never retired (freed with a wrong size, it would overlap another)
+      if (!hasOwnSizes(file, p)) continue;
+      const sizes = `${seg.u32[at + SERIES.VALUE_WORDS]},${seg.u32[at + SERIES.SHARED_WORDS]},${seg.u32[at + SERIES.EXEMPLAR_SLOTS]}`;
+      if ((familySizes ??= sizes) !== sizes) continue;
       if (Atomics.exchange(seg.u32, at + SERIES.TOUCHED, 0) !== 0) {
         seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD] = now;
         continue;
@@ -272,7 +278,18 @@ function isWholeCellList(file: HeapFile, first: number): boolean {
   return true;
 }
 
-/** Frees a retired series (its cells and record) or directory node. */
+/**
+ * Whether a series record's sizes agree: its key starts right after its shared words and exemplar slots, and
+ * the record ends inside its segment (no record crosses one).
+ */
+function hasOwnSizes(file: HeapFile, p: number): boolean {
+  const u32 = file.segmentOf(p).u32;
+  const at = file.offsetOf(p) * 2;
+  const keyByte = SERIES.SHARED_BYTE + (u32[at + SERIES.SHARED_WORDS]! + u32[at + SERIES.EXEMPLAR_SLOTS]! * EXEMPLAR.WORDS) * WORD;
+  return keyByte === u32[at + LEAF.KEY_OFFSET] && file.offsetOf(p) * WORD + keyByte + u32[at + LEAF.KEY_LENGTH]! <= file.segmentSize;
+}
+
+/** Frees a retired series (its cells and record) or directory node. What damage makes doubtful is kept, not freed. */
 function freeSeries(file: HeapFile, p: number): void {
   const seg = file.segmentOf(p);
   const at = file.offsetOf(p) * 2;
@@ -280,6 +297,7 @@ function freeSeries(file: HeapFile, p: number): void {
     pushNode(file, p);
     return;
   }
+  if (!hasOwnSizes(file, p)) return; // damaged since it was retired: its sizes cannot be trusted
   const cellWords = CELL.VALUES_BYTE / WORD + seg.u32[at + SERIES.VALUE_WORDS]!;
   // Cells go back only from a whole list: pushing a cell of a loop twice would hand it to two series.
   const first = Atomics.load(seg.u32, at + SERIES.CELLS);
@@ -287,7 +305,8 @@ function freeSeries(file: HeapFile, p: number): void {
     for (let cell = first; cell !== 0; ) {
       const cseg = file.segmentOf(cell).u32;
       const next = Atomics.load(cseg, file.offsetOf(cell) * 2 + CELL.NEXT);
-      if (cseg[file.offsetOf(cell) * 2 + CELL.LANE]! < file.maxLanes) pushCell(file, cell, cellWords);
+      const fits = file.offsetOf(cell) + cellWords <= file.segmentSize / WORD;
+      if (fits && cseg[file.offsetOf(cell) * 2 + CELL.LANE]! < file.maxLanes) pushCell(file, cell, cellWords);
       cell = next;
     }
   }
