@@ -3,9 +3,9 @@
 // sleep between tries, while its holder runs and for a bounded time; a holder seen stopped ends the wait at once.
 // Then a coded error names the lock and its holder.
 import fs from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { MpmetricsError } from '../errors.js';
 import { binding } from '../native/binding.js';
+import { monotonicMs } from './monotonic-clock.js';
 
 /**
  * What an update (a new label set, perhaps during a request) waits at most for another process's lock. Holders
@@ -43,20 +43,20 @@ export function isStopped(pid: number): boolean {
 }
 
 /**
- * Takes the byte lock at `offset` of `fd`, waiting at most `ms` (a per-process monotonic clock is right here: the
- * deadline is this process's own), less if the process `holderPid()` says last took it is stopped. Throws
- * MPM_ERR_HEAP_BUSY then; `holder` is only asked for the message.
+ * Takes the byte lock at `offset` of `fd`, waiting at most `ms` on the monotonic clock (as every wait does), less
+ * if the process `holderPid()` says last took it is stopped. Throws MPM_ERR_HEAP_BUSY then; `holder` is only asked
+ * for the message.
  */
 export function takeLock(path: string, fd: number, offset: number, exclusive: boolean, ms: number, holderPid: () => number, holder: () => LockHolder): void {
   if (binding.lock(fd, offset, exclusive, false)) return;
-  const deadline = performance.now() + ms;
+  const deadline = monotonicMs() + ms;
   let stopped = false;
   do {
     Atomics.wait(sleeper, 0, 0, 1);
     if (binding.lock(fd, offset, exclusive, false)) return;
     const pid = holderPid();
     stopped = pid > 0 && pid !== process.pid && isStopped(pid);
-  } while (!stopped && performance.now() < deadline);
+  } while (!stopped && monotonicMs() < deadline);
   const { lock, consequence } = holder();
   const pid = holderPid();
   const who = pid > 0 ? `process ${pid} (the last to take it)` : 'another process';
