@@ -67,6 +67,20 @@ Napi::Error SysError(Napi::Env env, int err, const char* syscall, const std::str
   return error;
 }
 
+// fstat through the raw system call. glibc 2.33 turned fstat into a new versioned symbol (fstat64@GLIBC_2.33), and a
+// binary bound to it refuses to load on an older glibc (RHEL 8 has 2.28). On x86-64 and arm64 the kernel's struct
+// stat is glibc's, so the syscall fills the same struct; errors come back as -1 with errno, as from fstat. Elsewhere
+// (32-bit ABIs, where the kernel's struct differs, and other systems) a source build calls fstat itself.
+#if defined(__linux__) && defined(__x86_64__) && !defined(__ILP32__)
+static_assert(sizeof(struct stat) == 144, "x86-64 kernel struct stat");
+int FileStat(int fd, struct stat* st) { return static_cast<int>(::syscall(SYS_fstat, fd, st)); }
+#elif defined(__linux__) && defined(__aarch64__) && !defined(__ILP32__)
+static_assert(sizeof(struct stat) == 128, "arm64 kernel struct stat (asm-generic)");
+int FileStat(int fd, struct stat* st) { return static_cast<int>(::syscall(SYS_fstat, fd, st)); }
+#else
+int FileStat(int fd, struct stat* st) { return ::fstat(fd, st); }
+#endif
+
 bool ArgIsInteger(const Napi::Value& v) {
   if (!v.IsNumber()) return false;
   double d = v.As<Napi::Number>().DoubleValue();
@@ -158,7 +172,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "mpmetrics native: map needs a page-aligned offset and a non-zero length");
   }
   struct stat st;
-  if (::fstat(fd, &st) != 0) throw SysError(env, errno, "fstat", "");
+  if (FileStat(fd, &st) != 0) throw SysError(env, errno, "fstat", "");
   if (offset + length > st.st_size) {
     Napi::Error error = Napi::RangeError::New(
         env, "mpmetrics native: cannot map bytes " + std::to_string(offset) + ".." +
@@ -182,7 +196,7 @@ Napi::Value Allocate(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0);
   int64_t length = IntegerArg(info, 1, "length");
   struct stat st;
-  if (::fstat(fd, &st) != 0) throw SysError(env, errno, "fstat", "");
+  if (FileStat(fd, &st) != 0) throw SysError(env, errno, "fstat", "");
   if (st.st_size >= length) return env.Undefined();
   int rc;
   do {
@@ -202,7 +216,7 @@ Napi::Value Extend(const Napi::CallbackInfo& info) {
   int fd = FdArg(info, 0);
   int64_t length = IntegerArg(info, 1, "length");
   struct stat st;
-  if (::fstat(fd, &st) != 0) throw SysError(env, errno, "fstat", "");
+  if (FileStat(fd, &st) != 0) throw SysError(env, errno, "fstat", "");
   if (st.st_size >= length) return env.Undefined();
   if (::ftruncate(fd, length) != 0) throw SysError(env, errno, "ftruncate", std::to_string(length) + " bytes");
   return env.Undefined();
