@@ -271,6 +271,9 @@ describe('a missing addon', () => {
     return pkg;
   }
 
+  /** The prebuilt binary's place for this process (a glibc Linux here: the tests run on Debian). */
+  const prebuilt = (pkg: string): string => path.join(pkg, 'prebuilds', `${process.platform}-${process.arch}`, 'mpmetrics.glibc.node');
+
   async function load(entry: string, nativePath: string | undefined): Promise<Record<string, unknown>> {
     const childEnvironment = env();
     delete childEnvironment.MPMETRICS_NATIVE_PATH;
@@ -287,18 +290,18 @@ describe('a missing addon', () => {
     expect(r).toMatchObject({ ok: false, name: 'MpmetricsError', code: 'MPM_ERR_NATIVE_LOAD' });
     const message = r.message as string;
     expect(message).toContain('cannot load its native addon');
-    const tried = [missing, path.join(pkg, 'build', 'Release', 'mpmetrics.node'), path.join(pkg, 'build', 'Debug', 'mpmetrics.node')];
+    const tried = [missing, path.join(pkg, 'build', 'Release', 'mpmetrics.node'), prebuilt(pkg)];
     expect(message).toContain(`Tried:\n${tried.map((p) => `  ${p}: not found`).join('\n')}\n`);
     expect(message).toContain(`node ${path.join(pkg, 'scripts', 'build-native.mjs')} --force`);
     expect(message).toContain('MPMETRICS_NATIVE_PATH');
   });
 
-  it('without MPMETRICS_NATIVE_PATH lists the two default paths', async () => {
+  it('without MPMETRICS_NATIVE_PATH lists the two default paths: a source build, then the prebuilt binary', async () => {
     const pkg = layoutWithoutBuild();
     const r = await load(path.join(pkg, 'dist', 'index.js'), undefined);
     expect(r).toMatchObject({ ok: false, code: 'MPM_ERR_NATIVE_LOAD' });
     const lines = (r.message as string).split('\n').filter((line) => line.endsWith(': not found'));
-    expect(lines).toEqual([`  ${path.join(pkg, 'build', 'Release', 'mpmetrics.node')}: not found`, `  ${path.join(pkg, 'build', 'Debug', 'mpmetrics.node')}: not found`]);
+    expect(lines).toEqual([`  ${path.join(pkg, 'build', 'Release', 'mpmetrics.node')}: not found`, `  ${prebuilt(pkg)}: not found`]);
   });
 
   it('says why a file that is not a loadable addon, or one of another ABI version, was refused', async () => {

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { MpmetricsError } from '../errors.js';
+import { machineMismatch } from './elf-machine.js';
+import { detectLibc } from './libc.js';
 import moduleDirectory from './module-directory.cjs';
 
 /** The addon's functions. All are synchronous and none is used on the update path. */
@@ -48,6 +50,32 @@ function packageRoot(): string {
   throw new MpmetricsError('MPM_ERR_NATIVE_LOAD', `@mpmetrics/core: no package.json with a name above ${moduleDirectory}`);
 }
 
+/** Where this platform's prebuilt addon would be: prebuildify's layout, tagged by libc on Linux. */
+function prebuiltPath(root: string): string {
+  const tag = process.platform === 'linux' ? `.${detectLibc()}` : '';
+  return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, `mpmetrics${tag}.node`);
+}
+
+/** Why a candidate was not used, or the binding when it loads and is of our ABI version. */
+function tryLoad(require: NodeJS.Require, candidate: string): NativeBinding | { missing: boolean; reason: string } {
+  try {
+    const binding = require(candidate) as NativeBinding;
+    if (binding.abiVersion === ABI_VERSION) return binding;
+    return { missing: false, reason: `built from another version of the source (abi ${binding.abiVersion}, need ${ABI_VERSION})` };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'MODULE_NOT_FOUND') return { missing: true, reason: 'not found' };
+    // dlopen's own message names the cause: a missing GLIBC_2.xx version, another architecture, another libc
+    if (code === 'ERR_DLOPEN_FAILED') return { missing: false, reason: (error as Error).message + machineMismatch(candidate) };
+    throw error;
+  }
+}
+
+/**
+ * Tries, in order: MPMETRICS_NATIVE_PATH, a source build (build/Release), then the prebuilt binary. A file that is
+ * there but does not load is passed over like a missing one; when a later one loads, a warning says what was passed
+ * over and why, since a stale build or a wrong MPMETRICS_NATIVE_PATH is worth knowing about.
+ */
 function load(): NativeBinding {
   const root = packageRoot();
   const require = createRequire(path.join(root, 'package.json'));
@@ -55,27 +83,30 @@ function load(): NativeBinding {
   const candidates = [
     ...(override ? [path.resolve(override)] : []),
     path.join(root, 'build', 'Release', 'mpmetrics.node'),
-    path.join(root, 'build', 'Debug', 'mpmetrics.node'),
+    prebuiltPath(root),
   ];
   const failures: string[] = [];
+  const refused: string[] = [];
   for (const candidate of candidates) {
-    try {
-      const binding = require(candidate) as NativeBinding;
-      if (binding.abiVersion !== ABI_VERSION) {
-        failures.push(`${candidate}: built from another version of the source (abi ${binding.abiVersion}, need ${ABI_VERSION})`);
-        continue;
+    const result = tryLoad(require, candidate);
+    if ('abiVersion' in result) {
+      if (refused.length > 0) {
+        process.emitWarning(`@mpmetrics/core: loaded its native addon from ${candidate}, passing over:\n  ${refused.join('\n  ')}`, {
+          type: 'MpmetricsWarning',
+          code: 'MPM_WARN_NATIVE_SKIPPED',
+        });
       }
-      return binding;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_DLOPEN_FAILED') throw error;
-      failures.push(`${candidate}: ${code === 'MODULE_NOT_FOUND' ? 'not found' : (error as Error).message}`);
+      return result;
     }
+    failures.push(`${candidate}: ${result.reason}`);
+    if (!result.missing) refused.push(`${candidate}: ${result.reason}`);
   }
   throw new MpmetricsError(
     'MPM_ERR_NATIVE_LOAD',
     `@mpmetrics/core: cannot load its native addon. Tried:\n  ${failures.join('\n  ')}\n` +
-      `Build it with \`node ${path.join(root, 'scripts', 'build-native.mjs')} --force\` (needs python3, make and a C++17 compiler), ` +
+      `No prebuilt binary fits ${process.platform}-${process.arch} here (prebuilt: linux-x64 and linux-arm64 with glibc 2.28 or newer). ` +
+      `Build it from source with \`node ${path.join(root, 'scripts', 'build-native.mjs')} --force\` ` +
+      '(or `npx mpmetrics-build-native --force`; needs python3, make and a C++17 compiler), ' +
       'or set MPMETRICS_NATIVE_PATH to a built mpmetrics.node.',
   );
 }
