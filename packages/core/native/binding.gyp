@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "mpmetrics",
-      "sources": ["native/mpmetrics.cc"],
+      "sources": ["mpmetrics.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra"],
