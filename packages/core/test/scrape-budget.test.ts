@@ -44,23 +44,23 @@ function expectEveryCounter(text: string): void {
 describe('a scrape waits for writers stopped mid-update within one budget', () => {
   it('through prom-client\'s register.metrics(), whatever the number of metrics', async () => {
     const registry = await stuckMetrics();
-    const { result, ms } = await ownTimeAsync(() => registry.metrics());
+    const { result, ms, wallMs } = await ownTimeAsync(() => registry.metrics());
     expectEveryCounter(result);
-    expect(ms).toBeGreaterThanOrEqual(SCRAPE_READ_BUDGET_MS * 0.8); // it did wait: the writer is alive
+    expect(wallMs).toBeGreaterThanOrEqual(SCRAPE_READ_BUDGET_MS * 0.8); // it did wait: the writer is alive
     expect(ms).toBeLessThan(ONE_BUDGET_LIMIT_MS);
 
     // A scrape awaited after it, even in the same turn of the event loop, has a budget of its own.
     const again = await ownTimeAsync(() => registry.metrics());
     expectEveryCounter(again.result);
-    expect(again.ms).toBeGreaterThanOrEqual(SCRAPE_READ_BUDGET_MS * 0.8);
+    expect(again.wallMs).toBeGreaterThanOrEqual(SCRAPE_READ_BUDGET_MS * 0.8);
     expect(again.ms).toBeLessThan(ONE_BUDGET_LIMIT_MS);
   });
 
   it('through HeapExporter', async () => {
     await stuckMetrics();
-    const { result, ms } = await ownTimeAsync(() => new HeapExporter(own.heap).metrics());
+    const { result, ms, wallMs } = await ownTimeAsync(() => new HeapExporter(own.heap).metrics());
     expectEveryCounter(result);
-    expect(ms).toBeGreaterThanOrEqual(SCRAPE_READ_BUDGET_MS * 0.8);
+    expect(wallMs).toBeGreaterThanOrEqual(SCRAPE_READ_BUDGET_MS * 0.8);
     expect(ms).toBeLessThan(ONE_BUDGET_LIMIT_MS);
   });
 });

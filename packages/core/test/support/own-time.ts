@@ -13,23 +13,27 @@ function runQueueWaitNs(): number {
   }
 }
 
-/** Runs `work`, and gives its result with the milliseconds it took, time spent waiting for a CPU left out. */
-export function ownTime<T>(work: () => T): { result: T; ms: number } {
+/**
+ * Runs `work`, and gives its result with the milliseconds it took, time spent waiting for a CPU left out (`ms`, for
+ * upper bounds), and the wall-clock milliseconds (`wallMs`, for lower bounds: a wait for a deadline lasts at least
+ * that long on the clock, but part of it may be spent runnable and waiting for a CPU, which `ms` leaves out).
+ */
+export function ownTime<T>(work: () => T): { result: T; ms: number; wallMs: number } {
   const waited = runQueueWaitNs();
   const started = performance.now();
   const result = work();
   const wall = performance.now() - started;
-  return { result, ms: Math.max(0, wall - (runQueueWaitNs() - waited) / 1e6) };
+  return { result, ms: Math.max(0, wall - (runQueueWaitNs() - waited) / 1e6), wallMs: wall };
 }
 
 /**
  * ownTime() of asynchronous work. Only meaningful for work that waits on no I/O or timer (a HeapExporter with no
  * collect to run settles in microtasks): nothing else runs on this thread meanwhile, so the time is its own.
  */
-export async function ownTimeAsync<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+export async function ownTimeAsync<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; wallMs: number }> {
   const waited = runQueueWaitNs();
   const started = performance.now();
   const result = await work();
   const wall = performance.now() - started;
-  return { result, ms: Math.max(0, wall - (runQueueWaitNs() - waited) / 1e6) };
+  return { result, ms: Math.max(0, wall - (runQueueWaitNs() - waited) / 1e6), wallMs: wall };
 }
