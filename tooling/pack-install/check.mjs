@@ -182,7 +182,8 @@ function install(dir, manager, env) {
     // --foreground-scripts: any lifecycle script would print its "> name@version install" banner here
     // --prefer-offline: registry metadata already in npm's cache is used without asking again (pnpm does the same)
     const { output } = run('npm', ['install', '--foreground-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, env });
-    const activity = output.split('\n').filter((l) => /^> .*\b(preinstall|install|postinstall|prepare)\b|gyp|node-pre-gyp|prebuild-install/.test(l));
+    // npm 11 also warns "install-scripts … not yet covered by allowScripts" for a script it ran
+    const activity = output.split('\n').filter((l) => /^> .*\b(preinstall|install|postinstall|prepare)$|install-scripts|gyp|prebuild-install/.test(l));
     if (activity.length > 0) fail(`npm install ran install scripts:\n${activity.join('\n')}`);
     return output;
   }
