@@ -66,8 +66,8 @@ function publicPackages() {
     .filter((p) => !p.manifest.private);
 }
 
-/** pnpm's executable (a single binary since pnpm 11): given, or pnpm@12.4.2 fetched through npx (cached after the first run). */
-function pnpmScript() {
+/** pnpm 12 is one native executable: the one given, or pnpm@12.4.2 fetched through npx (cached after the first run). */
+function pnpmExecutable() {
   if (process.env.PACK_INSTALL_PNPM) return process.env.PACK_INSTALL_PNPM;
   const { stdout } = run('npx', ['-y', '-p', `pnpm@${PNPM_VERSION}`, 'sh', '-c', 'command -v pnpm'], { cwd: os.tmpdir() });
   return realpathSync(stdout.trim());
@@ -177,17 +177,32 @@ function writeConsumer(dir, manager, tarballs) {
   }
 }
 
+const NETWORK_ERROR = /ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED|socket hang up|ERR_PNPM_FETCH|ERR_PNPM_META_FETCH|\b50[234]\b/;
+
+/** Runs an install, again (up to 3 times, 15 s apart) only when it failed on the network: the registry is remote. */
+function withRetry(action) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return action();
+    } catch (error) {
+      if (attempt === 3 || !NETWORK_ERROR.test(error.message)) throw error;
+      console.error(`pack-install: network error, trying again in 15 s (attempt ${attempt} of 3)`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 15_000);
+    }
+  }
+}
+
 function install(dir, manager, env) {
   if (manager === 'npm') {
     // --foreground-scripts: any lifecycle script would print its "> name@version install" banner here
     // --prefer-offline: registry metadata already in npm's cache is used without asking again (pnpm does the same)
-    const { output } = run('npm', ['install', '--foreground-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, env });
+    const { output } = withRetry(() => run('npm', ['install', '--foreground-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: dir, env }));
     // npm 11 also warns "install-scripts … not yet covered by allowScripts" for a script it ran
     const activity = output.split('\n').filter((l) => /^> .*\b(preinstall|install|postinstall|prepare)$|install-scripts|gyp|prebuild-install/.test(l));
     if (activity.length > 0) fail(`npm install ran install scripts:\n${activity.join('\n')}`);
     return output;
   }
-  const { output } = run(pnpmPath, ['install'], { cwd: dir, env });
+  const { output } = withRetry(() => run(pnpmPath, ['install'], { cwd: dir, env }));
   if (/Ignored build scripts|ERR_PNPM_IGNORED_BUILDS|approve-builds/i.test(output)) fail(`pnpm reported ignored builds:\n${output}`);
   // pnpm records what it ignored in .modules.yaml (`pnpm ignored-builds` cannot read this layout in pnpm 12.4.2)
   const modules = readFileSync(path.join(dir, 'node_modules', '.modules.yaml'), 'utf8');
@@ -252,7 +267,7 @@ function runConsumers(dir, manager, env) {
 
 const keep = Boolean(process.env.PACK_INSTALL_KEEP);
 const work = mkdtempSync(path.join(os.tmpdir(), 'mpm-pack-install-'));
-const pnpmPath = pnpmScript();
+const pnpmPath = pnpmExecutable();
 const report = { node: spawnSync(consumerNode, ['--version'], { encoding: 'utf8' }).stdout?.trim(), count, consumers: [], problems, timings, work };
 try {
   const packages = publicPackages();
