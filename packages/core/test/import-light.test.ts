@@ -75,11 +75,14 @@ function expectLightImport(imported: Imported, tmp: string): string {
   return dir;
 }
 
-describe('importing @mpmetrics/core', () => {
-  it('makes only the private directory (marker, lock, MPMETRICS_DIR); first use makes the heap and sweeps the stale one', async () => {
+describe('importing @mpmetrics/core (or requiring it)', () => {
+  it.each([
+    ['the ESM build', []],
+    ['the CommonJS build', ['--cjs']],
+  ])('%s makes only the private directory (marker, lock, MPMETRICS_DIR); first use makes the heap and sweeps the stale one', async (_build, flags) => {
     const tmp = tmpWithStaleHeap();
     expectSweepWouldRemove(tmp);
-    const run = await runChild(child, ['use'], { env: childEnv({ TMPDIR: tmp }) });
+    const run = await runChild(child, ['use', ...flags], { env: childEnv({ TMPDIR: tmp }) });
     expect([run.code, run.signal, run.stderr]).toEqual([0, null, '']);
     const [imported, used] = run.json as [Imported, { tmp: string[]; dirContents: string[] }];
     const dir = expectLightImport(imported, tmp);
