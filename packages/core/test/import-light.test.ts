@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { removeStaleHeaps } from '../src/index.js';
-import { childEnv, fixture, killChildren, runChild } from './fixtures/lifetime-processes.js';
+import { childEnv, fixture, isAlive, killChildren, runChild, startChild, waitUntil } from './fixtures/lifetime-processes.js';
 
 const child = fixture('import-light-child.mjs');
 const PRIVATE_NAME = /^mpmetrics-[A-Za-z0-9]{6}$/;
@@ -106,6 +106,26 @@ describe('importing @mpmetrics/core (or requiring it)', () => {
     const dir = expectLightImport(imported, tmp);
     // the parent, still alive, keeps its directory; the child's count is in its heap
     expect(after).toEqual({ event: 'child-used', code: 0, signal: null, tmp: [path.basename(dir)], dirContents: ['.mpmetrics-private', 'heap'], total: 1 });
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  it('a parent killed before it ever used a metric leaves its directory to the child that uses it, then to the next sweep', async () => {
+    // why the marker and its lock are made at import, not on first use: this parent never gets to a first use
+    const tmp = tmpWithStaleHeap();
+    const parent = startChild(child, ['fork-hold'], { env: childEnv({ TMPDIR: tmp }) });
+    const dir = expectLightImport(await parent.next<Imported>(), tmp);
+    const { pid } = await parent.next<{ pid: number }>();
+    expect(fs.readdirSync(tmp)).toEqual([path.basename(dir)]); // the child's first use swept the planted heap
+    parent.proc.kill('SIGKILL');
+    expect(await parent.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(fs.readdirSync(dir)).toEqual(['.mpmetrics-private', 'heap']); // no hook ran
+    expect(removeStaleHeaps(tmp)).toEqual([]); // the orphaned child still has the heap open
+    parent.send('exit');
+    await waitUntil(() => !isAlive(pid), 'the forked child has exited');
+    // nobody holds it now: the next process's first use sweeps it
+    const next = await runChild(child, ['use'], { env: childEnv({ TMPDIR: tmp }) });
+    expect([next.code, next.signal, next.stderr]).toEqual([0, null, '']);
+    expect(next.json[1]).toMatchObject({ event: 'used', tmp: [path.basename((next.json[0] as Imported).env!)] });
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
