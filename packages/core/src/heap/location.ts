@@ -156,21 +156,16 @@ function isCreatorAlive(dir: string): boolean {
 }
 
 /**
- * What importing the library does, in the main thread: unless MPMETRICS_DIR is set (then nothing), it makes this
- * process's private heap directory, so that children started from here on (cluster workers, forked children,
- * worker threads) inherit it even if this process never uses a metric itself:
+ * What importing the library does, in the main thread, unless MPMETRICS_DIR is set (then nothing): makes the
+ * private directory that children started from here on inherit, even if this process never uses a metric.
  * 1. mkdtemp `mpmetrics-XXXXXX` in os.tmpdir(), then chmod 0700;
  * 2. writes the marker `.mpmetrics-private` (this pid, mode 0600);
  * 3. opens the marker and takes a shared lock on it, kept for the life of the process (one open descriptor);
  * 4. has the addon remove the directory at exit, and on SIGTERM, SIGINT and SIGHUP while nobody listens for them;
  * 5. sets process.env.MPMETRICS_DIR.
- * A few system calls, none of which can wait for first use: a forked child may create the heap in the directory
- * before this process uses a metric, or without it ever doing so (a cluster primary that only forks). Without the
- * hooks a process that only imports would leave the directory behind; without the marker a killed parent's
- * directory, and the heap a child made in it, would never be found stale; without the lock another process's sweep
- * could remove a live primary's heap between two workers. First use (Heap.open, here or in a child) makes the heap
- * file and sweeps stale heaps (removeStaleHeapsBeside), which reads the whole temp directory and removes other
- * processes' leftovers: not something an import may do. Failure is left for the first real use to report.
+ * None can wait for first use: a child may make the heap here before this process uses a metric, or without it
+ * ever doing so (docs/ARCHITECTURE.md, "Discovery and lifetime", says what each step guards). Failure is left for
+ * the first real use to report.
  */
 export function reservePrivateDirectory(): void {
   const inherited = process.env[DIR_ENV];
@@ -208,8 +203,10 @@ export function isHeapInUse(dir: string): boolean {
 
 /**
  * Removes the stale private heaps beside `dir`, where this process has just created the heap file: one sweep per
- * private directory, on its first use (in its creator, or in the first child to use it), never at import. A
- * directory without our marker (named by a user, or kept) is not ours to sweep beside.
+ * private directory, on its first use (in its creator, or in the first child to use it). Not at import, which must
+ * not read the temp directory nor remove others' files; nor on a timer after import, which would do that unasked
+ * on the event loop: first use already does synchronous file work the caller asked for. A directory without our
+ * marker (named by a user, or kept) is not ours to sweep beside.
  */
 export function removeStaleHeapsBeside(dir: string): void {
   if (fs.existsSync(path.join(dir, PRIVATE_MARKER))) removeStaleHeaps(path.dirname(dir));
