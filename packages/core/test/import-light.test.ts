@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { removeStaleHeaps } from '../src/index.js';
-import { childEnv, fixture, isAlive, killChildren, runChild, startChild, waitUntil } from './fixtures/lifetime-processes.js';
+import { isHeapInUse, removeStaleHeaps } from '../src/index.js';
+import { childEnv, fixture, killChildren, runChild, startChild, waitUntil } from './fixtures/lifetime-processes.js';
 
 const child = fixture('import-light-child.mjs');
 const PRIVATE_NAME = /^mpmetrics-[A-Za-z0-9]{6}$/;
@@ -36,7 +36,18 @@ let count = 0;
 beforeAll(() => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-importlight-'));
 });
-afterEach(() => killChildren());
+/** Grandchildren a test may leave running if it fails: SIGKILLed after each test. */
+const orphans: number[] = [];
+afterEach(async () => {
+  await killChildren();
+  for (const pid of orphans.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
 /** A fresh TMPDIR holding a stale private heap: its creator is gone and nobody has its heap open. */
@@ -109,19 +120,21 @@ describe('importing @mpmetrics/core (or requiring it)', () => {
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
-  it('a parent killed before it ever used a metric leaves its directory to the child that uses it, then to the next sweep', async () => {
+  it('a parent killed before it ever used a metric leaves its directory to its child that holds the heap, then to the next sweep', async () => {
     // why the marker and its lock are made at import, not on first use: this parent never gets to a first use
     const tmp = tmpWithStaleHeap();
-    const parent = startChild(child, ['fork-hold'], { env: childEnv({ TMPDIR: tmp }) });
+    const parent = startChild(child, ['spawn-hold'], { env: childEnv({ TMPDIR: tmp }) });
     const dir = expectLightImport(await parent.next<Imported>(), tmp);
     const { pid } = await parent.next<{ pid: number }>();
+    orphans.push(pid);
     expect(fs.readdirSync(tmp)).toEqual([path.basename(dir)]); // the child's first use swept the planted heap
     parent.proc.kill('SIGKILL');
     expect(await parent.exited).toEqual({ code: null, signal: 'SIGKILL' });
     expect(fs.readdirSync(dir)).toEqual(['.mpmetrics-private', 'heap']); // no hook ran
     expect(removeStaleHeaps(tmp)).toEqual([]); // the orphaned child still has the heap open
-    parent.send('exit');
-    await waitUntil(() => !isAlive(pid), 'the forked child has exited');
+    process.kill(pid, 'SIGKILL');
+    // (an orphan's exit may not be reaped here at once: its lock going is what counts)
+    await waitUntil(() => !isHeapInUse(dir), 'the orphaned child has let go of the heap');
     // nobody holds it now: the next process's first use sweeps it
     const next = await runChild(child, ['use'], { env: childEnv({ TMPDIR: tmp }) });
     expect([next.code, next.signal, next.stderr]).toEqual([0, null, '']);
