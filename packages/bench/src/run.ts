@@ -1,6 +1,6 @@
 // `pnpm bench` (full, writes docs/BENCHMARKS.md) and `pnpm bench --quick` (a fast pass that only checks the
 // benchmarks still run, for CI). Figures are never asserted: this machine's speed varies minute to minute.
-// `--only=http` (or `primitives`, `metrics`, comma-separated) runs just those sections and writes nothing, for
+// `--only=http` (or `import`, `primitives`, `metrics`, comma-separated) runs just those sections and writes nothing, for
 // iterating on one of them; `--rounds=N` then sets the HTTP rounds. `--only=instructions` counts the HTTP apps'
 // instructions per request under valgrind (about 25 minutes, so never part of the full run; the quick pass does
 // a small count to check that it works).
@@ -12,6 +12,7 @@ import { benchPrimitives } from './primitives.js';
 import { formatTable, machineLine, writeSection } from './report.js';
 import { measureClusterScrape } from './cluster-scrape.js';
 import { benchHttp } from './http-cases.js';
+import { benchImport } from './import-time.js';
 import { FULL_INSTRUCTIONS, QUICK_INSTRUCTIONS, benchInstructions } from './http-instructions.js';
 import { measureHistogramContention } from './metric-contention.js';
 import { measureScrape, measureSeriesCreation } from './series-and-scrape.js';
@@ -33,6 +34,14 @@ Heap.open(); // the heap of this run: its directory goes to the writer processes
 
 const began = performance.now();
 const took = (since: number): string => `(${((performance.now() - since) / 1000).toFixed(0)} s)`;
+
+if (runs('import')) {
+  const since = performance.now();
+  const importTable = await benchImport(quick ? 3 : 21);
+  console.log(`### Import time against prom-client 15 ${took(since)}\n`);
+  console.log(importTable);
+  if (!quick && only === undefined) writeSection(docs, 'import', `${machineLine()}\n\n${importTable}`);
+}
 
 if (runs('primitives')) {
   const since = performance.now();

@@ -11,8 +11,9 @@ import { Heap } from './heap.js';
 import { reservePrivateDirectory } from './location.js';
 
 // A cluster primary (or any parent) may fork its workers before it uses a metric itself; the workers must still
-// share one heap, so the main thread settles MPMETRICS_DIR as soon as the library is loaded. That is one mkdtemp;
-// the heap file itself is only made on first use.
+// share one heap, so the main thread settles MPMETRICS_DIR as soon as the library is loaded: a private directory
+// with its marker, lock and exit hooks (each step is listed at reservePrivateDirectory). The heap file and the sweep
+// of stale heaps wait for first use.
 if (isMainThread) reservePrivateDirectory();
 
 const kDefaultHeap = Symbol.for('mpmetrics.defaultHeap');

@@ -98,6 +98,7 @@ export class HeapFile {
   readonly segments: SegmentViews[] = [];
   #fd: number;
   #closed = false;
+  #createdHere = false;
 
   private constructor(file: string, fd: number, header: Uint32Array) {
     this.path = file;
@@ -117,6 +118,11 @@ export class HeapFile {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** True when this handle's openOrCreate made the file: exactly one opener of a heap ever sees it. */
+  get createdHere(): boolean {
+    return this.#createdHere;
   }
 
   /** Opens `dir/heap`, creating it (atomically: written aside, then linked into place) if it does not exist. */
@@ -386,7 +392,9 @@ export class HeapFile {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
         throw error;
       }
-      return HeapFile.open(file);
+      const made = HeapFile.open(file);
+      made.#createdHere = true;
+      return made;
     } finally {
       binding.close(fd);
       fs.rmSync(aside, { force: true });

@@ -12,7 +12,7 @@ import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
 import { Lane, NOTHING_EXPIRING } from './lanes.js';
 import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, PROCESS_CELL, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
 import { binding } from '../native/binding.js';
-import { keepPrivateDirectory, locateHeap } from './location.js';
+import { keepPrivateDirectory, locateHeap, removeStaleHeapsBeside } from './location.js';
 import { takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
 import { withReadBudget } from './read-budget.js';
 import { claimProcessCell, claimProcessCellOf, readProcessCells, type ProcessCell, type ProcessValue } from './process-cells.js';
@@ -117,7 +117,9 @@ export class Heap {
       throw new MpmetricsTypeError(`"dir" must be a string, received ${describeValue(options.dir)}`);
     }
     const dir = locateHeap(options.dir);
-    return new Heap(dir, HeapFile.openOrCreate(dir, options));
+    const file = HeapFile.openOrCreate(dir, options);
+    if (file.createdHere) removeStaleHeapsBeside(dir); // on first use, never at import: see location.ts
+    return new Heap(dir, file);
   }
 
   /** This thread's writer lane, claimed on first write. */

@@ -2,9 +2,10 @@
 // its path in process.env.MPMETRICS_DIR, so children started afterwards (cluster, child_process, worker_threads)
 // find the same heap. Unrelated processes share one by being started with the same MPMETRICS_DIR. A directory we
 // made is removed when our process exits; one left by a process that was killed is removed by the next process
-// that makes one. A directory the user named is never removed. While its creator lives, a private directory is
-// never stale, even when no process has its heap open (a cluster primary that only forks, between two workers):
-// the creator holds a lock on the directory's marker file for its whole life.
+// that creates a heap file in a private directory (removeStaleHeapsBeside). A directory the user named is never
+// removed. While its creator lives, a private directory is never stale, even when no process has its heap open (a
+// cluster primary that only forks, between two workers): the creator holds a lock on the directory's marker file
+// for its whole life. What importing does is listed at reservePrivateDirectory; the rest waits for first use.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,9 +104,8 @@ export function locateHeap(dir: string | undefined): string {
   return chosen;
 }
 
-/** A new private directory in the temp directory, with its marker held; stale ones are removed first. */
+/** A new private directory in the temp directory, with its marker held. */
 function makePrivateDirectory(): string {
-  removeStaleHeaps(os.tmpdir());
   const made = fs.mkdtempSync(path.join(os.tmpdir(), PRIVATE_PREFIX));
   fs.chmodSync(made, 0o700);
   fs.writeFileSync(path.join(made, PRIVATE_MARKER), `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
@@ -156,9 +156,16 @@ function isCreatorAlive(dir: string): boolean {
 }
 
 /**
- * Makes this process's private heap directory now, unless MPMETRICS_DIR names one already, so that children
- * started from here on (cluster workers, forked children, worker threads) inherit it even if this process has not
- * used a metric yet. Failure is left for the first real use to report.
+ * What importing the library does, in the main thread, unless MPMETRICS_DIR is set (then nothing): makes the
+ * private directory that children started from here on inherit, even if this process never uses a metric.
+ * 1. mkdtemp `mpmetrics-XXXXXX` in os.tmpdir(), then chmod 0700;
+ * 2. writes the marker `.mpmetrics-private` (this pid, mode 0600);
+ * 3. opens the marker and takes a shared lock on it, kept for the life of the process (one open descriptor);
+ * 4. has the addon remove the directory at exit, and on SIGTERM, SIGINT and SIGHUP while nobody listens for them;
+ * 5. sets process.env.MPMETRICS_DIR.
+ * None can wait for first use: a child may make the heap here before this process uses a metric, or without it
+ * ever doing so (docs/ARCHITECTURE.md, "Discovery and lifetime", says what each step guards). Failure is left for
+ * the first real use to report.
  */
 export function reservePrivateDirectory(): void {
   const inherited = process.env[DIR_ENV];
@@ -192,6 +199,17 @@ export function isHeapInUse(dir: string): boolean {
   } finally {
     binding.close(fd);
   }
+}
+
+/**
+ * Removes the stale private heaps beside `dir`, where this process has just created the heap file: one sweep per
+ * private directory, on its first use (in its creator, or in the first child to use it). Not at import, which must
+ * not read the temp directory nor remove others' files; nor on a timer after import, which would do that unasked
+ * on the event loop: first use already does synchronous file work the caller asked for. A directory without our
+ * marker (named by a user, or kept) is not ours to sweep beside.
+ */
+export function removeStaleHeapsBeside(dir: string): void {
+  if (fs.existsSync(path.join(dir, PRIVATE_MARKER))) removeStaleHeaps(path.dirname(dir));
 }
 
 /**
