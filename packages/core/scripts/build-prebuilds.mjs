@@ -56,7 +56,8 @@ const has = (command) => spawnSync(command, ['--version'], { stdio: 'ignore' }).
 
 function newestSource() {
   const files = readdirSync(path.join(root, 'native')).map((f) => path.join(root, 'native', f));
-  files.push(fileURLToPath(import.meta.url));
+  // this script and the floors it enforces: a tightened floor rebuilds and rechecks every binary
+  files.push(fileURLToPath(import.meta.url), fileURLToPath(new URL('./symbol-versions.mjs', import.meta.url)));
   return Math.max(...files.map((f) => statSync(f).mtimeMs));
 }
 
@@ -64,8 +65,23 @@ const addonApi = createRequire(import.meta.url)('node-addon-api').include_dir;
 const includes = [nodeIncludeDir(), path.resolve(root, addonApi)];
 const source = newestSource();
 
+/** Why a built binary must not ship: above a floor, or built for another CPU; empty when it may. */
+function problemsOf(file, target) {
+  const versions = requiredVersions(file, target.objdump);
+  const problems = aboveFloors(versions);
+  if (versions.machine !== target.machine) problems.push(`it is a ${versions.machine} binary, expected ${target.machine}`);
+  return { versions, problems };
+}
+
 for (const target of targets) {
-  if (!force && existsSync(target.output) && statSync(target.output).mtimeMs >= source) continue;
+  if (!force && existsSync(target.output) && statSync(target.output).mtimeMs >= source) {
+    // a release never trusts a binary it did not check in this run
+    if (release) {
+      const { problems } = problemsOf(target.output, target);
+      if (problems.length > 0) fail(`prebuilds/linux-${target.arch} asks too much of the system:\n  ${problems.join('\n  ')}`);
+    }
+    continue;
+  }
   if (!has(target.cxx) || !has(target.objdump)) {
     const missing = `${target.cxx} or ${target.objdump} is missing (Debian: apt-get install g++-${target.triple} binutils-${target.triple})`;
     if (release) fail(`cannot build prebuilds/linux-${target.arch}: ${missing}`);
@@ -92,9 +108,7 @@ for (const target of targets) {
   }
 
   // The floors are a promise to users: a binary that breaks one is never put in place.
-  const versions = requiredVersions(partial, target.objdump);
-  const problems = aboveFloors(versions);
-  if (versions.machine !== target.machine) problems.push(`it is a ${versions.machine} binary, expected ${target.machine}`);
+  const { versions, problems } = problemsOf(partial, target);
   if (problems.length > 0) {
     rmSync(partial, { force: true });
     fail(`prebuilds/linux-${target.arch} asks too much of the system:\n  ${problems.join('\n  ')}`);

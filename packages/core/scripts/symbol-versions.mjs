@@ -1,5 +1,5 @@
 // What a built addon asks of the system: its ELF machine and the highest GLIBC_, GLIBCXX_, CXXABI_ and GCC_ symbol
-// versions it is bound to (from `objdump -T`). Shared by build-prebuilds.mjs, which refuses a binary above the
+// versions it is bound to (from `objdump -T` and `objdump -p`). Shared by build-prebuilds.mjs, which refuses a binary above the
 // floors, and test/prebuilds.test.ts, which checks the shipped files.
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -57,12 +57,37 @@ export function requiredVersions(file, objdump = 'objdump') {
     }
     if (order >= 0) culprits[family].push(symbol);
   }
-  return { machine: elfMachine(file), highest, culprits };
+  // The loader checks every version the file requires, and some are bound to no symbol (GLIBC_ABI_DT_RELR from
+  // `-z pack-relative-relocs`, GLIBC_PRIVATE): read them from the Version References too, and keep any name outside
+  // the numbered families, which no floor can vouch for.
+  const references = execFileSync(objdump, ['-p', file], { encoding: 'utf8' });
+  /** @type {string[]} */
+  const unknown = [];
+  const section = references.slice(Math.max(0, references.indexOf('Version References:')));
+  for (const [, name] of section.matchAll(/^\s+0x[0-9a-f]+ 0x[0-9a-f]+ \d+ (\S+)\s*$/gm)) {
+    const numbered = /^(GLIBC|GLIBCXX|CXXABI|GCC)_(\d+(?:\.\d+)*)$/.exec(name);
+    if (numbered === null) {
+      unknown.push(name);
+      continue;
+    }
+    const [, family, version] = numbered;
+    if (highest[family] === undefined || compareVersions(version, highest[family]) > 0) {
+      highest[family] = version;
+      culprits[family] = ['(a version reference bound to no symbol)'];
+    }
+  }
+  return { machine: elfMachine(file), highest, culprits, unknown };
 }
 
-/** One line per family above its floor in FLOORS, naming the symbols that need it; empty when all are within. */
+/**
+ * One line per family above its floor in FLOORS, naming the symbols that need it, and one per required version
+ * outside those families; empty when all are within.
+ */
 export function aboveFloors(versions) {
-  return Object.entries(FLOORS)
-    .filter(([family, floor]) => versions.highest[family] !== undefined && compareVersions(versions.highest[family], floor) > 0)
-    .map(([family, floor]) => `${family}_${versions.highest[family]} > ${family}_${floor} (${versions.culprits[family].join(', ')})`);
+  return [
+    ...Object.entries(FLOORS)
+      .filter(([family, floor]) => versions.highest[family] !== undefined && compareVersions(versions.highest[family], floor) > 0)
+      .map(([family, floor]) => `${family}_${versions.highest[family]} > ${family}_${floor} (${versions.culprits[family].join(', ')})`),
+    ...(versions.unknown ?? []).map((name) => `${name}: a required version that no floor covers`),
+  ];
 }

@@ -36,6 +36,17 @@ describe('each prebuilt addon', () => {
     expect(FLOORS).toEqual({ GLIBC: '2.28', GLIBCXX: '3.4.25', CXXABI: '1.3.11', GCC: '7.0.0' });
   });
 
+  it('a version the loader requires with no symbol bound to it (GLIBC_ABI_DT_RELR) is refused, not missed', () => {
+    // what g++ makes with -z pack-relative-relocs on glibc 2.36+: objdump -T lists no symbol of that version
+    const source = path.join(base, 'relr.c');
+    const object = path.join(base, 'relr.so');
+    fs.writeFileSync(source, '#include <string.h>\nstatic const char *s[] = { "a", "b", "c", "d" };\nsize_t f(int i) { return strlen(s[i]); }\n');
+    execFileSync('gcc', ['-shared', '-fPIC', '-Wl,-z,pack-relative-relocs', '-o', object, source]);
+    const versions = requiredVersions(object);
+    expect(versions.unknown).toEqual(['GLIBC_ABI_DT_RELR']);
+    expect(aboveFloors(versions)).toEqual(['GLIBC_ABI_DT_RELR: a required version that no floor covers']);
+  });
+
   for (const { arch, machine, objdump } of targets) {
     it(`linux-${arch} is a ${machine} ELF file asking at most GLIBC_2.28 and RHEL 8's libstdc++`, () => {
       const file = prebuilt(packageRoot, arch);
@@ -45,6 +56,7 @@ describe('each prebuilt addon', () => {
       // it does use glibc, so an empty table would mean the parse broke, not that the binary is clean
       expect(versions.highest.GLIBC).toMatch(/^2\.\d+/);
       expect(compareVersions(versions.highest.GLIBC, '2.28')).toBeLessThanOrEqual(0);
+      expect(versions.unknown).toEqual([]);
       expect(aboveFloors(versions)).toEqual([]);
     });
   }

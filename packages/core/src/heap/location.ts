@@ -107,9 +107,15 @@ export function locateHeap(dir: string | undefined): string {
 /** A new private directory in the temp directory, with its marker held. */
 function makePrivateDirectory(): string {
   const made = fs.mkdtempSync(path.join(os.tmpdir(), PRIVATE_PREFIX));
-  fs.chmodSync(made, 0o700);
-  fs.writeFileSync(path.join(made, PRIVATE_MARKER), `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
-  holdCreatorLock(made);
+  try {
+    fs.chmodSync(made, 0o700);
+    fs.writeFileSync(path.join(made, PRIVATE_MARKER), `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
+    holdCreatorLock(made);
+  } catch (error) {
+    // No marker or no lock (ENOSPC, EMFILE): no stale sweep would ever recognise it, so it must not stay behind.
+    fs.rmSync(made, { recursive: true, force: true });
+    throw error;
+  }
   return made;
 }
 
@@ -137,7 +143,12 @@ function makeThreadDirectory(): string {
  */
 function holdCreatorLock(dir: string): void {
   const fd = binding.open(path.join(dir, PRIVATE_MARKER), false);
-  binding.lock(fd, CREATOR_LOCK_OFFSET, false, false);
+  try {
+    binding.lock(fd, CREATOR_LOCK_OFFSET, false, false);
+  } catch (error) {
+    binding.close(fd);
+    throw error;
+  }
 }
 
 /** True when the creator of a private directory is still alive (it holds its marker's lock). */
