@@ -3,9 +3,11 @@
 //
 // A group of values that must change together (a histogram's bucket, count and sum) is guarded by the cell's
 // sequence word, as in a seqlock: the writer makes it odd, writes, makes it even; a reader that saw the same even
-// number before and after its reads saw a whole update. This relies on V8 keeping plain typed-array stores in
-// program order and on x86-64/arm64 not tearing aligned 8-byte stores; test/v8-memory-behaviour.test.ts checks it
-// on every Node we support.
+// number before and after its reads saw a whole update. On x86-64 the values are plain typed-array stores and
+// loads: TSO and V8 keep them in program order around the sequence word (test/v8-memory-behaviour.test.ts checks
+// it on every Node we support). On any other CPU (ATOMIC_ORDER, see memory-order.ts) every access a reader makes
+// and every store a writer makes goes through Atomics, doubles as two halves (atomic-doubles.ts): a weakly ordered
+// CPU may let a plain load pass the sequence word's acquire load. docs/ARCHITECTURE.md, "Memory ordering", argues both.
 //
 // Reset and remove bump the series' generation. A cell of an older generation counts as zero for readers, and its
 // writer clears it before its next update: nobody ever writes another writer's cell.
@@ -13,6 +15,8 @@ import { forEachLeaf } from './directory.js';
 import { heapCorrupt, type HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, FAMILY, H, KIND_SERIES, SERIES, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { loadDouble, storeDouble } from './atomic-doubles.js';
+import { ATOMIC_ORDER } from './memory-order.js';
 import { monotonicMs } from './monotonic-clock.js';
 import { readBudgetEnds } from './read-budget.js';
 import { ListWalk } from './walk-guard.js';
@@ -93,8 +97,10 @@ export class WriterCell implements ExpiringHandle {
    */
   sync(): void {
     const series = this.seriesU32;
+    // touched is a hint for the sweeper, ordered against nothing (see ARCHITECTURE.md, "Memory ordering")
     if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
-    if (this.u32[this.generation] === series[this.seriesGeneration]) return;
+    const generation = ATOMIC_ORDER ? Atomics.load(series, this.seriesGeneration) : series[this.seriesGeneration];
+    if (this.u32[this.generation] === generation) return;
     this.#renew();
   }
 
@@ -105,29 +111,70 @@ export class WriterCell implements ExpiringHandle {
       this.sync();
       return;
     }
-    const generation = this.seriesU32[this.seriesGeneration]!;
+    const generation = Atomics.load(this.seriesU32, this.seriesGeneration);
     const s = this.u32[this.seq]!;
-    this.u32[this.seq] = s + 1;
-    this.f64.fill(0, this.base, this.base + this.length);
-    this.u32[this.generation] = generation;
-    this.u32[this.seq] = s + 2;
+    Atomics.store(this.u32, this.seq, s + 1);
+    if (ATOMIC_ORDER) for (let i = this.base; i < this.base + this.length; i++) storeDouble(this.u32, i, 0);
+    else this.f64.fill(0, this.base, this.base + this.length);
+    Atomics.store(this.u32, this.generation, generation);
+    Atomics.store(this.u32, this.seq, s + 2);
     reviveSeries(this.seriesU32, at);
   }
 
-  /** Adds to one value (a single aligned 8-byte store: never seen half-written). */
+  /** Adds to one value, as one update (x86-64: a single aligned 8-byte store, never seen half-written). */
   add(index: number, delta: number): void {
     this.sync();
-    this.f64[this.base + index]! += delta;
+    const at = this.base + index;
+    if (!ATOMIC_ORDER) {
+      this.f64[at]! += delta;
+      return;
+    }
+    const s = this.u32[this.seq]!;
+    Atomics.store(this.u32, this.seq, s + 1);
+    storeDouble(this.u32, at, this.f64[at]! + delta);
+    Atomics.store(this.u32, this.seq, s + 2);
   }
 
-  /** Starts a group update: readers retry until `end()`. */
+  /** Adds to two values as one update (a histogram's bucket and sum). */
+  addTwo(index: number, delta: number, other: number, otherDelta: number): void {
+    this.sync();
+    const f64 = this.f64;
+    const u32 = this.u32;
+    const at = this.base + index;
+    const otherAt = this.base + other;
+    const s = u32[this.seq]!;
+    if (!ATOMIC_ORDER) {
+      u32[this.seq] = s + 1;
+      f64[at]! += delta;
+      f64[otherAt]! += otherDelta;
+      u32[this.seq] = s + 2;
+      return;
+    }
+    Atomics.store(u32, this.seq, s + 1);
+    storeDouble(u32, at, f64[at]! + delta);
+    storeDouble(u32, otherAt, f64[otherAt]! + otherDelta);
+    Atomics.store(u32, this.seq, s + 2);
+  }
+
+  /**
+   * Starts a group update: readers retry until `end()`. In between, read values from `f64` (this writer's own) and
+   * write them only with `put()`.
+   */
   begin(): void {
     this.sync();
-    this.u32[this.seq]! += 1;
+    if (ATOMIC_ORDER) Atomics.store(this.u32, this.seq, this.u32[this.seq]! + 1);
+    else this.u32[this.seq]! += 1;
+  }
+
+  /** Writes the value at `f64` index `at` (base included) inside a group update. */
+  put(at: number, value: number): void {
+    if (ATOMIC_ORDER) storeDouble(this.u32, at, value);
+    else this.f64[at] = value;
   }
 
   end(): void {
-    this.u32[this.seq]! += 1;
+    if (ATOMIC_ORDER) Atomics.store(this.u32, this.seq, this.u32[this.seq]! + 1);
+    else this.u32[this.seq]! += 1;
   }
 }
 
@@ -214,6 +261,12 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 let scratch = new Float64Array(64);
 
+/** A copy of a cell's values into `scratch`: plain loads (x86-64) or each double's halves through Atomics. */
+function copyValues(u32: Uint32Array, f64: Float64Array, base: number, length: number): void {
+  if (ATOMIC_ORDER) for (let i = 0; i < length; i++) scratch[i] = loadDouble(u32, base + i);
+  else for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
+}
+
 /**
  * Calls `visit` with a copy of each current-generation cell of a series, each as of a whole update. A cell whose
  * writer died mid-update is read as it is; a live writer is waited for, at most READ_PATIENCE_MS per cell (or
@@ -289,7 +342,7 @@ function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: n
   for (let attempt = 1; ; attempt++) {
     const before = Atomics.load(u32, seqAt);
     if ((before & 1) === 0) {
-      for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
+      copyValues(u32, f64, base, length);
       if (Atomics.load(u32, seqAt) === before) return;
     }
     if (attempt % SPINS_PER_CHECK !== 0) continue;
@@ -299,7 +352,7 @@ function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: n
     const now = monotonicMs();
     if (deadline === 0) deadline = readBudgetEnds() || now + READ_PATIENCE_MS;
     if (dead || now > deadline) {
-      for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
+      copyValues(u32, f64, base, length);
       return;
     }
     // A live writer paused mid-update (descheduled, stopped): give it the core rather than spin against it.

@@ -11,9 +11,14 @@
 //
 // "Has a value" is a word of its own: a writer that never set the gauge has no value (it is not 0, which would be
 // wrong for min, and would invent a series under its pid for all).
+//
+// On x86-64 a change of the value alone is one plain 8-byte store; on the Atomics memory-order path (every other
+// CPU, see memory-order.ts) a double is two 32-bit halves, so every change is a group update under the sequence.
 import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, PROCESS_CELL, SERIES, STATE_RETIRED, STATE_SHIFT, WORD } from './layout.js';
+import { storeDouble } from './atomic-doubles.js';
+import { ATOMIC_ORDER } from './memory-order.js';
 import { DETACHED_CELL, DETACHED_CELL_U32, DETACHED_SERIES, maxCells, readEachCell, reviveSeries, type ExpiringHandle } from './cells.js';
 import { heapCorrupt } from './heap-file.js';
 import { ListWalk } from './walk-guard.js';
@@ -76,7 +81,8 @@ export class ProcessCell implements ExpiringHandle {
   #sync(): void {
     const series = this.#seriesU32;
     if (series[this.#seriesTouched] === 0) series[this.#seriesTouched] = 1;
-    if (this.#u32[this.#generation] === series[this.#seriesGeneration]) return;
+    const generation = ATOMIC_ORDER ? Atomics.load(series, this.#seriesGeneration) : series[this.#seriesGeneration];
+    if (this.#u32[this.#generation] === generation) return;
     this.#renew();
   }
 
@@ -87,31 +93,49 @@ export class ProcessCell implements ExpiringHandle {
       this.#sync();
       return;
     }
-    const generation = this.#seriesU32[this.#seriesGeneration]!;
+    const generation = Atomics.load(this.#seriesU32, this.#seriesGeneration);
     const u32 = this.#u32;
     const s = u32[this.#seq]!;
-    u32[this.#seq] = s + 1;
-    this.#f64[this.#base + VALUE] = 0;
-    this.#f64[this.#base + HAS_VALUE] = 0;
-    u32[this.#generation] = generation;
-    u32[this.#seq] = s + 2;
+    Atomics.store(u32, this.#seq, s + 1);
+    this.#put(VALUE, 0);
+    this.#put(HAS_VALUE, 0);
+    Atomics.store(u32, this.#generation, generation);
+    Atomics.store(u32, this.#seq, s + 2);
     reviveSeries(this.#seriesU32, at);
+  }
+
+  /** Stores one of the cell's values; inside an update on the Atomics path. */
+  #put(index: number, value: number): void {
+    if (ATOMIC_ORDER) storeDouble(this.#u32, this.#base + index, value);
+    else this.#f64[this.#base + index] = value;
+  }
+
+  /** Sets the value (and the has-value mark) as one update. */
+  #update(value: number): void {
+    const u32 = this.#u32;
+    const s = u32[this.#seq]!;
+    if (ATOMIC_ORDER) {
+      Atomics.store(u32, this.#seq, s + 1);
+      storeDouble(u32, this.#base + VALUE, value);
+      storeDouble(u32, this.#base + HAS_VALUE, 1);
+      Atomics.store(u32, this.#seq, s + 2);
+      return;
+    }
+    const f64 = this.#f64;
+    if (f64[this.#base + HAS_VALUE] === 1) {
+      f64[this.#base + VALUE] = value; // one aligned 8-byte store: never seen half-written
+      return;
+    }
+    // the first value: value and mark together, as one update
+    u32[this.#seq] = s + 1;
+    f64[this.#base + VALUE] = value;
+    f64[this.#base + HAS_VALUE] = 1;
+    u32[this.#seq] = s + 2;
   }
 
   set(value: number): void {
     this.#sync();
-    const f64 = this.#f64;
-    const base = this.#base;
-    if (f64[base + HAS_VALUE] === 1) {
-      f64[base + VALUE] = value; // one aligned 8-byte store: never seen half-written
-      return;
-    }
-    // the first value: value and mark together, as one update
-    const u32 = this.#u32;
-    u32[this.#seq]! += 1;
-    f64[base + VALUE] = value;
-    f64[base + HAS_VALUE] = 1;
-    u32[this.#seq]! += 1;
+    this.#update(value);
   }
 
   /** Adds `delta` to this writer's value (a writer without a value starts from 0). */
@@ -119,28 +143,19 @@ export class ProcessCell implements ExpiringHandle {
     this.#sync();
     const f64 = this.#f64;
     const base = this.#base;
-    if (f64[base + HAS_VALUE] === 1) {
-      f64[base + VALUE]! += delta;
-      return;
-    }
-    const u32 = this.#u32;
-    u32[this.#seq]! += 1;
-    f64[base + VALUE] = delta;
-    f64[base + HAS_VALUE] = 1;
-    u32[this.#seq]! += 1;
+    this.#update(f64[base + HAS_VALUE] === 1 ? f64[base + VALUE]! + delta : delta);
   }
 
   /** Drops this writer's value: readers then skip it, as if it had never set one. */
   clear(): void {
     this.#sync();
-    const f64 = this.#f64;
-    const base = this.#base;
-    if (f64[base + HAS_VALUE] !== 1) return;
+    if (this.#f64[this.#base + HAS_VALUE] !== 1) return;
     const u32 = this.#u32;
-    u32[this.#seq]! += 1;
-    f64[base + VALUE] = 0;
-    f64[base + HAS_VALUE] = 0;
-    u32[this.#seq]! += 1;
+    const s = u32[this.#seq]!;
+    Atomics.store(u32, this.#seq, s + 1);
+    this.#put(VALUE, 0);
+    this.#put(HAS_VALUE, 0);
+    Atomics.store(u32, this.#seq, s + 2);
   }
 }
 
@@ -152,15 +167,19 @@ function takeCell(file: HeapFile, cell: number, series: number, lane: Lane, owne
   const seq = at * 2 + CELL.SEQ;
   const s = Atomics.load(seg.u32, seq) & ~1; // an odd word left by a dead owner was closed when the lane was claimed
   Atomics.store(seg.u32, seq, s + 1);
-  seg.f64[base + VALUE] = 0;
-  seg.f64[base + HAS_VALUE] = 0;
-  seg.f64[base + PROCESS_CELL.PID] = owner.pid;
-  seg.f64[base + PROCESS_CELL.START] = owner.start;
-  seg.f64[base + PROCESS_CELL.EPOCH] = lane.epoch;
+  const put = (index: number, value: number): void => {
+    if (ATOMIC_ORDER) storeDouble(seg.u32, base + index, value);
+    else seg.f64[base + index] = value;
+  };
+  put(VALUE, 0);
+  put(HAS_VALUE, 0);
+  put(PROCESS_CELL.PID, owner.pid);
+  put(PROCESS_CELL.START, owner.start);
+  put(PROCESS_CELL.EPOCH, lane.epoch);
   // One generation behind the series: the first update then runs sync(), which brings back a series removed
   // (by anyone) before this writer's first update, as a write to it must.
   const generation = Atomics.load(file.segmentOf(series).u32, file.offsetOf(series) * 2 + SERIES.GENERATION);
-  seg.u32[at * 2 + CELL.GENERATION] = (generation - 1) >>> 0;
+  Atomics.store(seg.u32, at * 2 + CELL.GENERATION, (generation - 1) >>> 0);
   Atomics.store(seg.u32, seq, s + 2);
 }
 
