@@ -41,7 +41,7 @@ const SPINS_PER_CHECK = 256;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** The labels of a slot on their way in or out, on the Atomics path: copied a 32-bit word at a time. */
 const staging = new Uint8Array(EXEMPLAR.LABEL_BYTES);
-const stagingWords = new Uint32Array(staging.buffer);
+const stagingWords = new Int32Array(staging.buffer);
 
 function holder(lane: number, claims: number): bigint {
   return BigInt((lane + 1) | ((claims & CLAIM_MASK) << CLAIM_SHIFT)) & SEQ_MASK;
@@ -61,6 +61,7 @@ export class ExemplarSlots {
   readonly #i64: BigInt64Array;
   readonly #f64: Float64Array;
   readonly #u32: Uint32Array;
+  readonly #i32: Int32Array;
   readonly #u8: Uint8Array;
   /** Word index of slot 0. */
   readonly #base: number;
@@ -77,6 +78,7 @@ export class ExemplarSlots {
     this.#i64 = seg.i64;
     this.#f64 = seg.f64;
     this.#u32 = seg.u32;
+    this.#i32 = seg.i32;
     this.#u8 = seg.u8;
     this.length = slots;
     this.#base = at + SERIES.SHARED_BYTE / WORD + sharedWords;
@@ -124,15 +126,15 @@ export class ExemplarSlots {
 
   /** Fills a slot held by this writer through Atomics (see the top of this file). */
   #fillAtomically(at: number, labels: Uint8Array, value: number, timestamp: number): void {
-    const u32 = this.#u32;
-    storeSharedDouble(u32, at + EXEMPLAR.VALUE, value);
-    storeSharedDouble(u32, at + EXEMPLAR.TIMESTAMP, timestamp);
-    Atomics.store(u32, (at + EXEMPLAR.LENGTH) * 2, labels.length);
+    const i32 = this.#i32;
+    storeSharedDouble(i32, at + EXEMPLAR.VALUE, value);
+    storeSharedDouble(i32, at + EXEMPLAR.TIMESTAMP, timestamp);
+    Atomics.store(i32, (at + EXEMPLAR.LENGTH) * 2, labels.length);
     const words = (labels.length + 3) >>> 2;
     if (words > 0) stagingWords[words - 1] = 0; // the last word's bytes past the labels
     staging.set(labels);
     const start = ((at + EXEMPLAR.LABELS) * WORD) / 4;
-    for (let w = 0; w < words; w++) Atomics.store(u32, start + w, stagingWords[w]!);
+    for (let w = 0; w < words; w++) Atomics.store(i32, start + w, stagingWords[w]!);
   }
 
   /**
@@ -147,15 +149,15 @@ export class ExemplarSlots {
     for (let attempt = 1; ; attempt++) {
       const before = Atomics.load(i64, at + EXEMPLAR.LOCK);
       if ((before & 1n) === 0n) {
-        const u32 = this.#u32;
-        const value = ATOMIC_ORDER ? loadDouble(u32, at + EXEMPLAR.VALUE) : this.#f64[at + EXEMPLAR.VALUE]!;
-        const timestamp = ATOMIC_ORDER ? loadDouble(u32, at + EXEMPLAR.TIMESTAMP) : this.#f64[at + EXEMPLAR.TIMESTAMP]!;
-        const length = ATOMIC_ORDER ? Atomics.load(u32, (at + EXEMPLAR.LENGTH) * 2) : u32[(at + EXEMPLAR.LENGTH) * 2]!;
+        const i32 = this.#i32;
+        const value = ATOMIC_ORDER ? loadDouble(i32, at + EXEMPLAR.VALUE) : this.#f64[at + EXEMPLAR.VALUE]!;
+        const timestamp = ATOMIC_ORDER ? loadDouble(i32, at + EXEMPLAR.TIMESTAMP) : this.#f64[at + EXEMPLAR.TIMESTAMP]!;
+        const length = ATOMIC_ORDER ? Atomics.load(i32, (at + EXEMPLAR.LENGTH) * 2) : this.#u32[(at + EXEMPLAR.LENGTH) * 2]!;
         const start = (at + EXEMPLAR.LABELS) * WORD;
         const kept = Math.min(length, EXEMPLAR.LABEL_BYTES);
         let labels: Uint8Array;
         if (ATOMIC_ORDER) {
-          for (let w = 0; w < (kept + 3) >>> 2; w++) stagingWords[w] = Atomics.load(u32, start / 4 + w);
+          for (let w = 0; w < (kept + 3) >>> 2; w++) stagingWords[w] = Atomics.load(i32, start / 4 + w);
           labels = staging.slice(0, kept);
         } else labels = this.#u8.slice(start, start + kept);
         if (Atomics.load(i64, at + EXEMPLAR.LOCK) === before) {
