@@ -1,6 +1,6 @@
 // `pnpm bench` (full, writes docs/BENCHMARKS.md) and `pnpm bench --quick` (a fast pass that only checks the
 // benchmarks still run, for CI). Figures are never asserted: this machine's speed varies minute to minute.
-// `--only=http` (or `import`, `primitives`, `metrics`, comma-separated) runs just those sections and writes nothing, for
+// `--only=http` (or `import`, `primitives`, `metrics`, `memory-order`, comma-separated) runs just those sections and writes nothing, for
 // iterating on one of them; `--rounds=N` then sets the HTTP rounds. `--only=instructions` counts the HTTP apps'
 // instructions per request under valgrind (about 25 minutes, so never part of the full run; the quick pass does
 // a small count to check that it works).
@@ -15,6 +15,7 @@ import { benchHttp } from './http-cases.js';
 import { benchImport } from './import-time.js';
 import { FULL_INSTRUCTIONS, QUICK_INSTRUCTIONS, benchInstructions } from './http-instructions.js';
 import { measureHistogramContention } from './metric-contention.js';
+import { measureMemoryOrderCost } from './memory-order-cost.js';
 import { measureScrape, measureSeriesCreation } from './series-and-scrape.js';
 
 const quick = process.argv.includes('--quick');
@@ -121,6 +122,15 @@ async function benchMetrics(): Promise<void> {
   console.log(metrics);
   heap.close();
   if (!quick && only === undefined) writeSection(docs, 'metrics', `${machineLine()}\n\n${metrics}`);
+}
+
+if (runs('memory-order')) {
+  // the arm64 path (Atomics for every ordered access) forced on this machine, beside the x86-64 path, in children
+  const since = performance.now();
+  const table = quick ? measureMemoryOrderCost(1, 2, settings.n / 4, 200) : measureMemoryOrderCost(4, 9, settings.n / 2, settings.scrapeSeries);
+  console.log(`\n### Memory-order paths: the arm64 path's cost on ${process.arch} ${took(since)}\n`);
+  console.log(table);
+  if (!quick && only === undefined) writeSection(docs, 'memory-order', `${machineLine()}\n\n${table}`);
 }
 
 if (runs('http')) {

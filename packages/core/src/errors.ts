@@ -46,6 +46,8 @@ export const ErrorCodes = {
   MPM_ERR_EXEMPLAR_TOO_LONG: 'MPM_ERR_EXEMPLAR_TOO_LONG',
   /** A new label set would take a metric past its `maxSeries` (its cardinality limit); nothing was recorded. */
   MPM_ERR_TOO_MANY_SERIES: 'MPM_ERR_TOO_MANY_SERIES',
+  /** MPMETRICS_MEMORY_ORDER is set to something other than `auto` or `atomics`. */
+  MPM_ERR_MEMORY_ORDER: 'MPM_ERR_MEMORY_ORDER',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -3,9 +3,11 @@
 //
 // A group of values that must change together (a histogram's bucket, count and sum) is guarded by the cell's
 // sequence word, as in a seqlock: the writer makes it odd, writes, makes it even; a reader that saw the same even
-// number before and after its reads saw a whole update. This relies on V8 keeping plain typed-array stores in
-// program order and on x86-64/arm64 not tearing aligned 8-byte stores; test/v8-memory-behaviour.test.ts checks it
-// on every Node we support.
+// number before and after its reads saw a whole update. On x86-64 the values are plain typed-array stores and
+// loads: TSO and V8 keep them in program order around the sequence word (test/v8-memory-behaviour.test.ts checks
+// it on every Node we support). On any other CPU (ATOMIC_ORDER, see memory-order.ts) every access a reader makes
+// and every store a writer makes goes through Atomics, doubles as two halves (atomic-doubles.ts): a weakly ordered
+// CPU may let a plain load pass the sequence word's acquire load. docs/ARCHITECTURE.md, "Memory ordering", argues both.
 //
 // Reset and remove bump the series' generation. A cell of an older generation counts as zero for readers, and its
 // writer clears it before its next update: nobody ever writes another writer's cell.
@@ -13,6 +15,8 @@ import { forEachLeaf } from './directory.js';
 import { heapCorrupt, type HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, FAMILY, H, KIND_SERIES, SERIES, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { loadDouble, storeDouble } from './atomic-doubles.js';
+import { ATOMIC_ORDER } from './memory-order.js';
 import { monotonicMs } from './monotonic-clock.js';
 import { readBudgetEnds } from './read-budget.js';
 import { ListWalk } from './walk-guard.js';
@@ -30,6 +34,7 @@ DETACHED_SERIES[SERIES.GENERATION] = 1;
 DETACHED_SERIES[SERIES.TOUCHED] = 1;
 export const DETACHED_CELL = new Float64Array(2);
 export const DETACHED_CELL_U32 = new Uint32Array(DETACHED_CELL.buffer);
+export const DETACHED_CELL_I32 = new Int32Array(DETACHED_CELL.buffer);
 
 /** A handle on heap memory that idle-series expiry may have to take away from this process (see expiry.ts). */
 export interface ExpiringHandle {
@@ -37,11 +42,14 @@ export interface ExpiringHandle {
   detach(): void;
 }
 
+/** The x86-64 path: plain typed-array stores between plain stores of the sequence word (see the top of this file). */
 export class WriterCell implements ExpiringHandle {
   /** Float view of the cell's segment; values start at `base`. Read them after `sync()` or `begin()`. */
   f64!: Float64Array;
   /** u32 view of the cell's segment; `seq` and `generation` index it. */
   u32!: Uint32Array;
+  /** The same as Int32, for Atomics on the Atomics path. */
+  i32!: Int32Array;
   base!: number;
   seq!: number;
   generation!: number;
@@ -66,6 +74,7 @@ export class WriterCell implements ExpiringHandle {
     const at = file.offsetOf(cell);
     this.f64 = seg.f64;
     this.u32 = seg.u32;
+    this.i32 = seg.i32;
     this.base = at + CELL.VALUES_BYTE / WORD;
     this.seq = at * 2 + CELL.SEQ;
     this.generation = at * 2 + CELL.GENERATION;
@@ -78,9 +87,10 @@ export class WriterCell implements ExpiringHandle {
   detach(): void {
     this.f64 = DETACHED_CELL;
     this.u32 = DETACHED_CELL_U32;
+    this.i32 = DETACHED_CELL_I32;
     this.base = 1;
     this.seq = 0;
-    this.generation = 1; // 0, the detached series' is 1: the next sync() goes to #renew
+    this.generation = 1; // 0, the detached series' is 1: the next sync() goes to renew()
     this.seriesU32 = DETACHED_SERIES;
     this.seriesGeneration = SERIES.GENERATION;
     this.seriesTouched = SERIES.TOUCHED;
@@ -93,43 +103,118 @@ export class WriterCell implements ExpiringHandle {
    */
   sync(): void {
     const series = this.seriesU32;
+    // touched is a hint for the sweeper, ordered against nothing (see ARCHITECTURE.md, "Memory ordering")
     if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
     if (this.u32[this.generation] === series[this.seriesGeneration]) return;
-    this.#renew();
+    this.renew();
   }
 
-  #renew(): void {
+  /** sync()'s slow path: follows an expired series, or clears the cell for the series' new generation. */
+  protected renew(): void {
     const at = this.seriesGeneration - SERIES.GENERATION;
     if (this.#reattach !== undefined && ((Atomics.load(this.seriesU32, at) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED) {
       this.#reattach(this);
       this.sync();
       return;
     }
-    const generation = this.seriesU32[this.seriesGeneration]!;
+    const generation = Atomics.load(this.seriesU32, this.seriesGeneration);
     const s = this.u32[this.seq]!;
-    this.u32[this.seq] = s + 1;
-    this.f64.fill(0, this.base, this.base + this.length);
-    this.u32[this.generation] = generation;
-    this.u32[this.seq] = s + 2;
+    Atomics.store(this.u32, this.seq, s + 1);
+    for (let i = this.base; i < this.base + this.length; i++) this.put(i, 0);
+    Atomics.store(this.u32, this.generation, generation);
+    Atomics.store(this.u32, this.seq, s + 2);
     reviveSeries(this.seriesU32, at);
   }
 
-  /** Adds to one value (a single aligned 8-byte store: never seen half-written). */
+  /** Adds to one value, as one update (here a single aligned 8-byte store, never seen half-written). */
   add(index: number, delta: number): void {
     this.sync();
     this.f64[this.base + index]! += delta;
   }
 
-  /** Starts a group update: readers retry until `end()`. */
+  /** Adds to two values as one update (a histogram's bucket and sum). */
+  addTwo(index: number, delta: number, other: number, otherDelta: number): void {
+    this.sync();
+    const u32 = this.u32;
+    const f64 = this.f64;
+    const s = u32[this.seq]!;
+    u32[this.seq] = s + 1;
+    f64[this.base + index]! += delta;
+    f64[this.base + other]! += otherDelta;
+    u32[this.seq] = s + 2;
+  }
+
+  /**
+   * Starts a group update: readers retry until `end()`. In between, read values from `f64` (this writer's own) and
+   * write them only with `put()`.
+   */
   begin(): void {
     this.sync();
     this.u32[this.seq]! += 1;
+  }
+
+  /** Writes the value at `f64` index `at` (base included) inside a group update. */
+  put(at: number, value: number): void {
+    this.f64[at] = value;
   }
 
   end(): void {
     this.u32[this.seq]! += 1;
   }
 }
+
+/**
+ * The Atomics path (every CPU but x86-64): the series' generation, the sequence word and every value go through
+ * Atomics, doubles as halves (atomic-doubles.ts). A process makes cells of one class only, so call sites stay
+ * monomorphic and the x86-64 path pays nothing for this one.
+ */
+class AtomicWriterCell extends WriterCell {
+  override sync(): void {
+    const series = this.seriesU32;
+    if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
+    if (this.u32[this.generation] === Atomics.load(series, this.seriesGeneration)) return;
+    this.renew();
+  }
+
+  override add(index: number, delta: number): void {
+    this.sync();
+    const i32 = this.i32;
+    const at = this.base + index;
+    const s = i32[this.seq]!;
+    Atomics.store(i32, this.seq, s + 1);
+    storeDouble(i32, at, this.f64[at]! + delta);
+    Atomics.store(i32, this.seq, s + 2);
+  }
+
+  override addTwo(index: number, delta: number, other: number, otherDelta: number): void {
+    this.sync();
+    const i32 = this.i32;
+    const f64 = this.f64;
+    const at = this.base + index;
+    const otherAt = this.base + other;
+    const s = i32[this.seq]!;
+    Atomics.store(i32, this.seq, s + 1);
+    storeDouble(i32, at, f64[at]! + delta);
+    storeDouble(i32, otherAt, f64[otherAt]! + otherDelta);
+    Atomics.store(i32, this.seq, s + 2);
+  }
+
+  override begin(): void {
+    this.sync();
+    Atomics.store(this.i32, this.seq, this.i32[this.seq]! + 1);
+  }
+
+  override put(at: number, value: number): void {
+    storeDouble(this.i32, at, value);
+  }
+
+  override end(): void {
+    Atomics.store(this.i32, this.seq, this.i32[this.seq]! + 1);
+  }
+}
+
+/** The cell class of this process's memory-order path. */
+const CellOfThisPath = ATOMIC_ORDER ? AtomicWriterCell : WriterCell;
 
 /**
  * The most cells one series can have: a lane has one cell per series, except per-process cells, which keep the
@@ -145,7 +230,7 @@ export function maxCells(file: HeapFile): number {
  * process may have damaged.
  */
 export function claimCell(file: HeapFile, lane: Lane, series: number, length: number, reattach?: (cell: WriterCell) => void): WriterCell {
-  return new WriterCell(file, claimCellOf(file, lane, series, length), series, length, reattach);
+  return new CellOfThisPath(file, claimCellOf(file, lane, series, length), series, length, reattach);
 }
 
 
@@ -214,6 +299,12 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 let scratch = new Float64Array(64);
 
+/** A copy of a cell's values into `scratch`: plain loads (x86-64) or each double's halves through Atomics. */
+function copyValues(i32: Int32Array, f64: Float64Array, base: number, length: number): void {
+  if (ATOMIC_ORDER) for (let i = 0; i < length; i++) scratch[i] = loadDouble(i32, base + i);
+  else for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
+}
+
 /**
  * Calls `visit` with a copy of each current-generation cell of a series, each as of a whole update. A cell whose
  * writer died mid-update is read as it is; a live writer is waited for, at most READ_PATIENCE_MS per cell (or
@@ -241,7 +332,7 @@ export function readEachCell(
     const cat = file.offsetOf(cell) * 2;
     const next = Atomics.load(cseg.u32, cat + CELL.NEXT);
     if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
-      readOneCell(cseg.u32, cseg.f64, cat, length, isLaneHeld);
+      readOneCell(cseg.u32, cseg.i32, cseg.f64, cat, length, isLaneHeld);
       // The writer may have cleared the cell for a newer generation while we read: then it counts as zero.
       if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) visit(scratch, length, cseg.u32[cat + CELL.LANE]!);
     }
@@ -272,7 +363,7 @@ export function readCells(file: HeapFile, series: number, out: Float64Array | nu
     const cat = file.offsetOf(cell) * 2;
     const next = Atomics.load(cseg.u32, cat + CELL.NEXT);
     if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
-      readOneCell(cseg.u32, cseg.f64, cat, length, isLaneHeld);
+      readOneCell(cseg.u32, cseg.i32, cseg.f64, cat, length, isLaneHeld);
       if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
         for (let i = 0; i < length; i++) out[i]! += scratch[i]!;
       }
@@ -282,14 +373,14 @@ export function readCells(file: HeapFile, series: number, out: Float64Array | nu
   }
 }
 
-function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: number, isLaneHeld: (lane: number) => boolean): void {
+function readOneCell(u32: Uint32Array, i32: Int32Array, f64: Float64Array, cat: number, length: number, isLaneHeld: (lane: number) => boolean): void {
   const seqAt = cat + CELL.SEQ;
   const base = cat / 2 + CELL.VALUES_BYTE / WORD;
   let deadline = 0;
   for (let attempt = 1; ; attempt++) {
     const before = Atomics.load(u32, seqAt);
     if ((before & 1) === 0) {
-      for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
+      copyValues(i32, f64, base, length);
       if (Atomics.load(u32, seqAt) === before) return;
     }
     if (attempt % SPINS_PER_CHECK !== 0) continue;
@@ -299,7 +390,7 @@ function readOneCell(u32: Uint32Array, f64: Float64Array, cat: number, length: n
     const now = monotonicMs();
     if (deadline === 0) deadline = readBudgetEnds() || now + READ_PATIENCE_MS;
     if (dead || now > deadline) {
-      for (let i = 0; i < length; i++) scratch[i] = f64[base + i]!;
+      copyValues(i32, f64, base, length);
       return;
     }
     // A live writer paused mid-update (descheduled, stopped): give it the core rather than spin against it.

@@ -10,10 +10,16 @@
 //
 // Reset and remove do not clear the slots (that would race with a writer); the reader drops an exemplar older
 // than the series' creation time, which reset and remove move to now.
+//
+// On x86-64 the slot's fields are plain stores and loads between the lock word's compare-and-swap and release;
+// on the Atomics memory-order path (every other CPU, see memory-order.ts) they go through Atomics too: the value
+// and timestamp as two halves each, the labels a 32-bit word at a time through a private staging buffer.
 import { MpmetricsRangeError } from '../errors.js';
 import type { HeapFile } from './heap-file.js';
 import { Lane } from './lanes.js';
 import { EXEMPLAR, SERIES, WORD } from './layout.js';
+import { loadDouble, storeSharedDouble } from './atomic-doubles.js';
+import { ATOMIC_ORDER } from './memory-order.js';
 import { monotonicMs } from './monotonic-clock.js';
 import { readBudgetEnds } from './read-budget.js';
 
@@ -33,6 +39,9 @@ export interface StoredExemplar {
 const READ_PATIENCE_MS = 100;
 const SPINS_PER_CHECK = 256;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** The labels of a slot on their way in or out, on the Atomics path: copied a 32-bit word at a time. */
+const staging = new Uint8Array(EXEMPLAR.LABEL_BYTES);
+const stagingWords = new Int32Array(staging.buffer);
 
 function holder(lane: number, claims: number): bigint {
   return BigInt((lane + 1) | ((claims & CLAIM_MASK) << CLAIM_SHIFT)) & SEQ_MASK;
@@ -52,6 +61,7 @@ export class ExemplarSlots {
   readonly #i64: BigInt64Array;
   readonly #f64: Float64Array;
   readonly #u32: Uint32Array;
+  readonly #i32: Int32Array;
   readonly #u8: Uint8Array;
   /** Word index of slot 0. */
   readonly #base: number;
@@ -68,6 +78,7 @@ export class ExemplarSlots {
     this.#i64 = seg.i64;
     this.#f64 = seg.f64;
     this.#u32 = seg.u32;
+    this.#i32 = seg.i32;
     this.#u8 = seg.u8;
     this.length = slots;
     this.#base = at + SERIES.SHARED_BYTE / WORD + sharedWords;
@@ -100,14 +111,30 @@ export class ExemplarSlots {
         seq += 1n; // take over from a dead writer: close its sequence
       }
       if (Atomics.compareExchange(i64, at + EXEMPLAR.LOCK, word, me | ((seq + 1n) & SEQ_MASK)) !== word) continue;
-      this.#f64[at + EXEMPLAR.VALUE] = value;
-      this.#f64[at + EXEMPLAR.TIMESTAMP] = timestamp;
-      this.#u32[(at + EXEMPLAR.LENGTH) * 2] = labels.length;
-      this.#u8.set(labels, (at + EXEMPLAR.LABELS) * WORD);
+      if (ATOMIC_ORDER) this.#fillAtomically(at, labels, value, timestamp);
+      else {
+        this.#f64[at + EXEMPLAR.VALUE] = value;
+        this.#f64[at + EXEMPLAR.TIMESTAMP] = timestamp;
+        this.#u32[(at + EXEMPLAR.LENGTH) * 2] = labels.length;
+        this.#u8.set(labels, (at + EXEMPLAR.LABELS) * WORD);
+      }
       Atomics.store(i64, at + EXEMPLAR.LOCK, me | ((seq + 2n) & SEQ_MASK));
       return true;
     }
     return false;
+  }
+
+  /** Fills a slot held by this writer through Atomics (see the top of this file). */
+  #fillAtomically(at: number, labels: Uint8Array, value: number, timestamp: number): void {
+    const i32 = this.#i32;
+    storeSharedDouble(i32, at + EXEMPLAR.VALUE, value);
+    storeSharedDouble(i32, at + EXEMPLAR.TIMESTAMP, timestamp);
+    Atomics.store(i32, (at + EXEMPLAR.LENGTH) * 2, labels.length);
+    const words = (labels.length + 3) >>> 2;
+    if (words > 0) stagingWords[words - 1] = 0; // the last word's bytes past the labels
+    staging.set(labels);
+    const start = ((at + EXEMPLAR.LABELS) * WORD) / 4;
+    for (let w = 0; w < words; w++) Atomics.store(i32, start + w, stagingWords[w]!);
   }
 
   /**
@@ -122,11 +149,17 @@ export class ExemplarSlots {
     for (let attempt = 1; ; attempt++) {
       const before = Atomics.load(i64, at + EXEMPLAR.LOCK);
       if ((before & 1n) === 0n) {
-        const value = this.#f64[at + EXEMPLAR.VALUE]!;
-        const timestamp = this.#f64[at + EXEMPLAR.TIMESTAMP]!;
-        const length = this.#u32[(at + EXEMPLAR.LENGTH) * 2]!;
+        const i32 = this.#i32;
+        const value = ATOMIC_ORDER ? loadDouble(i32, at + EXEMPLAR.VALUE) : this.#f64[at + EXEMPLAR.VALUE]!;
+        const timestamp = ATOMIC_ORDER ? loadDouble(i32, at + EXEMPLAR.TIMESTAMP) : this.#f64[at + EXEMPLAR.TIMESTAMP]!;
+        const length = ATOMIC_ORDER ? Atomics.load(i32, (at + EXEMPLAR.LENGTH) * 2) : this.#u32[(at + EXEMPLAR.LENGTH) * 2]!;
         const start = (at + EXEMPLAR.LABELS) * WORD;
-        const labels = this.#u8.slice(start, start + Math.min(length, EXEMPLAR.LABEL_BYTES));
+        const kept = Math.min(length, EXEMPLAR.LABEL_BYTES);
+        let labels: Uint8Array;
+        if (ATOMIC_ORDER) {
+          for (let w = 0; w < (kept + 3) >>> 2; w++) stagingWords[w] = Atomics.load(i32, start / 4 + w);
+          labels = staging.slice(0, kept);
+        } else labels = this.#u8.slice(start, start + kept);
         if (Atomics.load(i64, at + EXEMPLAR.LOCK) === before) {
           if (timestamp === 0 || length > EXEMPLAR.LABEL_BYTES || timestamp < this.#f64[this.#created]!) return undefined;
           return { labels, value, timestamp };

@@ -1,6 +1,7 @@
 // The heap as the rest of the library sees it: families and series found by name from any process, writer cells
 // for updates, shared atomic words, consistent reads, and enumeration for exporters.
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
+import { checkMemoryOrder, MEMORY_ORDER, type MemoryOrder } from './memory-order.js';
 import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, WriterCell, type ExpiringHandle } from './cells.js';
 import { forEachRetiredSince, reclaim, sweep, type ExpiringFamily } from './expiry.js';
 import { popRecord, pushRecord, reusableSize } from './free-lists.js';
@@ -116,10 +117,19 @@ export class Heap {
     if (options.dir !== undefined && typeof options.dir !== 'string') {
       throw new MpmetricsTypeError(`"dir" must be a string, received ${describeValue(options.dir)}`);
     }
+    checkMemoryOrder();
     const dir = locateHeap(options.dir);
     const file = HeapFile.openOrCreate(dir, options);
     if (file.createdHere) removeStaleHeapsBeside(dir); // on first use, never at import: see location.ts
     return new Heap(dir, file);
+  }
+
+  /**
+   * How this process orders its accesses to shared values: 'plain' (x86-64) or 'atomics' (every other CPU, or
+   * MPMETRICS_MEMORY_ORDER=atomics). The heap's layout is the same either way. See ARCHITECTURE.md, "Memory ordering".
+   */
+  get memoryOrder(): MemoryOrder {
+    return MEMORY_ORDER;
   }
 
   /** This thread's writer lane, claimed on first write. */

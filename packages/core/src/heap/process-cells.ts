@@ -11,10 +11,15 @@
 //
 // "Has a value" is a word of its own: a writer that never set the gauge has no value (it is not 0, which would be
 // wrong for min, and would invent a series under its pid for all).
+//
+// On x86-64 a change of the value alone is one plain 8-byte store; on the Atomics memory-order path (every other
+// CPU, see memory-order.ts) a double is two 32-bit halves, so every change is a group update under the sequence.
 import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, PROCESS_CELL, SERIES, STATE_RETIRED, STATE_SHIFT, WORD } from './layout.js';
-import { DETACHED_CELL, DETACHED_CELL_U32, DETACHED_SERIES, maxCells, readEachCell, reviveSeries, type ExpiringHandle } from './cells.js';
+import { storeDouble } from './atomic-doubles.js';
+import { ATOMIC_ORDER } from './memory-order.js';
+import { DETACHED_CELL, DETACHED_CELL_I32, DETACHED_CELL_U32, DETACHED_SERIES, maxCells, readEachCell, reviveSeries, type ExpiringHandle } from './cells.js';
 import { heapCorrupt } from './heap-file.js';
 import { ListWalk } from './walk-guard.js';
 import type { ProcessIdentity } from './process-identity.js';
@@ -23,17 +28,18 @@ import type { WriterLiveness } from './writer-liveness.js';
 const VALUE = PROCESS_CELL.VALUE;
 const HAS_VALUE = PROCESS_CELL.HAS_VALUE;
 
-/** This writer's own value of a series. Every update is a plain store or two; nothing allocates. */
+/** This writer's own value of a series, on the x86-64 path: every update is a plain store or two; nothing allocates. */
 export class ProcessCell implements ExpiringHandle {
-  #f64!: Float64Array;
-  #u32!: Uint32Array;
-  #base!: number;
-  #seq!: number;
-  #generation!: number;
-  #seriesU32!: Uint32Array;
-  #seriesGeneration!: number;
+  protected f64!: Float64Array;
+  protected u32!: Uint32Array;
+  protected i32!: Int32Array;
+  protected base!: number;
+  protected seq!: number;
+  protected generation!: number;
+  protected seriesU32!: Uint32Array;
+  protected seriesGeneration!: number;
   /** The series' touched word (families with a TTL), else its tag word, which is never 0: nothing to mark. */
-  #seriesTouched!: number;
+  protected seriesTouched!: number;
   /** Families with a TTL: finds the series again (making it anew if need be) once it has expired. */
   readonly #reattach: ((cell: ProcessCell) => void) | undefined;
 
@@ -46,26 +52,28 @@ export class ProcessCell implements ExpiringHandle {
   point(file: HeapFile, cell: number, series: number): void {
     const seg = file.segmentOf(cell);
     const at = file.offsetOf(cell);
-    this.#f64 = seg.f64;
-    this.#u32 = seg.u32;
-    this.#base = at + CELL.VALUES_BYTE / WORD;
-    this.#seq = at * 2 + CELL.SEQ;
-    this.#generation = at * 2 + CELL.GENERATION;
-    this.#seriesU32 = file.segmentOf(series).u32;
+    this.f64 = seg.f64;
+    this.u32 = seg.u32;
+    this.i32 = seg.i32;
+    this.base = at + CELL.VALUES_BYTE / WORD;
+    this.seq = at * 2 + CELL.SEQ;
+    this.generation = at * 2 + CELL.GENERATION;
+    this.seriesU32 = file.segmentOf(series).u32;
     const seriesAt = file.offsetOf(series) * 2;
-    this.#seriesGeneration = seriesAt + SERIES.GENERATION;
-    this.#seriesTouched = this.#reattach === undefined ? seriesAt : seriesAt + SERIES.TOUCHED;
+    this.seriesGeneration = seriesAt + SERIES.GENERATION;
+    this.seriesTouched = this.#reattach === undefined ? seriesAt : seriesAt + SERIES.TOUCHED;
   }
 
   detach(): void {
-    this.#f64 = DETACHED_CELL;
-    this.#u32 = DETACHED_CELL_U32;
-    this.#base = 1;
-    this.#seq = 0;
-    this.#generation = 1; // 0, the detached series' is 1: the next #sync() goes to #renew
-    this.#seriesU32 = DETACHED_SERIES;
-    this.#seriesGeneration = SERIES.GENERATION;
-    this.#seriesTouched = SERIES.TOUCHED;
+    this.f64 = DETACHED_CELL;
+    this.u32 = DETACHED_CELL_U32;
+    this.i32 = DETACHED_CELL_I32;
+    this.base = 1;
+    this.seq = 0;
+    this.generation = 1; // 0, the detached series' is 1: the next #sync() goes to #renew
+    this.seriesU32 = DETACHED_SERIES;
+    this.seriesGeneration = SERIES.GENERATION;
+    this.seriesTouched = SERIES.TOUCHED;
   }
 
   /**
@@ -73,76 +81,120 @@ export class ProcessCell implements ExpiringHandle {
    * back, since it is being written again); with a TTL, marks the series touched, and follows it if it expired.
    * The owner fields stay.
    */
-  #sync(): void {
-    const series = this.#seriesU32;
-    if (series[this.#seriesTouched] === 0) series[this.#seriesTouched] = 1;
-    if (this.#u32[this.#generation] === series[this.#seriesGeneration]) return;
-    this.#renew();
+  protected sync(): void {
+    const series = this.seriesU32;
+    if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
+    if (this.u32[this.generation] === series[this.seriesGeneration]) return;
+    this.renew();
   }
 
-  #renew(): void {
-    const at = this.#seriesGeneration - SERIES.GENERATION;
-    if (this.#reattach !== undefined && ((Atomics.load(this.#seriesU32, at) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED) {
+  protected renew(): void {
+    const at = this.seriesGeneration - SERIES.GENERATION;
+    if (this.#reattach !== undefined && ((Atomics.load(this.seriesU32, at) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED) {
       this.#reattach(this);
-      this.#sync();
+      this.sync();
       return;
     }
-    const generation = this.#seriesU32[this.#seriesGeneration]!;
-    const u32 = this.#u32;
-    const s = u32[this.#seq]!;
-    u32[this.#seq] = s + 1;
-    this.#f64[this.#base + VALUE] = 0;
-    this.#f64[this.#base + HAS_VALUE] = 0;
-    u32[this.#generation] = generation;
-    u32[this.#seq] = s + 2;
-    reviveSeries(this.#seriesU32, at);
+    const generation = Atomics.load(this.seriesU32, this.seriesGeneration);
+    const s = this.u32[this.seq]!;
+    Atomics.store(this.u32, this.seq, s + 1);
+    this.put(VALUE, 0);
+    this.put(HAS_VALUE, 0);
+    Atomics.store(this.u32, this.generation, generation);
+    Atomics.store(this.u32, this.seq, s + 2);
+    reviveSeries(this.seriesU32, at);
+  }
+
+  /** Stores one of the cell's values, inside an update. */
+  protected put(index: number, value: number): void {
+    this.f64[this.base + index] = value;
   }
 
   set(value: number): void {
-    this.#sync();
-    const f64 = this.#f64;
-    const base = this.#base;
+    this.sync();
+    const f64 = this.f64;
+    const base = this.base;
     if (f64[base + HAS_VALUE] === 1) {
       f64[base + VALUE] = value; // one aligned 8-byte store: never seen half-written
       return;
     }
-    // the first value: value and mark together, as one update
-    const u32 = this.#u32;
-    u32[this.#seq]! += 1;
-    f64[base + VALUE] = value;
-    f64[base + HAS_VALUE] = 1;
-    u32[this.#seq]! += 1;
+    this.first(value);
   }
 
   /** Adds `delta` to this writer's value (a writer without a value starts from 0). */
   add(delta: number): void {
-    this.#sync();
-    const f64 = this.#f64;
-    const base = this.#base;
+    this.sync();
+    const f64 = this.f64;
+    const base = this.base;
     if (f64[base + HAS_VALUE] === 1) {
       f64[base + VALUE]! += delta;
       return;
     }
-    const u32 = this.#u32;
-    u32[this.#seq]! += 1;
-    f64[base + VALUE] = delta;
-    f64[base + HAS_VALUE] = 1;
-    u32[this.#seq]! += 1;
+    this.first(delta);
+  }
+
+  /** The first value: value and mark together, as one update. */
+  protected first(value: number): void {
+    const u32 = this.u32;
+    const s = u32[this.seq]!;
+    Atomics.store(u32, this.seq, s + 1);
+    this.put(VALUE, value);
+    this.put(HAS_VALUE, 1);
+    Atomics.store(u32, this.seq, s + 2);
   }
 
   /** Drops this writer's value: readers then skip it, as if it had never set one. */
   clear(): void {
-    this.#sync();
-    const f64 = this.#f64;
-    const base = this.#base;
-    if (f64[base + HAS_VALUE] !== 1) return;
-    const u32 = this.#u32;
-    u32[this.#seq]! += 1;
-    f64[base + VALUE] = 0;
-    f64[base + HAS_VALUE] = 0;
-    u32[this.#seq]! += 1;
+    this.sync();
+    if (this.f64[this.base + HAS_VALUE] !== 1) return;
+    const u32 = this.u32;
+    const s = u32[this.seq]!;
+    Atomics.store(u32, this.seq, s + 1);
+    this.put(VALUE, 0);
+    this.put(HAS_VALUE, 0);
+    Atomics.store(u32, this.seq, s + 2);
   }
 }
+
+/**
+ * The Atomics path (every CPU but x86-64): a double is two halves, so every change of the value is an update under
+ * the sequence word, and the series' generation is loaded with Atomics. One class per process: see cells.ts.
+ */
+class AtomicProcessCell extends ProcessCell {
+  protected override sync(): void {
+    const series = this.seriesU32;
+    if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
+    if (this.u32[this.generation] === Atomics.load(series, this.seriesGeneration)) return;
+    this.renew();
+  }
+
+  protected override put(index: number, value: number): void {
+    storeDouble(this.i32, this.base + index, value);
+  }
+
+  override set(value: number): void {
+    this.sync();
+    this.#update(value);
+  }
+
+  override add(delta: number): void {
+    this.sync();
+    const f64 = this.f64;
+    this.#update(f64[this.base + HAS_VALUE] === 1 ? f64[this.base + VALUE]! + delta : delta);
+  }
+
+  #update(value: number): void {
+    const i32 = this.i32;
+    const s = i32[this.seq]!;
+    Atomics.store(i32, this.seq, s + 1);
+    storeDouble(i32, this.base + VALUE, value);
+    storeDouble(i32, this.base + HAS_VALUE, 1); // stores nothing once it is 1
+    Atomics.store(i32, this.seq, s + 2);
+  }
+}
+
+/** The per-process cell class of this process's memory-order path. */
+const ProcessCellOfThisPath = ATOMIC_ORDER ? AtomicProcessCell : ProcessCell;
 
 /** Writes the owner fields of a cell and clears its value, as one update (the cell may be read meanwhile). */
 function takeCell(file: HeapFile, cell: number, series: number, lane: Lane, owner: ProcessIdentity): void {
@@ -152,15 +204,19 @@ function takeCell(file: HeapFile, cell: number, series: number, lane: Lane, owne
   const seq = at * 2 + CELL.SEQ;
   const s = Atomics.load(seg.u32, seq) & ~1; // an odd word left by a dead owner was closed when the lane was claimed
   Atomics.store(seg.u32, seq, s + 1);
-  seg.f64[base + VALUE] = 0;
-  seg.f64[base + HAS_VALUE] = 0;
-  seg.f64[base + PROCESS_CELL.PID] = owner.pid;
-  seg.f64[base + PROCESS_CELL.START] = owner.start;
-  seg.f64[base + PROCESS_CELL.EPOCH] = lane.epoch;
+  const put = (index: number, value: number): void => {
+    if (ATOMIC_ORDER) storeDouble(seg.i32, base + index, value);
+    else seg.f64[base + index] = value;
+  };
+  put(VALUE, 0);
+  put(HAS_VALUE, 0);
+  put(PROCESS_CELL.PID, owner.pid);
+  put(PROCESS_CELL.START, owner.start);
+  put(PROCESS_CELL.EPOCH, lane.epoch);
   // One generation behind the series: the first update then runs sync(), which brings back a series removed
   // (by anyone) before this writer's first update, as a write to it must.
   const generation = Atomics.load(file.segmentOf(series).u32, file.offsetOf(series) * 2 + SERIES.GENERATION);
-  seg.u32[at * 2 + CELL.GENERATION] = (generation - 1) >>> 0;
+  Atomics.store(seg.u32, at * 2 + CELL.GENERATION, (generation - 1) >>> 0);
   Atomics.store(seg.u32, seq, s + 2);
 }
 
@@ -176,7 +232,7 @@ export function claimProcessCell(
   reuseDead: boolean,
   reattach?: (cell: ProcessCell) => void,
 ): ProcessCell {
-  return new ProcessCell(file, claimProcessCellOf(file, lane, series, owner, reuseDead), series, reattach);
+  return new ProcessCellOfThisPath(file, claimProcessCellOf(file, lane, series, owner, reuseDead), series, reattach);
 }
 
 

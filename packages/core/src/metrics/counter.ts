@@ -34,8 +34,7 @@ export class CounterChild {
   inc(value?: number): void {
     const delta = checkIncrement(value, 'Counter increment');
     const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, 1));
-    cell.sync();
-    cell.f64[cell.base]! += delta;
+    cell.add(0, delta);
   }
 
   /** Makes (encoded) `labels` with `value` the series' latest exemplar, for every process. */

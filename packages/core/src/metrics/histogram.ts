@@ -75,12 +75,7 @@ export class HistogramChild<T extends string = string> {
       }
     }
     const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, this.#bounds.length + 2));
-    cell.begin(); // before reading where the cell is: with a TTL, begin() may move it to the series made anew
-    const f64 = cell.f64;
-    const base = cell.base;
-    f64[base + bucket]! += 1;
-    f64[base + n + 1]! += value;
-    cell.end();
+    cell.addTwo(bucket, 1, n + 1, value); // one update: a scrape never sees the count without its sum
   }
 
   /** Starts a timer; the returned function observes the elapsed seconds (with extra `labels` merged in). */

@@ -75,14 +75,18 @@ function valueOfBin(k: number): number {
 
 /**
  * Adds 1 to bin k of a store of `size` bins (its count word at `countAt`, its offset word at `offsetAt`),
- * moving the store's range if needed.
+ * moving the store's range if needed. Reads `f64` (this writer's own cell) and writes only through `cell.put()`,
+ * so that on the Atomics memory-order path every store a reader may see goes through Atomics.
  */
-function addToStore(f64: Float64Array, countAt: number, offsetAt: number, binsAt: number, size: number, k: number): void {
+function addToStore(cell: WriterCell, countAt: number, offsetAt: number, binsAt: number, size: number, k: number): void {
+  const f64 = cell.f64;
   let offset = f64[offsetAt]!;
-  if (f64[countAt]!++ === 0) {
+  const count = f64[countAt]!;
+  cell.put(countAt, count + 1);
+  if (count === 0) {
     // An empty store: centre its range on the first value, leaning up (latencies grow more than they shrink).
     offset = k - (size >> 2);
-    f64[offsetAt] = offset;
+    cell.put(offsetAt, offset);
   }
   let i = k - offset;
   if (i >= size) {
@@ -90,11 +94,11 @@ function addToStore(f64: Float64Array, countAt: number, offsetAt: number, binsAt
     const shift = i - size + 1;
     let folded = 0;
     for (let j = 0; j < Math.min(shift, size); j++) folded += f64[binsAt + j]!;
-    for (let j = 0; j < size - shift; j++) f64[binsAt + j] = f64[binsAt + j + shift]!;
-    for (let j = Math.max(size - shift, 0); j < size; j++) f64[binsAt + j] = 0;
-    f64[binsAt]! += folded;
+    for (let j = 0; j < size - shift; j++) cell.put(binsAt + j, f64[binsAt + j + shift]!);
+    for (let j = Math.max(size - shift, 0); j < size; j++) cell.put(binsAt + j, 0);
+    cell.put(binsAt, f64[binsAt]! + folded);
     offset += shift;
-    f64[offsetAt] = offset;
+    cell.put(offsetAt, offset);
     i = size - 1;
   } else if (i < 0) {
     // Move the range down as far as the empty bins at its top allow, so no recorded value is dropped; what is
@@ -103,18 +107,21 @@ function addToStore(f64: Float64Array, countAt: number, offsetAt: number, binsAt
     while (top > 0 && f64[binsAt + top] === 0) top--;
     const shift = Math.min(-i, size - 1 - top);
     if (shift > 0) {
-      for (let j = top; j >= 0; j--) f64[binsAt + j + shift] = f64[binsAt + j]!;
-      for (let j = 0; j < shift; j++) f64[binsAt + j] = 0;
+      for (let j = top; j >= 0; j--) cell.put(binsAt + j + shift, f64[binsAt + j]!);
+      for (let j = 0; j < shift; j++) cell.put(binsAt + j, 0);
       offset -= shift;
-      f64[offsetAt] = offset;
+      cell.put(offsetAt, offset);
       i += shift;
     }
     if (i < 0) i = 0;
   }
-  f64[binsAt + i]! += 1;
+  cell.put(binsAt + i, f64[binsAt + i]! + 1);
 }
 
-/** Records one observation in this writer's cell. The caller has checked `value` is a finite number. */
+/**
+ * Records one observation in this writer's cell, inside the caller's group update (`cell.begin()`). The caller
+ * has checked `value` is a finite number.
+ */
 export function observeSketch(cell: WriterCell, windowing: SketchWindowing, value: number, now: number): void {
   const f64 = cell.f64;
   const base = cell.base;
@@ -123,17 +130,17 @@ export function observeSketch(cell: WriterCell, windowing: SketchWindowing, valu
     const epoch = Math.floor(now / windowing.windowMs);
     w += (epoch % windowing.windows) * WINDOW_WORDS;
     if (f64[w + W_EPOCH] !== epoch) {
-      f64.fill(0, w, w + WINDOW_WORDS);
-      f64[w + W_EPOCH] = epoch;
+      for (let j = w; j < w + WINDOW_WORDS; j++) if (f64[j] !== 0) cell.put(j, 0);
+      cell.put(w + W_EPOCH, epoch);
     }
   }
-  f64[base + SUM]! += value;
-  f64[base + COUNT]! += 1;
+  cell.put(base + SUM, f64[base + SUM]! + value);
+  cell.put(base + COUNT, f64[base + COUNT]! + 1);
   const magnitude = Math.abs(value);
-  if (magnitude < MIN_MAGNITUDE) f64[w + W_ZERO]! += 1;
-  else if (value > 0) addToStore(f64, w + W_POS_COUNT, w + W_POS_OFFSET, w + W_POS, POSITIVE_BINS, binOf(magnitude));
-  else addToStore(f64, w + W_NEG_COUNT, w + W_NEG_OFFSET, w + W_NEG, NEGATIVE_BINS, binOf(magnitude));
-  f64[w + W_COUNT]! += 1;
+  if (magnitude < MIN_MAGNITUDE) cell.put(w + W_ZERO, f64[w + W_ZERO]! + 1);
+  else if (value > 0) addToStore(cell, w + W_POS_COUNT, w + W_POS_OFFSET, w + W_POS, POSITIVE_BINS, binOf(magnitude));
+  else addToStore(cell, w + W_NEG_COUNT, w + W_NEG_OFFSET, w + W_NEG, NEGATIVE_BINS, binOf(magnitude));
+  cell.put(w + W_COUNT, f64[w + W_COUNT]! + 1);
 }
 
 /** Bins merged over writers and current windows: absolute bin index → count. */
