@@ -25,7 +25,7 @@ if (problem !== undefined) {
 Object.assign(process.env, emulatedEnv());
 
 const majors = (process.env.MPMETRICS_ARM64_NODES ?? '22,24').split(',').map((m) => m.trim());
-const binaries = {};
+const binaries = [];
 for (const major of majors) {
   const binary = nodeBinary(major, 'arm64');
   const { arch, problem: why } = archOf(binary);
@@ -33,7 +33,7 @@ for (const major of majors) {
     console.error(`arm64 Node ${major} does not run as arm64 here: ${why ?? `process.arch is ${arch}`}`);
     process.exit(1);
   }
-  binaries[major] = binary;
+  binaries.push([major, binary]);
 }
 
 // vitest's exports map hides its bin script: find the package, then the bin it declares

@@ -60,7 +60,7 @@ beforeAll(() => {
   project = layOutProject();
 });
 
-describe.each(Object.entries(arm64Binaries()))('arm64 Node %s under qemu', (major, node) => {
+describe.each(arm64Binaries())('arm64 Node %s under qemu', (major, node) => {
   it('two forked children count exactly into one counter, on the arm64 prebuild the loader picked by itself', { timeout: RUN_LIMIT_MS + 10_000 }, async () => {
     expect(fs.existsSync(path.join(installedCore, 'build'))).toBe(false);
     const run = await runCount(node);
