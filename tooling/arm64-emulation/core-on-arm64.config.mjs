@@ -12,7 +12,7 @@ if (node === undefined) throw new Error('MPMETRICS_ARM64_BINARIES names no arm64
 export default defineTestConfig({
   root: core,
   // README.md here says how long each takes under qemu, and why the other multi-process files are not run
-  include: ['test/v8-memory-behaviour.test.ts', 'test/multiprocess-totals.test.ts', 'test/kill-safety.test.ts'],
+  include: ['test/v8-memory-behaviour.test.ts', 'test/multiprocess-totals.test.ts'],
   // an arm64 Node takes seconds to start under qemu: the tests' waits on children stretch (test/support/time-limits.ts)
   testTimeout: 600_000,
   hookTimeout: 240_000,
