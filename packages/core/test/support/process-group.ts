@@ -4,6 +4,7 @@
 // send IPC messages; both are collected.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { afterEach } from 'vitest';
+import { timeLimit } from './time-limits.js';
 
 export interface Exit {
   code: number | null;
@@ -22,9 +23,9 @@ export interface Child {
   /** The IPC messages the child sent, in order. */
   readonly messages: unknown[];
   exited: boolean;
-  /** The first event named `event`, waiting for it at most `ms` (then the child is killed). */
+  /** The first event named `event`, waiting for it at most `ms` (scaled: time-limits.ts; then the child is killed). */
   waitFor(event: string, ms: number): Promise<Event>;
-  /** Resolves when the child has exited and its output is complete; after `ms`, kills it and rejects. */
+  /** Resolves when the child has exited and its output is complete; after `ms` (scaled), kills it and rejects. */
   finish(ms: number): Promise<Exit>;
   /** SIGKILLs the child's whole process group. */
   kill(): void;
@@ -83,7 +84,8 @@ function track(name: string, proc: ChildProcess): Child {
         proc.kill('SIGKILL');
       }
     },
-    waitFor(event, ms) {
+    waitFor(event, limit) {
+      const ms = timeLimit(limit);
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const found = events.find((e) => e.event === event);
@@ -103,7 +105,8 @@ function track(name: string, proc: ChildProcess): Child {
         check();
       });
     },
-    async finish(ms) {
+    async finish(limit) {
+      const ms = timeLimit(limit);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {

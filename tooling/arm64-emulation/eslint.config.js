@@ -1,0 +1,1 @@
+export { default } from '@mpmetrics/eslint-config';
