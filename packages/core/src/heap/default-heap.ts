@@ -8,12 +8,13 @@
 import { isMainThread } from 'node:worker_threads';
 import { binding } from '../native/binding.js';
 import { Heap } from './heap.js';
+import { reserveInProcessHeap } from './heap-kind.js';
 import { reservePrivateDirectory } from './location.js';
 
 // A cluster primary (or any parent) may fork its workers before it uses a metric itself; the workers must still
 // share one heap, so the main thread settles MPMETRICS_DIR as soon as the library is loaded. That is one mkdtemp;
 // the heap file itself is only made on first use.
-if (isMainThread) reservePrivateDirectory();
+if (isMainThread && !reserveInProcessHeap()) reservePrivateDirectory();
 
 const kDefaultHeap = Symbol.for('mpmetrics.defaultHeap');
 

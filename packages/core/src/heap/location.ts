@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { MpmetricsError } from '../errors.js';
-import { binding } from '../native/binding.js';
+import { binding, native } from '../native/binding.js';
 import { HEAP_FILE_NAME } from './heap-file.js';
 import { LOCK } from './layout.js';
 
@@ -201,6 +201,8 @@ export function isHeapInUse(dir: string): boolean {
  */
 export function removeStaleHeaps(parent: string): string[] {
   const removed: string[] = [];
+  // without the addon, no lock can say a heap is in use: remove nothing rather than a live process's heap
+  if (native === undefined) return removed;
   const euid = process.geteuid?.();
   let names: string[];
   try {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { MpmetricsError } from '../errors.js';
 import { machineMismatch } from './elf-machine.js';
+import { HEAP_ENV, heapModeFromEnv, type HeapMode } from './heap-mode.js';
 import { detectLibc } from './libc.js';
 import moduleDirectory from './module-directory.cjs';
 
@@ -74,10 +75,17 @@ function tryLoad(require: NodeJS.Require, candidate: string): NativeBinding | { 
 /**
  * Tries, in order: MPMETRICS_NATIVE_PATH, a source build (build/Release), then the prebuilt binary. A file that is
  * there but does not load is passed over like a missing one; when a later one loads, a warning says what was passed
- * over and why, since a stale build or a wrong MPMETRICS_NATIVE_PATH is worth knowing about.
+ * over and why, since a stale build or a wrong MPMETRICS_NATIVE_PATH is worth knowing about. When none loads, the
+ * error that lists them all is returned, not thrown: the heap layer decides whether that is fatal (see heap-kind.ts).
  */
-function load(): NativeBinding {
-  const root = packageRoot();
+function load(): NativeBinding | MpmetricsError {
+  let root: string;
+  try {
+    root = packageRoot();
+  } catch (error) {
+    if (error instanceof MpmetricsError) return error;
+    throw error;
+  }
   const require = createRequire(path.join(root, 'package.json'));
   const override = process.env.MPMETRICS_NATIVE_PATH;
   const candidates = [
@@ -101,7 +109,7 @@ function load(): NativeBinding {
     failures.push(`${candidate}: ${result.reason}`);
     if (!result.missing) refused.push(`${candidate}: ${result.reason}`);
   }
-  throw new MpmetricsError(
+  return new MpmetricsError(
     'MPM_ERR_NATIVE_LOAD',
     `@mpmetrics/core: cannot load its native addon. Tried:\n  ${failures.join('\n  ')}\n` +
       `No prebuilt binary fits ${process.platform}-${process.arch} here (prebuilt: linux-x64 and linux-arm64 with glibc 2.28 or newer). ` +
@@ -111,4 +119,52 @@ function load(): NativeBinding {
   );
 }
 
-export const binding: NativeBinding = load();
+/** What MPMETRICS_HEAP asks of this process; a value that names no mode throws here, at import. */
+export const processHeapMode: HeapMode = heapModeFromEnv();
+
+const loaded: NativeBinding | MpmetricsError =
+  processHeapMode === 'process'
+    ? new MpmetricsError('MPM_ERR_NATIVE_LOAD', `@mpmetrics/core: the native addon was not loaded: ${HEAP_ENV}=process asks for the in-process heap`)
+    : load();
+
+/** The addon, when it loaded (never under MPMETRICS_HEAP=process). */
+export const native: NativeBinding | undefined = loaded instanceof MpmetricsError ? undefined : loaded;
+
+/** Why there is no addon: the candidates tried and how to build one (MPM_ERR_NATIVE_LOAD). */
+export const nativeFailure: MpmetricsError | undefined = loaded instanceof MpmetricsError ? loaded : undefined;
+
+// MPMETRICS_HEAP=shared: a missing addon is an error at import, as it always was, rather than an in-process heap.
+if (processHeapMode === 'shared' && nativeFailure !== undefined) throw nativeFailure;
+
+const kStandIn = Symbol.for('mpmetrics.missingBinding');
+
+/**
+ * Where the addon did not load: an object of the same shape whose every function throws MPM_ERR_NATIVE_LOAD, for
+ * the code that only runs for a shared heap (location.ts). One per thread, kept on globalThis, because
+ * default-heap.ts keeps the thread's default heap on it, as it does on the addon's exports (one per thread).
+ */
+function missingBinding(failure: MpmetricsError): NativeBinding {
+  const scope = globalThis as { [kStandIn]?: NativeBinding };
+  if (scope[kStandIn] !== undefined) return scope[kStandIn];
+  const fail = (): never => {
+    throw failure;
+  };
+  return (scope[kStandIn] = {
+    open: fail,
+    close: fail,
+    map: fail,
+    allocate: fail,
+    extend: fail,
+    lock: fail,
+    unlock: fail,
+    isLocked: fail,
+    pageSize: fail,
+    processDirectory: fail,
+    removeAtExit: fail,
+    removeWithThread: fail,
+    abiVersion: 0,
+  });
+}
+
+/** The addon, or where it did not load, a stand-in that throws why (see missingBinding). */
+export const binding: NativeBinding = native ?? missingBinding(nativeFailure!);
