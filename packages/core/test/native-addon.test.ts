@@ -277,6 +277,8 @@ describe('a missing addon', () => {
   async function load(entry: string, nativePath: string | undefined): Promise<Record<string, unknown>> {
     const childEnvironment = env();
     delete childEnvironment.MPMETRICS_NATIVE_PATH;
+    // the loader's own error: without "shared", a missing addon gives an in-process heap (in-process-heap.test.ts)
+    childEnvironment.MPMETRICS_HEAP = 'shared';
     if (nativePath !== undefined) childEnvironment.MPMETRICS_NATIVE_PATH = nativePath;
     const run = await runChild(loadChild, [entry], { env: childEnvironment });
     expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({ code: 0, signal: null, stderr: '' });

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MpmetricsError, MpmetricsRangeError } from '../errors.js';
-import { binding, native } from '../native/binding.js';
+import { native } from '../native/addon.js';
+import { binding } from '../native/binding.js';
 import { allocateBytes, closeFile, mapSegment, unlockByte } from './heap-io.js';
 import { ATTACH_LOCK_WAIT_MS, takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
 import {

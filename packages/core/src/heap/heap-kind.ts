@@ -1,7 +1,7 @@
 // Which heap a Heap.open gets: the shared one (the addon's mapped file) or an in-process one (memory-file.ts), as
 // its `heap` option, else MPMETRICS_HEAP, asks; and the one warning that a process's values are not shared.
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
-import { native, nativeFailure, processHeapMode } from '../native/binding.js';
+import { native, nativeFailure, processHeapMode } from '../native/addon.js';
 import { checkHeapMode, HEAP_ENV, type HeapMode } from '../native/heap-mode.js';
 import { reserveMemoryFile } from './memory-file.js';
 

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { MpmetricsError } from '../errors.js';
-import { binding, native } from '../native/binding.js';
+import { native } from '../native/addon.js';
+import { binding } from '../native/binding.js';
 import { HEAP_FILE_NAME } from './heap-file.js';
 import { LOCK } from './layout.js';
 
