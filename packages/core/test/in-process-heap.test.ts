@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Counter, Heap, HeapExporter, MpmetricsError } from '../src/index.js';
+import { Counter, defaultHeap, Heap, HeapExporter, MpmetricsError } from '../src/index.js';
 import { childEnv, fixture, runChild } from './fixtures/lifetime-processes.js';
 
 const child = fixture('in-process-child.mjs');
@@ -115,6 +115,10 @@ describe('no loadable addon', () => {
 });
 
 describe('choosing the heap', () => {
+  it('this test run\'s default heap is the kind MPMETRICS_HEAP asks for (the in-process configuration really is in-process)', () => {
+    expect(defaultHeap().file.inProcess).toBe(forced);
+  });
+
   it('a value of MPMETRICS_HEAP that names no mode throws MPM_ERR_HEAP_MODE at import, naming what came', async () => {
     const run = await runChild(loadChild, [path.join(packageRoot, 'dist', 'index.js')], { env: childEnv({ MPMETRICS_HEAP: 'shard', TMPDIR: emptyDir() }) });
     expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
