@@ -5,6 +5,8 @@
 export const ErrorCodes = {
   /** The compiled addon could not be loaded. */
   MPM_ERR_NATIVE_LOAD: 'MPM_ERR_NATIVE_LOAD',
+  /** MPMETRICS_HEAP or the `heap` option names no heap kind (auto, shared or process). */
+  MPM_ERR_HEAP_MODE: 'MPM_ERR_HEAP_MODE',
   /** The heap file does not start with the mpmetrics magic: not a heap file. */
   MPM_ERR_HEAP_MAGIC: 'MPM_ERR_HEAP_MAGIC',
   /** The heap file was written by an incompatible version of the format. */

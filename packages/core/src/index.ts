@@ -41,5 +41,7 @@ export type { WriterCell } from './heap/cells.js';
 export type { SharedWords } from './heap/shared-words.js';
 export type { ExemplarSlots, StoredExemplar } from './heap/exemplar-slots.js';
 export { DIR_ENV, isHeapInUse, removeStaleHeaps } from './heap/location.js';
+export { HEAP_ENV } from './native/heap-mode.js';
+export type { HeapMode } from './native/heap-mode.js';
 export { ErrorCodes, MpmetricsError, MpmetricsRangeError, MpmetricsTypeError } from './errors.js';
 export type { ErrorCode } from './errors.js';

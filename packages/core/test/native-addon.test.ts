@@ -274,12 +274,17 @@ describe('a missing addon', () => {
   /** The prebuilt binary's place for this process (a glibc Linux here: the tests run on Debian). */
   const prebuilt = (pkg: string): string => path.join(pkg, 'prebuilds', `${process.platform}-${process.arch}`, 'mpmetrics.glibc.node');
 
-  async function load(entry: string, nativePath: string | undefined): Promise<Record<string, unknown>> {
+  /** What the child reports on loading `entry`; it must exit normally and write `stderr` (none by default). */
+  async function load(entry: string, nativePath: string | undefined, stderr: string | RegExp = ''): Promise<Record<string, unknown>> {
     const childEnvironment = env();
     delete childEnvironment.MPMETRICS_NATIVE_PATH;
+    // the loader's own error: without "shared", a missing addon gives an in-process heap (in-process-heap.test.ts)
+    childEnvironment.MPMETRICS_HEAP = 'shared';
     if (nativePath !== undefined) childEnvironment.MPMETRICS_NATIVE_PATH = nativePath;
     const run = await runChild(loadChild, [entry], { env: childEnvironment });
-    expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    if (typeof stderr === 'string') expect(run.stderr).toBe(stderr);
+    else expect(run.stderr).toMatch(stderr);
     return run.json[0] as Record<string, unknown>;
   }
 
@@ -319,7 +324,7 @@ describe('a missing addon', () => {
     expect(r2.message).toContain(`${otherAbi}: built from another version of the source (abi 99, need 3)`);
   });
 
-  it('loads from MPMETRICS_NATIVE_PATH when the default path is missing, and falls back to the default when the variable is wrong', async () => {
+  it('loads from MPMETRICS_NATIVE_PATH when the default path is missing, and falls back to the default when the variable is wrong, warning that it was', async () => {
     const pkg = layoutWithoutBuild();
     const viaVariable = await load(path.join(pkg, 'dist', 'native', 'binding.js'), builtAddon);
     expect(viaVariable).toMatchObject({ ok: true, abiVersion: 3, pageSize: expect.any(Number) });
@@ -327,7 +332,9 @@ describe('a missing addon', () => {
 
     fs.mkdirSync(path.join(pkg, 'build', 'Release'), { recursive: true });
     fs.copyFileSync(builtAddon, path.join(pkg, 'build', 'Release', 'mpmetrics.node'));
-    const fallback = await load(path.join(pkg, 'dist', 'index.js'), path.join(base, 'nowhere', 'mpmetrics.node'));
+    const wrong = path.join(base, 'nowhere', 'mpmetrics.node');
+    const skipped = new RegExp(`MPM_WARN_NATIVE_SKIPPED[\\s\\S]*${wrong.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not found`);
+    const fallback = await load(path.join(pkg, 'dist', 'index.js'), wrong, skipped);
     expect(fallback).toMatchObject({ ok: true });
     expect(fallback.exports).toEqual(expect.arrayContaining(['Heap', 'MpmetricsError', 'isHeapInUse', 'removeStaleHeaps']));
   });

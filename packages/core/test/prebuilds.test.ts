@@ -75,7 +75,8 @@ describe('loading the prebuilt addon', () => {
   }
 
   async function load(entry: string): Promise<{ result: Record<string, unknown>; stderr: string }> {
-    const env = childEnv({ TMPDIR: base });
+    // the loader's own error when nothing loads: without "shared", that gives an in-process heap (in-process-heap.test.ts)
+    const env = childEnv({ TMPDIR: base, MPMETRICS_HEAP: 'shared' });
     delete env.MPMETRICS_NATIVE_PATH;
     const run = await runChild(loadChild, [entry], { env });
     expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });

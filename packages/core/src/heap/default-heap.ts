@@ -8,13 +8,14 @@
 import { isMainThread } from 'node:worker_threads';
 import { binding } from '../native/binding.js';
 import { Heap } from './heap.js';
+import { reserveInProcessHeap } from './heap-kind.js';
 import { reservePrivateDirectory } from './location.js';
 
 // A cluster primary (or any parent) may fork its workers before it uses a metric itself; the workers must still
 // share one heap, so the main thread settles MPMETRICS_DIR as soon as the library is loaded: a private directory
 // with its marker, lock and exit hooks (each step is listed at reservePrivateDirectory). The heap file and the sweep
-// of stale heaps wait for first use.
-if (isMainThread) reservePrivateDirectory();
+// of stale heaps wait for first use. An in-process heap (no addon, or MPMETRICS_HEAP=process) touches no file.
+if (isMainThread && !reserveInProcessHeap()) reservePrivateDirectory();
 
 const kDefaultHeap = Symbol.for('mpmetrics.defaultHeap');
 

@@ -16,7 +16,7 @@
 //
 // A write that lands in the instant between the sweeper's decision and its mark goes to the retired series and is
 // not seen: the series had been idle for a whole TTL, and the next write starts it again from zero, as a new series.
-import { binding } from '../native/binding.js';
+import { lockByte, unlockByte } from './heap-io.js';
 import { find, isNodeAt, leafKey } from './directory.js';
 import type { HeapFile } from './heap-file.js';
 import { pushCell, pushNode, pushRecord, reusableSize } from './free-lists.js';
@@ -184,14 +184,14 @@ export function sweep(file: HeapFile, families: readonly ExpiringFamily[], now: 
   if (retired.length === 0) return 0;
   const series = retired.length;
   // Directory nodes left empty go too, if no insert is under way (else at a later sweep).
-  if (binding.lock(file.fd, LOCK.DIRECTORY, true, false)) {
+  if (lockByte(file.fd, LOCK.DIRECTORY, true)) {
     try {
       for (const family of families) {
         const root = file.segmentOf(family.ptr).u32[file.offsetOf(family.ptr) * 2 + FAMILY.SERIES_ROOT]!;
         if (file.hasKind(root, KIND_NODE) && isNodeAt(file, root, 0)) collapseEmptyNodes(file, root, 0, retired, new Set());
       }
     } finally {
-      binding.unlock(file.fd, LOCK.DIRECTORY);
+      unlockByte(file.fd, LOCK.DIRECTORY);
     }
   }
   const epoch = Atomics.add(file.header, H.SWEEP_EPOCH, 1) + 1;

@@ -4,7 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MpmetricsError, MpmetricsRangeError } from '../errors.js';
+import { native } from '../native/addon.js';
 import { binding } from '../native/binding.js';
+import { allocateBytes, closeFile, mapSegment, unlockByte } from './heap-io.js';
 import { ATTACH_LOCK_WAIT_MS, takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
 import {
   DEFAULT_MAX_LANES,
@@ -23,6 +25,7 @@ import {
   TAG_MASK,
   WORD,
 } from './layout.js';
+import { makeMemoryFileOnce, memoryLimit, openMemoryFile } from './memory-file.js';
 import { segmentViews, type SegmentViews } from './segments.js';
 
 export const HEAP_FILE_NAME = 'heap';
@@ -36,7 +39,8 @@ export interface HeapFileOptions {
   maxLanes?: number;
 }
 
-const pageSize = binding.pageSize();
+/** The machine's, from the addon; an in-process heap, which maps nothing, takes the usual 4 KiB. */
+const pageSize = native?.pageSize() ?? 4096;
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -100,9 +104,11 @@ export class HeapFile {
   #closed = false;
   #createdHere = false;
 
-  private constructor(file: string, fd: number, header: Uint32Array) {
+  private constructor(file: string, fd: number, first: SegmentViews) {
+    const header = first.u32.subarray(0, HEADER_BYTES / 4);
     this.path = file;
     this.#fd = fd;
+    this.segments.push(first);
     this.segmentSize = header[H.SEGMENT_SIZE]!;
     this.maxSegments = header[H.MAX_SEGMENTS]!;
     this.maxLanes = header[H.MAX_LANES]!;
@@ -123,6 +129,39 @@ export class HeapFile {
   /** True when this handle's openOrCreate made the file: exactly one opener of a heap ever sees it. */
   get createdHere(): boolean {
     return this.#createdHere;
+  }
+
+  /** True for a heap in this process's memory (memory-file.ts), shared by its threads only. */
+  get inProcess(): boolean {
+    return this.#fd < 0;
+  }
+
+  /**
+   * Opens the in-process heap `name` (making it on first use, in this process's memory: see memory-file.ts). The
+   * header is written and checked as a file's would be, so everything above runs the same.
+   */
+  static openInProcess(name: string, options: HeapFileOptions = {}): HeapFile {
+    const settings = checkCreateOptions(options);
+    const label = name === '' ? 'in-process heap' : `in-process heap ${name}`;
+    const fd = openMemoryFile(name);
+    try {
+      // the heap cannot grow past the address space reserved for it (4 GiB on Node 20)
+      const maxSize = Math.min(settings.maxSize, memoryLimit(fd));
+      const locks = LOCK.LANES - LOCK.ATTACH + settings.maxLanes;
+      makeMemoryFileOnce(fd, settings.segmentSize, locks, (memory) => {
+        HeapFile.#writeHeader(segmentViews(memory, 0, settings.segmentSize), { ...settings, maxSize }, false);
+      });
+      const header = mapSegment(fd, 0, HEADER_BYTES).u32;
+      HeapFile.#checkHeader(label, header);
+      const heap = new HeapFile(label, fd, mapSegment(fd, 0, header[H.SEGMENT_SIZE]!));
+      heap.#mapThrough(Atomics.load(header, H.SEGMENT_COUNT) - 1);
+      heap.#checkAllocation();
+      takeLock(label, fd, LOCK.ATTACH, false, ATTACH_LOCK_WAIT_MS, () => 0, () => ({ lock: 'the attach lock', consequence: 'the heap was not opened' }));
+      return heap;
+    } catch (error) {
+      closeFile(fd);
+      throw error;
+    }
   }
 
   /** Opens `dir/heap`, creating it (atomically: written aside, then linked into place) if it does not exist. */
@@ -168,7 +207,7 @@ export class HeapFile {
     try {
       return HeapFile.#attach(file, fd);
     } catch (error) {
-      binding.close(fd);
+      closeFile(fd);
       throw error;
     }
   }
@@ -209,10 +248,10 @@ export class HeapFile {
       );
     }
 
-    const header = new Uint32Array(binding.map(fd, 0, segmentSize), 0, HEADER_BYTES / 4);
-    HeapFile.#checkSize(file, fd, header);
-    const heap = new HeapFile(file, fd, header);
-    heap.#mapThrough(Atomics.load(header, H.SEGMENT_COUNT) - 1);
+    const first = mapSegment(fd, 0, segmentSize);
+    HeapFile.#checkSize(file, fd, first.u32);
+    const heap = new HeapFile(file, fd, first);
+    heap.#mapThrough(Atomics.load(heap.header, H.SEGMENT_COUNT) - 1);
     heap.#checkAllocation();
     // nobody takes it exclusively: this only waits if something else on the machine locks that byte
     takeLock(file, fd, LOCK.ATTACH, false, ATTACH_LOCK_WAIT_MS, () => 0, () => ({ lock: 'the attach lock', consequence: 'the heap was not opened' }));
@@ -320,7 +359,7 @@ export class HeapFile {
     const bytes = segments * h[H.SEGMENT_SIZE]!;
     if (Atomics.load(h, H.GROW_BY_TRUNCATE) === 0) {
       try {
-        binding.allocate(fd, bytes);
+        allocateBytes(fd, bytes);
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EOPNOTSUPP') throw error;
@@ -335,7 +374,7 @@ export class HeapFile {
       Atomics.store(h, H.GROWER_PID, process.pid);
       binding.extend(fd, bytes);
     } finally {
-      binding.unlock(fd, LOCK.GROW);
+      unlockByte(fd, LOCK.GROW);
     }
   }
 
@@ -367,25 +406,7 @@ export class HeapFile {
         binding.extend(fd, settings.segmentSize); // nobody else sees this file yet: no lock needed
         truncated = true;
       }
-      const buffer = binding.map(fd, 0, settings.segmentSize);
-      const h = new Uint32Array(buffer, 0, HEADER_BYTES / 4);
-      const laneTable = HEADER_BYTES / WORD;
-      const root = laneTable + (settings.maxLanes * LANE.BYTES) / WORD;
-      h[H.MAGIC] = MAGIC;
-      h[H.VERSION] = FORMAT_VERSION;
-      h[H.HEADER_BYTES] = HEADER_BYTES;
-      h[H.PAGE_SIZE] = pageSize;
-      h[H.SEGMENT_SIZE] = settings.segmentSize;
-      h[H.MAX_SEGMENTS] = Math.floor(settings.maxSize / settings.segmentSize);
-      h[H.SEGMENT_COUNT] = 1;
-      h[H.MAX_LANES] = settings.maxLanes;
-      h[H.LANE_TABLE] = laneTable;
-      h[H.FAMILY_ROOT] = root;
-      h[H.ALLOC_TOP] = root + NODE.BYTES / WORD;
-      h[H.CREATOR_PID] = process.pid;
-      h[H.GROW_BY_TRUNCATE] = truncated ? 1 : 0;
-      new Float64Array(buffer, 0, HEADER_BYTES / 8)[H.CREATED_F64] = Date.now();
-      new Uint32Array(buffer)[root * 2] = TAG | KIND_NODE;
+      HeapFile.#writeHeader(mapSegment(fd, 0, settings.segmentSize), settings, truncated);
       try {
         fs.linkSync(aside, file);
       } catch (error) {
@@ -396,17 +417,36 @@ export class HeapFile {
       made.#createdHere = true;
       return made;
     } finally {
-      binding.close(fd);
+      closeFile(fd);
       fs.rmSync(aside, { force: true });
     }
   }
 
+  /** Writes the header and the empty family directory of a new heap into its first segment. */
+  static #writeHeader(first: SegmentViews, settings: Required<HeapFileOptions>, truncated: boolean): void {
+    const h = first.u32;
+    const laneTable = HEADER_BYTES / WORD;
+    const root = laneTable + (settings.maxLanes * LANE.BYTES) / WORD;
+    h[H.MAGIC] = MAGIC;
+    h[H.VERSION] = FORMAT_VERSION;
+    h[H.HEADER_BYTES] = HEADER_BYTES;
+    h[H.PAGE_SIZE] = pageSize;
+    h[H.SEGMENT_SIZE] = settings.segmentSize;
+    h[H.MAX_SEGMENTS] = Math.floor(settings.maxSize / settings.segmentSize);
+    h[H.SEGMENT_COUNT] = 1;
+    h[H.MAX_LANES] = settings.maxLanes;
+    h[H.LANE_TABLE] = laneTable;
+    h[H.FAMILY_ROOT] = root;
+    h[H.ALLOC_TOP] = root + NODE.BYTES / WORD;
+    h[H.CREATOR_PID] = process.pid;
+    h[H.GROW_BY_TRUNCATE] = truncated ? 1 : 0;
+    first.f64[H.CREATED_F64] = Date.now();
+    h[root * 2] = TAG | KIND_NODE;
+  }
+
   /** Maps segments up to and including `last`, which must already exist. */
   #mapThrough(last: number): void {
-    for (let k = this.segments.length; k <= last; k++) {
-      const buffer = k === 0 ? (this.header.buffer as ArrayBuffer) : binding.map(this.fd, k * this.segmentSize, this.segmentSize);
-      this.segments.push(segmentViews(buffer));
-    }
+    for (let k = this.segments.length; k <= last; k++) this.segments.push(mapSegment(this.fd, k * this.segmentSize, this.segmentSize));
   }
 
   /** The views of the segment holding `ptr`, mapping newly grown segments on first use. */
@@ -507,6 +547,6 @@ export class HeapFile {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    binding.close(this.#fd);
+    closeFile(this.#fd);
   }
 }

@@ -1,5 +1,6 @@
 // The heap as the rest of the library sees it: families and series found by name from any process, writer cells
 // for updates, shared atomic words, consistent reads, and enumeration for exporters.
+import path from 'node:path';
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { checkMemoryOrder, MEMORY_ORDER, type MemoryOrder } from './memory-order.js';
 import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, WriterCell, type ExpiringHandle } from './cells.js';
@@ -9,10 +10,12 @@ import { ExemplarSlots } from './exemplar-slots.js';
 import { find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
 import { findFamilyRecord, findOrMakeFamily, forEachFamily, joinFamily, replaceFamily } from './families.js';
 import { HeapFile, heapCorrupt, type HeapFileOptions } from './heap-file.js';
+import { DEFAULT_IN_PROCESS_HEAP, isInProcess, warnInProcess } from './heap-kind.js';
+import type { HeapMode } from '../native/heap-mode.js';
 import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
 import { Lane, NOTHING_EXPIRING } from './lanes.js';
 import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, PROCESS_CELL, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
-import { binding } from '../native/binding.js';
+import { lockByte, unlockByte } from './heap-io.js';
 import { keepPrivateDirectory, locateHeap, removeStaleHeapsBeside } from './location.js';
 import { takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
 import { withReadBudget } from './read-budget.js';
@@ -27,6 +30,12 @@ export interface HeapOptions extends HeapFileOptions {
    * MPMETRICS_DIR for child processes and removed when this process exits.
    */
   dir?: string;
+  /**
+   * "shared": the heap every process shares (the native addon), or MPM_ERR_NATIVE_LOAD; "process": one in this
+   * process's memory, shared by its threads only, `dir` being only its name; "auto": shared if the addon loads.
+   * Default: process.env.MPMETRICS_HEAP, else "auto".
+   */
+  heap?: HeapMode;
 }
 
 export interface FamilyRecord {
@@ -89,6 +98,7 @@ function sweepIntervalMs(ttlSeconds: number): number {
 }
 
 export class Heap {
+  /** The heap's directory; for an in-process heap, the `dir` it was opened with, or "" (the default one). */
   readonly dir: string;
   readonly file: HeapFile;
   #lane: Lane | undefined;
@@ -118,6 +128,11 @@ export class Heap {
       throw new MpmetricsTypeError(`"dir" must be a string, received ${describeValue(options.dir)}`);
     }
     checkMemoryOrder();
+    if (isInProcess(options.heap)) {
+      warnInProcess(options.heap);
+      const name = options.dir === undefined ? DEFAULT_IN_PROCESS_HEAP : path.resolve(options.dir);
+      return new Heap(name, HeapFile.openInProcess(name, options));
+    }
     const dir = locateHeap(options.dir);
     const file = HeapFile.openOrCreate(dir, options);
     if (file.createdHere) removeStaleHeapsBeside(dir); // on first use, never at import: see location.ts
@@ -312,7 +327,7 @@ export class Heap {
         return leaf;
       }, expiring);
     } finally {
-      if (expiring) binding.unlock(file.fd, LOCK.DIRECTORY);
+      if (expiring) unlockByte(file.fd, LOCK.DIRECTORY);
     }
     // Another process inserted the same key first: our record was made but not published (nobody saw it).
     if (counted && !result.created) {
@@ -426,7 +441,7 @@ export class Heap {
     if (families.length === 0 && Atomics.load(header, H.LIMBO_HEAD) === 0) return;
     if (now < nextSweep[H.NEXT_SWEEP_F64]! && Atomics.load(header, H.LIMBO_HEAD) === 0) return;
     const fd = this.file.fd;
-    if (!binding.lock(fd, LOCK.SWEEP, true, false)) return;
+    if (!lockByte(fd, LOCK.SWEEP, true)) return;
     try {
       Atomics.store(header, H.SWEEPER_PID, process.pid);
       if (now >= nextSweep[H.NEXT_SWEEP_F64]! && families.length > 0) {
@@ -435,7 +450,7 @@ export class Heap {
       }
       reclaim(this.file, this.#lowestAcknowledged());
     } finally {
-      binding.unlock(fd, LOCK.SWEEP);
+      unlockByte(fd, LOCK.SWEEP);
     }
   }
 
@@ -789,6 +804,7 @@ export class Heap {
 
   /** Stops this process from removing the private heap directory it made, at exit. */
   keepAfterExit(): void {
+    if (this.file.inProcess) return; // nothing on disk to keep
     keepPrivateDirectory(this.dir);
   }
 }

@@ -6,7 +6,7 @@
 //
 // A lane also has a private arena, so the cells it creates lie in cache lines no other writer touches.
 import { MpmetricsError } from '../errors.js';
-import { binding } from '../native/binding.js';
+import { isByteLocked, lockByte, unlockByte } from './heap-io.js';
 import type { HeapFile } from './heap-file.js';
 import { popCell } from './free-lists.js';
 import { ARENA_CHUNK_BYTES, CELL, H, LANE, LOCK, WORD } from './layout.js';
@@ -39,7 +39,7 @@ export class Lane {
   /** Claims the lowest free lane. */
   static claim(file: HeapFile): Lane {
     for (let id = 0; id < file.maxLanes; id++) {
-      if (!binding.lock(file.fd, LOCK.LANES + id, true, false)) continue;
+      if (!lockByte(file.fd, LOCK.LANES + id, true)) continue;
       const record = file.segments[0]!.u32;
       const at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
       // The epoch first, right after the lock: until it moves, readers take the previous owner's per-process
@@ -64,7 +64,7 @@ export class Lane {
 
   /** Whether lane `id` is held by a live writer other than this thread's own lane holders. */
   static isHeld(file: HeapFile, id: number): boolean {
-    return binding.isLocked(file.fd, LOCK.LANES + id, true);
+    return isByteLocked(file.fd, LOCK.LANES + id, true);
   }
 
   /** The current epoch of lane `id`: how many times it was ever claimed. */
@@ -119,6 +119,6 @@ export class Lane {
   }
 
   release(): void {
-    binding.unlock(this.#file.fd, LOCK.LANES + this.id);
+    unlockByte(this.#file.fd, LOCK.LANES + this.id);
   }
 }

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { MpmetricsError } from '../errors.js';
+import { native } from '../native/addon.js';
 import { binding } from '../native/binding.js';
 import { HEAP_FILE_NAME } from './heap-file.js';
 import { LOCK } from './layout.js';
@@ -230,6 +231,8 @@ export function removeStaleHeapsBeside(dir: string): void {
  */
 export function removeStaleHeaps(parent: string): string[] {
   const removed: string[] = [];
+  // without the addon, no lock can say a heap is in use: remove nothing rather than a live process's heap
+  if (native === undefined) return removed;
   const euid = process.geteuid?.();
   let names: string[];
   try {

@@ -4,7 +4,7 @@
 // Then a coded error names the lock and its holder.
 import fs from 'node:fs';
 import { MpmetricsError } from '../errors.js';
-import { binding } from '../native/binding.js';
+import { lockByte } from './heap-io.js';
 import { monotonicMs } from './monotonic-clock.js';
 
 /**
@@ -48,12 +48,12 @@ export function isStopped(pid: number): boolean {
  * for the message.
  */
 export function takeLock(path: string, fd: number, offset: number, exclusive: boolean, ms: number, holderPid: () => number, holder: () => LockHolder): void {
-  if (binding.lock(fd, offset, exclusive, false)) return;
+  if (lockByte(fd, offset, exclusive)) return;
   const deadline = monotonicMs() + ms;
   let stopped = false;
   do {
     Atomics.wait(sleeper, 0, 0, 1);
-    if (binding.lock(fd, offset, exclusive, false)) return;
+    if (lockByte(fd, offset, exclusive)) return;
     const pid = holderPid();
     stopped = pid > 0 && pid !== process.pid && isStopped(pid);
   } while (!stopped && monotonicMs() < deadline);

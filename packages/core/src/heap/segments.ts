@@ -3,7 +3,8 @@
 // so nothing can touch memory that was unmapped under it.
 
 export interface SegmentViews {
-  readonly buffer: ArrayBuffer;
+  /** A mapped segment's own buffer, or (in-process heaps) the heap's whole buffer, the views starting at the segment. */
+  readonly buffer: ArrayBufferLike;
   readonly u8: Uint8Array;
   readonly u32: Uint32Array;
   /** For Atomics on the Atomics memory-order path: V8 stores an int32 there faster than a uint32 above 2^31. */
@@ -12,13 +13,14 @@ export interface SegmentViews {
   readonly i64: BigInt64Array;
 }
 
-export function segmentViews(buffer: ArrayBuffer): SegmentViews {
+/** Views of `length` bytes of `buffer` from `offset` (by default, all of it). */
+export function segmentViews(buffer: ArrayBufferLike, offset = 0, length = buffer.byteLength - offset): SegmentViews {
   return {
     buffer,
-    u8: new Uint8Array(buffer),
-    u32: new Uint32Array(buffer),
-    i32: new Int32Array(buffer),
-    f64: new Float64Array(buffer),
-    i64: new BigInt64Array(buffer),
+    u8: new Uint8Array(buffer, offset, length),
+    u32: new Uint32Array(buffer, offset, length / 4),
+    i32: new Int32Array(buffer, offset, length / 4),
+    f64: new Float64Array(buffer, offset, length / 8),
+    i64: new BigInt64Array(buffer, offset, length / 8),
   };
 }
