@@ -2,7 +2,9 @@
 // Packs every public package as a release would (`pnpm pack`, which runs each prepack build), checks each tarball
 // with publint, installs the tarballs into fresh projects outside the repo with npm and with pnpm (default
 // settings, no build approved) and no compiler on PATH, then runs a CommonJS, an ESM and a TypeScript consumer whose
-// two forked children count into one counter. Exits non-zero with what failed; the last stdout line is a JSON report.
+// two forked children count into one counter. Then, in the npm project and with the compiler back on PATH, it builds
+// the addon from source with the shipped `mpmetrics-build-native` and checks that CommonJS consumer again on that
+// build. Exits non-zero with what failed; the last stdout line is a JSON report.
 //
 // Environment:
 //   PACK_INSTALL_NODE     the node that runs the consumers (default: this one), e.g. an arm64 node under qemu
@@ -232,9 +234,9 @@ function checkInstalled(dir, manager, tarballs) {
   }
 }
 
-function runConsumers(dir, manager, env) {
+function runConsumers(dir, manager, env, { files = ['count.cjs', 'count.mjs', path.join('ts-out', 'count-ts.mjs')], addon } = {}) {
   const tsc = path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
-  timed(`${manager} tsc`, () => {
+  if (addon === undefined) timed(`${manager} tsc`, () => {
     run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir, env });
     // resolution by `bundler` picks the same files from either layout: one check is enough, and tsc is slow
     if (manager === managers[0]) run(process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], { cwd: dir, env });
@@ -242,7 +244,7 @@ function runConsumers(dir, manager, env) {
     if (manager === managers[0]) run(process.execPath, [tsc, '-p', 'tsconfig.libcheck.json'], { cwd: dir, env });
   });
   const results = [];
-  for (const file of ['count.cjs', 'count.mjs', path.join('ts-out', 'count-ts.mjs')]) {
+  for (const file of files) {
     const label = `${manager} ${file}`;
     try {
       const result = timed(label, () => spawnSync(consumerNode, [file], { cwd: dir, env, encoding: 'utf8', timeout: 300_000 }));
@@ -256,7 +258,7 @@ function runConsumers(dir, manager, env) {
       if (report.codes.some((code) => code !== 0)) fail(`${label}: children exited ${report.codes.join(', ')}`);
       // the copy installed in this project, not one the repo or a global install could lend
       const installed = `${realpathSync(dir)}/node_modules/`;
-      const wanted = `prebuilds/linux-${report.arch}/mpmetrics.glibc.node`;
+      const wanted = addon ?? `prebuilds/linux-${report.arch}/mpmetrics.glibc.node`;
       if (!(report.addons.length === 1 && report.addons[0].startsWith(installed) && report.addons[0].endsWith(wanted))) {
         fail(`${label}: expected the installed ${wanted} mapped, found ${JSON.stringify(report.addons)}`);
       }
@@ -271,7 +273,8 @@ function runConsumers(dir, manager, env) {
 const keep = Boolean(process.env.PACK_INSTALL_KEEP);
 const work = mkdtempSync(path.join(os.tmpdir(), 'mpm-pack-install-'));
 const pnpmPath = pnpmExecutable();
-const report = { node: spawnSync(consumerNode, ['--version'], { encoding: 'utf8' }).stdout?.trim(), count, consumers: [], problems, timings, work };
+const sourceBuilt = [];
+const report = { node: spawnSync(consumerNode, ['--version'], { encoding: 'utf8' }).stdout?.trim(), count, consumers: [], sourceBuilt, problems, timings, work };
 try {
   const packages = publicPackages();
   const tarballDir = path.join(work, 'tarballs');
@@ -293,10 +296,23 @@ try {
       fail(`${manager}: ${error.message}`);
     }
   }
+  // The documented way where no prebuild fits: build from source in the installed package, with a compiler this
+  // time, after which the loader prefers build/Release over the prebuild.
+  if (managers.includes('npm') && !process.env.PACK_INSTALL_NODE) {
+    const dir = path.join(work, 'npm');
+    try {
+      const withCompiler = cleanEnv(process.env.PATH ?? '');
+      timed('npm mpmetrics-build-native', () => run('npx', ['--no-install', 'mpmetrics-build-native', '--force'], { cwd: dir, env: withCompiler }));
+      sourceBuilt.push(...runConsumers(dir, 'npm (built from source)', env, { files: ['count.cjs'], addon: 'build/Release/mpmetrics.node' }));
+    } catch (error) {
+      fail(`npm mpmetrics-build-native: ${error.message}`);
+    }
+  }
 } catch (error) {
   fail(error.message);
 } finally {
   if (!keep) rmSync(work, { recursive: true, force: true });
 }
 console.log(JSON.stringify(report));
-process.exit(problems.length === 0 && report.consumers.length === 3 * managers.length ? 0 : 1);
+const sourceBuildExpected = managers.includes('npm') && !process.env.PACK_INSTALL_NODE ? 1 : 0;
+process.exit(problems.length === 0 && report.consumers.length === 3 * managers.length && sourceBuilt.length === sourceBuildExpected ? 0 : 1);
