@@ -14,6 +14,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeDir } from './node-headers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const native = path.join(root, 'native');
@@ -27,15 +28,6 @@ function newestSource() {
 
 if (!force && existsSync(output) && statSync(output).mtimeMs >= newestSource()) {
   process.exit(0);
-}
-
-function headersDir() {
-  const candidates = [
-    process.env.npm_config_nodedir,
-    process.env.MPMETRICS_NODEDIR,
-    path.resolve(path.dirname(process.execPath), '..'),
-  ].filter(Boolean);
-  return candidates.find((dir) => existsSync(path.join(dir, 'include', 'node', 'node_api.h')));
 }
 
 /**
@@ -63,7 +55,7 @@ if (!nodeGyp) {
 }
 
 const args = [nodeGyp, 'rebuild', '--release', '--jobs=max'];
-const nodedir = headersDir();
+const nodedir = nodeDir();
 if (nodedir) args.push(`--nodedir=${nodedir}`);
 else console.warn('@mpmetrics/core: Node headers not found beside this Node; node-gyp will try to download them.');
 

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeDir, nodeDirCandidates } from './node-headers.mjs';
 import { aboveFloors, requiredVersions } from './symbol-versions.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,14 +38,9 @@ const targets = [
 });
 
 function nodeIncludeDir() {
-  const candidates = [
-    process.env.npm_config_nodedir,
-    process.env.MPMETRICS_NODEDIR,
-    path.resolve(path.dirname(process.execPath), '..'),
-  ].filter(Boolean);
-  const found = candidates.map((dir) => path.join(dir, 'include', 'node')).find((dir) => existsSync(path.join(dir, 'node_api.h')));
-  if (!found) fail(`Node's headers (include/node/node_api.h) not found under ${candidates.join(', ')}; set MPMETRICS_NODEDIR`);
-  return found;
+  const found = nodeDir();
+  if (!found) fail(`Node's headers (include/node/node_api.h) not found under ${nodeDirCandidates().join(', ')}; set MPMETRICS_NODEDIR`);
+  return path.join(found, 'include', 'node');
 }
 
 function fail(message) {
