@@ -29,7 +29,7 @@ export type { DefaultMetricsCollectorConfiguration } from './runtime/default-met
 
 export { HeapExporter } from './registry/heap-exporter.js';
 export type { ExportedMetrics } from './registry/heap-exporter.js';
-export type { FamilySnapshot, SeriesSnapshot } from './registry/family-reader.js';
+export type { FamilySnapshot, SeriesSnapshot } from './metrics/family-reader.js';
 export { negotiateFormat } from './exposition/negotiate.js';
 export { writeExposition, contentTypeOf, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition/writer.js';
 export type { ExpositionFormat } from './exposition/writer.js';

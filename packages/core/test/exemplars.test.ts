@@ -23,7 +23,7 @@ import { Counter, Gauge, Heap, HeapExporter, Histogram, Summary, writeExposition
 import { findPromtool, findPython, promtool, promtoolProblem, pythonParse, type PyFamily } from './support/validators.js';
 import { startIpcChild, type IpcChild } from './support/ipc-child.js';
 import { exportedFamily, thrownKind } from './support/heap-checks.js';
-import { SCRAPE_READ_BUDGET_MS } from '../src/registry/family-reader.js';
+import { SCRAPE_READ_BUDGET_MS } from '../src/metrics/family-reader.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/exemplar-writer.mjs', import.meta.url));
 

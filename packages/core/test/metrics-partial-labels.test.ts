@@ -15,7 +15,7 @@ import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram,
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Counter, Enum, Gauge, Heap, HeapExporter, Histogram, Info, Summary, type MultiprocessMode } from '../src/index.js';
 import { H } from '../src/heap/layout.js';
-import { layoutOf } from '../src/registry/family-reader.js';
+import { layoutOf } from '../src/metrics/family-reader.js';
 import { parityHeaps, privateHeap, registryOf, Twins, uniqueName, type Format, type MetricJson, type Registers, type Side } from './helpers/parity.js';
 import { exportedFamily, thrownKind } from './support/heap-checks.js';
 import { startNode, succeed } from './support/process-group.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { Counter, HeapExporter } from '../src/index.js';
-import { SCRAPE_READ_BUDGET_MS } from '../src/registry/family-reader.js';
+import { SCRAPE_READ_BUDGET_MS } from '../src/metrics/family-reader.js';
 import { ownTimeAsync } from './support/own-time.js';
 import { usePrivateHeap } from './support/private-heap.js';
 import { sleep, startNode } from './support/process-group.js';

@@ -1,7 +1,7 @@
 // Writes family snapshots in the Prometheus text format 0.0.4 or OpenMetrics 1.0, to the letter of each.
 import type { Exemplar } from '../metrics/exemplar.js';
 import type { SeriesLabels } from '../metrics/label-tree.js';
-import type { FamilySnapshot } from '../registry/family-reader.js';
+import type { FamilySnapshot } from '../metrics/family-reader.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './escaping.js';
 import { canonicalNumber, formatValue } from './numbers.js';
 

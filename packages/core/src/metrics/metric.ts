@@ -1,13 +1,13 @@
 // What every metric type shares: option checks, the family in the shared heap (declared once, checked against
 // other processes' declarations), registration in prom-client registries, label resolution to cached children,
 // and remove/reset/zero, which every process sees.
-import { register as globalRegister, type OpenMetricsContentType, type PrometheusContentType, type Registry } from 'prom-client';
+// The registry's own content-type constant: a registry is OpenMetrics when it holds prom-client's value.
+import { register as globalRegister, openMetricsContentType, type OpenMetricsContentType, type PrometheusContentType, type Registry } from 'prom-client';
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import { monotonicMs } from '../heap/monotonic-clock.js';
-import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from '../registry/family-reader.js';
-import { OPENMETRICS_CONTENT_TYPE } from '../exposition/writer.js';
+import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from './family-reader.js';
 import { kMetricBrand } from './brand.js';
 import { declareCollect } from './collectors.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
@@ -186,7 +186,7 @@ export abstract class SharedMetric<T extends string, Child> {
     if (checkOptionalBoolean(config.enableExemplars, 'enableExemplars') === true) {
       if (type !== 'counter' && type !== 'histogram') throw new MpmetricsRangeError('"enableExemplars" applies to counters and histograms only');
       // as prom-client refuses it, at construction: the text format has no exemplars
-      if (registers.some((registry) => registry.contentType !== OPENMETRICS_CONTENT_TYPE)) {
+      if (registers.some((registry) => registry.contentType !== openMetricsContentType)) {
         throw new MpmetricsTypeError(
           `Exemplars are supported only on OpenMetrics registries: metric ${JSON.stringify(this.name)} has "enableExemplars" and a registry ` +
             'of the Prometheus text format in "registers"; call setContentType(Registry.OPENMETRICS_CONTENT_TYPE) on it first',
@@ -353,7 +353,7 @@ export abstract class SharedMetric<T extends string, Child> {
    * changed); otherwise the text format's spelling, which is valid in both, is used.
    */
   protected get registriesWriteOpenMetrics(): boolean {
-    return this.#registers.length > 0 && this.#registers.every((registry) => registry.contentType === OPENMETRICS_CONTENT_TYPE);
+    return this.#registers.length > 0 && this.#registers.every((registry) => registry.contentType === openMetricsContentType);
   }
 
   /** Reads every live series of this metric from the heap, as written by all processes. */

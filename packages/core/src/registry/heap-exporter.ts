@@ -8,7 +8,7 @@ import { negotiateFormat } from '../exposition/negotiate.js';
 import { contentTypeOf, writeExposition, type ExpositionFormat } from '../exposition/writer.js';
 import { runCollects } from '../metrics/collectors.js';
 import { parseMeta } from '../metrics/family-meta.js';
-import { readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from './family-reader.js';
+import { readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from '../metrics/family-reader.js';
 
 export interface ExportedMetrics {
   readonly contentType: string;

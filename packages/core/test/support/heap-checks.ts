@@ -2,7 +2,7 @@
 import { writeExposition, type ExpositionFormat, type FamilySnapshot, type Heap } from '../../src/index.js';
 import { H, WORD } from '../../src/heap/layout.js';
 import { parseMeta } from '../../src/metrics/family-meta.js';
-import { readFamily } from '../../src/registry/family-reader.js';
+import { readFamily } from '../../src/metrics/family-reader.js';
 
 /**
  * A family as an exporter reads it (every process's values, with the reader HeapExporter uses), or an error if it

@@ -4,11 +4,11 @@ import { heapCorrupt } from '../heap/heap-file.js';
 import type { Heap, SeriesLayout } from '../heap/heap.js';
 import type { WriterLiveness } from '../heap/writer-liveness.js';
 import { PROCESS_CELL } from '../heap/layout.js';
-import { decodeExemplarLabels, type Exemplar } from '../metrics/exemplar.js';
-import { multiprocessModeOf, type FamilyMeta } from '../metrics/family-meta.js';
-import type { SeriesLabels } from '../metrics/label-tree.js';
-import { isPerProcess } from '../metrics/multiprocess-mode.js';
-import { readSummaryQuantiles, summaryLayout } from '../metrics/summary-sketch.js';
+import { decodeExemplarLabels, type Exemplar } from './exemplar.js';
+import { multiprocessModeOf, type FamilyMeta } from './family-meta.js';
+import type { SeriesLabels } from './label-tree.js';
+import { isPerProcess } from './multiprocess-mode.js';
+import { readSummaryQuantiles, summaryLayout } from './summary-sketch.js';
 import { exportedMeta, readProcessGauge } from './process-gauge-reader.js';
 
 /**

@@ -3,9 +3,9 @@
 // have exited. The combining rules are in metrics/multiprocess-mode.ts; this file walks the heap.
 import type { Heap } from '../heap/heap.js';
 import type { WriterLiveness } from '../heap/writer-liveness.js';
-import type { FamilyMeta } from '../metrics/family-meta.js';
-import type { SeriesLabels } from '../metrics/label-tree.js';
-import { combineWriterValues, labelsByPid, PID_LABEL, valuesByPid, type MultiprocessMode, type WriterValue } from '../metrics/multiprocess-mode.js';
+import type { FamilyMeta } from './family-meta.js';
+import type { SeriesLabels } from './label-tree.js';
+import { combineWriterValues, labelsByPid, PID_LABEL, valuesByPid, type MultiprocessMode, type WriterValue } from './multiprocess-mode.js';
 import type { SeriesSnapshot } from './family-reader.js';
 
 /** The meta a snapshot of this family is written with: with "pid" last among the label names in mode all. */
