@@ -109,24 +109,4 @@ export class SharedWords implements ExpiringHandle {
   getFloat(index: number): number {
     return fromBits(Atomics.load(this.#i64, this.#base + index));
   }
-
-  /** Lowers (or raises) a float word to `value` if that is lower (higher): for min and max gauges. */
-  minFloat(index: number, value: number): void {
-    this.#extreme(index, value, -1);
-  }
-
-  maxFloat(index: number, value: number): void {
-    this.#extreme(index, value, 1);
-  }
-
-  #extreme(index: number, value: number, sign: number): void {
-    const i64 = this.#i64;
-    const at = this.#base + index;
-    for (;;) {
-      const old = Atomics.load(i64, at);
-      const current = fromBits(old);
-      if (!((value - current) * sign > 0) && !Number.isNaN(current)) return;
-      if (Atomics.compareExchange(i64, at, old, toBits(value)) === old) return;
-    }
-  }
 }

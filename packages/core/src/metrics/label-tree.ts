@@ -137,11 +137,6 @@ export class LabelTree<C> {
     };
     if (this.#names.length > 0) walk(this.#root, 0);
   }
-
-  /** Forgets every child (their series stay in the heap). */
-  clear(): void {
-    this.#root.clear();
-  }
 }
 
 /** prom-client throws too when `labels(...)` or `remove(...)` gets another number of values than labels. */
