@@ -5,7 +5,7 @@ import { collectDefaultMetrics } from '@mpmetrics/core';
 import { metricsMiddleware } from '@mpmetrics/express';
 import { NOT_FOUND, createOrder, hello, slow, user, workerReady, type DemoSettings } from '@mpmetrics/demo-kit';
 
-export function createApp(): express.Express {
+function createApp(): express.Express {
   const app = express();
   app.use(metricsMiddleware()); // first: it times every request, and serves GET /metrics
   app.get('/', (_req, res) => {

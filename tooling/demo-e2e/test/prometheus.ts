@@ -7,7 +7,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startGroup, type Started } from './processes.js';
 
-export interface Sample {
+interface Sample {
   readonly metric: Record<string, string>;
   readonly value: [number, string];
 }

@@ -24,7 +24,7 @@ export interface Lookup {
 
 
 /** Directory nodes of families with a TTL are made this large: room past the slots for their retirement. */
-export const REUSABLE_NODE_BYTES = reusableSize(NODE.RETIRED_EPOCH_BYTE + WORD);
+const REUSABLE_NODE_BYTES = reusableSize(NODE.RETIRED_EPOCH_BYTE + WORD);
 
 /** A new node; `reusable` for the series directory of a family with a TTL (its nodes are freed when empty). */
 export function allocateNode(file: HeapFile, depth: number, reusable = false): number {

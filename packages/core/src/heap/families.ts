@@ -48,7 +48,7 @@ function field(file: HeapFile, ptr: number, index: number): { u32: Uint32Array; 
 }
 
 /** The family record in use for the name whose directory record is `head`. */
-export function currentFamily(file: HeapFile, head: number, key?: DirectoryKey): number {
+function currentFamily(file: HeapFile, head: number, key?: DirectoryKey): number {
   file.expectKind(head, KIND_FAMILY, 'family');
   const { u32, at } = field(file, head, FAMILY.CURRENT);
   const current = Atomics.load(u32, at);

@@ -16,7 +16,7 @@ import { CELL, H, KIND_FREE, LANE, TAG, WORD } from './layout.js';
 /** Records up to this many bytes are reused; larger ones (label sets of kilobytes) are not. */
 const CLASS_BYTES = 64;
 const CLASSES = 64;
-export const MAX_REUSED_RECORD_BYTES = CLASS_BYTES * CLASSES;
+const MAX_REUSED_RECORD_BYTES = CLASS_BYTES * CLASSES;
 /** Where a free record keeps the next one on its list. */
 const FREE_NEXT = 1;
 

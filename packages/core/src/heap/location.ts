@@ -26,7 +26,7 @@ const UNBORN_GRACE_MS = 60_000;
 const CREATOR_LOCK_OFFSET = 0;
 
 /** Checks that a directory is safe to keep a heap in, with an error naming what is wrong. */
-export function checkDirectory(dir: string, source: string): void {
+function checkDirectory(dir: string, source: string): void {
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(dir);

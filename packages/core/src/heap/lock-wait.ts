@@ -30,7 +30,7 @@ export interface LockHolder {
  * Whether process `pid` is stopped (state T, by a signal, or t, by a debugger), from /proc/<pid>/stat. False where
  * that cannot be read (another pid namespace, no /proc): the caller's time bound still holds.
  */
-export function isStopped(pid: number): boolean {
+function isStopped(pid: number): boolean {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');

@@ -8,7 +8,7 @@ import { MpmetricsError } from '../errors.js';
 export type MemoryOrder = 'plain' | 'atomics';
 
 /** What MPMETRICS_MEMORY_ORDER may say: `auto` (the default: by CPU) or `atomics` (forces the arm64 path anywhere). */
-export const MEMORY_ORDER_VALUES = ['auto', 'atomics'] as const;
+const MEMORY_ORDER_VALUES = ['auto', 'atomics'] as const;
 
 /**
  * The path for a CPU and a setting of MPMETRICS_MEMORY_ORDER; a setting that is neither allowed value is a coded

@@ -174,7 +174,7 @@ function mergeWindow(into: MergedBins, f64: Float64Array, w: number): void {
  * the observation of 0-based rank ⌊q·(count − 1)⌋ in ascending order; 0 when there is none, as prom-client reports
  * a quantile of nothing (and as users' dashboards and alerts on it expect after the switch).
  */
-export function quantilesOf(bins: MergedBins, percentiles: readonly number[], out: number[]): void {
+function quantilesOf(bins: MergedBins, percentiles: readonly number[], out: number[]): void {
   if (bins.count === 0) {
     for (let i = 0; i < percentiles.length; i++) out[i] = 0;
     return;

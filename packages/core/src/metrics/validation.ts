@@ -158,7 +158,7 @@ export function checkPositiveInteger(value: unknown, name: string, max = 2 ** 31
   return value;
 }
 
-export const AGGREGATORS = ['sum', 'first', 'min', 'max', 'average', 'omit'] as const;
+const AGGREGATORS = ['sum', 'first', 'min', 'max', 'average', 'omit'] as const;
 export type Aggregator = (typeof AGGREGATORS)[number];
 
 export function checkAggregator(value: unknown): Aggregator {

@@ -33,7 +33,7 @@ export interface CheckedDefaultMetricsConfiguration {
   readonly heap: Heap | undefined;
 }
 
-export const DEFAULT_GC_DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.01, 0.1, 1, 2, 5]);
+const DEFAULT_GC_DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.01, 0.1, 1, 2, 5]);
 const KNOWN = new Set(['register', 'prefix', 'labels', 'gcDurationBuckets', 'eventLoopMonitoringPrecision', 'sampleIntervalMs', 'heap', 'enableExemplars']);
 const PREFIX = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
 /** Labels some runtime metrics have of their own. */

@@ -10,7 +10,7 @@ export interface ProcessMemory {
 }
 
 /** Parses /proc/<pid>/status text. */
-export function memoryFromStatus(status: string): ProcessMemory | undefined {
+function memoryFromStatus(status: string): ProcessMemory | undefined {
   const kib = (field: string): number | undefined => {
     const m = new RegExp(`^${field}:\\s*(\\d+) kB$`, 'm').exec(status);
     return m === null ? undefined : Number(m[1]) * 1024;
@@ -38,7 +38,7 @@ export function openFileDescriptors(): number | undefined {
 }
 
 /** Parses the "Max open files" soft limit out of /proc/<pid>/limits text. */
-export function maxFdsFromLimits(limits: string): number | undefined {
+function maxFdsFromLimits(limits: string): number | undefined {
   const line = limits.split('\n').find((l) => l.startsWith('Max open files'));
   const soft = line?.split(/ {2,}/)[1];
   const n = Number(soft);

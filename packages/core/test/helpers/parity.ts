@@ -14,7 +14,7 @@ import { Heap } from '../../src/index.js';
 
 export type Side = 'ours' | 'theirs';
 export type Format = 'prometheus' | 'openmetrics';
-export const FORMATS: readonly Format[] = ['prometheus', 'openmetrics'];
+const FORMATS: readonly Format[] = ['prometheus', 'openmetrics'];
 
 /** What both libraries take as `registers`. */
 export type Registers = NonNullable<CounterConfiguration<string>['registers']>;
@@ -169,7 +169,7 @@ export class Twins<M> {
   }
 }
 
-export interface MetricJsonValue {
+interface MetricJsonValue {
   value: number;
   labels: Record<string, string | number>;
   metricName?: string;
@@ -183,15 +183,4 @@ export interface MetricJson {
   aggregator: string;
   values: MetricJsonValue[];
   [key: string]: unknown;
-}
-
-/** Sample lines of an exposition (no comments), as [name with labels, value text]. */
-export function sampleLines(text: string): [string, string][] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const at = line.lastIndexOf(' ');
-      return [line.slice(0, at), line.slice(at + 1)];
-    });
 }
