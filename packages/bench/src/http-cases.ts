@@ -4,8 +4,8 @@
 // their median reported. Short stretches next to each other see the same machine:
 // with a fresh server per stretch (start, warm-up, 3 s), a round took 26 s, and other jobs' load came and went
 // within it, so that the per-round ratios spread over 2× and more. Loading two servers at the same moment, both
-// pinned to one CPU and the load generators to the other, did not do better (2026-12-02: 12 rounds, spreads of
-// 31 to 250%, as a stretch now and then cost one of the pair 3 to 4× its usual CPU).
+// pinned to one CPU and the load generators to the other, did not do better (docs/benchmarks-journal.md, "Shapes
+// of the HTTP benchmark tried and dropped").
 import { FRAMEWORKS, VARIANTS, type Framework, type Variant } from './http/apps.js';
 import { BenchServer, CONNECTIONS, type RunResult } from './http/load.js';
 import { median, spread } from './measure.js';

@@ -7,13 +7,13 @@
 // dictionary mode ("slow properties") has a hidden class shared by all its like, so the caches hit again. Adding two
 // properties and deleting the first puts an object in dictionary mode (deleting the last one added would only step
 // back to the previous class); deleting the second leaves nothing behind: same properties, same order, same values.
-// Counted in instructions (docs/BENCHMARKS.md), a request to an Express 5 app costs 37% less under Node 20 and 21%
-// less under Node 22 once its `req` and `res` are treated so. The V8 of Node 24 shares the hidden class by itself,
-// and there dictionary mode costs more (48% more a request): left alone.
+// That makes a request to Express 5 much cheaper under Node 20 and 22. The V8 of Node 24 shares the hidden class by
+// itself, and there dictionary mode costs more: left alone. Counts: docs/benchmarks-journal.md, "Express's hidden
+// classes shared by the middleware".
 //
 // V8 finds the shared dictionary-mode class in a small cache of its context, one entry per hash of the object's
-// prototype. Where the entries of `req` and `res` coincide (in about 1 process in 60: V8's random seeds 2 and 50 of
-// 130 in test/fixtures/hidden-classes.mjs), each evicts the other and every request gets classes of its own again.
+// prototype. Where the entries of `req` and `res` coincide (in some processes, depending on V8's random seed: see
+// test/fixtures/hidden-classes.mjs), each evicts the other and every request gets classes of its own again.
 // So each of them is put in dictionary mode by a function of a V8 context of its own (node:vm), whose cache serves
 // that object alone: about 150 KiB of memory for each of the two contexts, made once per process.
 import vm from 'node:vm';

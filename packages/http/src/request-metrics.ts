@@ -2,10 +2,10 @@
 // status_code and any extra labels), `http_requests_in_flight` (gauge, summed over the live processes), and on
 // request `http_request_size_bytes` / `http_response_size_bytes`. All live in the shared heap, so every worker's
 // requests land in the same series. Per request: one 'close' listener (a closure over the start time and the
-// request: per-request state kept on the response instead, under symbols, cost Express about 4 µs a request, when
-// each of its responses had a hidden class of its own under Node 20 and 22), then a cached child lookup through
-// nested Maps and a few shared-memory writes. Node's HTTP diagnostics channels instead of the listener were
-// measured and cost more (docs/BENCHMARKS.md).
+// request, since state kept on the response costs property accesses that miss V8's caches where the response's
+// hidden class is its own), then a cached child lookup through nested Maps and a few shared-memory writes. Node's
+// HTTP diagnostics channels in place of the listener cost more: see docs/benchmarks-journal.md, "Tried and
+// dropped: Node's HTTP diagnostics channels".
 import type { ServerResponse } from 'node:http';
 import { Gauge, Histogram, type GaugeChild, type HistogramChild } from '@mpmetrics/core';
 import { OWN_LABELS, type ResolvedOptions } from './options.js';
@@ -89,7 +89,7 @@ export class RequestMetrics<Req> {
    * route, its final status (499 when the application had not ended the response: the client went away first) and,
    * on request, sizes. The integration passes the method it has at hand, so that none is read twice: a property
    * read off an object whose hidden class is its own (as Express's were under Node 20 and 22, until its middleware
-   * shared them) costs about 1 µs.
+   * shared them) misses V8's caches (docs/benchmarks-journal.md, "Express's per-request hidden classes").
    * `route`: the route template when the framework has matched it already (Fastify), so that it is not read
    * again at the end; undefined to read it then.
    */
