@@ -298,8 +298,12 @@ Napi::Value ProcessDirectory(const Napi::CallbackInfo& info) {
 // the process ends as it would have. A process killed by SIGKILL leaves its directory for the next one to remove.
 // Slot 0 is the process's directory; the others are directories of test runners' threads (removeWithThread).
 constexpr int kCleanupSlots = 32;
+// A slot's state. A removal that a signal interrupts never resumes (the process dies of the signal), so the signal
+// handler removes a directory that is armed or already being removed: two removals of one directory only unlink
+// what the other has not.
+enum SlotState : int { kSlotFree = 0, kSlotArmed = 1, kSlotRemoving = 2 };
 struct CleanupSlot {
-  std::atomic<int> armed;  // lock-free, so safe in a signal handler; release/acquire order the dir it guards
+  std::atomic<int> armed;  // a SlotState; lock-free, so safe in a signal handler; release/acquire order the dir
   char dir[4096];
 };
 static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free flag");
@@ -333,17 +337,27 @@ void RemoveDirectoryNow(const char* dir) {
   ::rmdir(dir);
 }
 
+// Removes one slot's directory: an armed one (one ordinary remover per slot wins it), or, from the signal handler,
+// one whose ordinary removal that signal may have cut short.
+void RemoveSlot(CleanupSlot& slot, bool from_signal) {
+  int state = kSlotArmed;
+  if (!slot.armed.compare_exchange_strong(state, kSlotRemoving, std::memory_order_acq_rel)) {
+    if (!from_signal || state != kSlotRemoving) return;
+  }
+  RemoveDirectoryNow(slot.dir);
+  slot.armed.store(kSlotFree, std::memory_order_release);
+}
+
 void RemoveArmedDirectories() {
   if (::getpid() != g_cleanup_pid) return;  // a child between fork and exec
-  for (CleanupSlot& slot : g_cleanup) {
-    if (slot.armed.exchange(0, std::memory_order_acq_rel) == 0) continue;  // one remover per slot
-    RemoveDirectoryNow(slot.dir);
-  }
+  for (CleanupSlot& slot : g_cleanup) RemoveSlot(slot, false);
 }
 
 void OnEndingSignal(int signo) {
   int saved = errno;
-  RemoveArmedDirectories();
+  if (::getpid() == g_cleanup_pid) {
+    for (CleanupSlot& slot : g_cleanup) RemoveSlot(slot, true);
+  }
   for (int i = 0; i < 3; i++) {
     if (kCleanupSignals[i] == signo && g_replaced_valid[i]) ::sigaction(signo, &g_replaced[i], nullptr);
   }
@@ -354,10 +368,10 @@ void OnEndingSignal(int signo) {
 // Fills a slot (caller holds g_directory_mutex); false when the path is too long.
 bool ArmSlot(int index, const std::string& dir) {
   if (dir.size() >= sizeof g_cleanup[index].dir) return false;
-  g_cleanup[index].armed.store(0, std::memory_order_release);
+  g_cleanup[index].armed.store(kSlotFree, std::memory_order_release);
   std::memcpy(g_cleanup[index].dir, dir.c_str(), dir.size() + 1);
   g_cleanup_pid = ::getpid();
-  g_cleanup[index].armed.store(1, std::memory_order_release);
+  g_cleanup[index].armed.store(kSlotArmed, std::memory_order_release);
   if (!g_exit_hooked && std::atexit(RemoveArmedDirectories) == 0) g_exit_hooked = true;
   return true;
 }
@@ -392,7 +406,7 @@ Napi::Value RemoveAtExit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::lock_guard<std::mutex> guard(g_directory_mutex);
   if (info.Length() == 0 || info[0].IsUndefined()) {
-    g_cleanup[0].armed.store(0, std::memory_order_release);
+    g_cleanup[0].armed.store(kSlotFree, std::memory_order_release);
     return env.Undefined();
   }
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "mpmetrics native: argument 'dir' must be a string");
@@ -420,7 +434,7 @@ Napi::Value RemoveWithThread(const Napi::CallbackInfo& info) {
   state->own_dir = info[0].As<Napi::String>().Utf8Value();
   state->own_slot = -1;
   for (int i = 1; i < kCleanupSlots; i++) {
-    if (g_cleanup[i].armed.load(std::memory_order_acquire) == 0) {
+    if (g_cleanup[i].armed.load(std::memory_order_acquire) == kSlotFree) {
       if (ArmSlot(i, state->own_dir)) state->own_slot = i;
       break;
     }
@@ -437,11 +451,11 @@ Napi::Value PageSize(const Napi::CallbackInfo& info) {
 void FreeState(Napi::Env /*env*/, EnvState* state) {
   for (int fd : state->fds) UnlockAndClose(fd);
   if (!state->own_dir.empty()) {
-    {
-      std::lock_guard<std::mutex> guard(g_directory_mutex);
-      if (state->own_slot >= 0) g_cleanup[state->own_slot].armed.store(0, std::memory_order_release);
+    if (state->own_slot >= 0) {
+      RemoveSlot(g_cleanup[state->own_slot], false);  // an ending signal meanwhile finishes it, as at exit
+    } else {
+      RemoveDirectoryNow(state->own_dir.c_str());
     }
-    RemoveDirectoryNow(state->own_dir.c_str());
   }
   delete state;
 }

@@ -183,6 +183,27 @@ describe('a private heap', () => {
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
+  it('is removed when SIGTERM arrives while its removal at exit is under way', async () => {
+    // A test runner's worker may exit on its own just as the runner sends it SIGTERM (vitest does both). The
+    // signal handler must finish the removal it interrupts, not leave it half done as the process dies.
+    const tmp = freshTmp();
+    const { child: creator, opened } = await startCreator(tmp);
+    const files = 20_000; // removing them takes long enough (about half a second here) to signal in the middle
+    creator.send(`fill ${files}`);
+    expect(await creator.next()).toEqual({ event: 'filled', files: files + 2 });
+    creator.send('exit');
+    let left = files + 2;
+    await waitUntil(() => {
+      left = fs.existsSync(opened.dir) ? fs.readdirSync(opened.dir).length : 0;
+      return left < files + 2;
+    }, 'the creator has begun to remove its directory');
+    expect(left).toBeGreaterThan(0); // the removal had begun, and had not finished
+    creator.proc.kill('SIGTERM');
+    const exit = await creator.exited;
+    expect([exit.code, exit.signal, creator.stderr]).toEqual([null, 'SIGTERM', '']);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
   it.each([
     ['before the library is loaded', '--sigterm-before'],
     ['after the heap is made', '--sigterm-after'],
