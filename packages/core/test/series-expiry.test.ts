@@ -175,10 +175,10 @@ describe('ttlSeconds in one process', () => {
       expect(() => counter.inc({ k: 'new' })).toThrow(/a free list \(header word \d+\) leads to \d+, which is not a free record/);
       for (const at of lists) i64[at] = 0n;
       // the retired list leads to it: the sweep frees nothing, and drops the damaged list
-      file.header[H.LIMBO_HEAD] = kept;
+      file.header[H.RETIRED_HEAD] = kept;
       sweepDueNow();
       shared.heap.maintain();
-      expect(file.header[H.LIMBO_HEAD]).toBe(0);
+      expect(file.header[H.RETIRED_HEAD]).toBe(0);
       counter.inc({ k: 'kept' });
       counter.inc({ k: 'new' }, 2);
       const text = await scrape();

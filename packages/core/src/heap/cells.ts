@@ -44,7 +44,7 @@ export interface ExpiringHandle {
 
 /** The x86-64 path: plain typed-array stores between plain stores of the sequence word (see the top of this file). */
 export class WriterCell implements ExpiringHandle {
-  /** Float view of the cell's segment; values start at `base`. Read them after `sync()` or `begin()`. */
+  /** Float view of the cell's segment; values start at `base`. Read them after `followSeries()` or `begin()`. */
   f64!: Float64Array;
   /** u32 view of the cell's segment; `seq` and `generation` index it. */
   u32!: Uint32Array;
@@ -90,7 +90,7 @@ export class WriterCell implements ExpiringHandle {
     this.i32 = DETACHED_CELL_I32;
     this.base = 1;
     this.seq = 0;
-    this.generation = 1; // 0, the detached series' is 1: the next sync() goes to renew()
+    this.generation = 1; // 0, the detached series' is 1: the next followSeries() goes to catchUpWithSeries()
     this.seriesU32 = DETACHED_SERIES;
     this.seriesGeneration = SERIES.GENERATION;
     this.seriesTouched = SERIES.TOUCHED;
@@ -101,22 +101,34 @@ export class WriterCell implements ExpiringHandle {
    * back, since it is being written again); with a TTL, marks the series touched, and follows it if it expired.
    * Call before every update: two loads and a compare when nothing changed.
    */
-  sync(): void {
+  followSeries(): void {
     const series = this.seriesU32;
     // touched is a hint for the sweeper, ordered against nothing (see ARCHITECTURE.md, "Memory ordering")
     if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
     if (this.u32[this.generation] === series[this.seriesGeneration]) return;
-    this.renew();
+    this.catchUpWithSeries();
   }
 
-  /** sync()'s slow path: follows an expired series, or clears the cell for the series' new generation. */
-  protected renew(): void {
+  /** followSeries()'s slow path: follows an expired series, or clears the cell for the series' new generation. */
+  protected catchUpWithSeries(): void {
+    if (this.#seriesExpired()) this.#followRenewedSeries();
+    else this.#moveToSeriesGeneration();
+  }
+
+  /** With a TTL: whether the series this handle points at was retired (expired, or this handle is detached). */
+  #seriesExpired(): boolean {
+    return this.#reattach !== undefined && ((Atomics.load(this.seriesU32, this.seriesGeneration - SERIES.GENERATION) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED;
+  }
+
+  /** Points this handle at the series found (or made) anew for the same labels, and catches up with it. */
+  #followRenewedSeries(): void {
+    this.#reattach!(this);
+    this.followSeries();
+  }
+
+  /** The series was reset or removed since the last update: clears the cell for its new generation. */
+  #moveToSeriesGeneration(): void {
     const at = this.seriesGeneration - SERIES.GENERATION;
-    if (this.#reattach !== undefined && ((Atomics.load(this.seriesU32, at) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED) {
-      this.#reattach(this);
-      this.sync();
-      return;
-    }
     const generation = Atomics.load(this.seriesU32, this.seriesGeneration);
     const s = this.u32[this.seq]!;
     Atomics.store(this.u32, this.seq, s + 1);
@@ -128,13 +140,13 @@ export class WriterCell implements ExpiringHandle {
 
   /** Adds to one value, as one update (here a single aligned 8-byte store, never seen half-written). */
   add(index: number, delta: number): void {
-    this.sync();
+    this.followSeries();
     this.f64[this.base + index]! += delta;
   }
 
   /** Adds to two values as one update (a histogram's bucket and sum). */
   addTwo(index: number, delta: number, other: number, otherDelta: number): void {
-    this.sync();
+    this.followSeries();
     const u32 = this.u32;
     const f64 = this.f64;
     const s = u32[this.seq]!;
@@ -149,7 +161,7 @@ export class WriterCell implements ExpiringHandle {
    * write them only with `put()`.
    */
   begin(): void {
-    this.sync();
+    this.followSeries();
     this.u32[this.seq]! += 1;
   }
 
@@ -169,15 +181,15 @@ export class WriterCell implements ExpiringHandle {
  * monomorphic and the x86-64 path pays nothing for this one.
  */
 class AtomicWriterCell extends WriterCell {
-  override sync(): void {
+  override followSeries(): void {
     const series = this.seriesU32;
     if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
     if (this.u32[this.generation] === Atomics.load(series, this.seriesGeneration)) return;
-    this.renew();
+    this.catchUpWithSeries();
   }
 
   override add(index: number, delta: number): void {
-    this.sync();
+    this.followSeries();
     const i32 = this.i32;
     const at = this.base + index;
     const s = i32[this.seq]!;
@@ -187,7 +199,7 @@ class AtomicWriterCell extends WriterCell {
   }
 
   override addTwo(index: number, delta: number, other: number, otherDelta: number): void {
-    this.sync();
+    this.followSeries();
     const i32 = this.i32;
     const f64 = this.f64;
     const at = this.base + index;
@@ -200,7 +212,7 @@ class AtomicWriterCell extends WriterCell {
   }
 
   override begin(): void {
-    this.sync();
+    this.followSeries();
     Atomics.store(this.i32, this.seq, this.i32[this.seq]! + 1);
   }
 
@@ -256,7 +268,7 @@ export function claimCellOf(file: HeapFile, lane: Lane, series: number, length: 
   const cseg = file.segmentOf(cell);
   const cat = file.offsetOf(cell) * 2;
   cseg.u32[cat + CELL.LANE] = lane.id;
-  // One generation behind the series: the first update then goes through sync(), which brings the series back if
+  // One generation behind the series: the first update then goes through followSeries(), which brings the series back if
   // it was removed since this process looked it up (a cached child of a removed label set writes it again).
   cseg.u32[cat + CELL.GENERATION] = (Atomics.load(seg.u32, at + SERIES.GENERATION) - 1) >>> 0;
   for (;;) {

@@ -52,7 +52,7 @@ function holderIsGone(file: HeapFile, high: number): boolean {
   const lane = (high & ((1 << CLAIM_SHIFT) - 1)) - 1;
   if (lane < 0 || lane >= file.maxLanes) return true; // nobody valid: damage, or a slot never written
   if (!Lane.isHeld(file, lane)) return true;
-  return (Lane.epochOf(file, lane) & CLAIM_MASK) !== high >>> CLAIM_SHIFT;
+  return (Lane.claimCountOf(file, lane) & CLAIM_MASK) !== high >>> CLAIM_SHIFT;
 }
 
 export class ExemplarSlots {
@@ -101,7 +101,7 @@ export class ExemplarSlots {
     if (labels.length > EXEMPLAR.LABEL_BYTES) throw new MpmetricsRangeError(`exemplar labels of ${labels.length} bytes do not fit a slot of ${EXEMPLAR.LABEL_BYTES}`);
     const at = this.#slot(index);
     const lane = this.#lane();
-    const me = holder(lane.id, lane.epoch) << 32n;
+    const me = holder(lane.id, lane.claimCount) << 32n;
     const i64 = this.#i64;
     for (let attempt = 0; attempt < 4; attempt++) {
       const word = Atomics.load(i64, at + EXEMPLAR.LOCK);

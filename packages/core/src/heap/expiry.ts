@@ -48,8 +48,8 @@ function stateOf(u32: Uint32Array, at: number): number {
  * Where a retired record (its u32 index `at` in `u32`) links to the next on the retired list: a node keeps it past
  * its slots, which readers still walking it must find as they were.
  */
-function limboNextOf(u32: Uint32Array, at: number): number {
-  return at + ((u32[at]! & KIND_MASK) === KIND_NODE ? NODE.RETIRED_NEXT : SERIES.LIMBO_NEXT);
+function retiredNextOf(u32: Uint32Array, at: number): number {
+  return at + ((u32[at]! & KIND_MASK) === KIND_NODE ? NODE.RETIRED_NEXT : SERIES.RETIRED_NEXT);
 }
 
 /** Where a retired record keeps its sweep epoch, as an index into the f64 view of its segment. */
@@ -199,8 +199,8 @@ export function sweep(file: HeapFile, families: readonly ExpiringFamily[], now: 
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
     seg.f64[epochOf(seg.u32, at)] = epoch;
-    Atomics.store(seg.u32, limboNextOf(seg.u32, at), Atomics.load(file.header, H.LIMBO_HEAD));
-    Atomics.store(file.header, H.LIMBO_HEAD, p);
+    Atomics.store(seg.u32, retiredNextOf(seg.u32, at), Atomics.load(file.header, H.RETIRED_HEAD));
+    Atomics.store(file.header, H.RETIRED_HEAD, p);
   }
   return series;
 }
@@ -210,7 +210,7 @@ export function sweep(file: HeapFile, families: readonly ExpiringFamily[], now: 
  * records of epoch `acked` or older may be reused meanwhile, and the walk stops before them.
  */
 export function forEachRetiredSince(file: HeapFile, acked: number, visit: (ptr: number) => void): void {
-  const head = Atomics.load(file.header, H.LIMBO_HEAD);
+  const head = Atomics.load(file.header, H.RETIRED_HEAD);
   const walk = new ListWalk().start(head, maxRecords(Atomics.load(file.header, H.ALLOC_TOP)));
   for (let p = head; p !== 0; ) {
     if (!isRetired(file, p)) return;
@@ -218,7 +218,7 @@ export function forEachRetiredSince(file: HeapFile, acked: number, visit: (ptr: 
     const at = file.offsetOf(p) * 2;
     if (seg.f64[epochOf(seg.u32, at)]! <= acked) return;
     visit(p);
-    p = Atomics.load(seg.u32, limboNextOf(seg.u32, at));
+    p = Atomics.load(seg.u32, retiredNextOf(seg.u32, at));
     if (walk.stops(p)) return; // a loop (damage): what is past it was visited already
   }
 }
@@ -230,7 +230,7 @@ export function forEachRetiredSince(file: HeapFile, acked: number, visit: (ptr: 
 export function reclaim(file: HeapFile, minAcked: number): number {
   let prevAt = -1;
   let prevU32: Uint32Array | undefined;
-  let p = Atomics.load(file.header, H.LIMBO_HEAD);
+  let p = Atomics.load(file.header, H.RETIRED_HEAD);
   const limit = maxRecords(Atomics.load(file.header, H.ALLOC_TOP));
   // A link to anything but a retired record (a damaged file) ends the list there: what it leads to is never freed.
   let reclaimable = false;
@@ -243,21 +243,21 @@ export function reclaim(file: HeapFile, minAcked: number): number {
       break;
     }
     prevU32 = seg.u32;
-    prevAt = limboNextOf(seg.u32, at);
+    prevAt = retiredNextOf(seg.u32, at);
     p = Atomics.load(seg.u32, prevAt);
     if (walk.stops(p)) return 0; // a loop (damage): nothing on it can be told apart from what is in use
   }
   if (!reclaimable && p === 0) return 0;
   // cut the list where the walk stopped: everything from p on is older still (or, in a damaged file, not a
   // retired record, or a loop: then nothing is freed)
-  if (prevU32 === undefined) Atomics.store(file.header, H.LIMBO_HEAD, 0);
+  if (prevU32 === undefined) Atomics.store(file.header, H.RETIRED_HEAD, 0);
   else Atomics.store(prevU32, prevAt, 0);
   if (!reclaimable) return 0;
   let freed = 0;
   for (let steps = 0; p !== 0 && steps < limit && isRetired(file, p); steps++) {
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
-    const next = Atomics.load(seg.u32, limboNextOf(seg.u32, at));
+    const next = Atomics.load(seg.u32, retiredNextOf(seg.u32, at));
     freeSeries(file, p);
     freed++;
     p = next;

@@ -154,9 +154,9 @@ export class Heap {
       if (this.#lane.adopted) {
         // the walk reaches series of families with a TTL: while it runs, hold them as a reader does (see expiry.ts),
         // so no sweeper reuses a node or record under it
-        this.#lane.acknowledge(this.#acked === NOTHING_EXPIRING ? Atomics.load(this.file.header, H.SWEEP_EPOCH) : this.#acked);
+        this.#lane.acknowledgeSweep(this.#acked === NOTHING_EXPIRING ? Atomics.load(this.file.header, H.SWEEP_EPOCH) : this.#acked);
         closeAbandonedUpdates(this.file, this.#lane.id);
-        this.#lane.acknowledge(this.#acked);
+        this.#lane.acknowledgeSweep(this.#acked);
       }
     }
     return this.#lane;
@@ -349,7 +349,7 @@ export class Heap {
           'its family was declared differently elsewhere',
       );
     }
-    if (!result.created && !hidden) this.#revive(result.ptr);
+    if (!result.created && !hidden) this.#reviveRemovedAsNew(result.ptr);
     return result;
   }
 
@@ -374,7 +374,7 @@ export class Heap {
   holdExpiringSeries(): void {
     if (this.#acked !== NOTHING_EXPIRING) return;
     this.#acked = Atomics.load(this.file.header, H.SWEEP_EPOCH);
-    this.lane.acknowledge(this.#acked);
+    this.lane.acknowledgeSweep(this.#acked);
     this.#startMaintenance();
   }
 
@@ -438,8 +438,8 @@ export class Heap {
     const nextSweep = new Float64Array(header.buffer, header.byteOffset, H.NEXT_SWEEP_F64 + 1);
     const now = Date.now();
     const families = this.#expiringFamilies();
-    if (families.length === 0 && Atomics.load(header, H.LIMBO_HEAD) === 0) return;
-    if (now < nextSweep[H.NEXT_SWEEP_F64]! && Atomics.load(header, H.LIMBO_HEAD) === 0) return;
+    if (families.length === 0 && Atomics.load(header, H.RETIRED_HEAD) === 0) return;
+    if (now < nextSweep[H.NEXT_SWEEP_F64]! && Atomics.load(header, H.RETIRED_HEAD) === 0) return;
     const fd = this.file.fd;
     if (!lockByte(fd, LOCK.SWEEP, true)) return;
     try {
@@ -500,10 +500,10 @@ export class Heap {
     });
     if (retired.length > 0) for (const onRetired of this.#onRetired) onRetired(retired);
     this.#acked = epoch;
-    this.#lane?.acknowledge(epoch);
+    this.#lane?.acknowledgeSweep(epoch);
   }
 
-  #revive(ptr: number): void {
+  #reviveRemovedAsNew(ptr: number): void {
     const u32 = this.file.segmentOf(ptr).u32;
     const at = this.file.offsetOf(ptr) * 2;
     for (;;) {
@@ -716,8 +716,8 @@ export class Heap {
     readProcessCells(this.file, series, this.#isLaneHeld, liveness, visit);
   }
 
-  /** Brings a removed series back before a write to its shared words (a cell's `sync()` does this for cells). */
-  touch(series: number): void {
+  /** Brings a removed series back before a write to its shared words (a cell's `followSeries()` does this for cells). */
+  revive(series: number): void {
     reviveSeries(this.file.segmentOf(series).u32, this.file.offsetOf(series) * 2);
   }
 

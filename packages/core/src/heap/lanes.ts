@@ -11,7 +11,7 @@ import type { HeapFile } from './heap-file.js';
 import { popCell } from './free-lists.js';
 import { ARENA_CHUNK_BYTES, CELL, H, LANE, LOCK, WORD } from './layout.js';
 
-/** A lane's acknowledged epoch while its owner holds no pointer to a series of a family with a TTL. */
+/** A lane's acknowledged sweep epoch while its owner holds no pointer to a series of a family with a TTL. */
 export const NOTHING_EXPIRING = 0xffffffff;
 
 export class Lane {
@@ -22,16 +22,16 @@ export class Lane {
    * Which claim of the lane this is (1 for its first owner, 2 for the next…). Values that belong to one owner
    * rather than to the lane (per-process gauge values) carry it, so a later owner never passes them off as its own.
    */
-  readonly epoch: number;
+  readonly claimCount: number;
   readonly #file: HeapFile;
   readonly #record: Uint32Array;
   readonly #at: number;
 
-  private constructor(file: HeapFile, id: number, epoch: number) {
+  private constructor(file: HeapFile, id: number, claimCount: number) {
     this.#file = file;
     this.id = id;
-    this.epoch = epoch;
-    this.adopted = epoch > 1;
+    this.claimCount = claimCount;
+    this.adopted = claimCount > 1;
     this.#record = file.segments[0]!.u32;
     this.#at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
   }
@@ -42,9 +42,9 @@ export class Lane {
       if (!lockByte(file.fd, LOCK.LANES + id, true)) continue;
       const record = file.segments[0]!.u32;
       const at = (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4;
-      // The epoch first, right after the lock: until it moves, readers take the previous owner's per-process
-      // values for live ones (the lane is held, with their epoch).
-      const epoch = Atomics.add(record, at + LANE.CLAIMS, 1) + 1;
+      // The claim count first, right after the lock: until it moves, readers take the previous owner's per-process
+      // values for live ones (the lane is held, with their claim count).
+      const claimCount = Atomics.add(record, at + LANE.CLAIMS, 1) + 1;
       for (;;) {
         const high = Atomics.load(file.header, H.LANE_HIGH);
         if (high > id || Atomics.compareExchange(file.header, H.LANE_HIGH, high, id + 1) === high) break;
@@ -52,7 +52,7 @@ export class Lane {
       Atomics.store(record, at + LANE.PID, process.pid);
       // A new owner holds no pointer to a series that can expire until it says so (see expiry.ts).
       Atomics.store(record, at + LANE.ACKED, NOTHING_EXPIRING);
-      return new Lane(file, id, epoch);
+      return new Lane(file, id, claimCount);
     }
     throw new MpmetricsError(
       'MPM_ERR_TOO_MANY_WRITERS',
@@ -67,8 +67,8 @@ export class Lane {
     return isByteLocked(file.fd, LOCK.LANES + id, true);
   }
 
-  /** The current epoch of lane `id`: how many times it was ever claimed. */
-  static epochOf(file: HeapFile, id: number): number {
+  /** The claim count of lane `id`'s current owner: how many times the lane was ever claimed. */
+  static claimCountOf(file: HeapFile, id: number): number {
     return Atomics.load(file.segments[0]!.u32, (file.header[H.LANE_TABLE]! * WORD + id * LANE.BYTES) / 4 + LANE.CLAIMS);
   }
 
@@ -78,11 +78,11 @@ export class Lane {
   }
 
   /**
-   * Says that this lane's owner holds no pointer to a series retired in `epoch` or before (NOTHING_EXPIRING:
+   * Says that this lane's owner holds no pointer to a series retired in sweep `sweepEpoch` or before (NOTHING_EXPIRING:
    * to no series that can expire).
    */
-  acknowledge(epoch: number): void {
-    Atomics.store(this.#record, this.#at + LANE.ACKED, epoch);
+  acknowledgeSweep(sweepEpoch: number): void {
+    Atomics.store(this.#record, this.#at + LANE.ACKED, sweepEpoch);
   }
 
   /**

@@ -36,7 +36,7 @@ export const H = {
   /** Idle-series expiry: how many sweeps have retired series (see expiry.ts); lanes acknowledge it. */
   SWEEP_EPOCH: 14,
   /** Head of the list of retired series records waiting for every lane to acknowledge their retirement. */
-  LIMBO_HEAD: 15,
+  RETIRED_HEAD: 15,
   /** f64 at u32 index 16 (byte 64): creation time, Unix milliseconds. */
   CREATED_F64: 8,
   /** f64 at u32 index 18 (byte 72): when the next sweep for idle series is due, Unix milliseconds. */
@@ -122,7 +122,7 @@ export const SERIES = {
   SHARED_WORDS: 8,
   EXEMPLAR_SLOTS: 9,
   TOUCHED: 10,
-  LIMBO_NEXT: 11,
+  RETIRED_NEXT: 11,
   CREATED_BYTE: 48,
   SEEN_BYTE: 56,
   SHARED_BYTE: 64,
@@ -146,14 +146,14 @@ export const CELL = { NEXT: 0, LANE: 1, SEQ: 2, GENERATION: 3, FREE_WORDS: 3, VA
 /**
  * The values of a per-process cell (a gauge with a per-process `multiprocessMode`), f64: [0] the value, [1] 1 once
  * the owner has given it a value (0: none yet, and readers skip it), [2] the owner's pid, [3] the owner's start
- * time (clock ticks since boot, with the pid it names the process), [4] the lane epoch of the owner's claim. [2..4]
+ * time (clock ticks since boot, with the pid it names the process), [4] the owner's lane claim count (Lane.claimCount). [2..4]
  * are written when an owner takes the cell; a reset clears only [0] and [1].
  */
-export const PROCESS_CELL = { VALUE: 0, HAS_VALUE: 1, PID: 2, START: 3, EPOCH: 4, WORDS: 5 } as const;
+export const PROCESS_CELL = { VALUE: 0, HAS_VALUE: 1, PID: 2, START: 3, CLAIM_COUNT: 4, WORDS: 5 } as const;
 
 /**
  * A lane record in the lane table, u32: [0] arena top (words), [1] arena end (words), [2] pid of the latest
- * owner, [3] claims: how many owners the lane has had (the epoch of the current one), [4] the sweep epoch its
+ * owner, [3] claims: how many owners the lane has had (the current one's claim count), [4] the sweep epoch its
  * owner has acknowledged (it holds no pointer to a series retired up to then), [5] head of its free cells.
  */
 export const LANE = { ARENA_TOP: 0, ARENA_END: 1, PID: 2, CLAIMS: 3, ACKED: 4, FREE_CELLS: 5, BYTES: 32 } as const;

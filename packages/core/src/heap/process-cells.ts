@@ -4,8 +4,8 @@
 // A counter's cell belongs to its lane: whoever takes a dead writer's lane goes on counting in its cells, so
 // totals never drop. A per-process value must not pass to the next owner: the new owner of a lane would report
 // the dead writer's gauge as its own, under its own pid. So a per-process cell records its owner (pid, start time,
-// and the lane epoch of the claim, see lanes.ts), and a writer only ever writes a cell of its own lane *and* its
-// own epoch. An earlier owner's cell stays as it was, readable as that owner's value, with its pid: readers tell
+// and the lane's claim count, see lanes.ts), and a writer only ever writes a cell of its own lane *and* its
+// own claim. An earlier owner's cell stays as it was, readable as that owner's value, with its pid: readers tell
 // live owners from dead ones with WriterLiveness. Live modes drop dead owners' values, so there the next owner of
 // the lane takes the old cell over (cleared) instead of growing the list; other modes keep them.
 //
@@ -70,7 +70,7 @@ export class ProcessCell implements ExpiringHandle {
     this.i32 = DETACHED_CELL_I32;
     this.base = 1;
     this.seq = 0;
-    this.generation = 1; // 0, the detached series' is 1: the next #sync() goes to #renew
+    this.generation = 1; // 0, the detached series' is 1: the next followSeries() goes to catchUpWithSeries()
     this.seriesU32 = DETACHED_SERIES;
     this.seriesGeneration = SERIES.GENERATION;
     this.seriesTouched = SERIES.TOUCHED;
@@ -81,20 +81,32 @@ export class ProcessCell implements ExpiringHandle {
    * back, since it is being written again); with a TTL, marks the series touched, and follows it if it expired.
    * The owner fields stay.
    */
-  protected sync(): void {
+  protected followSeries(): void {
     const series = this.seriesU32;
     if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
     if (this.u32[this.generation] === series[this.seriesGeneration]) return;
-    this.renew();
+    this.catchUpWithSeries();
   }
 
-  protected renew(): void {
+  protected catchUpWithSeries(): void {
+    if (this.#seriesExpired()) this.#followRenewedSeries();
+    else this.#moveToSeriesGeneration();
+  }
+
+  /** With a TTL: whether the series this handle points at was retired (expired, or this handle is detached). */
+  #seriesExpired(): boolean {
+    return this.#reattach !== undefined && ((Atomics.load(this.seriesU32, this.seriesGeneration - SERIES.GENERATION) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED;
+  }
+
+  /** Points this handle at the series found (or made) anew for the same labels, and catches up with it. */
+  #followRenewedSeries(): void {
+    this.#reattach!(this);
+    this.followSeries();
+  }
+
+  /** The series was reset or removed since the last update: clears the cell for its new generation. */
+  #moveToSeriesGeneration(): void {
     const at = this.seriesGeneration - SERIES.GENERATION;
-    if (this.#reattach !== undefined && ((Atomics.load(this.seriesU32, at) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED) {
-      this.#reattach(this);
-      this.sync();
-      return;
-    }
     const generation = Atomics.load(this.seriesU32, this.seriesGeneration);
     const s = this.u32[this.seq]!;
     Atomics.store(this.u32, this.seq, s + 1);
@@ -111,7 +123,7 @@ export class ProcessCell implements ExpiringHandle {
   }
 
   set(value: number): void {
-    this.sync();
+    this.followSeries();
     const f64 = this.f64;
     const base = this.base;
     if (f64[base + HAS_VALUE] === 1) {
@@ -123,7 +135,7 @@ export class ProcessCell implements ExpiringHandle {
 
   /** Adds `delta` to this writer's value (a writer without a value starts from 0). */
   add(delta: number): void {
-    this.sync();
+    this.followSeries();
     const f64 = this.f64;
     const base = this.base;
     if (f64[base + HAS_VALUE] === 1) {
@@ -145,7 +157,7 @@ export class ProcessCell implements ExpiringHandle {
 
   /** Drops this writer's value: readers then skip it, as if it had never set one. */
   clear(): void {
-    this.sync();
+    this.followSeries();
     if (this.f64[this.base + HAS_VALUE] !== 1) return;
     const u32 = this.u32;
     const s = u32[this.seq]!;
@@ -161,11 +173,11 @@ export class ProcessCell implements ExpiringHandle {
  * the sequence word, and the series' generation is loaded with Atomics. One class per process: see cells.ts.
  */
 class AtomicProcessCell extends ProcessCell {
-  protected override sync(): void {
+  protected override followSeries(): void {
     const series = this.seriesU32;
     if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
     if (this.u32[this.generation] === Atomics.load(series, this.seriesGeneration)) return;
-    this.renew();
+    this.catchUpWithSeries();
   }
 
   protected override put(index: number, value: number): void {
@@ -173,12 +185,12 @@ class AtomicProcessCell extends ProcessCell {
   }
 
   override set(value: number): void {
-    this.sync();
+    this.followSeries();
     this.#update(value);
   }
 
   override add(delta: number): void {
-    this.sync();
+    this.followSeries();
     const f64 = this.f64;
     this.#update(f64[this.base + HAS_VALUE] === 1 ? f64[this.base + VALUE]! + delta : delta);
   }
@@ -212,8 +224,8 @@ function takeCell(file: HeapFile, cell: number, series: number, lane: Lane, owne
   put(HAS_VALUE, 0);
   put(PROCESS_CELL.PID, owner.pid);
   put(PROCESS_CELL.START, owner.start);
-  put(PROCESS_CELL.EPOCH, lane.epoch);
-  // One generation behind the series: the first update then runs sync(), which brings back a series removed
+  put(PROCESS_CELL.CLAIM_COUNT, lane.claimCount);
+  // One generation behind the series: the first update then runs followSeries(), which brings back a series removed
   // (by anyone) before this writer's first update, as a write to it must.
   const generation = Atomics.load(file.segmentOf(series).u32, file.offsetOf(series) * 2 + SERIES.GENERATION);
   Atomics.store(seg.u32, at * 2 + CELL.GENERATION, (generation - 1) >>> 0);
@@ -221,7 +233,7 @@ function takeCell(file: HeapFile, cell: number, series: number, lane: Lane, owne
 }
 
 /**
- * This writer's per-process cell of a series: the one of its lane and epoch, else (with `reuseDead`, for live
+ * This writer's per-process cell of a series: the one of its lane and claim, else (with `reuseDead`, for live
  * modes) an earlier owner's cell of its lane taken over, else a new one.
  */
 export function claimProcessCell(
@@ -247,7 +259,7 @@ export function claimProcessCellOf(file: HeapFile, lane: Lane, series: number, o
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell);
     if (cseg.u32[cat * 2 + CELL.LANE] === lane.id) {
-      if (cseg.f64[cat + CELL.VALUES_BYTE / WORD + PROCESS_CELL.EPOCH] === lane.epoch) return cell;
+      if (cseg.f64[cat + CELL.VALUES_BYTE / WORD + PROCESS_CELL.CLAIM_COUNT] === lane.claimCount) return cell;
       if (reuseDead && reusable === 0) reusable = cell;
     }
     cell = Atomics.load(cseg.u32, cat * 2 + CELL.NEXT);
@@ -296,7 +308,7 @@ export function readProcessCells(
     entry.value = values[VALUE]!;
     entry.pid = values[PROCESS_CELL.PID]!;
     entry.start = values[PROCESS_CELL.START]!;
-    entry.alive = liveness.isAlive(lane, values[PROCESS_CELL.EPOCH]!);
+    entry.alive = liveness.isAlive(lane, values[PROCESS_CELL.CLAIM_COUNT]!);
     visit(entry);
   });
 }

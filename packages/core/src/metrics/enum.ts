@@ -45,7 +45,7 @@ export class EnumChild<S extends string = string> {
   state(state: S): void {
     const index = this.#states.index.get(state);
     if (index === undefined) throw unknownState(this.#states.metric, this.#states.names, state);
-    this.#heap.touch(this.#series);
+    this.#heap.revive(this.#series);
     this.#words.setInt(0, index);
   }
 }

@@ -42,7 +42,7 @@ export class InfoChild {
   info(labels: InfoLabels): void {
     const pairs = checkInfoLabels(labels, this.#labelNames);
     const record = this.#heap.intern(this.#valuesFamily, JSON.stringify(pairs));
-    this.#heap.touch(this.#series);
+    this.#heap.revive(this.#series);
     this.#words.setInt(0, BigInt(record));
   }
 }
