@@ -3,8 +3,7 @@
 import path from 'node:path';
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { checkMemoryOrder, MEMORY_ORDER, type MemoryOrder } from './memory-order.js';
-import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, WriterCell, type ExpiringHandle } from './cells.js';
-import { forEachRetiredSince, reclaim, sweep, type ExpiringFamily } from './expiry.js';
+import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, WriterCell } from './cells.js';
 import { popRecord, pushRecord, reusableSize } from './free-lists.js';
 import { ExemplarSlots } from './exemplar-slots.js';
 import { find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
@@ -13,9 +12,10 @@ import { HeapFile, heapCorrupt, type HeapFileOptions } from './heap-file.js';
 import { DEFAULT_IN_PROCESS_HEAP, isInProcess, warnInProcess } from './heap-kind.js';
 import type { HeapMode } from '../native/heap-mode.js';
 import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
+import { ExpiryMaintainer } from './expiry-maintainer.js';
 import { Lane, NOTHING_EXPIRING } from './lanes.js';
 import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, PROCESS_CELL, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
-import { lockByte, unlockByte } from './heap-io.js';
+import { unlockByte } from './heap-io.js';
 import { keepPrivateDirectory, locateHeap, removeStaleHeapsBeside } from './location.js';
 import { takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
 import { withReadBudget } from './read-budget.js';
@@ -87,39 +87,25 @@ function checkWords(value: unknown, name: string): number {
   return value;
 }
 
-/** How often a process holding series that can expire looks for retirements, at most (see expiry.ts). */
-const MAINTENANCE_MS = 1000;
-/** Sweeps for idle series run every quarter of the shortest TTL, within these bounds. */
-const MIN_SWEEP_MS = 50;
-const MAX_SWEEP_MS = 15_000;
-
-function sweepIntervalMs(ttlSeconds: number): number {
-  return Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, (ttlSeconds * 1000) / 4));
-}
-
 export class Heap {
   /** The heap's directory; for an in-process heap, the `dir` it was opened with, or "" (the default one). */
   readonly dir: string;
   readonly file: HeapFile;
   #lane: Lane | undefined;
   readonly #isLaneHeld = (lane: number): boolean => Lane.isHeld(this.file, lane);
-  /** Idle-series expiry (expiry.ts): this thread's handles on series that can expire, by series record. */
-  readonly #handles = new Map<number, Set<ExpiringHandle>>();
-  readonly #onRetired = new Set<(series: readonly number[]) => void>();
-  /** The sweep epoch this thread has acknowledged; NOTHING_EXPIRING until it holds a series that can expire. */
-  #acked = NOTHING_EXPIRING;
-  #maintenance: NodeJS.Timeout | undefined;
-  /** Whether a failure of the maintenance timer has been said (see #maintainFromTimer). */
-  #maintenanceWarned = false;
-  #maintenanceMs = MAINTENANCE_MS;
+  readonly #expiry: ExpiryMaintainer;
   /** The family record of each name this handle declared (see declareFamily). */
   readonly #declared = new Map<string, number>();
-  /** Families with a TTL, by family record (0: none), from their metadata. */
-  readonly #ttls = new Map<number, number>();
 
   private constructor(dir: string, file: HeapFile) {
     this.dir = dir;
     this.file = file;
+    this.#expiry = new ExpiryMaintainer(
+      file,
+      () => this.lane,
+      () => this.#lane,
+      (family) => this.#familyMeta(family),
+    );
   }
 
   /** Opens the heap for this process (creating it if it is the first), as HeapOptions say. */
@@ -154,9 +140,9 @@ export class Heap {
       if (this.#lane.adopted) {
         // the walk reaches series of families with a TTL: while it runs, hold them as a reader does (see expiry.ts),
         // so no sweeper reuses a node or record under it
-        this.#lane.acknowledgeSweep(this.#acked === NOTHING_EXPIRING ? Atomics.load(this.file.header, H.SWEEP_EPOCH) : this.#acked);
+        this.#lane.acknowledgeSweep(this.#expiry.acked === NOTHING_EXPIRING ? Atomics.load(this.file.header, H.SWEEP_EPOCH) : this.#expiry.acked);
         closeAbandonedUpdates(this.file, this.#lane.id);
-        this.#lane.acknowledgeSweep(this.#acked);
+        this.#lane.acknowledgeSweep(this.#expiry.acked);
       }
     }
     return this.#lane;
@@ -372,29 +358,7 @@ export class Heap {
    * now on it acknowledges retirements (expiry.ts) from a timer, and their memory is not reused before it has.
    */
   holdExpiringSeries(): void {
-    if (this.#acked !== NOTHING_EXPIRING) return;
-    this.#acked = Atomics.load(this.file.header, H.SWEEP_EPOCH);
-    this.lane.acknowledgeSweep(this.#acked);
-    this.#startMaintenance();
-  }
-
-  #startMaintenance(): void {
-    if (this.#maintenance !== undefined) clearInterval(this.#maintenance);
-    this.#maintenance = setInterval(() => this.#maintainFromTimer(), this.#maintenanceMs);
-    this.#maintenance.unref();
-  }
-
-  /**
-   * maintain() from its timer, which must not crash the application (a damaged heap throws
-   * MPM_ERR_HEAP_CORRUPT from the sweep): the error is said once as a process warning, and later runs try again.
-   */
-  #maintainFromTimer(): void {
-    try {
-      this.maintain();
-    } catch (error) {
-      if (!this.#maintenanceWarned) process.emitWarning(error as Error);
-      this.#maintenanceWarned = true;
-    }
+    this.#expiry.holdExpiringSeries();
   }
 
   /**
@@ -404,26 +368,7 @@ export class Heap {
    */
   expireIdle(family: number, ttlSeconds: number, onRetired: (series: readonly number[]) => void): void {
     this.file.expectKind(family, KIND_FAMILY, 'family');
-    this.#ttls.set(family, ttlSeconds);
-    this.#onRetired.add(onRetired);
-    this.holdExpiringSeries();
-    const ms = Math.min(MAINTENANCE_MS, sweepIntervalMs(ttlSeconds));
-    if (ms < this.#maintenanceMs) {
-      this.#maintenanceMs = ms;
-      this.#startMaintenance();
-    }
-  }
-
-  /** Remembers a handle on a series that can expire, to detach it when the series is retired. */
-  #track(series: number, handle: ExpiringHandle): void {
-    let handles = this.#handles.get(series);
-    if (handles === undefined) this.#handles.set(series, (handles = new Set()));
-    handles.add(handle);
-  }
-
-  #untrack(series: number, handle: ExpiringHandle): void {
-    const handles = this.#handles.get(series);
-    if (handles?.delete(handle) === true && handles.size === 0) this.#handles.delete(series);
+    this.#expiry.expireIdle(family, ttlSeconds, onRetired);
   }
 
   /**
@@ -432,76 +377,9 @@ export class Heap {
    * and frees what every process has moved past. Call it to run it now.
    */
   maintain(): void {
-    if (this.file.closed) return;
-    this.#acknowledge();
-    const header = this.file.header;
-    const nextSweep = new Float64Array(header.buffer, header.byteOffset, H.NEXT_SWEEP_F64 + 1);
-    const now = Date.now();
-    const families = this.#expiringFamilies();
-    if (families.length === 0 && Atomics.load(header, H.RETIRED_HEAD) === 0) return;
-    if (now < nextSweep[H.NEXT_SWEEP_F64]! && Atomics.load(header, H.RETIRED_HEAD) === 0) return;
-    const fd = this.file.fd;
-    if (!lockByte(fd, LOCK.SWEEP, true)) return;
-    try {
-      Atomics.store(header, H.SWEEPER_PID, process.pid);
-      if (now >= nextSweep[H.NEXT_SWEEP_F64]! && families.length > 0) {
-        nextSweep[H.NEXT_SWEEP_F64] = now + Math.min(...families.map((f) => sweepIntervalMs(f.ttlSeconds)));
-        if (sweep(this.file, families, now / 1000) > 0) this.#acknowledge();
-      }
-      reclaim(this.file, this.#lowestAcknowledged());
-    } finally {
-      unlockByte(fd, LOCK.SWEEP);
-    }
+    this.#expiry.maintain();
   }
 
-  /** Every family in the heap declared with a TTL (in its metadata), whoever declared it. */
-  #expiringFamilies(): ExpiringFamily[] {
-    const out: ExpiringFamily[] = [];
-    forEachFamily(this.file, (ptr) => {
-      let ttl = this.#ttls.get(ptr);
-      if (ttl === undefined) {
-        let meta: { ttlSeconds?: unknown } | null = null;
-        try {
-          meta = JSON.parse(this.#familyMeta(ptr)) as { ttlSeconds?: unknown } | null;
-        } catch {
-          // not a metric's family
-        }
-        ttl = typeof meta?.ttlSeconds === 'number' && meta.ttlSeconds > 0 ? meta.ttlSeconds : 0;
-        this.#ttls.set(ptr, ttl);
-      }
-      if (ttl > 0) out.push({ ptr, ttlSeconds: ttl });
-    });
-    return out;
-  }
-
-  /** The lowest epoch acknowledged by a lane held by a live writer (this thread's own lane included). */
-  #lowestAcknowledged(): number {
-    let lowest = this.#acked;
-    const high = Atomics.load(this.file.header, H.LANE_HIGH);
-    for (let id = 0; id < high; id++) {
-      if (id === this.#lane?.id || !Lane.isHeld(this.file, id)) continue;
-      lowest = Math.min(lowest, Lane.ackedOf(this.file, id));
-    }
-    return lowest;
-  }
-
-  /** Detaches this thread's handles on series retired since its last look, then acknowledges the epoch. */
-  #acknowledge(): void {
-    if (this.#acked === NOTHING_EXPIRING) return;
-    const epoch = Atomics.load(this.file.header, H.SWEEP_EPOCH);
-    if (epoch === this.#acked) return;
-    const retired: number[] = [];
-    forEachRetiredSince(this.file, this.#acked, (ptr) => {
-      retired.push(ptr);
-      const handles = this.#handles.get(ptr);
-      if (handles === undefined) return;
-      for (const handle of handles) handle.detach();
-      this.#handles.delete(ptr);
-    });
-    if (retired.length > 0) for (const onRetired of this.#onRetired) onRetired(retired);
-    this.#acked = epoch;
-    this.#lane?.acknowledgeSweep(epoch);
-  }
 
   #reviveRemovedAsNew(ptr: number): void {
     const u32 = this.file.segmentOf(ptr).u32;
@@ -653,12 +531,12 @@ export class Heap {
     this.holdExpiringSeries();
     let ptr = this.#resolve(resolve);
     const cell = claimCell(this.file, this.lane, ptr, valueWords, (handle) => {
-      this.#untrack(ptr, handle);
+      this.#expiry.untrack(ptr, handle);
       ptr = this.#resolve(resolve);
       handle.point(this.file, claimCellOf(this.file, this.lane, ptr, valueWords), ptr);
-      this.#track(ptr, handle);
+      this.#expiry.track(ptr, handle);
     });
-    this.#track(ptr, cell);
+    this.#expiry.track(ptr, cell);
     return cell;
   }
 
@@ -684,12 +562,12 @@ export class Heap {
     this.holdExpiringSeries();
     let ptr = this.#checkProcessLayout(this.#resolve(resolve));
     const cell = claimProcessCell(this.file, this.lane, ptr, processIdentity(), reuseDead, (handle) => {
-      this.#untrack(ptr, handle);
+      this.#expiry.untrack(ptr, handle);
       ptr = this.#checkProcessLayout(this.#resolve(resolve));
       handle.point(this.file, claimProcessCellOf(this.file, this.lane, ptr, processIdentity(), reuseDead), ptr);
-      this.#track(ptr, handle);
+      this.#expiry.track(ptr, handle);
     });
-    this.#track(ptr, cell);
+    this.#expiry.track(ptr, cell);
     return cell;
   }
 
@@ -734,12 +612,12 @@ export class Heap {
     this.holdExpiringSeries();
     let ptr = this.#resolve(resolve);
     const words = new SharedWords(this.file, ptr, (handle) => {
-      this.#untrack(ptr, handle);
+      this.#expiry.untrack(ptr, handle);
       ptr = this.#resolve(resolve);
       handle.point(this.file, ptr);
-      this.#track(ptr, handle);
+      this.#expiry.track(ptr, handle);
     });
-    this.#track(ptr, words);
+    this.#expiry.track(ptr, words);
     return words;
   }
 
@@ -795,8 +673,7 @@ export class Heap {
    * Values stay readable by other processes; this object must not be used again.
    */
   close(): void {
-    if (this.#maintenance !== undefined) clearInterval(this.#maintenance);
-    this.#maintenance = undefined;
+    this.#expiry.stop();
     this.#lane?.release();
     this.#lane = undefined;
     this.file.close();
