@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { checkMemoryOrder, MEMORY_ORDER, type MemoryOrder } from './memory-order.js';
-import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, WriterCell } from './cells.js';
+import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, WriterCell, type ExpiringHandle } from './cells.js';
 import { popRecord, pushRecord, reusableSize } from './free-lists.js';
 import { ExemplarSlots } from './exemplar-slots.js';
 import { find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
@@ -528,16 +528,33 @@ export class Heap {
       return claimCell(this.file, this.lane, series, valueWords);
     }
     const resolve = series;
+    return this.#followExpiring<WriterCell>(
+      () => this.#resolve(resolve),
+      (ptr, reattach) => claimCell(this.file, this.lane, ptr, valueWords, reattach),
+      (cell, ptr) => cell.point(this.file, claimCellOf(this.file, this.lane, ptr, valueWords), ptr),
+    );
+  }
+
+  /**
+   * A handle on a series of a family with a TTL: `make` makes it for the series `find` finds now; whenever that
+   * series has expired, the handle's next update calls `find` again and `point` aims the handle at what it found.
+   * The maintainer tracks the handle under its current series, to detach it when that series is retired.
+   */
+  #followExpiring<T extends ExpiringHandle>(
+    find: () => number,
+    make: (ptr: number, reattach: (handle: T) => void) => T,
+    point: (handle: T, ptr: number) => void,
+  ): T {
     this.holdExpiringSeries();
-    let ptr = this.#resolve(resolve);
-    const cell = claimCell(this.file, this.lane, ptr, valueWords, (handle) => {
-      this.#expiry.untrack(ptr, handle);
-      ptr = this.#resolve(resolve);
-      handle.point(this.file, claimCellOf(this.file, this.lane, ptr, valueWords), ptr);
-      this.#expiry.track(ptr, handle);
+    let ptr = find();
+    const handle = make(ptr, (reattached) => {
+      this.#expiry.untrack(ptr, reattached);
+      ptr = find();
+      point(reattached, ptr);
+      this.#expiry.track(ptr, reattached);
     });
-    this.#expiry.track(ptr, cell);
-    return cell;
+    this.#expiry.track(ptr, handle);
+    return handle;
   }
 
   #resolve(resolve: () => number): number {
@@ -559,16 +576,11 @@ export class Heap {
       return claimProcessCell(this.file, this.lane, series, processIdentity(), reuseDead);
     }
     const resolve = series;
-    this.holdExpiringSeries();
-    let ptr = this.#checkProcessLayout(this.#resolve(resolve));
-    const cell = claimProcessCell(this.file, this.lane, ptr, processIdentity(), reuseDead, (handle) => {
-      this.#expiry.untrack(ptr, handle);
-      ptr = this.#checkProcessLayout(this.#resolve(resolve));
-      handle.point(this.file, claimProcessCellOf(this.file, this.lane, ptr, processIdentity(), reuseDead), ptr);
-      this.#expiry.track(ptr, handle);
-    });
-    this.#expiry.track(ptr, cell);
-    return cell;
+    return this.#followExpiring<ProcessCell>(
+      () => this.#checkProcessLayout(this.#resolve(resolve)),
+      (ptr, reattach) => claimProcessCell(this.file, this.lane, ptr, processIdentity(), reuseDead, reattach),
+      (cell, ptr) => cell.point(this.file, claimProcessCellOf(this.file, this.lane, ptr, processIdentity(), reuseDead), ptr),
+    );
   }
 
   #checkProcessLayout(series: number): number {
@@ -609,16 +621,11 @@ export class Heap {
       return new SharedWords(this.file, series);
     }
     const resolve = series;
-    this.holdExpiringSeries();
-    let ptr = this.#resolve(resolve);
-    const words = new SharedWords(this.file, ptr, (handle) => {
-      this.#expiry.untrack(ptr, handle);
-      ptr = this.#resolve(resolve);
-      handle.point(this.file, ptr);
-      this.#expiry.track(ptr, handle);
-    });
-    this.#expiry.track(ptr, words);
-    return words;
+    return this.#followExpiring<SharedWords>(
+      () => this.#resolve(resolve),
+      (ptr, reattach) => new SharedWords(this.file, ptr, reattach),
+      (words, ptr) => words.point(this.file, ptr),
+    );
   }
 
   /**
