@@ -14,86 +14,21 @@
 import { forEachLeaf } from './directory.js';
 import { heapCorrupt, type HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
-import { CELL, FAMILY, H, KIND_SERIES, SERIES, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { CELL, FAMILY, H, SERIES, WORD } from './layout.js';
+import { CellHandle } from './cell-handle.js';
 import { loadDouble, storeDouble } from './atomic-doubles.js';
 import { ATOMIC_ORDER } from './memory-order.js';
 import { monotonicMs } from './monotonic-clock.js';
 import { readBudgetEnds } from './read-budget.js';
 import { ListWalk } from './walk-guard.js';
 
-/** Brings a removed series back (it is being written again): it shows up in scrapes from now on. */
-export function reviveSeries(u32: Uint32Array, at: number): void {
-  const word = Atomics.load(u32, at);
-  if (((word >>> STATE_SHIFT) & 0xff) === STATE_REMOVED) Atomics.compareExchange(u32, at, word, TAG | KIND_SERIES);
-}
-
-/** Where a detached handle points until its next update finds its series again: a series marked retired. */
-export const DETACHED_SERIES = new Uint32Array(16);
-DETACHED_SERIES[0] = TAG | (STATE_RETIRED << STATE_SHIFT) | KIND_SERIES;
-DETACHED_SERIES[SERIES.GENERATION] = 1;
-DETACHED_SERIES[SERIES.TOUCHED] = 1;
-export const DETACHED_CELL = new Float64Array(2);
-export const DETACHED_CELL_U32 = new Uint32Array(DETACHED_CELL.buffer);
-export const DETACHED_CELL_I32 = new Int32Array(DETACHED_CELL.buffer);
-
-/** A handle on heap memory that idle-series expiry may have to take away from this process (see expiry.ts). */
-export interface ExpiringHandle {
-  /** Points the handle away from its series, which is about to be reused: the next update finds it anew. */
-  detach(): void;
-}
-
 /** The x86-64 path: plain typed-array stores between plain stores of the sequence word (see the top of this file). */
-export class WriterCell implements ExpiringHandle {
-  /** Float view of the cell's segment; values start at `base`. Read them after `followSeries()` or `begin()`. */
-  f64!: Float64Array;
-  /** u32 view of the cell's segment; `seq` and `generation` index it. */
-  u32!: Uint32Array;
-  /** The same as Int32, for Atomics on the Atomics path. */
-  i32!: Int32Array;
-  base!: number;
-  seq!: number;
-  generation!: number;
+export class WriterCell extends CellHandle<WriterCell> {
   readonly length: number;
-  /** u32 view of the series record's segment, and the index of the series' generation in it. */
-  seriesU32!: Uint32Array;
-  seriesGeneration!: number;
-  /** The series' touched word (families with a TTL), else its tag word, which is never 0: nothing to mark. */
-  seriesTouched!: number;
-  /** Families with a TTL: finds the series again (making it anew if need be) once it has expired. */
-  readonly #reattach: ((cell: WriterCell) => void) | undefined;
 
   constructor(file: HeapFile, cell: number, series: number, length: number, reattach?: (cell: WriterCell) => void) {
+    super(file, cell, series, reattach);
     this.length = length;
-    this.#reattach = reattach;
-    this.point(file, cell, series);
-  }
-
-  /** Makes this handle write `cell` of `series`. */
-  point(file: HeapFile, cell: number, series: number): void {
-    const seg = file.segmentOf(cell);
-    const at = file.offsetOf(cell);
-    this.f64 = seg.f64;
-    this.u32 = seg.u32;
-    this.i32 = seg.i32;
-    this.base = at + CELL.VALUES_BYTE / WORD;
-    this.seq = at * 2 + CELL.SEQ;
-    this.generation = at * 2 + CELL.GENERATION;
-    this.seriesU32 = file.segmentOf(series).u32;
-    const seriesAt = file.offsetOf(series) * 2;
-    this.seriesGeneration = seriesAt + SERIES.GENERATION;
-    this.seriesTouched = this.#reattach === undefined ? seriesAt : seriesAt + SERIES.TOUCHED;
-  }
-
-  detach(): void {
-    this.f64 = DETACHED_CELL;
-    this.u32 = DETACHED_CELL_U32;
-    this.i32 = DETACHED_CELL_I32;
-    this.base = 1;
-    this.seq = 0;
-    this.generation = 1; // 0, the detached series' is 1: the next followSeries() goes to catchUpWithSeries()
-    this.seriesU32 = DETACHED_SERIES;
-    this.seriesGeneration = SERIES.GENERATION;
-    this.seriesTouched = SERIES.TOUCHED;
   }
 
   /**
@@ -101,7 +36,7 @@ export class WriterCell implements ExpiringHandle {
    * back, since it is being written again); with a TTL, marks the series touched, and follows it if it expired.
    * Call before every update: two loads and a compare when nothing changed.
    */
-  followSeries(): void {
+  override followSeries(): void {
     const series = this.seriesU32;
     // touched is a hint for the sweeper, ordered against nothing (see ARCHITECTURE.md, "Memory ordering")
     if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
@@ -109,33 +44,8 @@ export class WriterCell implements ExpiringHandle {
     this.catchUpWithSeries();
   }
 
-  /** followSeries()'s slow path: follows an expired series, or clears the cell for the series' new generation. */
-  protected catchUpWithSeries(): void {
-    if (this.#seriesExpired()) this.#followRenewedSeries();
-    else this.#moveToSeriesGeneration();
-  }
-
-  /** With a TTL: whether the series this handle points at was retired (expired, or this handle is detached). */
-  #seriesExpired(): boolean {
-    return this.#reattach !== undefined && ((Atomics.load(this.seriesU32, this.seriesGeneration - SERIES.GENERATION) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED;
-  }
-
-  /** Points this handle at the series found (or made) anew for the same labels, and catches up with it. */
-  #followRenewedSeries(): void {
-    this.#reattach!(this);
-    this.followSeries();
-  }
-
-  /** The series was reset or removed since the last update: clears the cell for its new generation. */
-  #moveToSeriesGeneration(): void {
-    const at = this.seriesGeneration - SERIES.GENERATION;
-    const generation = Atomics.load(this.seriesU32, this.seriesGeneration);
-    const s = this.u32[this.seq]!;
-    Atomics.store(this.u32, this.seq, s + 1);
+  protected override clearValues(): void {
     for (let i = this.base; i < this.base + this.length; i++) this.put(i, 0);
-    Atomics.store(this.u32, this.generation, generation);
-    Atomics.store(this.u32, this.seq, s + 2);
-    reviveSeries(this.seriesU32, at);
   }
 
   /** Adds to one value, as one update (here a single aligned 8-byte store, never seen half-written). */

@@ -3,7 +3,7 @@
 // sweep epoch this thread has acknowledged, below which no sweeper reuses memory.
 import { forEachFamily } from './families.js';
 import { forEachRetiredSince, reclaim, sweep, type ExpiringFamily } from './expiry.js';
-import type { ExpiringHandle } from './cells.js';
+import type { ExpiringHandle } from './cell-handle.js';
 import type { HeapFile } from './heap-file.js';
 import { lockByte, unlockByte } from './heap-io.js';
 import { Lane, NOTHING_EXPIRING } from './lanes.js';

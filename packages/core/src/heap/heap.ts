@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { checkMemoryOrder, MEMORY_ORDER, type MemoryOrder } from './memory-order.js';
-import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, reviveSeries, WriterCell, type ExpiringHandle } from './cells.js';
+import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, WriterCell } from './cells.js';
+import { reviveSeries, type ExpiringHandle } from './cell-handle.js';
 import { popRecord, pushRecord, reusableSize } from './free-lists.js';
 import { ExemplarSlots } from './exemplar-slots.js';
 import { find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';

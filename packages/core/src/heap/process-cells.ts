@@ -16,10 +16,11 @@
 // CPU, see memory-order.ts) a double is two 32-bit halves, so every change is a group update under the sequence.
 import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
-import { CELL, PROCESS_CELL, SERIES, STATE_RETIRED, STATE_SHIFT, WORD } from './layout.js';
+import { CELL, PROCESS_CELL, SERIES, WORD } from './layout.js';
 import { storeDouble } from './atomic-doubles.js';
 import { ATOMIC_ORDER } from './memory-order.js';
-import { DETACHED_CELL, DETACHED_CELL_I32, DETACHED_CELL_U32, DETACHED_SERIES, maxCells, readEachCell, reviveSeries, type ExpiringHandle } from './cells.js';
+import { CellHandle } from './cell-handle.js';
+import { maxCells, readEachCell } from './cells.js';
 import { heapCorrupt } from './heap-file.js';
 import { ListWalk } from './walk-guard.js';
 import type { ProcessIdentity } from './process-identity.js';
@@ -29,92 +30,22 @@ const VALUE = PROCESS_CELL.VALUE;
 const HAS_VALUE = PROCESS_CELL.HAS_VALUE;
 
 /** This writer's own value of a series, on the x86-64 path: every update is a plain store or two; nothing allocates. */
-export class ProcessCell implements ExpiringHandle {
-  protected f64!: Float64Array;
-  protected u32!: Uint32Array;
-  protected i32!: Int32Array;
-  protected base!: number;
-  protected seq!: number;
-  protected generation!: number;
-  protected seriesU32!: Uint32Array;
-  protected seriesGeneration!: number;
-  /** The series' touched word (families with a TTL), else its tag word, which is never 0: nothing to mark. */
-  protected seriesTouched!: number;
-  /** Families with a TTL: finds the series again (making it anew if need be) once it has expired. */
-  readonly #reattach: ((cell: ProcessCell) => void) | undefined;
-
-  constructor(file: HeapFile, cell: number, series: number, reattach?: (cell: ProcessCell) => void) {
-    this.#reattach = reattach;
-    this.point(file, cell, series);
-  }
-
-  /** Makes this handle write `cell` of `series`. */
-  point(file: HeapFile, cell: number, series: number): void {
-    const seg = file.segmentOf(cell);
-    const at = file.offsetOf(cell);
-    this.f64 = seg.f64;
-    this.u32 = seg.u32;
-    this.i32 = seg.i32;
-    this.base = at + CELL.VALUES_BYTE / WORD;
-    this.seq = at * 2 + CELL.SEQ;
-    this.generation = at * 2 + CELL.GENERATION;
-    this.seriesU32 = file.segmentOf(series).u32;
-    const seriesAt = file.offsetOf(series) * 2;
-    this.seriesGeneration = seriesAt + SERIES.GENERATION;
-    this.seriesTouched = this.#reattach === undefined ? seriesAt : seriesAt + SERIES.TOUCHED;
-  }
-
-  detach(): void {
-    this.f64 = DETACHED_CELL;
-    this.u32 = DETACHED_CELL_U32;
-    this.i32 = DETACHED_CELL_I32;
-    this.base = 1;
-    this.seq = 0;
-    this.generation = 1; // 0, the detached series' is 1: the next followSeries() goes to catchUpWithSeries()
-    this.seriesU32 = DETACHED_SERIES;
-    this.seriesGeneration = SERIES.GENERATION;
-    this.seriesTouched = SERIES.TOUCHED;
-  }
-
+export class ProcessCell extends CellHandle<ProcessCell> {
   /**
    * Forgets the value if the series was reset or removed since the last update (and brings a removed series
    * back, since it is being written again); with a TTL, marks the series touched, and follows it if it expired.
    * The owner fields stay.
    */
-  protected followSeries(): void {
+  protected override followSeries(): void {
     const series = this.seriesU32;
     if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
     if (this.u32[this.generation] === series[this.seriesGeneration]) return;
     this.catchUpWithSeries();
   }
 
-  protected catchUpWithSeries(): void {
-    if (this.#seriesExpired()) this.#followRenewedSeries();
-    else this.#moveToSeriesGeneration();
-  }
-
-  /** With a TTL: whether the series this handle points at was retired (expired, or this handle is detached). */
-  #seriesExpired(): boolean {
-    return this.#reattach !== undefined && ((Atomics.load(this.seriesU32, this.seriesGeneration - SERIES.GENERATION) >>> STATE_SHIFT) & 0xff) === STATE_RETIRED;
-  }
-
-  /** Points this handle at the series found (or made) anew for the same labels, and catches up with it. */
-  #followRenewedSeries(): void {
-    this.#reattach!(this);
-    this.followSeries();
-  }
-
-  /** The series was reset or removed since the last update: clears the cell for its new generation. */
-  #moveToSeriesGeneration(): void {
-    const at = this.seriesGeneration - SERIES.GENERATION;
-    const generation = Atomics.load(this.seriesU32, this.seriesGeneration);
-    const s = this.u32[this.seq]!;
-    Atomics.store(this.u32, this.seq, s + 1);
+  protected override clearValues(): void {
     this.put(VALUE, 0);
     this.put(HAS_VALUE, 0);
-    Atomics.store(this.u32, this.generation, generation);
-    Atomics.store(this.u32, this.seq, s + 2);
-    reviveSeries(this.seriesU32, at);
   }
 
   /** Stores one of the cell's values, inside an update. */

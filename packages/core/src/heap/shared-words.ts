@@ -3,7 +3,7 @@
 // words; float additions a compare-and-swap loop on the word's bits; a float set is a plain aligned 8-byte store,
 // which x86-64 and arm64 make in one piece (v8-memory-behaviour.test.ts checks it on every Node we test), so a
 // concurrent add's compare-and-swap sees either the old or the new value, never half of one.
-import { DETACHED_SERIES, reviveSeries, type ExpiringHandle } from './cells.js';
+import { DETACHED_SERIES, reviveSeries, type ExpiringHandle } from './cell-handle.js';
 import type { HeapFile } from './heap-file.js';
 import { SERIES, STATE_RETIRED, STATE_SHIFT, WORD } from './layout.js';
 
