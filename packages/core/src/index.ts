@@ -35,7 +35,8 @@ export { writeExposition, contentTypeOf, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CO
 export type { ExpositionFormat } from './exposition/writer.js';
 
 export { Heap } from './heap/heap.js';
-export type { FamilyRecord, HeapOptions, SeriesLayout, SeriesRecord } from './heap/heap.js';
+export type { FamilyRecord, HeapOptions } from './heap/heap.js';
+export type { SeriesLayout, SeriesRecord } from './heap/series-store.js';
 export { defaultHeap, setDefaultHeap } from './heap/default-heap.js';
 export type { WriterCell } from './heap/cells.js';
 export type { SharedWords } from './heap/shared-words.js';

@@ -20,8 +20,9 @@ import { lockByte, unlockByte } from './heap-io.js';
 import { find, isNodeAt, leafKey } from './directory.js';
 import type { HeapFile } from './heap-file.js';
 import { pushCell, pushNode, pushRecord, reusableSize } from './free-lists.js';
-import { CELL, EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_MASK, KIND_NODE, KIND_SERIES, LEAF, LOCK, NODE, SERIES, STATE_RETIRED, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
+import { CELL, FAMILY, H, KIND_FAMILY, KIND_MASK, KIND_NODE, KIND_SERIES, LEAF, LOCK, NODE, SERIES, STATE_RETIRED, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
 import { ListWalk, maxRecords } from './walk-guard.js';
+import { seriesKeyByte } from './series-store.js';
 
 /** A family swept for idle series, and its TTL. */
 export interface ExpiringFamily {
@@ -285,7 +286,7 @@ function isWholeCellList(file: HeapFile, first: number): boolean {
 function hasOwnSizes(file: HeapFile, p: number): boolean {
   const u32 = file.segmentOf(p).u32;
   const at = file.offsetOf(p) * 2;
-  const keyByte = SERIES.SHARED_BYTE + (u32[at + SERIES.SHARED_WORDS]! + u32[at + SERIES.EXEMPLAR_SLOTS]! * EXEMPLAR.WORDS) * WORD;
+  const keyByte = seriesKeyByte(u32[at + SERIES.SHARED_WORDS]!, u32[at + SERIES.EXEMPLAR_SLOTS]!);
   return keyByte === u32[at + LEAF.KEY_OFFSET] && file.offsetOf(p) * WORD + keyByte + u32[at + LEAF.KEY_LENGTH]! <= file.segmentSize;
 }
 

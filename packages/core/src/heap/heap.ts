@@ -1,24 +1,22 @@
 // The heap as the rest of the library sees it: families and series found by name from any process, writer cells
 // for updates, shared atomic words, consistent reads, and enumeration for exporters.
 import path from 'node:path';
-import { MpmetricsError, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
+import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { checkMemoryOrder, MEMORY_ORDER, type MemoryOrder } from './memory-order.js';
 import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, WriterCell } from './cells.js';
 import { reviveSeries, type ExpiringHandle } from './cell-handle.js';
-import { popRecord, pushRecord, reusableSize } from './free-lists.js';
 import { ExemplarSlots } from './exemplar-slots.js';
-import { find, findOrInsert, forEachLeaf, leafKey, type DirectoryKey } from './directory.js';
+import { leafKey } from './directory.js';
 import { findFamilyRecord, findOrMakeFamily, forEachFamily, joinFamily, replaceFamily } from './families.js';
 import { HeapFile, heapCorrupt, type HeapFileOptions } from './heap-file.js';
 import { DEFAULT_IN_PROCESS_HEAP, isInProcess, warnInProcess } from './heap-kind.js';
 import type { HeapMode } from '../native/heap-mode.js';
-import { decodeKey, encodeKey, hashKey } from './key-bytes.js';
+import { decodeKey, directoryKey } from './key-bytes.js';
+import { findOrMakeSeries, findSeries, forEachSeries, resetSeries, seriesCount, seriesOf, type SeriesLayout, type SeriesOptions, type SeriesRecord } from './series-store.js';
 import { ExpiryMaintainer } from './expiry-maintainer.js';
 import { Lane, NOTHING_EXPIRING } from './lanes.js';
-import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, PROCESS_CELL, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
-import { unlockByte } from './heap-io.js';
+import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_SERIES, LEAF, PROCESS_CELL, SERIES, WORD } from './layout.js';
 import { keepPrivateDirectory, locateHeap, removeStaleHeapsBeside } from './location.js';
-import { takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
 import { withReadBudget } from './read-budget.js';
 import { claimProcessCell, claimProcessCellOf, readProcessCells, type ProcessCell, type ProcessValue } from './process-cells.js';
 import { processIdentity } from './process-identity.js';
@@ -47,38 +45,9 @@ export interface FamilyRecord {
   readonly created: boolean;
 }
 
-export interface SeriesLayout {
-  /** Values in each writer's cell (plain stores, summed by readers). */
-  readonly valueWords: number;
-  /** Words shared by all writers (atomics). */
-  readonly sharedWords: number;
-  /** Exemplar slots (see exemplar-slots.ts). Default 0. */
-  readonly exemplarSlots?: number;
-}
-
-export interface SeriesRecord {
-  readonly ptr: number;
-  readonly key: string;
-  readonly live: boolean;
-  readonly valueWords: number;
-  readonly sharedWords: number;
-  readonly exemplarSlots: number;
-  /** Unix seconds. */
-  readonly createdAt: number;
-}
-
-const MAX_KEY_BYTES = 64 * 1024;
 const MAX_META_BYTES = 256 * 1024;
 /** How often a declaration looks a family up again after its maker replaced it meanwhile, before calling it damage. */
 const MAX_DECLARATION_RACES = 1000;
-
-function directoryKey(text: string, what: string): DirectoryKey {
-  const bytes = encodeKey(text);
-  if (bytes.length > MAX_KEY_BYTES) {
-    throw new MpmetricsRangeError(`${what} must encode to at most ${MAX_KEY_BYTES} bytes of UTF-8, received ${bytes.length} bytes`);
-  }
-  return { bytes, hash: hashKey(bytes) };
-}
 
 function checkWords(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
@@ -213,145 +182,26 @@ export class Heap {
     return out;
   }
 
-  /** Where a family's series count is (see FAMILY.SERIES_COUNT). */
-  #seriesCount(family: number): { u32: Uint32Array; at: number } {
-    this.file.expectKind(family, KIND_FAMILY, 'family');
-    return { u32: this.file.segmentOf(family).u32, at: this.file.offsetOf(family) * 2 + FAMILY.SERIES_COUNT };
-  }
-
   /**
    * How many series records a family has, made by any process (removed ones included: their records stay; expired
    * ones not: theirs are freed).
    */
   seriesCount(family: number): number {
-    const { u32, at } = this.#seriesCount(family);
-    return Atomics.load(u32, at);
-  }
-
-  #seriesRoot(family: number): number {
-    const root = this.file.segmentOf(family).u32[this.file.offsetOf(family) * 2 + FAMILY.SERIES_ROOT]!;
-    this.file.expectKind(root, KIND_NODE, 'series directory');
-    return root;
+    return seriesCount(this.file, family);
   }
 
   /**
-   * Finds the series `key` of a family, or creates it with `layout` (zeroed). A removed series found again is
-   * brought back to life with a new generation, so it starts from zero.
-   *
-   * With `hidden`, the series is only wanted for writing later (prom-client's `labels()`): a new one is created
-   * removed, and a removed one is left so; either comes into scrapes with its first write, as after `remove()`.
-   *
-   * With `maxSeries`, a new series is made only while the family has fewer records than that, counted across
-   * all processes; otherwise MPM_ERR_TOO_MANY_SERIES is thrown and nothing is allocated. A removed series still
-   * counts (finding it again needs no new record); an expired one does not.
-   *
-   * With `expiring` (a family with a TTL, see expiry.ts), the record is allocated at its size class, from the
-   * records of expired series when one is free.
+   * Finds the series `key` of a family, or creates it with `layout` (zeroed); see findOrMakeSeries for `hidden`,
+   * `maxSeries` and `expiring`. A removed series found again comes back with a new generation, from zero.
    */
-  series(
-    family: number,
-    key: string,
-    layout: SeriesLayout,
-    options: { readonly hidden?: boolean; readonly maxSeries?: number; readonly expiring?: boolean } = {},
-  ): { ptr: number; created: boolean } {
-    const expiring = options.expiring === true;
-    if (expiring) this.holdExpiringSeries();
-    const hidden = options.hidden === true;
-    const valueWords = checkWords(layout.valueWords, 'valueWords');
-    const sharedWords = checkWords(layout.sharedWords, 'sharedWords');
-    const exemplarSlots = checkWords(layout.exemplarSlots ?? 0, 'exemplarSlots');
-    const file = this.file;
-    const dirKey = directoryKey(key, 'Label values');
-    const count = this.#seriesCount(family);
-    let counted = false;
-    let made = 0;
-    let madeBytes = 0;
-    // In a family with a TTL the sweeper takes emptied directory nodes out: never while an insert is half-way. It
-    // holds the lock for microseconds; a sweeper stopped while holding it costs this update, not the event loop.
-    if (expiring) {
-      takeLock(file.path, file.fd, LOCK.DIRECTORY, false, UPDATE_LOCK_WAIT_MS, () => Atomics.load(file.header, H.SWEEPER_PID), () => ({
-        lock: 'the directory lock of families with a TTL',
-        consequence: `the new label set of ${JSON.stringify(decodeKey(leafKey(file, family)))} was not recorded`,
-      }));
-    }
-    let result: { ptr: number; created: boolean };
-    try {
-      result = findOrInsert(file, this.#seriesRoot(family), dirKey, () => {
-        // Count the record before making it: two processes racing for the last place cannot both take it.
-        const before = Atomics.add(count.u32, count.at, 1);
-        counted = true;
-        if (options.maxSeries !== undefined && before >= options.maxSeries) {
-          Atomics.sub(count.u32, count.at, 1);
-          counted = false;
-          throw new MpmetricsRangeError(`Family ${JSON.stringify(decodeKey(leafKey(file, family)))} has ${before} series, its limit ("maxSeries") is ${options.maxSeries}`, {
-            code: 'MPM_ERR_TOO_MANY_SERIES',
-          });
-        }
-        const keyByte = SERIES.SHARED_BYTE + (sharedWords + exemplarSlots * EXEMPLAR.WORDS) * WORD;
-        let leaf: number;
-        const bytes = expiring ? reusableSize(keyByte + dirKey.bytes.length) : keyByte + dirKey.bytes.length;
-        try {
-          leaf = (expiring ? this.#reuseRecord(bytes) : 0) || file.allocate(bytes, sharedWords > 0 || exemplarSlots > 0);
-        } catch (error) {
-          Atomics.sub(count.u32, count.at, 1); // the heap is full: no record made
-          counted = false;
-          throw error;
-        }
-        made = leaf;
-        madeBytes = bytes;
-        const seg = file.segmentOf(leaf);
-        const at = file.offsetOf(leaf) * 2;
-        seg.u32[at + LEAF.HASH] = dirKey.hash;
-        seg.u32[at + LEAF.KEY_LENGTH] = dirKey.bytes.length;
-        seg.u32[at + LEAF.KEY_OFFSET] = keyByte;
-        seg.u32[at + SERIES.VALUE_WORDS] = valueWords;
-        seg.u32[at + SERIES.SHARED_WORDS] = sharedWords;
-        seg.u32[at + SERIES.EXEMPLAR_SLOTS] = exemplarSlots;
-        seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
-        seg.f64[at / 2 + SERIES.SEEN_BYTE / WORD] = Date.now() / 1000;
-        seg.u8.set(dirKey.bytes, at * 4 + keyByte);
-        Atomics.store(seg.u32, at, TAG | ((hidden ? STATE_REMOVED : STATE_LIVE) << STATE_SHIFT) | KIND_SERIES);
-        return leaf;
-      }, expiring);
-    } finally {
-      if (expiring) unlockByte(file.fd, LOCK.DIRECTORY);
-    }
-    // Another process inserted the same key first: our record was made but not published (nobody saw it).
-    if (counted && !result.created) {
-      Atomics.sub(count.u32, count.at, 1);
-      if (expiring) pushRecord(file, made, madeBytes);
-    }
-    file.expectKind(result.ptr, KIND_SERIES, 'series');
-    const seg = file.segmentOf(result.ptr);
-    const at = file.offsetOf(result.ptr) * 2;
-    if (
-      seg.u32[at + SERIES.VALUE_WORDS] !== valueWords ||
-      seg.u32[at + SERIES.SHARED_WORDS] !== sharedWords ||
-      seg.u32[at + SERIES.EXEMPLAR_SLOTS] !== exemplarSlots
-    ) {
-      throw new MpmetricsError(
-        'MPM_ERR_HEAP_CORRUPT',
-        `Series ${JSON.stringify(key)} exists with ${seg.u32[at + SERIES.VALUE_WORDS]} values, ${seg.u32[at + SERIES.SHARED_WORDS]} shared words ` +
-          `and ${seg.u32[at + SERIES.EXEMPLAR_SLOTS]} exemplar slots, not the ${valueWords}, ${sharedWords} and ${exemplarSlots} asked for: ` +
-          'its family was declared differently elsewhere',
-      );
-    }
-    if (!result.created && !hidden) this.#reviveRemovedAsNew(result.ptr);
-    return result;
-  }
-
-  /** A free record of `bytes` (its class size), cleared, its generation carried on; or 0 if none is free. */
-  #reuseRecord(bytes: number): number {
-    const file = this.file;
-    const ptr = popRecord(file, bytes);
-    if (ptr === 0) return 0;
-    const seg = file.segmentOf(ptr);
-    const at = file.offsetOf(ptr);
-    // The generation goes on counting: whoever cached something of the record's last life can tell it is gone.
-    const generation = seg.u32[at * 2 + SERIES.GENERATION]!;
-    seg.f64.fill(0, at, at + bytes / WORD);
-    seg.u32[at * 2 + SERIES.GENERATION] = generation + 1;
-    return ptr;
+  series(family: number, key: string, layout: SeriesLayout, options: SeriesOptions = {}): { ptr: number; created: boolean } {
+    if (options.expiring === true) this.holdExpiringSeries();
+    const checked = {
+      valueWords: checkWords(layout.valueWords, 'valueWords'),
+      sharedWords: checkWords(layout.sharedWords, 'sharedWords'),
+      exemplarSlots: checkWords(layout.exemplarSlots ?? 0, 'exemplarSlots'),
+    };
+    return findOrMakeSeries(this.file, family, key, checked, options);
   }
 
   /**
@@ -382,42 +232,6 @@ export class Heap {
   }
 
 
-  #reviveRemovedAsNew(ptr: number): void {
-    const u32 = this.file.segmentOf(ptr).u32;
-    const at = this.file.offsetOf(ptr) * 2;
-    for (;;) {
-      const word = Atomics.load(u32, at);
-      if (((word >>> STATE_SHIFT) & 0xff) === STATE_REMOVED) {
-        const words = this.#sharedWordsOf(ptr); // before the state changes: a damaged record is left as it is
-        if (Atomics.compareExchange(u32, at, word, TAG | KIND_SERIES) !== word) continue;
-        this.#zeroShared(ptr, words);
-        this.file.segmentOf(ptr).f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
-      }
-      return;
-    }
-  }
-
-  /**
-   * The shared words of a series record, checked against where its key starts (they, then its exemplar slots, lie
-   * just before it): a damaged count would have a reset zero other records, or throw a bare RangeError past the
-   * segment's end.
-   */
-  #sharedWordsOf(ptr: number): number {
-    const seg = this.file.segmentOf(ptr);
-    const at = this.file.offsetOf(ptr) * 2;
-    const words = seg.u32[at + SERIES.SHARED_WORDS]!;
-    const keyByte = SERIES.SHARED_BYTE + (words + seg.u32[at + SERIES.EXEMPLAR_SLOTS]! * EXEMPLAR.WORDS) * WORD;
-    if (keyByte !== seg.u32[at + LEAF.KEY_OFFSET]) throw heapCorrupt(this.file.path, `series record ${ptr} says it has ${words} shared words, which its key's place denies`);
-    leafKey(this.file, ptr); // throws if the key, so the words before it, run past the segment
-    return words;
-  }
-
-  #zeroShared(ptr: number, words: number): void {
-    const seg = this.file.segmentOf(ptr);
-    const base = this.file.offsetOf(ptr) + SERIES.SHARED_BYTE / WORD;
-    for (let i = 0; i < words; i++) Atomics.store(seg.i64, base + i, 0n);
-  }
-
   /**
    * A record that holds `text` for good, found by its text in `family`'s directory: every process gets the same
    * pointer for the same text, and the text never changes once published. A pointer to it can be stored in a
@@ -435,10 +249,7 @@ export class Heap {
 
   /** The series `key` of a family, if any process created it (removed or not). */
   findSeries(family: number, key: string): number | undefined {
-    const ptr = find(this.file, this.#seriesRoot(family), directoryKey(key, 'Label values'));
-    if (ptr === 0) return undefined;
-    this.file.expectKind(ptr, KIND_SERIES, 'series');
-    return ptr;
+    return findSeries(this.file, family, key);
   }
 
   /**
@@ -446,20 +257,7 @@ export class Heap {
    * `remove`, hides it from enumeration until it is created again.
    */
   resetSeries(ptr: number, remove = false): void {
-    this.file.expectKind(ptr, KIND_SERIES, 'series');
-    const words = this.#sharedWordsOf(ptr);
-    const seg = this.file.segmentOf(ptr);
-    const at = this.file.offsetOf(ptr) * 2;
-    // Mark removed before bumping the generation: a writer that sees the new generation then always finds the
-    // mark, and brings the series back if it writes to it again. A retired (expired) series is left alone.
-    for (;;) {
-      const word = Atomics.load(seg.u32, at);
-      if (((word >>> STATE_SHIFT) & 0xff) === STATE_RETIRED) return;
-      if (!remove || Atomics.compareExchange(seg.u32, at, word, TAG | (STATE_REMOVED << STATE_SHIFT) | KIND_SERIES) === word) break;
-    }
-    Atomics.add(seg.u32, at + SERIES.GENERATION, 1);
-    this.#zeroShared(ptr, words);
-    seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD] = Date.now() / 1000;
+    resetSeries(this.file, ptr, remove);
   }
 
   /**
@@ -467,12 +265,7 @@ export class Heap {
    * nothing per series: the exporter's path. `seriesKey` and `seriesCreated` read the rest on demand.
    */
   forEachSeries(family: number, visit: (ptr: number, live: boolean) => void): void {
-    const file = this.file;
-    forEachLeaf(file, this.#seriesRoot(family), (ptr) => {
-      file.expectKind(ptr, KIND_SERIES, 'series');
-      const word = Atomics.load(file.segmentOf(ptr).u32, file.offsetOf(ptr) * 2);
-      visit(ptr, ((word >>> STATE_SHIFT) & 0xff) === STATE_LIVE);
-    });
+    forEachSeries(this.file, family, visit);
   }
 
   /** The key (encoded label values) of a series record. */
@@ -499,22 +292,7 @@ export class Heap {
 
   /** Every series of a family (removed ones included, marked as such). */
   seriesOf(family: number): SeriesRecord[] {
-    const out: SeriesRecord[] = [];
-    forEachLeaf(this.file, this.#seriesRoot(family), (ptr) => {
-      this.file.expectKind(ptr, KIND_SERIES, 'series');
-      const seg = this.file.segmentOf(ptr);
-      const at = this.file.offsetOf(ptr) * 2;
-      out.push({
-        ptr,
-        key: decodeKey(leafKey(this.file, ptr)),
-        live: ((Atomics.load(seg.u32, at) >>> STATE_SHIFT) & 0xff) === STATE_LIVE,
-        valueWords: seg.u32[at + SERIES.VALUE_WORDS]!,
-        sharedWords: seg.u32[at + SERIES.SHARED_WORDS]!,
-        exemplarSlots: seg.u32[at + SERIES.EXEMPLAR_SLOTS]!,
-        createdAt: seg.f64[at / 2 + SERIES.CREATED_BYTE / WORD]!,
-      });
-    });
-    return out;
+    return seriesOf(this.file, family);
   }
 
   /**

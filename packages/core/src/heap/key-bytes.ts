@@ -1,6 +1,11 @@
 // Keys (family names, encoded label values) are compared as UTF-8 bytes inside the heap. Encoding happens once per
 // new key in a process (then the metric caches its series), so a reused scratch buffer is enough.
 
+import { MpmetricsRangeError } from '../errors.js';
+import type { DirectoryKey } from './directory.js';
+
+/** The longest key the heap takes: a name or a label set is never anywhere near it. */
+const MAX_KEY_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 let scratch = new Uint8Array(256);
@@ -24,4 +29,13 @@ export function hashKey(bytes: Uint8Array): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/** `text` as a directory key, or a RangeError naming `what` when it is too long. */
+export function directoryKey(text: string, what: string): DirectoryKey {
+  const bytes = encodeKey(text);
+  if (bytes.length > MAX_KEY_BYTES) {
+    throw new MpmetricsRangeError(`${what} must encode to at most ${MAX_KEY_BYTES} bytes of UTF-8, received ${bytes.length} bytes`);
+  }
+  return { bytes, hash: hashKey(bytes) };
 }

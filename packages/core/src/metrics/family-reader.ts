@@ -1,7 +1,8 @@
 // Reads a family's series out of the heap into plain numbers, for any process, whether or not it declared the
 // family: the layout of every metric type's values is decided here and only here.
 import { heapCorrupt } from '../heap/heap-file.js';
-import type { Heap, SeriesLayout } from '../heap/heap.js';
+import type { Heap } from '../heap/heap.js';
+import type { SeriesLayout } from '../heap/series-store.js';
 import type { WriterLiveness } from '../heap/writer-liveness.js';
 import { PROCESS_CELL } from '../heap/layout.js';
 import { decodeExemplarLabels, type Exemplar } from './exemplar.js';

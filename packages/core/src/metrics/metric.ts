@@ -5,7 +5,8 @@
 import { register as globalRegister, openMetricsContentType, type OpenMetricsContentType, type PrometheusContentType, type Registry } from 'prom-client';
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { defaultHeap } from '../heap/default-heap.js';
-import type { Heap, SeriesLayout } from '../heap/heap.js';
+import type { Heap } from '../heap/heap.js';
+import type { SeriesLayout } from '../heap/series-store.js';
 import { monotonicMs } from '../heap/monotonic-clock.js';
 import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from './family-reader.js';
 import { kMetricBrand } from './brand.js';

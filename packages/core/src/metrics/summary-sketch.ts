@@ -14,7 +14,8 @@
 // too large in magnitude, by at most the range's floor. With `maxAgeSeconds` and `ageBuckets`, a cell has one
 // such window per age bucket, tied to wall-clock time so that all processes agree which window is current.
 import type { WriterCell } from '../heap/cells.js';
-import type { Heap, SeriesLayout } from '../heap/heap.js';
+import type { Heap } from '../heap/heap.js';
+import type { SeriesLayout } from '../heap/series-store.js';
 import type { FamilyMeta } from './family-meta.js';
 
 export const RELATIVE_ACCURACY = 0.01;
