@@ -12,7 +12,8 @@
 // Reset and remove bump the series' generation. A cell of an older generation counts as zero for readers, and its
 // writer clears it before its next update: nobody ever writes another writer's cell.
 import { forEachLeaf } from './directory.js';
-import { heapCorrupt, type HeapFile } from './heap-file.js';
+import { heapCorrupt } from '../errors.js';
+import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, FAMILY, H, SERIES, WORD } from './layout.js';
 import { CellHandle } from './cell-handle.js';

@@ -7,7 +7,8 @@
 // leaf has another key is split by swapping in a new node that already holds that leaf. On the last level, where
 // the whole hash is used up, leaves with equal hashes form a chain, pushed the same way.
 import { popNode, pushNode, reusableSize } from './free-lists.js';
-import { heapCorrupt, type HeapFile } from './heap-file.js';
+import { heapCorrupt } from '../errors.js';
+import type { HeapFile } from './heap-file.js';
 import { H, KIND_MASK, KIND_NODE, LEAF, NODE, TAG, TAG_MASK, WORD } from './layout.js';
 import { ListWalk, maxRecords } from './walk-guard.js';
 

@@ -1,7 +1,7 @@
 // Idle-series expiry, as seen from one thread's Heap (the sweep itself is in expiry.ts): the timer that runs
 // maintenance, this thread's handles on series that can expire (detached when their series is retired), and the
 // sweep epoch this thread has acknowledged, below which no sweeper reuses memory.
-import { forEachFamily } from './families.js';
+import { familyMeta, forEachFamily } from './families.js';
 import { forEachRetiredSince, reclaim, sweep, type ExpiringFamily } from './expiry.js';
 import type { ExpiringHandle } from './cell-handle.js';
 import type { HeapFile } from './heap-file.js';
@@ -25,8 +25,6 @@ export class ExpiryMaintainer {
   readonly #claimLane: () => Lane;
   /** This thread's lane if it has claimed one. */
   readonly #ownLane: () => Lane | undefined;
-  /** A family's metadata (JSON), to learn the TTL of families other processes declared. */
-  readonly #familyMeta: (family: number) => string;
   /** Idle-series expiry (expiry.ts): this thread's handles on series that can expire, by series record. */
   readonly #handles = new Map<number, Set<ExpiringHandle>>();
   readonly #onRetired = new Set<(series: readonly number[]) => void>();
@@ -39,11 +37,10 @@ export class ExpiryMaintainer {
   /** Families with a TTL, by family record (0: none), from their metadata. */
   readonly #ttls = new Map<number, number>();
 
-  constructor(file: HeapFile, claimLane: () => Lane, ownLane: () => Lane | undefined, familyMeta: (family: number) => string) {
+  constructor(file: HeapFile, claimLane: () => Lane, ownLane: () => Lane | undefined) {
     this.#file = file;
     this.#claimLane = claimLane;
     this.#ownLane = ownLane;
-    this.#familyMeta = familyMeta;
   }
 
   /** The sweep epoch this thread has acknowledged; NOTHING_EXPIRING until it holds a series that can expire. */
@@ -145,7 +142,7 @@ export class ExpiryMaintainer {
       if (ttl === undefined) {
         let meta: { ttlSeconds?: unknown } | null = null;
         try {
-          meta = JSON.parse(this.#familyMeta(ptr)) as { ttlSeconds?: unknown } | null;
+          meta = JSON.parse(familyMeta(this.#file, ptr)) as { ttlSeconds?: unknown } | null;
         } catch {
           // not a metric's family
         }

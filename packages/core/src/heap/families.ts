@@ -11,7 +11,9 @@
 // new one. A replacer that dies between the two leaves a REPLACED record current: whoever finds it finishes the
 // replacement with a record of its own, so nobody ever waits on another process.
 import { find, findOrInsert, forEachLeaf, allocateNode, leafHasKey, type DirectoryKey } from './directory.js';
-import { heapCorrupt, type HeapFile } from './heap-file.js';
+import { heapCorrupt } from '../errors.js';
+import type { HeapFile } from './heap-file.js';
+import { decodeKey } from './key-bytes.js';
 import { DECLARED_BY_CREATOR, DECLARED_REPLACED, DECLARED_SHARED, FAMILY, H, KIND_FAMILY, LEAF, TAG } from './layout.js';
 
 /** A family record and the directory's record for its name (the same record until the name is declared anew). */
@@ -127,4 +129,15 @@ export function replaceFamily(file: HeapFile, head: number, ptr: number, key: Di
 /** Calls `visit` with the current record of every name in the family directory. */
 export function forEachFamily(file: HeapFile, visit: (ptr: number) => void): void {
   forEachLeaf(file, file.header[H.FAMILY_ROOT]!, (head) => visit(currentFamily(file, head)));
+}
+
+/** The metadata (JSON text) stored with a family record by whoever made it. */
+export function familyMeta(file: HeapFile, ptr: number): string {
+  const seg = file.segmentOf(ptr);
+  const at = file.offsetOf(ptr) * 2;
+  const keyLength = seg.u32[at + LEAF.KEY_LENGTH]!;
+  const start = at * 4 + FAMILY.KEY_BYTE + keyLength;
+  const length = seg.u32[at + FAMILY.META_LENGTH]!;
+  if (start + length > seg.u8.length) throw heapCorrupt(file.path, 'family metadata runs past its segment');
+  return decodeKey(seg.u8.subarray(start, start + length));
 }

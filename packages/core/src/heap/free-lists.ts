@@ -10,7 +10,8 @@
 // Cells go back to the lane whose arena they came from, so a reused cell still shares its cache lines with no
 // other writer: each lane has a list that the sweeper pushes onto and only the lane's owner takes from. With one
 // taker no ABA is possible, so plain 32-bit words do.
-import { heapCorrupt, type HeapFile } from './heap-file.js';
+import { heapCorrupt } from '../errors.js';
+import type { HeapFile } from './heap-file.js';
 import { CELL, H, KIND_FREE, LANE, TAG, WORD } from './layout.js';
 
 /** Records up to this many bytes are reused; larger ones (label sets of kilobytes) are not. */

@@ -1,78 +1,20 @@
-// One heap file: create or open it safely, check its header, map its segments, grow it, and allocate from it.
+// One heap file: create or open it safely, check it (its header: heap-header.ts), map its segments, grow it, and
+// allocate from it.
 // Allocation is a lock-free bump of a shared top; growth takes a short file lock that the kernel releases if the
 // grower dies, and is finished by the next opener if it died half-way. Nothing here runs on the update path.
 import fs from 'node:fs';
 import path from 'node:path';
-import { MpmetricsError, MpmetricsRangeError } from '../errors.js';
-import { native } from '../native/addon.js';
+import { heapCorrupt, MpmetricsError, MpmetricsRangeError } from '../errors.js';
 import { binding } from '../native/binding.js';
 import { allocateBytes, closeFile, mapSegment, unlockByte } from './heap-io.js';
 import { ATTACH_LOCK_WAIT_MS, takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
-import {
-  DEFAULT_MAX_LANES,
-  DEFAULT_SEGMENT_SIZE,
-  FORMAT_VERSION,
-  H,
-  HEADER_BYTES,
-  KIND_MASK,
-  KIND_NODE,
-  LANE,
-  LOCK,
-  MAGIC,
-  MAX_HEAP_BYTES,
-  NODE,
-  TAG,
-  TAG_MASK,
-  WORD,
-} from './layout.js';
+import { H, HEADER_BYTES, KIND_MASK, KIND_NODE, LANE, LOCK, TAG, TAG_MASK, WORD } from './layout.js';
 import { makeMemoryFileOnce, memoryLimit, openMemoryFile } from './memory-file.js';
 import { segmentViews, type SegmentViews } from './segments.js';
+import { checkCreateOptions, checkHeader, writeHeader, type HeapFileOptions } from './heap-header.js';
 
 export const HEAP_FILE_NAME = 'heap';
 
-export interface HeapFileOptions {
-  /** Bytes per segment: a power of two, a multiple of the page size. Fixed when the heap is created. */
-  segmentSize?: number;
-  /** Upper bound on the heap's size, in bytes. Fixed when the heap is created. */
-  maxSize?: number;
-  /** How many writers (processes and threads) may write at once. Fixed when the heap is created. */
-  maxLanes?: number;
-}
-
-/** The machine's, from the addon; an in-process heap, which maps nothing, takes the usual 4 KiB. */
-const pageSize = native?.pageSize() ?? 4096;
-
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
-}
-
-function checkCreateOptions(options: HeapFileOptions): Required<HeapFileOptions> {
-  const segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
-  const maxLanes = options.maxLanes ?? DEFAULT_MAX_LANES;
-  const maxSize = options.maxSize ?? MAX_HEAP_BYTES;
-  if (!isPowerOfTwo(segmentSize) || segmentSize < pageSize || segmentSize > 2 ** 30) {
-    throw new MpmetricsRangeError(
-      `"segmentSize" must be a power of two from the page size (${pageSize}) to 1 GiB, received ${String(segmentSize)}`,
-    );
-  }
-  if (!Number.isInteger(maxLanes) || maxLanes < 1 || maxLanes > 65536) {
-    throw new MpmetricsRangeError(`"maxLanes" must be an integer from 1 to 65536, received ${String(maxLanes)}`);
-  }
-  if (HEADER_BYTES + maxLanes * LANE.BYTES + NODE.BYTES > segmentSize) {
-    throw new MpmetricsRangeError(
-      `"segmentSize" of ${segmentSize} bytes cannot hold the header and a lane table of ${maxLanes} lanes; ` +
-        `use a larger segmentSize or fewer maxLanes`,
-    );
-  }
-  if (!Number.isInteger(maxSize) || maxSize < segmentSize || maxSize > MAX_HEAP_BYTES) {
-    throw new MpmetricsRangeError(
-      `"maxSize" must be an integer from segmentSize (${segmentSize}) to ${MAX_HEAP_BYTES} bytes, received ${String(maxSize)}`,
-    );
-  }
-  return { segmentSize, maxLanes, maxSize };
-}
-
-/** The error for a heap file at `file` whose contents make no sense (`what` says which). */
 /** How often an opener looks at the file's size again before calling a mismatch with its header damage. */
 const SIZE_LOOKS = 5;
 const sizeSleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -82,10 +24,6 @@ function raiseTo(h: Uint32Array, index: number, value: number): void {
   for (let seen = Atomics.load(h, index); seen < value; seen = Atomics.load(h, index)) {
     if (Atomics.compareExchange(h, index, seen, value) === seen) return;
   }
-}
-
-export function heapCorrupt(file: string, what: string): MpmetricsError {
-  return new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${file} is corrupt: ${what}`, { path: file });
 }
 
 export class HeapFile {
@@ -149,10 +87,10 @@ export class HeapFile {
       const maxSize = Math.min(settings.maxSize, memoryLimit(fd));
       const locks = LOCK.LANES - LOCK.ATTACH + settings.maxLanes;
       makeMemoryFileOnce(fd, settings.segmentSize, locks, (memory) => {
-        HeapFile.#writeHeader(segmentViews(memory, 0, settings.segmentSize), { ...settings, maxSize }, false);
+        writeHeader(segmentViews(memory, 0, settings.segmentSize), { ...settings, maxSize }, false);
       });
       const header = mapSegment(fd, 0, HEADER_BYTES).u32;
-      HeapFile.#checkHeader(label, header);
+      checkHeader(label, header);
       const heap = new HeapFile(label, fd, mapSegment(fd, 0, header[H.SEGMENT_SIZE]!));
       heap.#mapThrough(Atomics.load(header, H.SEGMENT_COUNT) - 1);
       heap.#checkAllocation();
@@ -237,7 +175,7 @@ export class HeapFile {
     const raw = Buffer.alloc(HEADER_BYTES);
     fs.readSync(fd, raw, 0, HEADER_BYTES, 0);
     const fields = new Uint32Array(raw.buffer, raw.byteOffset, HEADER_BYTES / 4);
-    HeapFile.#checkHeader(file, fields);
+    checkHeader(file, fields);
     const segmentSize = fields[H.SEGMENT_SIZE]!;
     if (stat.size < segmentSize) {
       // Segment 0 is written whole before the file is linked into place: shorter is damage.
@@ -256,42 +194,6 @@ export class HeapFile {
     // nobody takes it exclusively: this only waits if something else on the machine locks that byte
     takeLock(file, fd, LOCK.ATTACH, false, ATTACH_LOCK_WAIT_MS, () => 0, () => ({ lock: 'the attach lock', consequence: 'the heap was not opened' }));
     return heap;
-  }
-
-  static #checkHeader(file: string, h: Uint32Array): void {
-    if (h[H.MAGIC] !== MAGIC) {
-      throw new MpmetricsError('MPM_ERR_HEAP_MAGIC', `${file} is not an mpmetrics heap (its first bytes are not the heap magic "MPMH")`, {
-        path: file,
-      });
-    }
-    if (h[H.VERSION] !== FORMAT_VERSION) {
-      throw new MpmetricsError(
-        'MPM_ERR_HEAP_VERSION',
-        `Heap file ${file} has format version ${h[H.VERSION]}, this @mpmetrics/core reads version ${FORMAT_VERSION}; ` +
-          'processes sharing a heap must run compatible versions of @mpmetrics/core',
-        { path: file },
-      );
-    }
-    const segmentSize = h[H.SEGMENT_SIZE]!;
-    const maxSegments = h[H.MAX_SEGMENTS]!;
-    const count = h[H.SEGMENT_COUNT]!;
-    if (h[H.HEADER_BYTES] !== HEADER_BYTES) throw heapCorrupt(file, `header size ${h[H.HEADER_BYTES]} is not ${HEADER_BYTES}`);
-    if (h[H.PAGE_SIZE] !== pageSize) {
-      throw heapCorrupt(file, `it was made for a page size of ${h[H.PAGE_SIZE]} bytes, this machine's is ${pageSize}`);
-    }
-    if (!isPowerOfTwo(segmentSize) || segmentSize < pageSize || segmentSize > 2 ** 30) {
-      throw heapCorrupt(file, `segment size ${segmentSize} is not a power of two between the page size and 1 GiB`);
-    }
-    if (maxSegments < 1 || maxSegments * segmentSize > MAX_HEAP_BYTES) throw heapCorrupt(file, `maximum segment count ${maxSegments} is out of range`);
-    if (count < 1 || count > maxSegments) throw heapCorrupt(file, `segment count ${count} is outside 1..${maxSegments}`);
-    const pending = h[H.PENDING_SEGMENTS]!;
-    // at or below the count it is a growth finished by others, whose grower died before it took its mark back
-    if (pending > maxSegments) throw heapCorrupt(file, `pending segment count ${pending} is out of range`);
-    const maxLanes = h[H.MAX_LANES]!;
-    if (maxLanes < 1 || maxLanes > 65536 || HEADER_BYTES + maxLanes * LANE.BYTES > segmentSize) {
-      throw heapCorrupt(file, `lane count ${maxLanes} does not fit its first segment`);
-    }
-    if (h[H.LANE_HIGH]! > maxLanes) throw heapCorrupt(file, `lane high-water mark ${h[H.LANE_HIGH]} exceeds ${maxLanes} lanes`);
   }
 
   /**
@@ -406,7 +308,7 @@ export class HeapFile {
         binding.extend(fd, settings.segmentSize); // nobody else sees this file yet: no lock needed
         truncated = true;
       }
-      HeapFile.#writeHeader(mapSegment(fd, 0, settings.segmentSize), settings, truncated);
+      writeHeader(mapSegment(fd, 0, settings.segmentSize), settings, truncated);
       try {
         fs.linkSync(aside, file);
       } catch (error) {
@@ -420,28 +322,6 @@ export class HeapFile {
       closeFile(fd);
       fs.rmSync(aside, { force: true });
     }
-  }
-
-  /** Writes the header and the empty family directory of a new heap into its first segment. */
-  static #writeHeader(first: SegmentViews, settings: Required<HeapFileOptions>, truncated: boolean): void {
-    const h = first.u32;
-    const laneTable = HEADER_BYTES / WORD;
-    const root = laneTable + (settings.maxLanes * LANE.BYTES) / WORD;
-    h[H.MAGIC] = MAGIC;
-    h[H.VERSION] = FORMAT_VERSION;
-    h[H.HEADER_BYTES] = HEADER_BYTES;
-    h[H.PAGE_SIZE] = pageSize;
-    h[H.SEGMENT_SIZE] = settings.segmentSize;
-    h[H.MAX_SEGMENTS] = Math.floor(settings.maxSize / settings.segmentSize);
-    h[H.SEGMENT_COUNT] = 1;
-    h[H.MAX_LANES] = settings.maxLanes;
-    h[H.LANE_TABLE] = laneTable;
-    h[H.FAMILY_ROOT] = root;
-    h[H.ALLOC_TOP] = root + NODE.BYTES / WORD;
-    h[H.CREATOR_PID] = process.pid;
-    h[H.GROW_BY_TRUNCATE] = truncated ? 1 : 0;
-    first.f64[H.CREATED_F64] = Date.now();
-    h[root * 2] = TAG | KIND_NODE;
   }
 
   /** Maps segments up to and including `last`, which must already exist. */

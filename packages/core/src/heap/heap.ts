@@ -1,21 +1,22 @@
 // The heap as the rest of the library sees it: families and series found by name from any process, writer cells
 // for updates, shared atomic words, consistent reads, and enumeration for exporters.
 import path from 'node:path';
-import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
+import { heapCorrupt, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { checkMemoryOrder, MEMORY_ORDER, type MemoryOrder } from './memory-order.js';
 import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, WriterCell } from './cells.js';
 import { reviveSeries, type ExpiringHandle } from './cell-handle.js';
 import { ExemplarSlots } from './exemplar-slots.js';
 import { leafKey } from './directory.js';
-import { findFamilyRecord, findOrMakeFamily, forEachFamily, joinFamily, replaceFamily } from './families.js';
-import { HeapFile, heapCorrupt, type HeapFileOptions } from './heap-file.js';
+import { familyMeta, findFamilyRecord, findOrMakeFamily, forEachFamily, joinFamily, replaceFamily } from './families.js';
+import { HeapFile } from './heap-file.js';
+import type { HeapFileOptions } from './heap-header.js';
 import { DEFAULT_IN_PROCESS_HEAP, isInProcess, warnInProcess } from './heap-kind.js';
 import type { HeapMode } from '../native/heap-mode.js';
 import { decodeKey, directoryKey } from './key-bytes.js';
 import { findOrMakeSeries, findSeries, forEachSeries, resetSeries, seriesCount, seriesOf, type SeriesLayout, type SeriesOptions, type SeriesRecord } from './series-store.js';
 import { ExpiryMaintainer } from './expiry-maintainer.js';
 import { Lane, NOTHING_EXPIRING } from './lanes.js';
-import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_SERIES, LEAF, PROCESS_CELL, SERIES, WORD } from './layout.js';
+import { EXEMPLAR, H, KIND_FAMILY, KIND_SERIES, PROCESS_CELL, SERIES, WORD } from './layout.js';
 import { keepPrivateDirectory, locateHeap, removeStaleHeapsBeside } from './location.js';
 import { withReadBudget } from './read-budget.js';
 import { claimProcessCell, claimProcessCellOf, readProcessCells, type ProcessCell, type ProcessValue } from './process-cells.js';
@@ -70,12 +71,7 @@ export class Heap {
   private constructor(dir: string, file: HeapFile) {
     this.dir = dir;
     this.file = file;
-    this.#expiry = new ExpiryMaintainer(
-      file,
-      () => this.lane,
-      () => this.#lane,
-      (family) => this.#familyMeta(family),
-    );
+    this.#expiry = new ExpiryMaintainer(file, () => this.lane, () => this.#lane);
   }
 
   /** Opens the heap for this process (creating it if it is the first), as HeapOptions say. */
@@ -151,7 +147,7 @@ export class Heap {
       // declared already needs no joining: it is not another writer)
       if (!found.created && found.ptr !== declared && !joinFamily(file, found.ptr)) continue;
       this.#declared.set(name, found.ptr);
-      return { ptr: found.ptr, name, meta: found.created ? meta : this.#familyMeta(found.ptr), created: found.created };
+      return { ptr: found.ptr, name, meta: found.created ? meta : familyMeta(this.file, found.ptr), created: found.created };
     }
     throw heapCorrupt(file.path, `the family ${JSON.stringify(name)} keeps being replaced`);
   }
@@ -160,24 +156,14 @@ export class Heap {
   findFamily(name: string): FamilyRecord | undefined {
     const ptr = findFamilyRecord(this.file, this.file.header[H.FAMILY_ROOT]!, directoryKey(name, 'A metric name'));
     if (ptr === 0) return undefined;
-    return { ptr, name, meta: this.#familyMeta(ptr), created: false };
-  }
-
-  #familyMeta(ptr: number): string {
-    const seg = this.file.segmentOf(ptr);
-    const at = this.file.offsetOf(ptr) * 2;
-    const keyLength = seg.u32[at + LEAF.KEY_LENGTH]!;
-    const start = at * 4 + FAMILY.KEY_BYTE + keyLength;
-    const length = seg.u32[at + FAMILY.META_LENGTH]!;
-    if (start + length > seg.u8.length) throw heapCorrupt(this.file.path, 'family metadata runs past its segment');
-    return decodeKey(seg.u8.subarray(start, start + length));
+    return { ptr, name, meta: familyMeta(this.file, ptr), created: false };
   }
 
   /** Every family in the heap, whoever created it. */
   families(): FamilyRecord[] {
     const out: FamilyRecord[] = [];
     forEachFamily(this.file, (ptr) => {
-      out.push({ ptr, name: decodeKey(leafKey(this.file, ptr)), meta: this.#familyMeta(ptr), created: false });
+      out.push({ ptr, name: decodeKey(leafKey(this.file, ptr)), meta: familyMeta(this.file, ptr), created: false });
     });
     return out;
   }

@@ -21,7 +21,7 @@ import { storeDouble } from './atomic-doubles.js';
 import { ATOMIC_ORDER } from './memory-order.js';
 import { CellHandle } from './cell-handle.js';
 import { maxCells, readEachCell } from './cells.js';
-import { heapCorrupt } from './heap-file.js';
+import { heapCorrupt } from '../errors.js';
 import { ListWalk } from './walk-guard.js';
 import type { ProcessIdentity } from './process-identity.js';
 import type { WriterLiveness } from './writer-liveness.js';

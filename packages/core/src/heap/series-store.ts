@@ -2,10 +2,10 @@
 // by its key (the encoded label values) in its family's directory, counted against the family's limit, reset or
 // removed for everyone by a new generation, and brought back when written again. Its values live in cells
 // (cells.ts, process-cells.ts) and shared words (shared-words.ts), which follow its generation.
-import { MpmetricsError, MpmetricsRangeError } from '../errors.js';
+import { heapCorrupt, MpmetricsError, MpmetricsRangeError } from '../errors.js';
 import { find, findOrInsert, forEachLeaf, leafKey } from './directory.js';
 import { pushRecord, popRecord, reusableSize } from './free-lists.js';
-import { heapCorrupt, type HeapFile } from './heap-file.js';
+import type { HeapFile } from './heap-file.js';
 import { unlockByte } from './heap-io.js';
 import { decodeKey, directoryKey } from './key-bytes.js';
 import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';

@@ -1,6 +1,6 @@
 // Reads a family's series out of the heap into plain numbers, for any process, whether or not it declared the
 // family: the layout of every metric type's values is decided here and only here.
-import { heapCorrupt } from '../heap/heap-file.js';
+import { heapCorrupt } from '../errors.js';
 import type { Heap } from '../heap/heap.js';
 import type { SeriesLayout } from '../heap/series-store.js';
 import type { WriterLiveness } from '../heap/writer-liveness.js';
