@@ -1,1 +1,4 @@
-export { default } from '@mpmetrics/eslint-config';
+import shared from '@mpmetrics/eslint-config';
+import { layerImportRules } from './source-layers.mjs';
+
+export default [...shared, ...layerImportRules()];

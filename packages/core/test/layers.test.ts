@@ -1,22 +1,21 @@
-// Keeps the source tree's layers one-way: a module imports only from its own directory or from a layer below it,
-// so no directory-level cycle can form (docs/ARCHITECTURE.md, "Packages and layers"). Between packages, the same:
-// the workspace's dependency graph has no cycle.
+// Keeps the source tree's layers one-way (their order is in source-layers.mjs, which `pnpm lint` also enforces): a
+// module imports only from its own directory or from a layer below it, so no directory-level cycle can form
+// (docs/ARCHITECTURE.md, "Packages and layers"). Between packages, the same: the dependency graph has no cycle.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { LAYERS } from '../source-layers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.join(root, 'src');
 
-/** Bottom to top. A top-level file (errors.ts, symbols.ts) is layer 0; index.ts only wires, so it sits on top. */
-const LAYERS = ['.', 'native', 'heap', 'metrics', 'exposition', 'registry', 'runtime', 'index'] as const;
-
 function layerOf(file: string): number {
   const relative = path.relative(src, file);
   if (relative.replace(/\.[cm]?[jt]s$/, '') === 'index') return LAYERS.indexOf('index');
-  const directory = relative.includes(path.sep) ? relative.split(path.sep)[0] : '.';
-  const layer = LAYERS.indexOf(directory as (typeof LAYERS)[number]);
+  const directory = relative.includes(path.sep) ? (relative.split(path.sep)[0] ?? '.') : '.';
+  const layer = LAYERS.indexOf(directory);
   if (layer < 0) throw new Error(`${relative}: directory "${directory}" has no layer; add it to LAYERS`);
   return layer;
 }
@@ -66,6 +65,23 @@ describe('layers', () => {
     ];
     for (const text of texts) expect(upwardImports([probe], () => text)).toHaveLength(1);
     expect(upwardImports([probe], () => "import { MpmetricsError } from '../errors.js';\nimport { x } from './layout.js';\n")).toEqual([]);
+  });
+
+  it('pnpm lint refuses an upward import too (no-restricted-imports from source-layers.mjs), and passes the others', async () => {
+    const eslint = new ESLint({ cwd: root });
+    const errorsOf = async (file: string, text: string): Promise<string[]> => {
+      const [result] = await eslint.lintText(text, { filePath: path.join(src, file) });
+      return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+    };
+    const upward = [
+      "import type { FamilySnapshot } from '../metrics/family-reader.js';\nexport type T = FamilySnapshot;\n",
+      "export { readFamily } from '../metrics/family-reader.js';\n",
+      "export * from '../index.js';\n",
+    ];
+    for (const text of upward) expect(await errorsOf('heap/probe.ts', text)).toHaveLength(1);
+    expect(await errorsOf('probe.ts', "export * from './native/addon.js';\n")).toHaveLength(1);
+    expect(await errorsOf('heap/probe.ts', "export { MpmetricsError } from '../errors.js';\nexport * from './layout.js';\n")).toEqual([]);
+    expect(await errorsOf('registry/probe.ts', "export * from '../metrics/counter.js';\nexport * from '../heap/heap.js';\n")).toEqual([]);
   });
 
   it('the workspace packages depend on each other without a cycle', () => {
