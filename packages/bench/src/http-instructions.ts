@@ -17,15 +17,13 @@
 // These are user-space instructions only: the kernel's share of a real request (loopback TCP, about half its CPU
 // time here) is left out, so a ratio to bare is larger than the same ratio of server CPU time would be. Too slow
 // for the full run (about 25 minutes), this section runs only when asked: `pnpm bench --only=instructions`.
-import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { countNodeInstructions, valgrindVersion } from './cachegrind.js';
 import { FRAMEWORKS, type Framework, type Variant } from './http/apps.js';
 import { ownHeapEnv } from './http/own-heap-env.js';
+import { inParallel } from './in-parallel.js';
 import { formatTable } from './report.js';
-
-const run = promisify(execFile);
 
 export interface InstructionSettings {
   readonly frameworks: readonly Framework[];
@@ -45,54 +43,10 @@ const TWIN_SEED = 7;
 const CHILD = fileURLToPath(new URL('./http/instructions-child.ts', import.meta.url));
 
 /** Instructions of one run of `framework`/`variant` serving `requests` requests. */
-async function countInstructions(framework: Framework, variant: Variant, requests: number): Promise<number> {
+function countInstructions(framework: Framework, variant: Variant, requests: number): Promise<number> {
   const seed = variant === 'twin' ? TWIN_SEED : SEED;
-  const { stderr } = await run(
-    'valgrind',
-    [
-      '--tool=cachegrind',
-      '--cache-sim=no',
-      '--cachegrind-out-file=/dev/null',
-      process.execPath,
-      '--single-threaded',
-      '--predictable',
-      `--random-seed=${seed}`,
-      `--hash-seed=${seed}`,
-      '--expose-gc',
-      '--import',
-      'tsx',
-      CHILD,
-      framework,
-      variant === 'twin' ? 'bare' : variant,
-      String(requests),
-    ],
-    { maxBuffer: 16 * 1024 * 1024, env: ownHeapEnv() },
-  );
-  const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr);
-  if (refs === null) throw new Error(`${framework}/${variant}: no instruction count in valgrind's output:\n${stderr.slice(-2000)}`);
-  return Number(refs[1]!.replaceAll(',', ''));
-}
-
-async function valgrindVersion(): Promise<string | undefined> {
-  try {
-    return (await run('valgrind', ['--version'])).stdout.trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Runs `jobs` with at most `parallel` at once. */
-async function inParallel<T>(jobs: (() => Promise<T>)[], parallel: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
-  return results;
+  const args = ['--expose-gc', '--import', 'tsx', CHILD, framework, variant === 'twin' ? 'bare' : variant, String(requests)];
+  return countNodeInstructions(`${framework}/${variant}`, seed, args, ownHeapEnv());
 }
 
 export async function benchInstructions(settings: InstructionSettings): Promise<string> {

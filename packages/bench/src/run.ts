@@ -3,7 +3,8 @@
 // `--only=http` (or `import`, `primitives`, `metrics`, `memory-order`, comma-separated) runs just those sections and writes nothing, for
 // iterating on one of them; `--rounds=N` then sets the HTTP rounds. `--only=instructions` counts the HTTP apps'
 // instructions per request under valgrind (about 25 minutes, so never part of the full run; the quick pass does
-// a small count to check that it works).
+// a small count to check that it works). `--only=hot-path` counts instructions per metric update under valgrind the
+// same way (about 6 minutes; likewise kept out of the full run and counted a little in the quick pass).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Heap } from '@mpmetrics/core';
@@ -14,6 +15,7 @@ import { measureClusterScrape } from './cluster-scrape.js';
 import { benchHttp } from './http-cases.js';
 import { benchImport } from './import-time.js';
 import { FULL_INSTRUCTIONS, QUICK_INSTRUCTIONS, benchInstructions } from './http-instructions.js';
+import { FULL_HOT_PATH_UPDATES, QUICK_HOT_PATH_UPDATES, benchHotPathInstructions } from './hot-path-instructions.js';
 import { measureHistogramContention } from './metric-contention.js';
 import { measureMemoryOrderCost } from './memory-order-cost.js';
 import { measureScrape, measureSeriesCreation } from './series-and-scrape.js';
@@ -146,6 +148,12 @@ if (only?.includes('instructions') ?? quick) {
   const instructionTable = await benchInstructions(quick ? QUICK_INSTRUCTIONS : FULL_INSTRUCTIONS);
   console.log(`\n### HTTP middleware in instructions per request ${took(since)}\n`);
   console.log(instructionTable);
+}
+if (only?.includes('hot-path') ?? quick) {
+  const since = performance.now();
+  const hotPathTable = await benchHotPathInstructions(quick ? QUICK_HOT_PATH_UPDATES : FULL_HOT_PATH_UPDATES);
+  console.log(`\n### Hot-path instructions per update ${took(since)}\n`);
+  console.log(hotPathTable);
 }
 if (!quick && only === undefined) console.log(`\nwritten to ${docs}`);
 console.log(`\nall of it ${took(began)}`);
