@@ -22,7 +22,7 @@ const SEED = 42;
 const CHILD = fileURLToPath(new URL('./hot-path/update-child.mjs', import.meta.url));
 
 /** The child's update kinds, by the names it knows them by; it rejects any other. */
-const KINDS = [
+export const HOT_PATH_KINDS: readonly string[] = [
   'counter.inc()',
   'child.inc()',
   'inc(labels)',
@@ -46,17 +46,17 @@ function countInstructions(kind: string, order: MemoryOrder, updates: number): P
   return countNodeInstructions(`${kind} (${order})`, SEED, [CHILD, kind, String(WARM_UP), String(updates)], orderEnv(order));
 }
 
-/** A table of instructions per update, each kind on both memory-order paths, with how it was counted. */
-export async function benchHotPathInstructions(measured: number): Promise<string> {
+/** A table of instructions per update, each of `kinds` on both memory-order paths, with how it was counted. */
+export async function benchHotPathInstructions(measured: number, kinds: readonly string[] = HOT_PATH_KINDS): Promise<string> {
   const version = await valgrindVersion();
   if (version === undefined) return 'Not measured: `valgrind` was not found (Debian: `apt-get install valgrind`).';
-  const cases = KINDS.flatMap((kind) => ORDERS.map((order) => ({ kind, order })));
+  const cases = kinds.flatMap((kind) => ORDERS.map((order) => ({ kind, order })));
   const jobs = cases.flatMap(({ kind, order }) => [0, measured].map((updates) => () => countInstructions(kind, order, updates)));
   const counts = await inParallel(jobs, os.availableParallelism());
   const perUpdate = new Map<string, number>();
   cases.forEach(({ kind, order }, i) => perUpdate.set(`${kind}/${order}`, (counts[2 * i + 1]! - counts[2 * i]!) / measured));
 
-  const rows = KINDS.map((kind) => [kind, ...ORDERS.map((order) => perUpdate.get(`${kind}/${order}`)!.toFixed(0))]);
+  const rows = kinds.map((kind) => [kind, ...ORDERS.map((order) => perUpdate.get(`${kind}/${order}`)!.toFixed(0))]);
   const defaultPath = process.arch === 'x64' ? 'plain' : 'Atomics';
   return [
     `${version}, \`--tool=cachegrind\`; Node \`--single-threaded --predictable\`, seeds fixed; one update after ${WARM_UP.toLocaleString('en')}: the difference between a run of 0 updates and one of ${measured.toLocaleString('en')}, over ${measured.toLocaleString('en')}. The benchmark's loop and closure call are in the figure: an upper bound, comparable between versions, not an update's cost alone.`,
