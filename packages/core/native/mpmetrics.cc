@@ -451,11 +451,22 @@ Napi::Value PageSize(const Napi::CallbackInfo& info) {
 void FreeState(Napi::Env /*env*/, EnvState* state) {
   for (int fd : state->fds) UnlockAndClose(fd);
   if (!state->own_dir.empty()) {
-    if (state->own_slot >= 0) {
-      RemoveSlot(g_cleanup[state->own_slot], false);  // an ending signal meanwhile finishes it, as at exit
-    } else {
-      RemoveDirectoryNow(state->own_dir.c_str());
+    // The slot is claimed only while it still holds this thread's directory (one freed at exit could have been
+    // armed again for another thread's). Claimed, an ending signal meanwhile finishes the removal, as at exit.
+    CleanupSlot* claimed = nullptr;
+    {
+      std::lock_guard<std::mutex> guard(g_directory_mutex);
+      if (state->own_slot >= 0) {
+        CleanupSlot& slot = g_cleanup[state->own_slot];
+        int armed = kSlotArmed;
+        if (std::strcmp(slot.dir, state->own_dir.c_str()) == 0 &&
+            slot.armed.compare_exchange_strong(armed, kSlotRemoving, std::memory_order_acq_rel)) {
+          claimed = &slot;
+        }
+      }
     }
+    RemoveDirectoryNow(state->own_dir.c_str());
+    if (claimed != nullptr) claimed->armed.store(kSlotFree, std::memory_order_release);
   }
   delete state;
 }

@@ -34,6 +34,15 @@ afterEach(async () => {
 });
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
+/** A process's state letter in /proc (R running, S sleeping, T stopped, …), or '' once it is gone. */
+function processState(pid: number): string {
+  try {
+    return /^\d+ \(.*\) (\S)/s.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '';
+  } catch {
+    return '';
+  }
+}
+
 /** A fresh directory to use as the children's TMPDIR. */
 function freshTmp(): string {
   const dir = path.join(base, `tmp${++count}`);
@@ -192,13 +201,14 @@ describe('a private heap', () => {
     creator.send(`fill ${files}`);
     expect(await creator.next()).toEqual({ event: 'filled', files: files + 2 });
     creator.send('exit');
-    let left = files + 2;
-    await waitUntil(() => {
-      left = fs.existsSync(opened.dir) ? fs.readdirSync(opened.dir).length : 0;
-      return left < files + 2;
-    }, 'the creator has begun to remove its directory');
-    expect(left).toBeGreaterThan(0); // the removal had begun, and had not finished
+    const entries = (): number => (fs.existsSync(opened.dir) ? fs.readdirSync(opened.dir).length : 0);
+    await waitUntil(() => entries() < files + 2, 'the creator has begun to remove its directory');
+    // Stopped, it stays mid-removal for as long as the test needs: the signal then lands there for certain.
+    creator.proc.kill('SIGSTOP');
+    await waitUntil(() => processState(creator.proc.pid!) === 'T', 'the creator has stopped');
+    expect(entries()).toBeGreaterThan(0); // the removal had begun, and had not finished
     creator.proc.kill('SIGTERM');
+    creator.proc.kill('SIGCONT');
     const exit = await creator.exited;
     expect([exit.code, exit.signal, creator.stderr]).toEqual([null, 'SIGTERM', '']);
     expect(fs.readdirSync(tmp)).toEqual([]);
