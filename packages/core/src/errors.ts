@@ -123,12 +123,12 @@ export class MpmetricsRangeError extends RangeError {
   }
 }
 
-/** `"name" must be <expected>, received <what came>`: the shape of every option error. */
 /** The error for a heap file at `file` whose contents make no sense (`what` says which). */
 export function heapCorrupt(file: string, what: string): MpmetricsError {
   return new MpmetricsError('MPM_ERR_HEAP_CORRUPT', `Heap file ${file} is corrupt: ${what}`, { path: file });
 }
 
+/** `"name" must be <expected>, received <what came>`: the shape of every option error. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;

@@ -31,7 +31,7 @@ export class GaugeChild<T extends string = string> {
   readonly #series: SeriesSource;
   /** The one shared value ('shared' mode), or undefined when each process keeps its own. */
   readonly #words: SharedWords | undefined;
-  /** This process's own value (per-process modes), claimed on the first update; its sync revives the series. */
+  /** This process's own value (per-process modes), claimed on the first update; its followSeries() revives the series. */
   #cell: ProcessCell | undefined;
   readonly #reuseDead: boolean;
   readonly #observe: (labels: LabelValues<T> | undefined, value: number) => void;
