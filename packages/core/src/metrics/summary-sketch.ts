@@ -7,23 +7,25 @@
 // observation of that rank. α = 1%. Negative values are kept the same way on their own bins; magnitudes below
 // 1e-12 count as zero.
 //
-// Each window has a fixed number of bins per sign over a sliding range of k: 808 positive bins (7 decades) and
-// 464 negative ones (4 decades). When a value falls outside, the range moves to keep the highest bins, and what
-// falls off the bottom is folded into the lowest bin. So the bound (README, "Summary quantiles") holds for every
-// quantile within 7 (4) decades of the largest magnitude of its sign in the window; one further down is reported
-// too large in magnitude, by at most the range's floor. With `maxAgeSeconds` and `ageBuckets`, a cell has one
-// such window per age bucket, tied to wall-clock time so that all processes agree which window is current.
+// Each window has, per sign, a range of bins that slides over k: 808 positive bins (7 decades) and 464 negative
+// ones (4 decades). When a value falls outside, the range moves to keep the highest bins, and what falls off the
+// bottom is folded into the lowest bin. So the bound (README, "Summary quantiles") holds for every quantile within
+// 7 (4) decades of the largest magnitude of its sign in the window; one further down is reported too large in
+// magnitude, by at most the range's floor. Only the bins in use take memory: sketch-store.ts keeps them in a block
+// that grows with the data, up to the range. With `maxAgeSeconds` and `ageBuckets`, a cell has one such window per
+// age bucket, tied to wall-clock time so that all processes agree which window is current.
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
 import type { SeriesLayout } from '../heap/series-store.js';
 import type { FamilyMeta } from './family-meta.js';
+import { addToBin, clearStore, highestBin, S_BASE, S_COUNT, S_OFFSET, StoreCopy, STORE_WORDS, takeBinsBelow } from './sketch-store.js';
 
 export const RELATIVE_ACCURACY = 0.01;
 const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
 const LOG_GAMMA = Math.log(GAMMA);
 /** Values closer to zero than this count as zero. */
 const MIN_MAGNITUDE = 1e-12;
-/** Bins per sign: ⌈D / log10(γ)⌉ + 2 for D decades (see the bound in the README), rounded up to a multiple of 8. */
+/** Range of bins per sign: ⌈D / log10(γ)⌉ + 2 for D decades (see the bound in the README), rounded up to a multiple of 8. */
 const POSITIVE_BINS = 808;
 const NEGATIVE_BINS = 464;
 /** Decades below the largest magnitude of a sign that keep the relative-error bound. */
@@ -33,17 +35,18 @@ export const SKETCH_DECADES = Object.freeze({ positive: 7, negative: 4 });
 const SUM = 0;
 const COUNT = 1;
 const WINDOWS = 2;
-/** Window words: epoch, count, zero count, then each store's offset and count, then the bins. */
+/** Window words: epoch, count, zero count, then the positive and the negative store (sketch-store.ts). */
 const W_EPOCH = 0;
 const W_COUNT = 1;
 const W_ZERO = 2;
-const W_POS_OFFSET = 3;
-const W_NEG_OFFSET = 4;
-const W_POS_COUNT = 5;
-const W_NEG_COUNT = 6;
-const W_POS = 7;
-const W_NEG = W_POS + POSITIVE_BINS;
-const WINDOW_WORDS = W_NEG + NEGATIVE_BINS;
+const W_POS = 3;
+const W_NEG = W_POS + STORE_WORDS;
+const WINDOW_WORDS = W_NEG + STORE_WORDS;
+/** The stores of a window: where their words start, and the bins of their range. */
+const STORES: readonly (readonly [at: number, size: number])[] = [
+  [W_POS, POSITIVE_BINS],
+  [W_NEG, NEGATIVE_BINS],
+];
 
 export interface SketchWindowing {
   /** Number of windows (1 without a sliding window). */
@@ -75,55 +78,65 @@ function valueOfBin(k: number): number {
 }
 
 /**
- * Adds 1 to bin k of a store of `size` bins (its count word at `countAt`, its offset word at `offsetAt`),
- * moving the store's range if needed. Reads `f64` (this writer's own cell) and writes only through `cell.put()`,
- * so that on the Atomics memory-order path every store a reader may see goes through Atomics.
+ * Adds 1 to bin k of the store whose cell words start at `s` (a range of `size` bins), moving the store's range if
+ * needed. Reads `f64` (this writer's own cell) and writes only through the cell (sketch-store.ts for the bins), so
+ * that on the Atomics memory-order path every store a reader may see goes through Atomics.
  */
-function addToStore(cell: WriterCell, countAt: number, offsetAt: number, binsAt: number, size: number, k: number): void {
+function addToStore(heap: Heap, cell: WriterCell, s: number, size: number, k: number): void {
   const f64 = cell.f64;
-  let offset = f64[offsetAt]!;
-  const count = f64[countAt]!;
-  cell.put(countAt, count + 1);
+  let offset = f64[s + S_OFFSET]!;
+  const count = f64[s + S_COUNT]!;
+  cell.put(s + S_COUNT, count + 1);
   if (count === 0) {
     // An empty store: centre its range on the first value, leaning up (latencies grow more than they shrink).
     offset = k - (size >> 2);
-    cell.put(offsetAt, offset);
+    cell.put(s + S_OFFSET, offset);
   }
   let i = k - offset;
   if (i >= size) {
     // Move the range up so k is the top bin; fold what falls off the bottom into the new lowest bin.
-    const shift = i - size + 1;
-    let folded = 0;
-    for (let j = 0; j < Math.min(shift, size); j++) folded += f64[binsAt + j]!;
-    for (let j = 0; j < size - shift; j++) cell.put(binsAt + j, f64[binsAt + j + shift]!);
-    for (let j = Math.max(size - shift, 0); j < size; j++) cell.put(binsAt + j, 0);
-    cell.put(binsAt, f64[binsAt]! + folded);
-    offset += shift;
-    cell.put(offsetAt, offset);
+    offset += i - size + 1;
+    cell.put(s + S_OFFSET, offset);
+    const folded = takeBinsBelow(heap, cell, s, offset);
+    if (folded > 0) addToBin(heap, cell, s, size, offset, folded);
     i = size - 1;
   } else if (i < 0) {
     // Move the range down as far as the empty bins at its top allow, so no recorded value is dropped; what is
     // still below then goes into the lowest bin (collapsing the low end keeps the high quantiles exact).
-    let top = size - 1;
-    while (top > 0 && f64[binsAt + top] === 0) top--;
+    const top = Math.max(highestBin(heap, cell, s) - offset, 0);
     const shift = Math.min(-i, size - 1 - top);
     if (shift > 0) {
-      for (let j = top; j >= 0; j--) cell.put(binsAt + j + shift, f64[binsAt + j]!);
-      for (let j = 0; j < shift; j++) cell.put(binsAt + j, 0);
       offset -= shift;
-      cell.put(offsetAt, offset);
+      cell.put(s + S_OFFSET, offset);
       i += shift;
     }
     if (i < 0) i = 0;
   }
-  cell.put(binsAt + i, f64[binsAt + i]! + 1);
+  addToBin(heap, cell, s, size, offset + i, 1);
+}
+
+/** Empties a window for a new epoch (or the whole cell for a reset), keeping its stores' blocks. */
+function clearWindow(heap: Heap, cell: WriterCell, w: number): void {
+  for (const word of [W_EPOCH, W_COUNT, W_ZERO]) if (cell.f64[w + word] !== 0) cell.put(w + word, 0);
+  for (const [at] of STORES) clearStore(heap, cell, w + at);
+}
+
+/**
+ * Clears a summary cell for a new generation of its series (reset, remove), in place of zeroing every value, which
+ * would lose the pointers to its blocks. Runs inside the update the cell began.
+ */
+export function clearSketch(heap: Heap, cell: WriterCell, windowing: SketchWindowing): void {
+  const base = cell.base;
+  cell.put(base + SUM, 0);
+  cell.put(base + COUNT, 0);
+  for (let i = 0; i < windowing.windows; i++) clearWindow(heap, cell, base + WINDOWS + i * WINDOW_WORDS);
 }
 
 /**
  * Records one observation in this writer's cell, inside the caller's group update (`cell.begin()`). The caller
  * has checked `value` is a finite number.
  */
-export function observeSketch(cell: WriterCell, windowing: SketchWindowing, value: number, now: number): void {
+export function observeSketch(heap: Heap, cell: WriterCell, windowing: SketchWindowing, value: number, now: number): void {
   const f64 = cell.f64;
   const base = cell.base;
   let w = base + WINDOWS;
@@ -131,7 +144,7 @@ export function observeSketch(cell: WriterCell, windowing: SketchWindowing, valu
     const epoch = Math.floor(now / windowing.windowMs);
     w += (epoch % windowing.windows) * WINDOW_WORDS;
     if (f64[w + W_EPOCH] !== epoch) {
-      for (let j = w; j < w + WINDOW_WORDS; j++) if (f64[j] !== 0) cell.put(j, 0);
+      clearWindow(heap, cell, w);
       cell.put(w + W_EPOCH, epoch);
     }
   }
@@ -139,8 +152,8 @@ export function observeSketch(cell: WriterCell, windowing: SketchWindowing, valu
   cell.put(base + COUNT, f64[base + COUNT]! + 1);
   const magnitude = Math.abs(value);
   if (magnitude < MIN_MAGNITUDE) cell.put(w + W_ZERO, f64[w + W_ZERO]! + 1);
-  else if (value > 0) addToStore(cell, w + W_POS_COUNT, w + W_POS_OFFSET, w + W_POS, POSITIVE_BINS, binOf(magnitude));
-  else addToStore(cell, w + W_NEG_COUNT, w + W_NEG_OFFSET, w + W_NEG, NEGATIVE_BINS, binOf(magnitude));
+  else if (value > 0) addToStore(heap, cell, w + W_POS, POSITIVE_BINS, binOf(magnitude));
+  else addToStore(heap, cell, w + W_NEG, NEGATIVE_BINS, binOf(magnitude));
   cell.put(w + W_COUNT, f64[w + W_COUNT]! + 1);
 }
 
@@ -152,20 +165,18 @@ class MergedBins {
   count = 0;
 }
 
-function mergeWindow(into: MergedBins, f64: Float64Array, w: number): void {
+function mergeWindow(into: MergedBins, f64: Float64Array, w: number, copies: readonly StoreCopy[]): void {
   const count = f64[w + W_COUNT]!;
   if (count === 0) return;
   into.count += count;
   into.zero += f64[w + W_ZERO]!;
-  const stores: [Map<number, number>, number, number, number][] = [
-    [into.positive, W_POS_OFFSET, W_POS, POSITIVE_BINS],
-    [into.negative, W_NEG_OFFSET, W_NEG, NEGATIVE_BINS],
-  ];
-  for (const [bins, offsetAt, binsAt, size] of stores) {
-    const offset = f64[w + offsetAt]!;
-    for (let i = 0; i < size; i++) {
-      const n = f64[w + binsAt + i]!;
-      if (n !== 0) bins.set(offset + i, (bins.get(offset + i) ?? 0) + n);
+  for (let sign = 0; sign < STORES.length; sign++) {
+    const bins = sign === 0 ? into.positive : into.negative;
+    const copy = copies[sign]!;
+    const base = f64[w + STORES[sign]![0] + S_BASE]!;
+    for (let j = 0; j < copy.capacity; j++) {
+      const n = copy.get(j);
+      if (n !== 0) bins.set(base + j, (bins.get(base + j) ?? 0) + n);
     }
   }
 }
@@ -214,20 +225,40 @@ export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta):
   const out = new Array<number>(percentiles.length + 2);
   const bins = new MergedBins();
   const current = windowing.windowMs > 0 ? Math.floor(Date.now() / windowing.windowMs) : 0;
-  let sum = 0;
-  let count = 0;
-  heap.readEachCell(ptr, sketchWords(windowing), (f64) => {
-    sum += f64[SUM]!;
-    count += f64[COUNT]!;
+  const inWindow = (f64: Float64Array, w: number): boolean =>
+    windowing.windowMs === 0 || (f64[w + W_EPOCH]! > current - windowing.windows && f64[w + W_EPOCH]! <= current);
+  const copies = Array.from({ length: windowing.windows }, () => STORES.map(() => new StoreCopy()));
+  // the blocks of the windows in use, copied inside the cell's seqlock read (so as of the same update)
+  const copyBlocks = (f64: Float64Array): boolean => {
+    let whole = true;
     for (let i = 0; i < windowing.windows; i++) {
       const w = WINDOWS + i * WINDOW_WORDS;
-      if (windowing.windowMs > 0 && !(f64[w + W_EPOCH]! > current - windowing.windows && f64[w + W_EPOCH]! <= current)) continue;
-      mergeWindow(bins, f64, w);
+      const inUse = inWindow(f64, w) && f64[w + W_COUNT] !== 0;
+      for (let sign = 0; sign < STORES.length; sign++) {
+        const [at, size] = STORES[sign]!;
+        if (!inUse) copies[i]![sign]!.capacity = 0;
+        else if (!copies[i]![sign]!.copy(heap, f64, w + at, size)) whole = false;
+      }
     }
-  });
+    return whole;
+  };
+  let sum = 0;
+  let count = 0;
+  heap.readEachCell(
+    ptr,
+    sketchWords(windowing),
+    (f64) => {
+      sum += f64[SUM]!;
+      count += f64[COUNT]!;
+      for (let i = 0; i < windowing.windows; i++) {
+        const w = WINDOWS + i * WINDOW_WORDS;
+        if (inWindow(f64, w)) mergeWindow(bins, f64, w, copies[i]!);
+      }
+    },
+    copyBlocks,
+  );
   quantilesOf(bins, percentiles, out);
   out[percentiles.length] = sum;
   out[percentiles.length + 1] = count;
   return { values: out, windowEmpty: bins.count === 0 };
 }
-

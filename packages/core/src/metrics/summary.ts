@@ -6,7 +6,7 @@ import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
 import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
 import type { SeriesLabels } from './label-tree.js';
-import { observeSketch, sketchWords, windowingOf, type SketchWindowing } from './summary-sketch.js';
+import { clearSketch, observeSketch, sketchWords, windowingOf, type SketchWindowing } from './summary-sketch.js';
 import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
 import { checkFinite, startTimer } from './values.js';
 
@@ -42,10 +42,17 @@ export class SummaryChild<T extends string = string> {
 
   observe(value: number): void {
     checkFinite(value, 'Summary observation');
-    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, sketchWords(this.#windowing)));
+    const cell = this.#cell ?? this.#claimCell();
     cell.begin();
-    observeSketch(cell, this.#windowing, value, this.#windowing.windowMs > 0 ? Date.now() : 0);
+    observeSketch(this.#heap, cell, this.#windowing, value, this.#windowing.windowMs > 0 ? Date.now() : 0);
     cell.end();
+  }
+
+  #claimCell(): WriterCell {
+    const cell = this.#heap.cell(this.#series, sketchWords(this.#windowing));
+    // a reset keeps the cell's blocks (summary-sketch.ts), so clearing must know where they are
+    cell.clearer = (c) => clearSketch(this.#heap, c, this.#windowing);
+    return (this.#cell = cell);
   }
 
   startTimer(): (labels?: LabelValues<T>) => number {

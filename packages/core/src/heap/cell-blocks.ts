@@ -1,0 +1,81 @@
+// Blocks: values of a writer's cell kept outside it, so that what a cell holds can grow with its data while the
+// cell itself keeps the fixed size its family declares (a summary's bins: metrics/summary-sketch.ts). A cell value
+// holds a block's pointer; the block comes from the writer's own lane (its arena or its free cells, as a cell does)
+// and goes back there when its writer replaces it, so it never shares a cache line with another writer.
+//
+// Only the lane's owner writes a block, and only inside an update of the cell pointing at it (through the cell's
+// putDouble()/putHalf(), so the Atomics memory-order path stores through Atomics): the cell's seqlock covers the
+// block as it covers the cell's own values. A reader copies the blocks inside the same seqlock read
+// (readEachCell's copyMore). A replaced block goes back to the lane inside the update that stops pointing at it;
+// a reader still copying it then sees the sequence changed and reads again, so what it copied from a block reused
+// meanwhile is never used. Every pointer and size read from a cell is checked before a block is read (blockWords).
+import type { HeapFile } from './heap-file.js';
+import { pushCell } from './free-lists.js';
+import type { Lane } from './lanes.js';
+import { BLOCK, H, KIND_BLOCK, KIND_MASK, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
+import { ATOMIC_ORDER } from './memory-order.js';
+import type { SegmentViews } from './segments.js';
+
+/**
+ * A new block of `words` data words (zeroed) from `lane`, marked with `state` (0 to 255: what its data holds, for
+ * its user). Its header is stored through Atomics before the caller publishes its pointer in a cell.
+ */
+export function allocateBlock(file: HeapFile, lane: Lane, words: number, state: number): number {
+  const ptr = lane.allocate(BLOCK.DATA_BYTE + words * WORD);
+  const u32 = file.segmentOf(ptr).u32;
+  const at = file.offsetOf(ptr) * 2;
+  Atomics.store(u32, at + BLOCK.LANE, lane.id);
+  Atomics.store(u32, at + BLOCK.WORDS, words);
+  Atomics.store(u32, at + BLOCK.KIND, TAG | (state << STATE_SHIFT) | KIND_BLOCK);
+  return ptr;
+}
+
+/** Gives a block back to its lane's free cells (its writer does, inside the update that stopped pointing at it). */
+export function freeBlock(file: HeapFile, ptr: number): void {
+  const u32 = file.segmentOf(ptr).u32;
+  pushCell(file, ptr, BLOCK.DATA_BYTE / WORD + u32[file.offsetOf(ptr) * 2 + BLOCK.WORDS]!);
+}
+
+/** A block as its writer sees it: its segment's views, the f64 index of its first data word, its size and state. */
+export interface OwnBlock {
+  readonly views: SegmentViews;
+  readonly at: number;
+  readonly words: number;
+  readonly state: number;
+}
+
+/** A block of this writer's own (its own stores, so plain loads see them). */
+export function ownBlock(file: HeapFile, ptr: number): OwnBlock {
+  const views = file.segmentOf(ptr);
+  const offset = file.offsetOf(ptr);
+  const kind = views.u32[offset * 2 + BLOCK.KIND]!;
+  return { views, at: offset + BLOCK.DATA_BYTE / WORD, words: views.u32[offset * 2 + BLOCK.WORDS]!, state: (kind >>> STATE_SHIFT) & 0xff };
+}
+
+/**
+ * The data words of the block at `ptr` (a value read from a cell, so anything), or -1 unless it leads inside the
+ * allocated heap to a block marked `state` of at most `maxWords` words that ends inside its segment.
+ */
+export function blockWords(file: HeapFile, ptr: number, state: number, maxWords: number): number {
+  if (!(Number.isInteger(ptr) && ptr > 0 && ptr < Atomics.load(file.header, H.ALLOC_TOP))) return -1;
+  const u32 = file.segmentOf(ptr).u32;
+  const at = file.offsetOf(ptr) * 2;
+  const kind = Atomics.load(u32, at + BLOCK.KIND);
+  if ((kind & TAG_MASK) !== TAG || (kind & KIND_MASK) !== KIND_BLOCK || (kind >>> STATE_SHIFT) % 256 !== state) return -1;
+  const words = Atomics.load(u32, at + BLOCK.WORDS);
+  if (words > maxWords || file.offsetOf(ptr) + BLOCK.DATA_BYTE / WORD + words > file.segmentSize / WORD) return -1;
+  return words;
+}
+
+/**
+ * Copies the first `words` data words of a block (checked by blockWords) into `into` as 32-bit halves: plain loads
+ * on x86-64, each half through Atomics on the Atomics path (as a cell's values are copied).
+ */
+export function copyBlock(file: HeapFile, ptr: number, words: number, into: Uint32Array): void {
+  const views = file.segmentOf(ptr);
+  const from = (file.offsetOf(ptr) + BLOCK.DATA_BYTE / WORD) * 2;
+  if (ATOMIC_ORDER) {
+    const i32 = views.i32;
+    for (let i = 0; i < words * 2; i++) into[i] = Atomics.load(i32, from + i);
+  } else into.set(views.u32.subarray(from, from + words * 2));
+}

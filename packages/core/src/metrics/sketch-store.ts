@@ -1,0 +1,195 @@
+// Where one store of a summary sketch (one sign of one window, see summary-sketch.ts) keeps its bins: in a block of
+// its writer's cell (heap/cell-blocks.ts) that covers only the bins in use, not the store's whole range. The block
+// holds `capacity` consecutive bins from absolute bin `base`; every nonzero bin of the store lies in it. It starts
+// at FIRST_BINS bins (3.5 decades) of 32-bit counts, two a word, and is replaced by a block of the store's whole
+// range when its bins span more, and by one of 64-bit counts (doubles, as before) when a count would pass 2^32 − 1.
+// So a store takes 1.6 KB for data of up to 3.5 decades, and never more than its range at 8 bytes a bin.
+//
+// The writer changes a store only inside its cell's update (cell.begin()), through the cell's put API, so readers
+// see a store whole (the cell's seqlock covers its blocks). The cell holds [offset, count, block, base] per store:
+// offset and count belong to summary-sketch.ts, block and base to this file.
+import type { WriterCell } from '../heap/cells.js';
+import type { Heap } from '../heap/heap.js';
+
+/** Cell words of a store, from its first. */
+export const S_OFFSET = 0;
+export const S_COUNT = 1;
+export const S_BLOCK = 2;
+export const S_BASE = 3;
+export const STORE_WORDS = 4;
+
+/** Block states: 32-bit counts two a word, or one double a word. */
+const NARROW = 0;
+const WIDE = 1;
+/** A store's first block: 3.5 decades of bins at α = 1% (each decade is 115.1 bins), 1632 bytes of counts. */
+export const FIRST_BINS = 408;
+
+let narrowLimit = 0xffffffff;
+
+/** Tests only: promote a store to 64-bit counts past `limit` instead of 2^32 − 1 (restored with undefined). */
+export function setNarrowCountLimit(limit: number | undefined): void {
+  narrowLimit = limit ?? 0xffffffff;
+}
+
+/** A store's block as its writer reads and writes it. */
+class Bins {
+  constructor(
+    readonly cell: WriterCell,
+    readonly u32: Uint32Array,
+    readonly i32: Int32Array,
+    readonly f64: Float64Array,
+    /** f64 index of the first data word */
+    readonly at: number,
+    readonly capacity: number,
+    readonly wide: boolean,
+  ) {}
+
+  get(j: number): number {
+    return this.wide ? this.f64[this.at + j]! : this.u32[this.at * 2 + j]!;
+  }
+
+  set(j: number, n: number): void {
+    if (this.wide) this.cell.putDouble(this.f64, this.i32, this.at + j, n);
+    else this.cell.putHalf(this.u32, this.i32, this.at * 2 + j, n);
+  }
+}
+
+function binsOf(heap: Heap, cell: WriterCell, s: number): Bins | undefined {
+  const ptr = cell.f64[s + S_BLOCK]!;
+  if (ptr === 0) return undefined;
+  const block = heap.ownBlock(ptr);
+  const wide = block.state === WIDE;
+  return new Bins(cell, block.views.u32, block.views.i32, block.views.f64, block.at, wide ? block.words : block.words * 2, wide);
+}
+
+/**
+ * Adds `n` to absolute bin `k` of the store whose cell words start at `s` (a store of `size` bins at most), moving
+ * its bins to another place or block first if `k` is outside its block or the count needs 64 bits.
+ */
+export function addToBin(heap: Heap, cell: WriterCell, s: number, size: number, k: number, n: number): void {
+  let bins = binsOf(heap, cell, s);
+  let base = cell.f64[s + S_BASE]!;
+  if (bins === undefined || k < base || k >= base + bins.capacity) {
+    bins = place(heap, cell, s, size, bins, base, k, false);
+    base = cell.f64[s + S_BASE]!;
+  }
+  const count = bins.get(k - base) + n;
+  if (!bins.wide && count > narrowLimit) {
+    bins = place(heap, cell, s, size, bins, base, k, true);
+    base = cell.f64[s + S_BASE]!;
+  }
+  bins.set(k - base, count);
+}
+
+/**
+ * Moves the store's bins so that they and bin `k` fit: to another base in the same block if they fit it, else to a
+ * new block (of the store's whole range, or FIRST_BINS while they fit that; of doubles if `wide`), freeing the old.
+ * Leaves room on the side `k` is on, where the data is going.
+ */
+function place(heap: Heap, cell: WriterCell, s: number, size: number, old: Bins | undefined, oldBase: number, k: number, wide: boolean): Bins {
+  let lo = k;
+  let hi = k;
+  const kept: number[] = [];
+  if (old !== undefined) {
+    for (let j = 0; j < old.capacity; j++) {
+      const n = old.get(j);
+      if (n === 0) continue;
+      kept.push(oldBase + j, n);
+      lo = Math.min(lo, oldBase + j);
+      hi = Math.max(hi, oldBase + j);
+    }
+    wide ||= old.wide;
+  }
+  const span = hi - lo + 1;
+  const capacity = wide ? size : old !== undefined && span <= old.capacity ? old.capacity : span <= FIRST_BINS ? FIRST_BINS : size;
+  let base: number;
+  if (kept.length === 0) base = k - (capacity >> 2);
+  else if (lo >= oldBase && hi < oldBase + capacity) base = oldBase;
+  else if (k === hi) base = lo;
+  else base = hi - capacity + 1;
+  let bins = old;
+  if (old === undefined || capacity !== old.capacity || wide !== old.wide) {
+    const ptr = heap.allocateBlock(wide ? capacity : capacity / 2, wide ? WIDE : NARROW);
+    const block = heap.ownBlock(ptr);
+    bins = new Bins(cell, block.views.u32, block.views.i32, block.views.f64, block.at, capacity, wide);
+    for (let i = 0; i < kept.length; i += 2) bins.set(kept[i]! - base, kept[i + 1]!);
+    const oldPtr = cell.f64[s + S_BLOCK]!;
+    cell.put(s + S_BLOCK, ptr);
+    cell.put(s + S_BASE, base);
+    if (oldPtr !== 0) heap.freeBlock(oldPtr);
+    return bins;
+  }
+  // the same block from another base: each bin written once with its new count
+  const next = new Array<number>(capacity).fill(0);
+  for (let i = 0; i < kept.length; i += 2) next[kept[i]! - base] = kept[i + 1]!;
+  for (let j = 0; j < capacity; j++) if (old.get(j) !== next[j]) old.set(j, next[j]!);
+  cell.put(s + S_BASE, base);
+  return bins!;
+}
+
+/** Empties every bin below absolute bin `below` and returns their sum (folding the low end of a range). */
+export function takeBinsBelow(heap: Heap, cell: WriterCell, s: number, below: number): number {
+  const bins = binsOf(heap, cell, s);
+  if (bins === undefined) return 0;
+  const base = cell.f64[s + S_BASE]!;
+  let sum = 0;
+  for (let j = 0; j < Math.min(bins.capacity, below - base); j++) {
+    const n = bins.get(j);
+    if (n === 0) continue;
+    sum += n;
+    bins.set(j, 0);
+  }
+  return sum;
+}
+
+/** The highest absolute bin holding a count, or -Infinity if none does. */
+export function highestBin(heap: Heap, cell: WriterCell, s: number): number {
+  const bins = binsOf(heap, cell, s);
+  if (bins === undefined) return -Infinity;
+  for (let j = bins.capacity - 1; j >= 0; j--) if (bins.get(j) !== 0) return cell.f64[s + S_BASE]! + j;
+  return -Infinity;
+}
+
+/** Empties a store (a new window, or a reset), keeping its block for the data to come. */
+export function clearStore(heap: Heap, cell: WriterCell, s: number): void {
+  const bins = binsOf(heap, cell, s);
+  if (bins !== undefined) for (let j = 0; j < bins.capacity; j++) if (bins.get(j) !== 0) bins.set(j, 0);
+  for (const word of [S_OFFSET, S_COUNT, S_BASE]) if (cell.f64[s + word] !== 0) cell.put(s + word, 0);
+}
+
+/** A reader's copy of one store's block, made inside the cell's seqlock read. */
+export class StoreCopy {
+  /** Bins in the copy (0: no block, or one that could not be read). */
+  capacity = 0;
+  wide = false;
+  #u32 = new Uint32Array(0);
+  #f64 = new Float64Array(0);
+
+  /**
+   * Copies the block the cell words at `s` of `values` point at; false if they do not lead to a block of this
+   * store (of at most `size` bins), or its base is not a bin index: damage, unless the copy was torn.
+   */
+  copy(heap: Heap, values: Float64Array, s: number, size: number): boolean {
+    this.capacity = 0;
+    const ptr = values[s + S_BLOCK]!;
+    if (ptr === 0) return true;
+    const base = values[s + S_BASE]!;
+    if (!(Number.isInteger(base) && Math.abs(base) < 2 ** 31)) return false;
+    let words = heap.blockWords(ptr, NARROW, size / 2);
+    this.wide = words < 0;
+    if (this.wide) words = heap.blockWords(ptr, WIDE, size);
+    if (words < 0) return false;
+    if (this.#f64.length < words) {
+      this.#f64 = new Float64Array(size);
+      this.#u32 = new Uint32Array(this.#f64.buffer);
+    }
+    heap.copyBlock(ptr, words, this.#u32);
+    this.capacity = this.wide ? words : words * 2;
+    return true;
+  }
+
+  /** The count of bin j of the copy. */
+  get(j: number): number {
+    return this.wide ? this.#f64[j]! : this.#u32[j]!;
+  }
+}
