@@ -3,15 +3,18 @@
 // the same, so every quantile of the same observations must be the same double. The datasets cover what moves a
 // range: 3, 6 and 9 decades (the last folds its lowest bins), values falling steadily (the range moves down),
 // a jump of twelve decades up and back (a shift past the whole store), mixed signs with zeros, and a sliding window.
-// The pinned numbers were printed by this file with MPMETRICS_PRINT_PINNED=1 on the code of commit acc7c0a.
+// Promoting 32-bit counts to doubles must not change them either. The pinned numbers were printed by this file
+// with MPMETRICS_PRINT_PINNED=1 on the code of commit acc7c0a.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Summary } from '../src/index.js';
+import { setNarrowCountLimit } from '../src/metrics/sketch-store.js';
 import { mulberry32 } from './support/random.js';
 import { usePrivateHeap } from './support/private-heap.js';
 
 const shared = usePrivateHeap('mpm-summary-pinned');
 afterEach(() => {
   vi.useRealTimers();
+  setNarrowCountLimit(undefined);
 });
 
 const PERCENTILES = [0, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
@@ -92,5 +95,14 @@ describe('summary quantiles are the ones the sketch gave before issue 23', () =>
         else expect(got).toEqual(PINNED[key]);
       });
     }
+  }
+});
+
+describe('and the same when 32-bit counts move to 64 bits early (past 7 instead of 2^32 − 1)', () => {
+  for (const [name, make] of Object.entries(DATASETS)) {
+    it(name, async () => {
+      setNarrowCountLimit(7);
+      expect(await quantiles(make(), false)).toEqual(PINNED[name]);
+    });
   }
 });

@@ -14,7 +14,7 @@ import type { Heap } from '../heap/heap.js';
 /** Cell words of a store, from its first. */
 export const S_OFFSET = 0;
 export const S_COUNT = 1;
-export const S_BLOCK = 2;
+const S_BLOCK = 2;
 export const S_BASE = 3;
 export const STORE_WORDS = 4;
 
@@ -22,7 +22,7 @@ export const STORE_WORDS = 4;
 const NARROW = 0;
 const WIDE = 1;
 /** A store's first block: 3.5 decades of bins at α = 1% (each decade is 115.1 bins), 1632 bytes of counts. */
-export const FIRST_BINS = 408;
+const FIRST_BINS = 408;
 
 let narrowLimit = 0xffffffff;
 
@@ -31,10 +31,16 @@ export function setNarrowCountLimit(limit: number | undefined): void {
   narrowLimit = limit ?? 0xffffffff;
 }
 
+/** Whether a base or offset read from a cell is a bin index (damage could have made it anything). */
+export function isBin(k: number): boolean {
+  return Number.isInteger(k) && Math.abs(k) < 2 ** 31;
+}
+
 /** A store's block as its writer reads and writes it. */
 class Bins {
   constructor(
     readonly cell: WriterCell,
+    readonly ptr: number,
     readonly u32: Uint32Array,
     readonly i32: Int32Array,
     readonly f64: Float64Array,
@@ -54,107 +60,150 @@ class Bins {
   }
 }
 
-function binsOf(heap: Heap, cell: WriterCell, s: number): Bins | undefined {
-  const ptr = cell.f64[s + S_BLOCK]!;
-  if (ptr === 0) return undefined;
-  const block = heap.ownBlock(ptr);
-  const wide = block.state === WIDE;
-  return new Bins(cell, block.views.u32, block.views.i32, block.views.f64, block.at, wide ? block.words : block.words * 2, wide);
-}
-
 /**
- * Adds `n` to absolute bin `k` of the store whose cell words start at `s` (a store of `size` bins at most), moving
- * its bins to another place or block first if `k` is outside its block or the count needs 64 bits.
+ * One writer's access to the stores of its summary cell: each store's block, found once from the pointer in the
+ * cell and checked (blockWords) before it is used, so that an update allocates nothing. A pointer that damage
+ * changed is dropped with the bins it led to (a new block starts), and `damage` says so for the caller to report
+ * once the update is closed.
  */
-export function addToBin(heap: Heap, cell: WriterCell, s: number, size: number, k: number, n: number): void {
-  let bins = binsOf(heap, cell, s);
-  let base = cell.f64[s + S_BASE]!;
-  if (bins === undefined || k < base || k >= base + bins.capacity) {
-    bins = place(heap, cell, s, size, bins, base, k, false);
-    base = cell.f64[s + S_BASE]!;
-  }
-  const count = bins.get(k - base) + n;
-  if (!bins.wide && count > narrowLimit) {
-    bins = place(heap, cell, s, size, bins, base, k, true);
-    base = cell.f64[s + S_BASE]!;
-  }
-  bins.set(k - base, count);
-}
+export class SketchBlocks {
+  readonly #heap: Heap;
+  /** By the store's first cell word, from the cell's base. */
+  #bins: (Bins | undefined)[] = [];
+  damage: string | undefined = undefined;
 
-/**
- * Moves the store's bins so that they and bin `k` fit: to another base in the same block if they fit it, else to a
- * new block (of the store's whole range, or FIRST_BINS while they fit that; of doubles if `wide`), freeing the old.
- * Leaves room on the side `k` is on, where the data is going.
- */
-function place(heap: Heap, cell: WriterCell, s: number, size: number, old: Bins | undefined, oldBase: number, k: number, wide: boolean): Bins {
-  let lo = k;
-  let hi = k;
-  const kept: number[] = [];
-  if (old !== undefined) {
-    for (let j = 0; j < old.capacity; j++) {
-      const n = old.get(j);
-      if (n === 0) continue;
-      kept.push(oldBase + j, n);
-      lo = Math.min(lo, oldBase + j);
-      hi = Math.max(hi, oldBase + j);
+  constructor(heap: Heap) {
+    this.#heap = heap;
+  }
+
+  /** Forgets the blocks found so far (the cell was cleared, or points elsewhere). */
+  forget(): void {
+    this.#bins = [];
+  }
+
+  #binsOf(cell: WriterCell, s: number, size: number): Bins | undefined {
+    const ptr = cell.f64[s + S_BLOCK]!;
+    if (ptr === 0) return undefined;
+    const cached = this.#bins[s - cell.base];
+    if (cached !== undefined && cached.ptr === ptr && cached.cell === cell) return cached;
+    let words = this.#heap.blockWords(ptr, NARROW, size / 2);
+    const wide = words < 0;
+    if (wide) words = this.#heap.blockWords(ptr, WIDE, size);
+    if (words < 0) {
+      this.damage = `summary cell word ${s} holds ${ptr}, which is not a block of its store: its bins were dropped`;
+      cell.put(s + S_BLOCK, 0);
+      return undefined;
     }
-    wide ||= old.wide;
-  }
-  const span = hi - lo + 1;
-  const capacity = wide ? size : old !== undefined && span <= old.capacity ? old.capacity : span <= FIRST_BINS ? FIRST_BINS : size;
-  let base: number;
-  if (kept.length === 0) base = k - (capacity >> 2);
-  else if (lo >= oldBase && hi < oldBase + capacity) base = oldBase;
-  else if (k === hi) base = lo;
-  else base = hi - capacity + 1;
-  let bins = old;
-  if (old === undefined || capacity !== old.capacity || wide !== old.wide) {
-    const ptr = heap.allocateBlock(wide ? capacity : capacity / 2, wide ? WIDE : NARROW);
-    const block = heap.ownBlock(ptr);
-    bins = new Bins(cell, block.views.u32, block.views.i32, block.views.f64, block.at, capacity, wide);
-    for (let i = 0; i < kept.length; i += 2) bins.set(kept[i]! - base, kept[i + 1]!);
-    const oldPtr = cell.f64[s + S_BLOCK]!;
-    cell.put(s + S_BLOCK, ptr);
-    cell.put(s + S_BASE, base);
-    if (oldPtr !== 0) heap.freeBlock(oldPtr);
+    const block = this.#heap.ownBlock(ptr);
+    const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, wide ? words : words * 2, wide);
+    this.#bins[s - cell.base] = bins;
     return bins;
   }
-  // the same block from another base: each bin written once with its new count
-  const next = new Array<number>(capacity).fill(0);
-  for (let i = 0; i < kept.length; i += 2) next[kept[i]! - base] = kept[i + 1]!;
-  for (let j = 0; j < capacity; j++) if (old.get(j) !== next[j]) old.set(j, next[j]!);
-  cell.put(s + S_BASE, base);
-  return bins!;
-}
 
-/** Empties every bin below absolute bin `below` and returns their sum (folding the low end of a range). */
-export function takeBinsBelow(heap: Heap, cell: WriterCell, s: number, below: number): number {
-  const bins = binsOf(heap, cell, s);
-  if (bins === undefined) return 0;
-  const base = cell.f64[s + S_BASE]!;
-  let sum = 0;
-  for (let j = 0; j < Math.min(bins.capacity, below - base); j++) {
-    const n = bins.get(j);
-    if (n === 0) continue;
-    sum += n;
-    bins.set(j, 0);
+  /**
+   * Adds `n` to absolute bin `k` of the store whose cell words start at `s` (a store of `size` bins at most),
+   * moving its bins to another place or block first if `k` is outside its block or the count needs 64 bits.
+   */
+  addToBin(cell: WriterCell, s: number, size: number, k: number, n: number): void {
+    let bins = this.#binsOf(cell, s, size);
+    let base = cell.f64[s + S_BASE]!;
+    const j = k - base;
+    // (j >>> 0) !== j: below the block, or a base that damage made no whole number (never an index to write at)
+    if (bins === undefined || (j >>> 0) !== j || j >= bins.capacity) {
+      bins = this.#place(cell, s, size, bins, base, k, false);
+      base = cell.f64[s + S_BASE]!;
+    }
+    const count = bins.get(k - base) + n;
+    if (!bins.wide && count > narrowLimit) {
+      bins = this.#place(cell, s, size, bins, base, k, true);
+      base = cell.f64[s + S_BASE]!;
+    }
+    bins.set(k - base, count);
   }
-  return sum;
-}
 
-/** The highest absolute bin holding a count, or -Infinity if none does. */
-export function highestBin(heap: Heap, cell: WriterCell, s: number): number {
-  const bins = binsOf(heap, cell, s);
-  if (bins === undefined) return -Infinity;
-  for (let j = bins.capacity - 1; j >= 0; j--) if (bins.get(j) !== 0) return cell.f64[s + S_BASE]! + j;
-  return -Infinity;
-}
+  /**
+   * Moves the store's bins so that they and bin `k` fit: to another base in the same block if they fit it, else to
+   * a new block (of the store's whole range, or FIRST_BINS while they fit that; of doubles if `wide`), freeing the
+   * old one. Leaves room on the side `k` is on, where the data is going.
+   */
+  #place(cell: WriterCell, s: number, size: number, old: Bins | undefined, oldBase: number, k: number, wide: boolean): Bins {
+    let lo = k;
+    let hi = k;
+    const kept: number[] = [];
+    if (old !== undefined && !isBin(oldBase)) {
+      this.damage = `summary cell word ${s + S_BASE} holds ${oldBase}, which is not a bin: the bins of its block were dropped`;
+      this.#heap.freeBlock(old.ptr);
+      cell.put(s + S_BLOCK, 0);
+      old = undefined;
+    }
+    if (old !== undefined) {
+      for (let j = 0; j < old.capacity; j++) {
+        const n = old.get(j);
+        if (n === 0) continue;
+        kept.push(oldBase + j, n);
+        lo = Math.min(lo, oldBase + j);
+        hi = Math.max(hi, oldBase + j);
+      }
+      wide ||= old.wide;
+    }
+    const span = hi - lo + 1;
+    const capacity = wide ? size : old !== undefined && span <= old.capacity ? old.capacity : span <= FIRST_BINS ? FIRST_BINS : size;
+    let base: number;
+    if (kept.length === 0) base = k - (capacity >> 2);
+    else if (lo >= oldBase && hi < oldBase + capacity) base = oldBase;
+    else if (k === hi) base = lo;
+    else base = hi - capacity + 1;
+    if (old === undefined || capacity !== old.capacity || wide !== old.wide) {
+      const ptr = this.#heap.allocateBlock(wide ? capacity : capacity / 2, wide ? WIDE : NARROW);
+      const block = this.#heap.ownBlock(ptr);
+      const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, capacity, wide);
+      for (let i = 0; i < kept.length; i += 2) bins.set(kept[i]! - base, kept[i + 1]!);
+      cell.put(s + S_BLOCK, ptr);
+      cell.put(s + S_BASE, base);
+      // the old block goes back to the lane inside this update: a reader still copying it will read again
+      if (old !== undefined) this.#heap.freeBlock(old.ptr);
+      this.#bins[s - cell.base] = bins;
+      return bins;
+    }
+    // the same block from another base: each bin written once with its new count
+    const next = new Array<number>(capacity).fill(0);
+    for (let i = 0; i < kept.length; i += 2) next[kept[i]! - base] = kept[i + 1]!;
+    for (let j = 0; j < capacity; j++) if (old.get(j) !== next[j]) old.set(j, next[j]!);
+    cell.put(s + S_BASE, base);
+    return old;
+  }
 
-/** Empties a store (a new window, or a reset), keeping its block for the data to come. */
-export function clearStore(heap: Heap, cell: WriterCell, s: number): void {
-  const bins = binsOf(heap, cell, s);
-  if (bins !== undefined) for (let j = 0; j < bins.capacity; j++) if (bins.get(j) !== 0) bins.set(j, 0);
-  for (const word of [S_OFFSET, S_COUNT, S_BASE]) if (cell.f64[s + word] !== 0) cell.put(s + word, 0);
+  /** Empties every bin below absolute bin `below` and returns their sum (folding the low end of a range). */
+  takeBinsBelow(cell: WriterCell, s: number, size: number, below: number): number {
+    const bins = this.#binsOf(cell, s, size);
+    if (bins === undefined) return 0;
+    const base = cell.f64[s + S_BASE]!;
+    let sum = 0;
+    for (let j = 0; j < Math.min(bins.capacity, below - base); j++) {
+      const n = bins.get(j);
+      if (n === 0) continue;
+      sum += n;
+      bins.set(j, 0);
+    }
+    return sum;
+  }
+
+  /** The highest absolute bin holding a count, or -Infinity if none does. */
+  highestBin(cell: WriterCell, s: number, size: number): number {
+    const bins = this.#binsOf(cell, s, size);
+    if (bins === undefined) return -Infinity;
+    for (let j = bins.capacity - 1; j >= 0; j--) if (bins.get(j) !== 0) return cell.f64[s + S_BASE]! + j;
+    return -Infinity;
+  }
+
+  /** Empties a store (a new window, or a reset), keeping its block for the data to come. */
+  clearStore(cell: WriterCell, s: number, size: number): void {
+    const bins = this.#binsOf(cell, s, size);
+    if (bins !== undefined) for (let j = 0; j < bins.capacity; j++) if (bins.get(j) !== 0) bins.set(j, 0);
+    if (cell.f64[s + S_OFFSET] !== 0) cell.put(s + S_OFFSET, 0);
+    if (cell.f64[s + S_COUNT] !== 0) cell.put(s + S_COUNT, 0);
+    if (cell.f64[s + S_BASE] !== 0) cell.put(s + S_BASE, 0);
+  }
 }
 
 /** A reader's copy of one store's block, made inside the cell's seqlock read. */
@@ -173,8 +222,7 @@ export class StoreCopy {
     this.capacity = 0;
     const ptr = values[s + S_BLOCK]!;
     if (ptr === 0) return true;
-    const base = values[s + S_BASE]!;
-    if (!(Number.isInteger(base) && Math.abs(base) < 2 ** 31)) return false;
+    if (!isBin(values[s + S_BASE]!)) return false;
     let words = heap.blockWords(ptr, NARROW, size / 2);
     this.wide = words < 0;
     if (this.wide) words = heap.blockWords(ptr, WIDE, size);

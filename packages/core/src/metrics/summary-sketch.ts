@@ -18,7 +18,7 @@ import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
 import type { SeriesLayout } from '../heap/series-store.js';
 import type { FamilyMeta } from './family-meta.js';
-import { addToBin, clearStore, highestBin, S_BASE, S_COUNT, S_OFFSET, StoreCopy, STORE_WORDS, takeBinsBelow } from './sketch-store.js';
+import { isBin, S_BASE, S_COUNT, S_OFFSET, StoreCopy, STORE_WORDS, type SketchBlocks } from './sketch-store.js';
 
 export const RELATIVE_ACCURACY = 0.01;
 const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
@@ -82,12 +82,13 @@ function valueOfBin(k: number): number {
  * needed. Reads `f64` (this writer's own cell) and writes only through the cell (sketch-store.ts for the bins), so
  * that on the Atomics memory-order path every store a reader may see goes through Atomics.
  */
-function addToStore(heap: Heap, cell: WriterCell, s: number, size: number, k: number): void {
+function addToStore(blocks: SketchBlocks, cell: WriterCell, s: number, size: number, k: number): void {
   const f64 = cell.f64;
   let offset = f64[s + S_OFFSET]!;
   const count = f64[s + S_COUNT]!;
   cell.put(s + S_COUNT, count + 1);
-  if (count === 0) {
+  if (!isBin(offset)) blocks.damage = `summary cell word ${s + S_OFFSET} holds ${offset}, which is not a bin: its range starts again`;
+  if (count === 0 || !isBin(offset)) {
     // An empty store: centre its range on the first value, leaning up (latencies grow more than they shrink).
     offset = k - (size >> 2);
     cell.put(s + S_OFFSET, offset);
@@ -97,13 +98,13 @@ function addToStore(heap: Heap, cell: WriterCell, s: number, size: number, k: nu
     // Move the range up so k is the top bin; fold what falls off the bottom into the new lowest bin.
     offset += i - size + 1;
     cell.put(s + S_OFFSET, offset);
-    const folded = takeBinsBelow(heap, cell, s, offset);
-    if (folded > 0) addToBin(heap, cell, s, size, offset, folded);
+    const folded = blocks.takeBinsBelow(cell, s, size, offset);
+    if (folded > 0) blocks.addToBin(cell, s, size, offset, folded);
     i = size - 1;
   } else if (i < 0) {
     // Move the range down as far as the empty bins at its top allow, so no recorded value is dropped; what is
     // still below then goes into the lowest bin (collapsing the low end keeps the high quantiles exact).
-    const top = Math.max(highestBin(heap, cell, s) - offset, 0);
+    const top = Math.max(blocks.highestBin(cell, s, size) - offset, 0);
     const shift = Math.min(-i, size - 1 - top);
     if (shift > 0) {
       offset -= shift;
@@ -112,31 +113,31 @@ function addToStore(heap: Heap, cell: WriterCell, s: number, size: number, k: nu
     }
     if (i < 0) i = 0;
   }
-  addToBin(heap, cell, s, size, offset + i, 1);
+  blocks.addToBin(cell, s, size, offset + i, 1);
 }
 
 /** Empties a window for a new epoch (or the whole cell for a reset), keeping its stores' blocks. */
-function clearWindow(heap: Heap, cell: WriterCell, w: number): void {
+function clearWindow(blocks: SketchBlocks, cell: WriterCell, w: number): void {
   for (const word of [W_EPOCH, W_COUNT, W_ZERO]) if (cell.f64[w + word] !== 0) cell.put(w + word, 0);
-  for (const [at] of STORES) clearStore(heap, cell, w + at);
+  for (const [at, size] of STORES) blocks.clearStore(cell, w + at, size);
 }
 
 /**
  * Clears a summary cell for a new generation of its series (reset, remove), in place of zeroing every value, which
  * would lose the pointers to its blocks. Runs inside the update the cell began.
  */
-export function clearSketch(heap: Heap, cell: WriterCell, windowing: SketchWindowing): void {
+export function clearSketch(blocks: SketchBlocks, cell: WriterCell, windowing: SketchWindowing): void {
   const base = cell.base;
   cell.put(base + SUM, 0);
   cell.put(base + COUNT, 0);
-  for (let i = 0; i < windowing.windows; i++) clearWindow(heap, cell, base + WINDOWS + i * WINDOW_WORDS);
+  for (let i = 0; i < windowing.windows; i++) clearWindow(blocks, cell, base + WINDOWS + i * WINDOW_WORDS);
 }
 
 /**
  * Records one observation in this writer's cell, inside the caller's group update (`cell.begin()`). The caller
  * has checked `value` is a finite number.
  */
-export function observeSketch(heap: Heap, cell: WriterCell, windowing: SketchWindowing, value: number, now: number): void {
+export function observeSketch(blocks: SketchBlocks, cell: WriterCell, windowing: SketchWindowing, value: number, now: number): void {
   const f64 = cell.f64;
   const base = cell.base;
   let w = base + WINDOWS;
@@ -144,7 +145,7 @@ export function observeSketch(heap: Heap, cell: WriterCell, windowing: SketchWin
     const epoch = Math.floor(now / windowing.windowMs);
     w += (epoch % windowing.windows) * WINDOW_WORDS;
     if (f64[w + W_EPOCH] !== epoch) {
-      clearWindow(heap, cell, w);
+      clearWindow(blocks, cell, w);
       cell.put(w + W_EPOCH, epoch);
     }
   }
@@ -152,8 +153,8 @@ export function observeSketch(heap: Heap, cell: WriterCell, windowing: SketchWin
   cell.put(base + COUNT, f64[base + COUNT]! + 1);
   const magnitude = Math.abs(value);
   if (magnitude < MIN_MAGNITUDE) cell.put(w + W_ZERO, f64[w + W_ZERO]! + 1);
-  else if (value > 0) addToStore(heap, cell, w + W_POS, POSITIVE_BINS, binOf(magnitude));
-  else addToStore(heap, cell, w + W_NEG, NEGATIVE_BINS, binOf(magnitude));
+  else if (value > 0) addToStore(blocks, cell, w + W_POS, POSITIVE_BINS, binOf(magnitude));
+  else addToStore(blocks, cell, w + W_NEG, NEGATIVE_BINS, binOf(magnitude));
   cell.put(w + W_COUNT, f64[w + W_COUNT]! + 1);
 }
 

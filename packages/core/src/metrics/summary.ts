@@ -1,11 +1,12 @@
 // Summary: prom-client's API, with quantiles computed over every process's observations (see summary-sketch.ts:
 // relative error ≤ 1%), optionally over a sliding window of `maxAgeSeconds` in `ageBuckets` steps.
 import type { Summary as PromSummary } from 'prom-client';
-import { MpmetricsRangeError } from '../errors.js';
+import { heapCorrupt, MpmetricsRangeError } from '../errors.js';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
 import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
 import type { SeriesLabels } from './label-tree.js';
+import { SketchBlocks } from './sketch-store.js';
 import { clearSketch, observeSketch, sketchWords, windowingOf, type SketchWindowing } from './summary-sketch.js';
 import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
 import { checkFinite, startTimer } from './values.js';
@@ -32,9 +33,11 @@ export class SummaryChild<T extends string = string> {
   readonly #windowing: SketchWindowing;
   readonly #observeWith: (labels: LabelValues<T>, value: number) => void;
   #cell: WriterCell | undefined;
+  readonly #blocks: SketchBlocks;
 
   constructor(heap: Heap, series: SeriesSource, windowing: SketchWindowing, observeWith: (labels: LabelValues<T>, value: number) => void) {
     this.#heap = heap;
+    this.#blocks = new SketchBlocks(heap);
     this.#series = series;
     this.#windowing = windowing;
     this.#observeWith = observeWith;
@@ -44,14 +47,25 @@ export class SummaryChild<T extends string = string> {
     checkFinite(value, 'Summary observation');
     const cell = this.#cell ?? this.#claimCell();
     cell.begin();
-    observeSketch(this.#heap, cell, this.#windowing, value, this.#windowing.windowMs > 0 ? Date.now() : 0);
+    observeSketch(this.#blocks, cell, this.#windowing, value, this.#windowing.windowMs > 0 ? Date.now() : 0);
     cell.end();
+    if (this.#blocks.damage !== undefined) this.#reportDamage();
+  }
+
+  /** A block pointer of the cell was damaged; the update that dropped it is closed, so readers are not held up. */
+  #reportDamage(): void {
+    const what = this.#blocks.damage!;
+    this.#blocks.damage = undefined;
+    throw heapCorrupt(this.#heap.file.path, what);
   }
 
   #claimCell(): WriterCell {
     const cell = this.#heap.cell(this.#series, sketchWords(this.#windowing));
     // a reset keeps the cell's blocks (summary-sketch.ts), so clearing must know where they are
-    cell.clearer = (c) => clearSketch(this.#heap, c, this.#windowing);
+    cell.clearer = (c) => {
+      this.#blocks.forget();
+      clearSketch(this.#blocks, c, this.#windowing);
+    };
     return (this.#cell = cell);
   }
 

@@ -1,0 +1,202 @@
+// What a summary window holds in the heap (issue 23): its bins live in a block that grows with the data, of 32-bit
+// counts, so 3 decades of data take at most 2 KB a window where every window took 10 KB before; wider data takes
+// more, never more than before. Also: a count that would pass 2^32 − 1 moves its store to 64-bit counts (tested
+// with a small limit; the quantiles must not change), and a block pointer or size that damage changed is never
+// followed: a scrape leaves the series out with MPM_WARN_DAMAGED_SERIES, the writer reports MPM_ERR_HEAP_CORRUPT
+// once and starts a new block.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Counter, Heap, HeapExporter, Summary } from '../src/index.js';
+import { BLOCK, CELL, H, LANE, SERIES, WORD } from '../src/heap/layout.js';
+import { setNarrowCountLimit } from '../src/metrics/sketch-store.js';
+import { mulberry32 } from './support/random.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+afterEach(() => setNarrowCountLimit(undefined));
+
+function freshHeap(): Heap {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-summary-memory-'));
+  fs.chmodSync(dir, 0o700);
+  dirs.push(dir);
+  return Heap.open({ dir });
+}
+
+function logUniform(seed: number, low: number, decades: number, n = 20_000): number[] {
+  const random = mulberry32(seed);
+  return Array.from({ length: n }, () => 10 ** (low + decades * random()));
+}
+
+/** This thread's lane record in the lane table: its arena's top and end (words), where cells and blocks come from. */
+function arena(heap: Heap): { top: number; end: number } {
+  const record = (heap.file.header[H.LANE_TABLE]! * WORD + heap.lane.id * LANE.BYTES) / 4;
+  const u32 = heap.file.segments[0]!.u32;
+  return { top: u32[record + LANE.ARENA_TOP]!, end: u32[record + LANE.ARENA_END]! };
+}
+
+/** Heap bytes a fresh summary series takes for `values`, per window: its cell and blocks, and blocks it let go. */
+function bytesPerWindow(values: readonly number[], windows: number): number {
+  const heap = freshHeap();
+  try {
+    new Counter({ name: 'warm_total', help: 'h', heap, registers: [] }).inc(); // this lane and its first arena chunk
+    const summary = new Summary({
+      name: 'mem_seconds',
+      help: 'h',
+      labelNames: ['k'],
+      heap,
+      registers: [],
+      ...(windows > 1 ? { maxAgeSeconds: 60 * windows, ageBuckets: windows } : {}),
+    });
+    const child = summary.labels('a'); // the series record, which is not the lane's
+    const before = arena(heap);
+    const start = Date.now();
+    values.forEach((v, i) => {
+      if (windows > 1) {
+        // a share of the values in each window, on a clock set by hand
+        const now = start + Math.floor((windows * i) / values.length) * 60_000;
+        Date.now = () => now;
+      }
+      child.observe(v);
+    });
+    const after = arena(heap);
+    expect(after.end, 'the measurement stayed inside one arena chunk').toBe(before.end);
+    return ((after.top - before.top) * WORD) / windows;
+  } finally {
+    Date.now = realNow;
+    heap.close();
+  }
+}
+const realNow = Date.now;
+
+describe('heap bytes per summary window', () => {
+  it('are at most 2 KB for 3 decades, and grow with wider data up to less than half of the 10 KB it took before', () => {
+    const sizes = {
+      '3 decades': bytesPerWindow(logUniform(1, -3, 3), 1),
+      '3 decades, 3 windows': bytesPerWindow(logUniform(1, -3, 3), 3),
+      '6 decades': bytesPerWindow(logUniform(2, -3, 6), 1),
+      '9 decades': bytesPerWindow(logUniform(3, -4, 9), 1),
+    };
+    console.log(`bytes per window: ${JSON.stringify(sizes)}`);
+    expect(sizes['3 decades']).toBeLessThanOrEqual(2048);
+    expect(sizes['3 decades, 3 windows']).toBeLessThanOrEqual(2048);
+    // the positive range's block of 808 32-bit counts, plus the first block it outgrew (kept by the lane for reuse)
+    expect(sizes['6 decades']).toBeLessThanOrEqual(5100);
+    expect(sizes['9 decades']).toBe(sizes['6 decades']);
+  });
+});
+
+/** The cell of this thread in the one series of `name`, and the f64 index of its first value. */
+function ownCell(heap: Heap, name: string): { f64: Float64Array; u32: Uint32Array; values: number } {
+  const family = heap.findFamily(name)!;
+  const series = heap.seriesOf(family.ptr)[0]!;
+  const seg = heap.file.segmentOf(series.ptr);
+  const cell = seg.u32[heap.file.offsetOf(series.ptr) * 2 + SERIES.CELLS]!;
+  const cseg = heap.file.segmentOf(cell);
+  return { f64: cseg.f64, u32: cseg.u32, values: heap.file.offsetOf(cell) + CELL.VALUES_BYTE / WORD };
+}
+
+/** Cell values of a summary without a window: sum, count, then epoch, count, zero, and [offset, count, block, base] per sign. */
+const POSITIVE_OFFSET = 2 + 3;
+const POSITIVE_BLOCK = 2 + 3 + 2;
+const POSITIVE_BASE = 2 + 3 + 3;
+
+describe('32-bit counts', () => {
+  it('move to 64-bit counts before they would wrap, and the quantiles stay the same', async () => {
+    const heap = freshHeap();
+    try {
+      const values = logUniform(4, -2, 2, 5000).concat(Array.from({ length: 3000 }, () => 0.5));
+      const quantiles = async (name: string): Promise<number[]> => {
+        const summary = new Summary({ name, help: 'h', percentiles: [0.01, 0.5, 0.6, 0.99], heap, registers: [] });
+        for (const v of values) summary.observe(v);
+        return (await summary.get()).values.map((v) => v.value);
+      };
+      const narrow = await quantiles('narrow_seconds');
+      const narrowBlock = ownCell(heap, 'narrow_seconds');
+      expect(blockState(heap, narrowBlock.f64[narrowBlock.values + POSITIVE_BLOCK]!)).toBe(0);
+      setNarrowCountLimit(1000); // the 3000 observations of 0.5 pass it
+      const promoted = await quantiles('promoted_seconds');
+      const promotedBlock = ownCell(heap, 'promoted_seconds');
+      expect(blockState(heap, promotedBlock.f64[promotedBlock.values + POSITIVE_BLOCK]!)).toBe(1);
+      expect(promoted).toEqual(narrow);
+    } finally {
+      heap.close();
+    }
+  });
+});
+
+function blockState(heap: Heap, ptr: number): number {
+  return (heap.file.segmentOf(ptr).u32[heap.file.offsetOf(ptr) * 2 + BLOCK.KIND]! >>> 8) & 0xff;
+}
+
+interface Damage {
+  name: string;
+  damage: (heap: Heap, cell: ReturnType<typeof ownCell>) => void;
+  /** Whether a scrape must leave the series out: readers follow pointers, sizes and bases, not a range's offset. */
+  leftOut: boolean;
+  /** Whether the writer reports it: it checks what it reads from its cell, and knows its blocks' sizes already. */
+  reported: boolean;
+}
+
+describe('a damaged block pointer, size, base or offset', () => {
+  const cases: Damage[] = [
+    { name: 'a pointer past the allocated heap', leftOut: true, reported: true, damage: (heap, cell) => (cell.f64[cell.values + POSITIVE_BLOCK] = heap.file.header[H.ALLOC_TOP]! + 10) },
+    {
+      name: 'a pointer to the series record',
+      leftOut: true,
+      reported: true,
+      damage: (heap, cell) => (cell.f64[cell.values + POSITIVE_BLOCK] = heap.seriesOf(heap.findFamily('damaged_seconds')!.ptr)[0]!.ptr),
+    },
+    { name: 'a pointer that is not a whole number', leftOut: true, reported: true, damage: (_heap, cell) => (cell.f64[cell.values + POSITIVE_BLOCK] = 12.5) },
+    { name: 'a base that is not a bin', leftOut: true, reported: true, damage: (_heap, cell) => (cell.f64[cell.values + POSITIVE_BASE] = NaN) },
+    { name: 'an offset that is not a bin', leftOut: false, reported: true, damage: (_heap, cell) => (cell.f64[cell.values + POSITIVE_OFFSET] = 1e300) },
+    {
+      name: 'a block size beyond the largest block',
+      leftOut: true,
+      reported: false,
+      damage: (heap, cell) => {
+        const ptr = cell.f64[cell.values + POSITIVE_BLOCK]!;
+        heap.file.segmentOf(ptr).u32[heap.file.offsetOf(ptr) * 2 + BLOCK.WORDS] = 1 << 30;
+      },
+    },
+  ];
+  for (const { name, damage, leftOut, reported } of cases) {
+    it(`${name}: never followed; a scrape ${leftOut ? 'leaves the series out with a warning' : 'exports it'}, the writer ${reported ? 'reports it once and ' : ''}goes on`, async () => {
+      const heap = freshHeap();
+      const warnings: Error[] = [];
+      const onWarning = (warning: Error): void => void warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const summary = new Summary({ name: 'damaged_seconds', help: 'h', percentiles: [0.5], heap, registers: [] });
+        const healthy = new Summary({ name: 'healthy_seconds', help: 'h', percentiles: [0.5], heap, registers: [] });
+        for (const v of logUniform(5, -3, 3, 1000)) {
+          summary.observe(v);
+          healthy.observe(v);
+        }
+        damage(heap, ownCell(heap, 'damaged_seconds'));
+        const text = await new HeapExporter(heap).metrics();
+        expect(text).toContain('healthy_seconds_count 1000');
+        await new Promise((resolve) => setImmediate(resolve)); // warnings come on the next tick
+        const codes = warnings.map((w) => (w as NodeJS.ErrnoException).code);
+        if (leftOut) {
+          expect(text).not.toContain('damaged_seconds_count');
+          expect(codes).toContain('MPM_WARN_DAMAGED_SERIES');
+        } else {
+          expect(text).toContain('damaged_seconds_count 1000');
+          expect(codes).toEqual([]);
+        }
+        if (reported) expect(() => summary.observe(0.5)).toThrow(expect.objectContaining({ code: 'MPM_ERR_HEAP_CORRUPT' }));
+        summary.observe(0.5); // recorded, in a new block where one was dropped
+        const cell = ownCell(heap, 'damaged_seconds');
+        expect(cell.u32[(cell.values - CELL.VALUES_BYTE / WORD) * 2 + CELL.SEQ]! % 2, 'the update was closed').toBe(0);
+        expect(cell.f64[cell.values + 1], "every observation counted, the one that reported too").toBe(reported ? 1002 : 1001);
+      } finally {
+        process.off('warning', onWarning);
+        heap.close();
+      }
+    });
+  }
+});
