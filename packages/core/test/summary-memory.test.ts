@@ -7,10 +7,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Counter, Heap, HeapExporter, Summary } from '../src/index.js';
 import { BLOCK, CELL, H, LANE, SERIES, WORD } from '../src/heap/layout.js';
 import { setNarrowCountLimit } from '../src/metrics/sketch-store.js';
+import { allocatedBytes } from './support/heap-checks.js';
 import { mulberry32 } from './support/random.js';
 
 const dirs: string[] = [];
@@ -86,6 +87,34 @@ describe('heap bytes per summary window', () => {
     // the positive range's block of 808 32-bit counts, plus the first block it outgrew (kept by the lane for reuse)
     expect(sizes['6 decades']).toBeLessThanOrEqual(5100);
     expect(sizes['9 decades']).toBe(sizes['6 decades']);
+  });
+});
+
+describe('blocks of expired label sets', () => {
+  it('go back to their lane with the cells, so a churn of label sets with wide data stops growing the heap', () => {
+    // as series-expiry.test.ts: the clock (Date only) moved by hand, a sweep at the end of each round
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const heap = freshHeap();
+    try {
+      const summary = new Summary({ name: 'churn_seconds', help: 'h', labelNames: ['id'], ttlSeconds: 0.2, maxSeries: Infinity, heap, registers: [] });
+      const header = new Float64Array(heap.file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1);
+      const values = logUniform(7, -3, 6, 40); // beyond the first block: each store grows once
+      const before = allocatedBytes(heap);
+      const rounds = 40;
+      let grownByHalf = 0;
+      for (let round = 0; round < rounds; round++) {
+        for (let i = 0; i < 20; i++) for (const v of values) summary.observe({ id: `${round}-${i}` }, v);
+        vi.setSystemTime(Date.now() + 60);
+        header[H.NEXT_SWEEP_F64] = 0; // a sweep is due now
+        heap.maintain();
+        if (round === rounds / 2 - 1) grownByHalf = allocatedBytes(heap) - before;
+      }
+      expect(grownByHalf).toBeGreaterThan(0);
+      expect(allocatedBytes(heap) - before, 'the second half used memory given back').toBe(grownByHalf);
+    } finally {
+      heap.close();
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -16,7 +16,7 @@ import { heapCorrupt } from '../errors.js';
 import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, FAMILY, H, SERIES, WORD } from './layout.js';
-import { CellHandle } from './cell-handle.js';
+import { CellHandle, DETACHED_SERIES } from './cell-handle.js';
 import { loadDouble, storeDouble } from './atomic-doubles.js';
 import { ATOMIC_ORDER } from './memory-order.js';
 import { monotonicMs } from './monotonic-clock.js';
@@ -31,6 +31,11 @@ export class WriterCell extends CellHandle<WriterCell> {
    * (cell-blocks.ts): the pointers must survive, or the blocks would be lost to the lane.
    */
   clearer: ((cell: WriterCell) => void) | undefined = undefined;
+  /**
+   * Gives back what the cell's values point at when the handle lets go of the cell for good (its series expired:
+   * the sweeper will free the cell, and knows nothing of its blocks). Runs inside an update of that cell.
+   */
+  releaser: ((cell: WriterCell) => void) | undefined = undefined;
 
   constructor(file: HeapFile, cell: number, series: number, length: number, reattach?: (cell: WriterCell) => void) {
     super(file, cell, series, reattach);
@@ -48,6 +53,17 @@ export class WriterCell extends CellHandle<WriterCell> {
     if (series[this.seriesTouched] === 0) series[this.seriesTouched] = 1;
     if (this.u32[this.generation] === series[this.seriesGeneration]) return;
     this.catchUpWithSeries();
+  }
+
+  override detach(): void {
+    if (this.releaser !== undefined && this.seriesU32 !== DETACHED_SERIES) {
+      // an update of its own: a reader that copied a block meanwhile sees the sequence move and reads again
+      const s = this.u32[this.seq]!;
+      Atomics.store(this.u32, this.seq, s + 1);
+      this.releaser(this);
+      Atomics.store(this.u32, this.seq, s + 2);
+    }
+    super.detach();
   }
 
   protected override clearValues(): void {

@@ -196,6 +196,15 @@ export class SketchBlocks {
     return -Infinity;
   }
 
+  /** Gives the store's block back to the lane (its series expired) and forgets it. */
+  releaseStore(cell: WriterCell, s: number, size: number): void {
+    const bins = this.#binsOf(cell, s, size);
+    if (bins === undefined) return;
+    cell.put(s + S_BLOCK, 0);
+    this.#heap.freeBlock(bins.ptr);
+    this.#bins[s - cell.base] = undefined;
+  }
+
   /** Empties a store (a new window, or a reset), keeping its block for the data to come. */
   clearStore(cell: WriterCell, s: number, size: number): void {
     const bins = this.#binsOf(cell, s, size);

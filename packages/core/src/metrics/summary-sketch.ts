@@ -133,6 +133,13 @@ export function clearSketch(blocks: SketchBlocks, cell: WriterCell, windowing: S
   for (let i = 0; i < windowing.windows; i++) clearWindow(blocks, cell, base + WINDOWS + i * WINDOW_WORDS);
 }
 
+/** Gives back every block of a summary cell whose series expired, inside the update its handle began to let go. */
+export function releaseSketch(blocks: SketchBlocks, cell: WriterCell, windowing: SketchWindowing): void {
+  for (let i = 0; i < windowing.windows; i++) {
+    for (const [at, size] of STORES) blocks.releaseStore(cell, cell.base + WINDOWS + i * WINDOW_WORDS + at, size);
+  }
+}
+
 /**
  * Records one observation in this writer's cell, inside the caller's group update (`cell.begin()`). The caller
  * has checked `value` is a finite number.

@@ -7,7 +7,7 @@ import type { Heap } from '../heap/heap.js';
 import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
 import type { SeriesLabels } from './label-tree.js';
 import { SketchBlocks } from './sketch-store.js';
-import { clearSketch, observeSketch, sketchWords, windowingOf, type SketchWindowing } from './summary-sketch.js';
+import { clearSketch, observeSketch, releaseSketch, sketchWords, windowingOf, type SketchWindowing } from './summary-sketch.js';
 import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
 import { checkFinite, startTimer } from './values.js';
 
@@ -65,6 +65,11 @@ export class SummaryChild<T extends string = string> {
     cell.clearer = (c) => {
       this.#blocks.forget();
       clearSketch(this.#blocks, c, this.#windowing);
+    };
+    // an expired series' cell goes back to the lane without its blocks: they go back first
+    cell.releaser = (c) => {
+      releaseSketch(this.#blocks, c, this.#windowing);
+      this.#blocks.forget();
     };
     return (this.#cell = cell);
   }
