@@ -223,6 +223,9 @@ function quantilesOf(bins: MergedBins, percentiles: readonly number[], out: numb
   }
 }
 
+/** Reused copies of each window's stores (reads are synchronous, one at a time): a scrape allocates none per series. */
+const storeCopies: StoreCopy[][] = [];
+
 /**
  * [quantile per percentile…, sum, count] of a summary series over all writers, and whether its window holds no
  * observation (what prom-client's `pruneAgedBuckets` drops a label set for).
@@ -235,7 +238,8 @@ export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta):
   const current = windowing.windowMs > 0 ? Math.floor(Date.now() / windowing.windowMs) : 0;
   const inWindow = (f64: Float64Array, w: number): boolean =>
     windowing.windowMs === 0 || (f64[w + W_EPOCH]! > current - windowing.windows && f64[w + W_EPOCH]! <= current);
-  const copies = Array.from({ length: windowing.windows }, () => STORES.map(() => new StoreCopy()));
+  while (storeCopies.length < windowing.windows) storeCopies.push(STORES.map(() => new StoreCopy()));
+  const copies = storeCopies;
   // the blocks of the windows in use, copied inside the cell's seqlock read (so as of the same update)
   const copyBlocks = (f64: Float64Array): boolean => {
     let whole = true;
