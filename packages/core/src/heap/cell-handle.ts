@@ -72,6 +72,7 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
   }
 
   detach(): void {
+    this.letGo();
     this.f64 = DETACHED_CELL;
     this.u32 = DETACHED_CELL_U32;
     this.i32 = DETACHED_CELL_I32;
@@ -92,6 +93,12 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
   /** Clears the cell's values for a new generation of the series, inside an update the caller has begun. */
   protected abstract clearValues(): void;
 
+  /**
+   * Called when the handle leaves its cell for good (its series expired), before it points elsewhere, while the
+   * cell is still this writer's (the sweeper reuses it only once this thread has acknowledged). Nothing by default.
+   */
+  protected letGo(): void {}
+
   /** followSeries()'s slow path: follows an expired series, or clears the cell for the series' new generation. */
   protected catchUpWithSeries(): void {
     if (this.#seriesExpired()) this.#followRenewedSeries();
@@ -105,6 +112,7 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
 
   /** Points this handle at the series found (or made) anew for the same labels, and catches up with it. */
   #followRenewedSeries(): void {
+    this.letGo();
     this.#reattach!(this as unknown as Self); // every subclass is declared as CellHandle<itself>
     this.followSeries();
   }

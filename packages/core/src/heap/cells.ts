@@ -33,7 +33,8 @@ export class WriterCell extends CellHandle<WriterCell> {
   clearer: ((cell: WriterCell) => void) | undefined = undefined;
   /**
    * Gives back what the cell's values point at when the handle lets go of the cell for good (its series expired:
-   * the sweeper will free the cell, and knows nothing of its blocks). Runs inside an update of that cell.
+   * detached, or found retired by an update; the sweeper will free the cell, and knows nothing of its blocks).
+   * Runs inside an update of that cell.
    */
   releaser: ((cell: WriterCell) => void) | undefined = undefined;
 
@@ -55,15 +56,13 @@ export class WriterCell extends CellHandle<WriterCell> {
     this.catchUpWithSeries();
   }
 
-  override detach(): void {
-    if (this.releaser !== undefined && this.seriesU32 !== DETACHED_SERIES) {
-      // an update of its own: a reader that copied a block meanwhile sees the sequence move and reads again
-      const s = this.u32[this.seq]!;
-      Atomics.store(this.u32, this.seq, s + 1);
-      this.releaser(this);
-      Atomics.store(this.u32, this.seq, s + 2);
-    }
-    super.detach();
+  protected override letGo(): void {
+    if (this.releaser === undefined || this.seriesU32 === DETACHED_SERIES) return;
+    // an update of its own: a reader that copied a block meanwhile sees the sequence move and reads again
+    const s = this.u32[this.seq]!;
+    Atomics.store(this.u32, this.seq, s + 1);
+    this.releaser(this);
+    Atomics.store(this.u32, this.seq, s + 2);
   }
 
   protected override clearValues(): void {
