@@ -42,6 +42,8 @@ export interface OwnBlock {
   readonly at: number;
   readonly words: number;
   readonly state: number;
+  /** The lane it was allocated from (a writer follows only its own lane's blocks). */
+  readonly lane: number;
 }
 
 /** A block of this writer's own (its own stores, so plain loads see them). */
@@ -49,7 +51,8 @@ export function ownBlock(file: HeapFile, ptr: number): OwnBlock {
   const views = file.segmentOf(ptr);
   const offset = file.offsetOf(ptr);
   const kind = views.u32[offset * 2 + BLOCK.KIND]!;
-  return { views, at: offset + BLOCK.DATA_BYTE / WORD, words: views.u32[offset * 2 + BLOCK.WORDS]!, state: (kind >>> STATE_SHIFT) & 0xff };
+  const words = views.u32[offset * 2 + BLOCK.WORDS]!;
+  return { views, at: offset + BLOCK.DATA_BYTE / WORD, words, state: (kind >>> STATE_SHIFT) & 0xff, lane: views.u32[offset * 2 + BLOCK.LANE]! };
 }
 
 /**

@@ -33,7 +33,7 @@ export function setNarrowCountLimit(limit: number | undefined): void {
 
 /** Whether a base or offset read from a cell is a bin index (damage could have made it anything). */
 export function isBin(k: number): boolean {
-  return Number.isInteger(k) && Math.abs(k) < 2 ** 31;
+  return (k | 0) === k; // a whole number below 2^31 in magnitude: |0 changes anything else
 }
 
 /** A store's block as its writer reads and writes it. */
@@ -85,16 +85,17 @@ export class SketchBlocks {
     const ptr = cell.f64[s + S_BLOCK]!;
     if (ptr === 0) return undefined;
     const cached = this.#bins[s - cell.base];
-    if (cached !== undefined && cached.ptr === ptr && cached.cell === cell) return cached;
+    if (cached !== undefined && cached.ptr === ptr) return cached;
     let words = this.#heap.blockWords(ptr, NARROW, size / 2);
     const wide = words < 0;
     if (wide) words = this.#heap.blockWords(ptr, WIDE, size);
-    if (words < 0) {
-      this.damage = `summary cell word ${s} holds ${ptr}, which is not a block of its store: its bins were dropped`;
+    const block = words < 0 ? undefined : this.#heap.ownBlock(ptr);
+    // another lane's block is another writer's: writing it would race that writer
+    if (block === undefined || block.lane !== this.#heap.lane.id) {
+      this.damage = `summary cell word ${s + S_BLOCK} holds ${ptr}, which is not a block of its store: its bins were dropped`;
       cell.put(s + S_BLOCK, 0);
       return undefined;
     }
-    const block = this.#heap.ownBlock(ptr);
     const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, wide ? words : words * 2, wide);
     this.#bins[s - cell.base] = bins;
     return bins;
@@ -105,10 +106,32 @@ export class SketchBlocks {
    * moving its bins to another place or block first if `k` is outside its block or the count needs 64 bits.
    */
   addToBin(cell: WriterCell, s: number, size: number, k: number, n: number): void {
+    // the update of almost every observation: a block already found, a bin inside it, a count that fits; small,
+    // so that it inlines into the observation ((j >>> 0) === j: not below the block, nor from a base that damage
+    // made no whole number)
+    const bins = this.#bins[s - cell.base];
+    if (bins !== undefined && bins.ptr === cell.f64[s + S_BLOCK]) {
+      const j = k - cell.f64[s + S_BASE]!;
+      if ((j >>> 0) === j && j < bins.capacity) {
+        if (bins.wide) {
+          cell.putDouble(bins.f64, bins.i32, bins.at + j, bins.f64[bins.at + j]! + n);
+          return;
+        }
+        const count = bins.u32[bins.at * 2 + j]! + n;
+        if (count <= narrowLimit) {
+          cell.putHalf(bins.u32, bins.i32, bins.at * 2 + j, count);
+          return;
+        }
+      }
+    }
+    this.#addMoving(cell, s, size, k, n);
+  }
+
+  /** addToBin() when the block is not found yet, or the store's bins must move: to another base or block, or to 64-bit counts. */
+  #addMoving(cell: WriterCell, s: number, size: number, k: number, n: number): void {
     let bins = this.#binsOf(cell, s, size);
     let base = cell.f64[s + S_BASE]!;
     const j = k - base;
-    // (j >>> 0) !== j: below the block, or a base that damage made no whole number (never an index to write at)
     if (bins === undefined || (j >>> 0) !== j || j >= bins.capacity) {
       bins = this.#place(cell, s, size, bins, base, k, false);
       base = cell.f64[s + S_BASE]!;

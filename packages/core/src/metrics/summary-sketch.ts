@@ -83,10 +83,18 @@ function valueOfBin(k: number): number {
  * that on the Atomics memory-order path every store a reader may see goes through Atomics.
  */
 function addToStore(blocks: SketchBlocks, cell: WriterCell, s: number, size: number, k: number): void {
-  const f64 = cell.f64;
-  let offset = f64[s + S_OFFSET]!;
-  const count = f64[s + S_COUNT]!;
+  const offset = cell.f64[s + S_OFFSET]!;
+  const count = cell.f64[s + S_COUNT]!;
   cell.put(s + S_COUNT, count + 1);
+  const i = k - offset;
+  // almost every observation: inside the range (kept apart so that the update path stays small enough to inline)
+  if (count !== 0 && i >= 0 && i < size) blocks.addToBin(cell, s, size, k, 1);
+  else addMovingRange(blocks, cell, s, size, k, offset, count);
+}
+
+/** addToStore() for a first value, or one outside the range: the range moves first. */
+function addMovingRange(blocks: SketchBlocks, cell: WriterCell, s: number, size: number, k: number, from: number, count: number): void {
+  let offset = from;
   if (!isBin(offset)) blocks.damage = `summary cell word ${s + S_OFFSET} holds ${offset}, which is not a bin: its range starts again`;
   if (count === 0 || !isBin(offset)) {
     // An empty store: centre its range on the first value, leaning up (latencies grow more than they shrink).
