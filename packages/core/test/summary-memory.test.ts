@@ -157,6 +157,29 @@ describe('32-bit counts', () => {
   });
 });
 
+describe("a block pointer that leads to another writer's block", () => {
+  it('is refused by the writer, which would otherwise write it while its owner does', () => {
+    const mine = freshHeap();
+    const theirs = Heap.open({ dir: mine.file.path.slice(0, -'/heap'.length) }); // a second handle: a lane of its own
+    try {
+      expect(theirs.lane.id).not.toBe(mine.lane.id);
+      const summary = new Summary({ name: 'mine_seconds', help: 'h', heap: mine, registers: [] });
+      const other = new Summary({ name: 'theirs_seconds', help: 'h', heap: theirs, registers: [] });
+      summary.observe(1);
+      other.observe(1);
+      const cell = ownCell(mine, 'mine_seconds');
+      const foreign = ownCell(theirs, 'theirs_seconds');
+      cell.f64[cell.values + POSITIVE_BLOCK] = foreign.f64[foreign.values + POSITIVE_BLOCK]!;
+      // its child knew another block: it checks the one the cell now names before writing it
+      expect(() => summary.observe(2)).toThrow(expect.objectContaining({ code: 'MPM_ERR_HEAP_CORRUPT' }));
+      expect(foreign.f64[foreign.values + 1], 'the other writer counts one observation').toBe(1);
+    } finally {
+      theirs.close();
+      mine.close();
+    }
+  });
+});
+
 function blockState(heap: Heap, ptr: number): number {
   return (heap.file.segmentOf(ptr).u32[heap.file.offsetOf(ptr) * 2 + BLOCK.KIND]! >>> 8) & 0xff;
 }
