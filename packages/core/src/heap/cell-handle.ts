@@ -126,9 +126,13 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
     const generation = Atomics.load(this.seriesU32, this.seriesGeneration);
     const s = this.u32[this.seq]!;
     Atomics.store(this.u32, this.seq, s + 1);
-    this.clearValues();
-    Atomics.store(this.u32, this.generation, generation);
-    Atomics.store(this.u32, this.seq, s + 2);
+    // closed even if clearing throws (the generation then stays behind, so the next update clears again)
+    try {
+      this.clearValues();
+      Atomics.store(this.u32, this.generation, generation);
+    } finally {
+      Atomics.store(this.u32, this.seq, s + 2);
+    }
     reviveSeries(this.seriesU32, at);
   }
 }

@@ -61,8 +61,11 @@ export class WriterCell extends CellHandle<WriterCell> {
     // an update of its own: a reader that copied a block meanwhile sees the sequence move and reads again
     const s = this.u32[this.seq]!;
     Atomics.store(this.u32, this.seq, s + 1);
-    this.releaser(this);
-    Atomics.store(this.u32, this.seq, s + 2);
+    try {
+      this.releaser(this);
+    } finally {
+      Atomics.store(this.u32, this.seq, s + 2);
+    }
   }
 
   protected override clearValues(): void {

@@ -47,8 +47,13 @@ export class SummaryChild<T extends string = string> {
     checkFinite(value, 'Summary observation');
     const cell = this.#cell ?? this.#claimCell();
     cell.begin();
-    observeSketch(this.#blocks, cell, this.#windowing, value, this.#windowing.windowMs > 0 ? Date.now() : 0);
-    cell.end();
+    // A block allocation inside can throw (a full heap, no space on the device, a lane lock not taken): the update
+    // is closed all the same, or its odd sequence would hold up every reader and flip the parity of the next one.
+    try {
+      observeSketch(this.#blocks, cell, this.#windowing, value, this.#windowing.windowMs > 0 ? Date.now() : 0);
+    } finally {
+      cell.end();
+    }
     if (this.#blocks.damage !== undefined) this.#reportDamage();
   }
 
