@@ -10,6 +10,7 @@
 // offset and count belong to summary-sketch.ts, block and base to this file.
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
+import { heapCorrupt } from '../errors.js';
 
 /** Cell words of a store, from its first. */
 export const S_OFFSET = 0;
@@ -48,13 +49,20 @@ class Bins {
     readonly at: number,
     readonly capacity: number,
     readonly wide: boolean,
+    /** the heap file's path, for the error of a write outside the block */
+    readonly path: string,
   ) {}
 
   get(j: number): number {
     return this.wide ? this.f64[this.at + j]! : this.u32[this.at * 2 + j]!;
   }
 
+  /** Writes bin j (the slow path's writes: checked, so that no bin is ever written outside its block). */
   set(j: number, n: number): void {
+    if ((j >>> 0) !== j || j >= this.capacity) {
+      // thrown inside the update, which summary.ts closes: the cell is left whole, the heap word unwritten
+      throw heapCorrupt(this.path, `summary bin ${j} is outside its block of ${this.capacity} bins at ${this.ptr}`);
+    }
     if (this.wide) this.cell.putDouble(this.f64, this.i32, this.at + j, n);
     else this.cell.putHalf(this.u32, this.i32, this.at * 2 + j, n);
   }
@@ -96,7 +104,7 @@ export class SketchBlocks {
       cell.put(s + S_BLOCK, 0);
       return undefined;
     }
-    const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, wide ? words : words * 2, wide);
+    const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, wide ? words : words * 2, wide, this.#heap.file.path);
     this.#bins[s - cell.base] = bins;
     return bins;
   }
@@ -169,6 +177,27 @@ export class SketchBlocks {
       }
       wide ||= old.wide;
     }
+    // Kept bins can span more than the store's range when damage or a writer that died mid-update left bins
+    // outside it (an offset moved up before the bins below it were folded, or a range restarted): fold them into
+    // the edge of a range of `size` bins that holds k, as a move of the range does, so that every bin fits a block.
+    if (hi - lo + 1 > size) {
+      const low = hi - k < size ? hi - size + 1 : k;
+      const high = low + size - 1;
+      const folded = new Map<number, number>();
+      for (let i = 0; i < kept.length; i += 2) {
+        const b = Math.min(Math.max(kept[i]!, low), high);
+        folded.set(b, (folded.get(b) ?? 0) + kept[i + 1]!);
+      }
+      kept.length = 0;
+      lo = k;
+      hi = k;
+      for (const [b, n] of folded) {
+        kept.push(b, n);
+        lo = Math.min(lo, b);
+        hi = Math.max(hi, b);
+        if (n > narrowLimit) wide = true;
+      }
+    }
     const span = hi - lo + 1;
     const capacity = wide ? size : old !== undefined && span <= old.capacity ? old.capacity : span <= FIRST_BINS ? FIRST_BINS : size;
     let base: number;
@@ -179,7 +208,7 @@ export class SketchBlocks {
     if (old === undefined || capacity !== old.capacity || wide !== old.wide) {
       const ptr = this.#heap.allocateBlock(wide ? capacity : capacity / 2, wide ? WIDE : NARROW);
       const block = this.#heap.ownBlock(ptr);
-      const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, capacity, wide);
+      const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, capacity, wide, this.#heap.file.path);
       for (let i = 0; i < kept.length; i += 2) bins.set(kept[i]! - base, kept[i + 1]!);
       cell.put(s + S_BLOCK, ptr);
       cell.put(s + S_BASE, base);
