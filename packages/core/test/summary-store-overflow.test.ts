@@ -71,3 +71,28 @@ it('an offset that is not a bin restarts the range over far-away bins: no bin is
   expect(r.outside).toBe(0);
   expect(r.binned).toBe(1001);
 });
+
+it('a block dropped for a base that is not a bin goes back to the lane with the size its writer allocated', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-store-overflow-'));
+  dirs.push(dir);
+  const heap = Heap.open({ dir });
+  try {
+    const s = new Summary({ name: 'a_seconds', help: 'h', heap, registers: [] });
+    for (let i = 0; i < 1000; i++) s.observe(10 ** (-3 + (3 * i) / 1000));
+    const c = ownCell(heap, 'a_seconds');
+    const ptr = c.f64[c.values + POS_BLOCK]!;
+    const u32 = heap.file.segmentOf(ptr).u32;
+    const at = heap.file.offsetOf(ptr) * 2;
+    const words = u32[at + BLOCK.WORDS]!;
+    // damage: the block's header claims more words, and the store's base is no bin
+    u32[at + BLOCK.WORDS] = words * 50;
+    c.f64[c.values + POS_BASE] = 0.5;
+    expect(() => s.observe(1e5)).toThrow(expect.objectContaining({ code: 'MPM_ERR_HEAP_CORRUPT' }));
+    // it went back as a free cell of its true size, so the new block of the same size is made from it (a free cell
+    // of the size the damaged header claimed would have been left for a larger allocation to overrun its neighbours)
+    expect(c.f64[c.values + POS_BLOCK]).toBe(ptr);
+    expect(u32[at + BLOCK.WORDS]).toBe(words);
+  } finally {
+    heap.close();
+  }
+});

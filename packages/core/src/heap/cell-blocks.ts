@@ -31,9 +31,9 @@ export function allocateBlock(file: HeapFile, lane: Lane, words: number, state: 
 }
 
 /** Gives a block back to its lane's free cells (its writer does, inside the update that stopped pointing at it). */
-export function freeBlock(file: HeapFile, ptr: number): void {
-  const u32 = file.segmentOf(ptr).u32;
-  pushCell(file, ptr, BLOCK.DATA_BYTE / WORD + u32[file.offsetOf(ptr) * 2 + BLOCK.WORDS]!);
+export function freeBlock(file: HeapFile, ptr: number, words: number): void {
+  // `words` is what its writer allocated, not the header's word count: damage could have changed that one
+  pushCell(file, ptr, BLOCK.DATA_BYTE / WORD + words);
 }
 
 /** A block as its writer sees it: its segment's views, the f64 index of its first data word, its size and state. */

@@ -439,8 +439,8 @@ export class Heap {
   }
 
   /** Gives back a block of this thread's (inside the cell update that stopped pointing at it). */
-  freeBlock(ptr: number): void {
-    freeBlock(this.file, ptr);
+  freeBlock(ptr: number, words: number): void {
+    freeBlock(this.file, ptr, words);
   }
 
   /** A block of this thread's, as its writer reads it. */

@@ -53,6 +53,11 @@ class Bins {
     readonly path: string,
   ) {}
 
+  /** Data words of the block, as allocated. */
+  get words(): number {
+    return this.wide ? this.capacity : this.capacity / 2;
+  }
+
   get(j: number): number {
     return this.wide ? this.f64[this.at + j]! : this.u32[this.at * 2 + j]!;
   }
@@ -163,8 +168,10 @@ export class SketchBlocks {
     const kept: number[] = [];
     if (old !== undefined && !isBin(oldBase)) {
       this.damage = `summary cell word ${s + S_BASE} holds ${oldBase}, which is not a bin: the bins of its block were dropped`;
-      this.#heap.freeBlock(old.ptr);
+      // the cell stops pointing at the block before it goes back to the lane
       cell.put(s + S_BLOCK, 0);
+      this.#heap.freeBlock(old.ptr, old.words);
+      this.#bins[s - cell.base] = undefined;
       old = undefined;
     }
     if (old !== undefined) {
@@ -213,7 +220,7 @@ export class SketchBlocks {
       cell.put(s + S_BLOCK, ptr);
       cell.put(s + S_BASE, base);
       // the old block goes back to the lane inside this update: a reader still copying it will read again
-      if (old !== undefined) this.#heap.freeBlock(old.ptr);
+      if (old !== undefined) this.#heap.freeBlock(old.ptr, old.words);
       this.#bins[s - cell.base] = bins;
       return bins;
     }
@@ -253,7 +260,7 @@ export class SketchBlocks {
     const bins = this.#binsOf(cell, s, size);
     if (bins === undefined) return;
     cell.put(s + S_BLOCK, 0);
-    this.#heap.freeBlock(bins.ptr);
+    this.#heap.freeBlock(bins.ptr, bins.words);
     this.#bins[s - cell.base] = undefined;
   }
 
@@ -298,6 +305,11 @@ export class StoreCopy {
   }
 
   /** The count of bin j of the copy. */
+  /** Data words of the block, as allocated. */
+  get words(): number {
+    return this.wide ? this.capacity : this.capacity / 2;
+  }
+
   get(j: number): number {
     return this.wide ? this.#f64[j]! : this.#u32[j]!;
   }
