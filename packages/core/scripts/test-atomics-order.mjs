@@ -15,6 +15,7 @@ const FILES = [
   'test/summary-quantiles-pinned.test.ts',
   'test/summary-heap-full.test.ts',
   'test/summary-store-overflow.test.ts',
+  'test/summary-read-as-is.test.ts',
   'test/metrics-gauge.test.ts',
   'test/exemplars.test.ts',
   'test/gauge-modes-multiprocess.test.ts',

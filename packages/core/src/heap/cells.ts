@@ -282,7 +282,7 @@ function copyValues(i32: Int32Array, f64: Float64Array, base: number, length: nu
  * `copyMore`, for cells with blocks (cell-blocks.ts), copies what the values point at inside the same seqlock read
  * (so the blocks are as of the same update) and says whether all of it was whole; false under an unchanged even
  * sequence is damage (MPM_ERR_HEAP_CORRUPT). A cell taken as it is (its writer dead or too slow) leaves out what
- * `copyMore` could not read.
+ * `copyMore` could not read, and if the sequence moved meanwhile, all it copied: `copyMore(values, true)` drops it.
  */
 export function readEachCell(
   file: HeapFile,
@@ -290,7 +290,7 @@ export function readEachCell(
   length: number,
   isLaneHeld: (lane: number) => boolean,
   visit: (values: Float64Array, length: number, lane: number) => void,
-  copyMore?: (values: Float64Array) => boolean,
+  copyMore?: (values: Float64Array, drop?: boolean) => boolean,
 ): void {
   const seg = file.segmentOf(series);
   const at = file.offsetOf(series) * 2;
@@ -354,7 +354,7 @@ function readOneCell(
   cat: number,
   length: number,
   isLaneHeld: (lane: number) => boolean,
-  copyMore?: (values: Float64Array) => boolean,
+  copyMore?: (values: Float64Array, drop?: boolean) => boolean,
 ): boolean {
   const seqAt = cat + CELL.SEQ;
   const base = cat / 2 + CELL.VALUES_BYTE / WORD;
@@ -373,8 +373,11 @@ function readOneCell(
     const now = monotonicMs();
     if (deadline === 0) deadline = readBudgetEnds() || now + READ_PATIENCE_MS;
     if (dead || now > deadline) {
+      const asItIs = Atomics.load(u32, seqAt);
       copyValues(i32, f64, base, length);
       copyMore?.(scratch); // what it could not read is left out: a torn copy is no sign of damage
+      // a block copied while the sequence moved may already be another series' (a freed block is reused at once)
+      if (copyMore !== undefined && Atomics.load(u32, seqAt) !== asItIs) copyMore(scratch, true);
       return true;
     }
     // A live writer paused mid-update (descheduled, stopped): give it the core rather than spin against it.

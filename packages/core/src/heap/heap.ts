@@ -427,7 +427,7 @@ export class Heap {
     series: number,
     length: number,
     visit: (values: Float64Array, length: number, lane: number) => void,
-    copyMore?: (values: Float64Array) => boolean,
+    copyMore?: (values: Float64Array, drop?: boolean) => boolean,
   ): void {
     this.file.expectKind(series, KIND_SERIES, 'series');
     readEachCell(this.file, series, checkWords(length, 'length'), this.#isLaneHeld, visit, copyMore);

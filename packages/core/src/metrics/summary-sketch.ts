@@ -222,6 +222,11 @@ function quantilesOf(bins: MergedBins, percentiles: readonly number[], out: numb
     values.push(valueOfBin(k));
     counts.push(bins.positive.get(k)!);
   }
+  if (values.length === 0) {
+    // a count with no bins: every block of the window was left out of a cell taken as it is; as an empty window
+    for (let i = 0; i < percentiles.length; i++) out[i] = 0;
+    return;
+  }
   let bin = 0;
   let seen = counts[0]!;
   for (let i = 0; i < percentiles.length; i++) {
@@ -249,7 +254,12 @@ export function readSummaryQuantiles(heap: Heap, ptr: number, meta: FamilyMeta):
   while (storeCopies.length < windowing.windows) storeCopies.push(STORES.map(() => new StoreCopy()));
   const copies = storeCopies;
   // the blocks of the windows in use, copied inside the cell's seqlock read (so as of the same update)
-  const copyBlocks = (f64: Float64Array): boolean => {
+  // (drop: the cell was taken as it is while its writer moved on, so the blocks copied may be another series' now)
+  const copyBlocks = (f64: Float64Array, drop = false): boolean => {
+    if (drop) {
+      for (const window of copies) for (const copy of window) copy.capacity = 0;
+      return true;
+    }
     let whole = true;
     for (let i = 0; i < windowing.windows; i++) {
       const w = WINDOWS + i * WINDOW_WORDS;
