@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { writeExposition } from '../src/index.js';
+import { writeExposition, writeExpositionBytes } from '../src/index.js';
 import { GOLDEN_CONST_LABELS, GOLDEN_SEEDS, goldenFamilies } from './support/golden-families.js';
 
 const golden = fs.readFileSync(fileURLToPath(new URL('./fixtures/exposition-golden.txt', import.meta.url)), 'utf8');
@@ -31,6 +31,7 @@ describe('exposition golden output', () => {
           expect(text).toBe(expected);
           // and as bytes: a lone surrogate must become the same replacement character
           expect(Buffer.from(text).equals(Buffer.from(expected!))).toBe(true);
+          expect(writeExpositionBytes(goldenFamilies(seed), format, constLabels).equals(Buffer.from(expected!))).toBe(true);
         }
       }
     });

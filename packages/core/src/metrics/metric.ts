@@ -8,7 +8,7 @@ import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap } from '../heap/heap.js';
 import type { SeriesLayout } from '../heap/series-store.js';
 import { monotonicMs } from '../heap/monotonic-clock.js';
-import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from './family-reader.js';
+import { FamilyReadCache, layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from './family-reader.js';
 import { kMetricBrand } from './brand.js';
 import { declareCollect } from './collectors.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
@@ -150,7 +150,7 @@ export abstract class SharedMetric<T extends string, Child> {
   protected readonly familyPtr: number;
   protected readonly meta: FamilyMeta;
   readonly #children: LabelTree<Child>;
-  readonly #labelCache = new Map<number, CachedLabels>();
+  readonly #readCache = new FamilyReadCache();
   readonly #registers: readonly (Registry<PrometheusContentType> | Registry<OpenMetricsContentType>)[];
   /** With a TTL: each child's series record when it was made, to forget the child once that series expires. */
   readonly #expiringChildren = new Map<Child, number>();
@@ -363,7 +363,7 @@ export abstract class SharedMetric<T extends string, Child> {
     if (this.collect !== undefined) await this.collect.call(this);
     scrape.ends ??= monotonicMs() + SCRAPE_READ_BUDGET_MS;
     const ms = Math.max(0, scrape.ends - monotonicMs());
-    return this.heap.readWithin(ms, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#labelCache));
+    return this.heap.readWithin(ms, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#readCache));
   }
 
   abstract get(): Promise<MetricObjectWithValues<T>>;
