@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Heap } from '@mpmetrics/core';
 import { runMetricPairs } from './metric-cases.js';
+import { measureTimerGarbage } from './timer-garbage.js';
 import { benchPrimitives } from './primitives.js';
 import { formatTable, machineLine, writeSection } from './report.js';
 import { measureClusterScrape } from './cluster-scrape.js';
@@ -60,6 +61,7 @@ async function benchMetrics(): Promise<void> {
   const since = performance.now();
   const heap = Heap.open({ dir: process.env.MPMETRICS_DIR! });
   const pairs = runMetricPairs(heap, settings.rounds, settings.n);
+  const timerGarbage = await measureTimerGarbage(quick ? 500_000 : 5_000_000);
   const creation = measureSeriesCreation(heap, settings.series);
   const contention = await measureHistogramContention(quick ? 2 : 10, settings.n);
   const clusterScrape = await measureClusterScrape(4, settings.clusterSeries, quick ? 3 : 11);
@@ -77,6 +79,14 @@ async function benchMetrics(): Promise<void> {
       ['case', 'mpmetrics', 'prom-client', 'ratio', 'target', 'met'],
       [
         [`new series, around the ${creation.at.toLocaleString('en')}th of one family`, `${creation.microsPerNewSeries.toFixed(2)} µs`, '', '', '≤ 10 µs', met(creation.microsPerNewSeries <= 10)],
+        [
+          `bytes allocated per unlabeled histogram \`startTimer()()\`, from the scavenges of ${timerGarbage.calls.toLocaleString('en')} calls with a fixed young generation (floor: a closure and two \`process.hrtime.bigint()\` reads, ${timerGarbage.bytesPerCall.floor.toFixed(0)} B)`,
+          `${timerGarbage.bytesPerCall.ours.toFixed(0)} B`,
+          `${timerGarbage.bytesPerCall.promClient.toFixed(0)} B`,
+          `${(timerGarbage.bytesPerCall.ours / timerGarbage.bytesPerCall.floor).toFixed(2)} × the floor`,
+          '≤ 1.1 × the floor',
+          met(timerGarbage.bytesPerCall.ours <= timerGarbage.bytesPerCall.floor * 1.1),
+        ],
         ['heap bytes per 11-bucket histogram series (one writer)', `${creation.bytesPerHistogramSeries.toFixed(0)} B`, '', '', '', ''],
         [
           `cluster scrape: ${settings.clusterSeries} labeled histogram series in each of 4 writers (HeapExporter) vs prom-client \`AggregatorRegistry.clusterMetrics()\` with 4 node:cluster workers`,

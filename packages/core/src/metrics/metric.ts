@@ -15,7 +15,7 @@ import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type Met
 import type { Exemplar } from './exemplar.js';
 import { LabelTree, NO_LABELS, type SeriesLabels } from './label-tree.js';
 import { checkAggregator, checkConfiguration, checkHelp, checkLabelNames, checkMetricName, checkOptionalBoolean, type Aggregator } from './validation.js';
-import { startTimer } from './values.js';
+import { timerLabels } from './values.js';
 
 /** The get() calls started together, as one scrape: the monotonic time their reads stop waiting, set by the first. */
 interface Scrape {
@@ -311,12 +311,9 @@ export abstract class SharedMetric<T extends string, Child> {
     return this.childOf(args);
   }
 
-  /** Starts a timer whose end (with `labels` and its own merged in) hands the seconds to `record`. */
-  protected timer(labels: LabelValues<T> | undefined, record: (child: Child, seconds: number) => void): (labels?: LabelValues<T>) => number {
-    return startTimer<LabelValues<T>>((seconds, endLabels) => {
-      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
-      record(this.child(merged), seconds);
-    });
+  /** The child a timer's end records into: the labels its start and end were given, merged as prom-client does. */
+  protected timedChild(startLabels: LabelValues<T> | undefined, endLabels: LabelValues<T> | undefined): Child {
+    return this.child(timerLabels(startLabels, endLabels));
   }
 
   /** Removes a label set, for every process: it disappears from scrapes until written again. */
