@@ -168,7 +168,6 @@ function compiledFind<C>(names: readonly string[], root: Node<C>): ((labels: Rea
     '};',
   ].join('\n');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from checked label names (see above)
     return new Function('root', body)(root) as (labels: Readonly<Record<string, unknown>>) => C | undefined;
   } catch {
     return undefined;
