@@ -91,7 +91,9 @@ export class ExpositionBytes {
 
   /** A copy of the bytes written, for the caller to keep (the buffer is the next scrape's). */
   copy(): Buffer {
-    return Buffer.from(this.#bytes.subarray(0, this.#at));
+    const out = Buffer.allocUnsafe(this.#at);
+    this.#bytes.copy(out, 0, 0, this.#at);
+    return out;
   }
 
   /** The bytes written, decoded once: as Latin-1 when they are all ASCII (the same string, decoded faster). */
