@@ -220,7 +220,7 @@ export function writeExposition(families: readonly FamilySnapshot[], format: Exp
 
 /**
  * The same exposition as UTF-8 bytes, ready to send: no string is made, which for a large scrape costs more than
- * writing it (a string over about 128 KB gets fresh memory from V8 every time).
+ * writing it (a string of 128 KB to 1 MB gets fresh pages from V8 every time; see the journal, 2026-12-07).
  */
 export function writeExpositionBytes(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>): Buffer {
   return writeAll(families, format, constLabels).copy();
