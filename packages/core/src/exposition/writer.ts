@@ -50,6 +50,20 @@ function sample(out: ExpositionBytes, name: Uint8Array, open: Uint8Array, value:
   out.value(value);
 }
 
+/** A whole sample line without `le` or `quantile`. */
+function sampleLine(out: ExpositionBytes, name: Uint8Array, open: Uint8Array, value: number): void {
+  sample(out, name, open, value);
+  out.newline();
+}
+
+/** `name{labels,bound} value` without its line feed: a bucket, quantile or state sample (`bound` from boundLabels). */
+function boundSample(out: ExpositionBytes, name: Uint8Array, open: Uint8Array, bound: Uint8Array, value: number): void {
+  out.bytes(name);
+  out.bytes(open);
+  out.bytes(bound);
+  out.value(value);
+}
+
 /** ` # {labels} value timestamp`: an exemplar after an OpenMetrics sample, if there is one. */
 function exemplarSuffix(out: ExpositionBytes, exemplar: Exemplar | undefined): void {
   if (exemplar === undefined) return;
@@ -104,10 +118,7 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
       return;
     }
     case 'gauge':
-      for (const s of family.series) {
-        sample(out, name, openLabels(meta.labelNames, s.labels, constLabels), s.values[0]!);
-        out.newline();
-      }
+      for (const s of family.series) sampleLine(out, name, openLabels(meta.labelNames, s.labels, constLabels), s.values[0]!);
       return;
     case 'histogram': {
       const les = (meta.buckets ?? []).map(canonicalNumber);
@@ -127,23 +138,15 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
         const bounds = open.length === 0 ? le.alone : le.after;
         const exemplars = om ? s.exemplars : undefined;
         for (let i = 0; i <= n; i++) {
-          out.bytes(bucket);
-          out.bytes(open);
-          out.bytes(bounds[i]!);
-          out.value(v[i]!);
+          boundSample(out, bucket, open, bounds[i]!, v[i]!);
           if (exemplars !== undefined) exemplarSuffix(out, exemplars[i]);
           out.newline();
         }
         if (!om || (!negativeBounds && !(v[n + 1]! < 0))) {
-          sample(out, count, open, v[n]!);
-          out.newline();
-          sample(out, sum, open, v[n + 1]!);
-          out.newline();
+          sampleLine(out, count, open, v[n]!);
+          sampleLine(out, sum, open, v[n + 1]!);
         }
-        if (om) {
-          sample(out, created, open, s.created);
-          out.newline();
-        }
+        if (om) sampleLine(out, created, open, s.created);
       }
       return;
     }
@@ -158,22 +161,14 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
         const bounds = open.length === 0 ? quantile.alone : quantile.after;
         for (let i = 0; i < n; i++) {
           if (om && v[i]! < 0) continue;
-          out.bytes(name);
-          out.bytes(open);
-          out.bytes(bounds[i]!);
-          out.value(v[i]!);
+          boundSample(out, name, open, bounds[i]!, v[i]!);
           out.newline();
         }
         if (!om || !(v[n]! < 0)) {
-          sample(out, sum, open, v[n]!);
-          out.newline();
-          sample(out, count, open, v[n + 1]!);
-          out.newline();
+          sampleLine(out, sum, open, v[n]!);
+          sampleLine(out, count, open, v[n + 1]!);
         }
-        if (om) {
-          sample(out, created, open, s.created);
-          out.newline();
-        }
+        if (om) sampleLine(out, created, open, s.created);
       }
       return;
     }
@@ -182,8 +177,7 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
       for (const s of family.series) {
         let labels = formatLabels(meta.labelNames, s.labels, constLabels);
         for (const [label, value] of s.info ?? []) labels += `${labels === '' ? '{' : ','}${label}="${escapeLabelValue(value)}"`;
-        sample(out, info, encoded(labels), 1);
-        out.newline();
+        sampleLine(out, info, encoded(labels), 1);
       }
       return;
     }
@@ -194,10 +188,7 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
         const open = openLabels(meta.labelNames, s.labels, constLabels);
         const bounds = open.length === 0 ? state.alone : state.after;
         for (let i = 0; i < bounds.length; i++) {
-          out.bytes(name);
-          out.bytes(open);
-          out.bytes(bounds[i]!);
-          out.value(s.values[i] === 1 ? 1 : 0);
+          boundSample(out, name, open, bounds[i]!, s.values[i] === 1 ? 1 : 0);
           out.newline();
         }
       }
