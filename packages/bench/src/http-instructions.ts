@@ -18,8 +18,9 @@
 // time here) is left out, so a ratio to bare is larger than the same ratio of server CPU time would be. Too slow
 // for the full run (about 25 minutes), this section runs only when asked: `pnpm bench --only=instructions`.
 // `--framework=express` and `--variant=floor,mpmetrics` count a part of it (so one framework under one Node is a few
-// minutes), `--jobs=1` counts one at a time on a machine shared with other work; the Node is the one running `pnpm
-// bench` (e.g. `<node> --import tsx src/run.ts --only=instructions`).
+// minutes), `--jobs=1` counts one at a time on a machine shared with other work, `--warm-up=N` and `--measured=M`
+// move the stretch (a one-time event after the warm-up, as under Node 24, then falls in both runs); the Node is the
+// one running `pnpm bench` (e.g. `<node> --import tsx src/run.ts --only=instructions`).
 //
 // Express's variants with "-trick" (http/apps.ts) pair with each other: ours with `shareHiddenClasses` against bare
 // and the floor that put `req` and `res` in dictionary mode too, since that trick changes Express's own cost.
@@ -46,15 +47,39 @@ export const FULL_INSTRUCTIONS: InstructionSettings = { frameworks: FRAMEWORKS, 
 /** The quick pass only checks that the counting works. */
 export const QUICK_INSTRUCTIONS: InstructionSettings = { frameworks: ['koa'], variants: ['bare', 'mpmetrics'], warmUp: 100, measured: 100 };
 
-/** The full settings narrowed by `pnpm bench` flags; a name that is not a framework or variant throws. */
-export function narrowInstructions(frameworks: string[] | undefined, variants: string[] | undefined, jobs: number | undefined): InstructionSettings {
-  const pick = <T extends string>(what: string, all: readonly T[], asked: string[] | undefined): readonly T[] => {
+/** What `pnpm bench --only=instructions` may narrow or change: comma-separated names, and counts as given. */
+export interface InstructionFlags {
+  framework?: string | undefined;
+  variant?: string | undefined;
+  jobs?: string | undefined;
+  warmUp?: string | undefined;
+  measured?: string | undefined;
+}
+
+/**
+ * The full settings narrowed by `pnpm bench` flags (--framework, --variant, --jobs, --warm-up, --measured); a name
+ * that is not a framework or variant, or a count that is not a whole number of at least 1, throws.
+ */
+export function narrowInstructions(flags: InstructionFlags): InstructionSettings {
+  const pick = <T extends string>(what: string, all: readonly T[], asked: string | undefined): readonly T[] => {
     if (asked === undefined) return all;
-    for (const name of asked) if (!(all as readonly string[]).includes(name)) throw new Error(`--${what}=${name}: not one of ${all.join(', ')}`);
-    return asked as T[];
+    const names = asked.split(',');
+    for (const name of names) if (!(all as readonly string[]).includes(name)) throw new Error(`--${what}=${name}: not one of ${all.join(', ')}`);
+    return names as T[];
   };
-  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`--jobs=${jobs}: not a whole number of at least 1`);
-  return { ...FULL_INSTRUCTIONS, frameworks: pick('framework', FRAMEWORKS, frameworks), variants: pick('variant', INSTRUCTION_VARIANTS, variants), ...(jobs === undefined ? {} : { jobs }) };
+  const count = (what: string, given: string | undefined, otherwise: number): number => {
+    if (given === undefined) return otherwise;
+    const n = Number(given);
+    if (!(Number.isInteger(n) && n >= 1)) throw new Error(`--${what}=${given}: not a whole number of at least 1`);
+    return n;
+  };
+  return {
+    frameworks: pick('framework', FRAMEWORKS, flags.framework),
+    variants: pick('variant', INSTRUCTION_VARIANTS, flags.variant),
+    warmUp: count('warm-up', flags.warmUp, FULL_INSTRUCTIONS.warmUp),
+    measured: count('measured', flags.measured, FULL_INSTRUCTIONS.measured),
+    jobs: count('jobs', flags.jobs, os.availableParallelism()),
+  };
 }
 
 /** Whether `framework` has `variant`: the "-trick" ones are Express's. */

@@ -5,7 +5,8 @@
 // instructions per request under valgrind (about 25 minutes, so never part of the full run; the quick pass does
 // a small count to check that it works). `--only=hot-path` counts instructions per metric update under valgrind the
 // same way (about 6 minutes; likewise kept out of the full run and counted a little in the quick pass). With
-// `--only=instructions`, `--framework=`, `--variant=` (comma-separated) and `--jobs=N` count a part of it at a time.
+// `--only=instructions`, `--framework=`, `--variant=` (comma-separated), `--jobs=N`, `--warm-up=N` and `--measured=N`
+// count a part of it at a time (src/http-instructions.ts).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Heap } from '@mpmetrics/core';
@@ -146,9 +147,8 @@ if (runs('http')) {
 // asked for by name; the quick pass also counts a little when it runs everything
 if (only?.includes('instructions') ?? quick) {
   const since = performance.now();
-  const jobs = option('jobs');
-  const narrowed = narrowInstructions(option('framework')?.split(','), option('variant')?.split(','), jobs === undefined ? undefined : Number(jobs));
-  const instructionTable = await benchInstructions(quick ? QUICK_INSTRUCTIONS : narrowed);
+  const flags = { framework: option('framework'), variant: option('variant'), jobs: option('jobs'), warmUp: option('warm-up'), measured: option('measured') };
+  const instructionTable = await benchInstructions(quick ? QUICK_INSTRUCTIONS : narrowInstructions(flags));
   console.log(`\n### HTTP middleware in instructions per request ${took(since)}\n`);
   console.log(instructionTable);
 }
