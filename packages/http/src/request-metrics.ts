@@ -94,8 +94,8 @@ export class RequestMetrics<Req> {
    * answered by `res`, unless its method is excluded: counted in flight until `res` closes, then observed with its
    * route, its final status (499 when the application had not ended the response: the client went away first) and,
    * on request, sizes. The integration passes the method it has at hand, so that none is read twice: a property
-   * read off an object whose hidden class is its own (as Express's were under Node 20 and 22, until its middleware
-   * shared them) misses V8's caches (docs/benchmarks-journal.md, "Express's per-request hidden classes").
+   * read off an object whose hidden class is its own (as Express's are under Node 20 to 23, unless its middleware's
+   * `shareHiddenClasses` is on) misses V8's caches (docs/benchmarks-journal.md, "Express's per-request hidden classes").
    * `route`: the route template when the framework has matched it already (Fastify), so that it is not read
    * again at the end; undefined to read it then.
    */
