@@ -4,7 +4,9 @@
 // iterating on one of them; `--rounds=N` then sets the HTTP rounds. `--only=instructions` counts the HTTP apps'
 // instructions per request under valgrind (about 25 minutes, so never part of the full run; the quick pass does
 // a small count to check that it works). `--only=hot-path` counts instructions per metric update under valgrind the
-// same way (about 6 minutes; likewise kept out of the full run and counted a little in the quick pass).
+// same way (about 6 minutes; likewise kept out of the full run and counted a little in the quick pass). With
+// `--only=instructions`, `--framework=`, `--variant=` (comma-separated), `--jobs=N`, `--warm-up=N` and `--measured=N`
+// count a part of it at a time (src/http-instructions.ts).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Heap } from '@mpmetrics/core';
@@ -15,7 +17,7 @@ import { formatTable, machineLine, writeSection } from './report.js';
 import { measureClusterScrape } from './cluster-scrape.js';
 import { benchHttp } from './http-cases.js';
 import { benchImport } from './import-time.js';
-import { FULL_INSTRUCTIONS, QUICK_INSTRUCTIONS, benchInstructions } from './http-instructions.js';
+import { QUICK_INSTRUCTIONS, benchInstructions, narrowInstructions } from './http-instructions.js';
 import { FULL_HOT_PATH_UPDATES, HOT_PATH_KINDS, QUICK_HOT_PATH_UPDATES, benchHotPathInstructions } from './hot-path-instructions.js';
 import { measureHistogramContention } from './metric-contention.js';
 import { measureMemoryOrderCost } from './memory-order-cost.js';
@@ -162,7 +164,8 @@ if (runs('http')) {
 // asked for by name; the quick pass also counts a little when it runs everything
 if (only?.includes('instructions') ?? quick) {
   const since = performance.now();
-  const instructionTable = await benchInstructions(quick ? QUICK_INSTRUCTIONS : FULL_INSTRUCTIONS);
+  const flags = { framework: option('framework'), variant: option('variant'), jobs: option('jobs'), warmUp: option('warm-up'), measured: option('measured') };
+  const instructionTable = await benchInstructions(quick ? QUICK_INSTRUCTIONS : narrowInstructions(flags));
   console.log(`\n### HTTP middleware in instructions per request ${took(since)}\n`);
   console.log(instructionTable);
 }
