@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 export type TimerKind = 'ours' | 'promClient' | 'floor';
 
 /** MB of each semi-space: fixed (min = max) so that a scavenge happens every this many MB allocated. */
-export const SEMI_SPACE_MB = 16;
+const SEMI_SPACE_MB = 16;
 
 export interface TimerGarbage {
   readonly calls: number;
