@@ -4,17 +4,20 @@
 // iterating on one of them; `--rounds=N` then sets the HTTP rounds. `--only=instructions` counts the HTTP apps'
 // instructions per request under valgrind (about 25 minutes, so never part of the full run; the quick pass does
 // a small count to check that it works). `--only=hot-path` counts instructions per metric update under valgrind the
-// same way (about 6 minutes; likewise kept out of the full run and counted a little in the quick pass).
+// same way (about 6 minutes; likewise kept out of the full run and counted a little in the quick pass). With
+// `--only=instructions`, `--framework=`, `--variant=` (comma-separated), `--jobs=N`, `--warm-up=N` and `--measured=N`
+// count a part of it at a time (src/http-instructions.ts).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Heap } from '@mpmetrics/core';
 import { runMetricPairs } from './metric-cases.js';
+import { measureTimerGarbage } from './timer-garbage.js';
 import { benchPrimitives } from './primitives.js';
 import { formatTable, machineLine, writeSection } from './report.js';
 import { measureClusterScrape } from './cluster-scrape.js';
 import { benchHttp } from './http-cases.js';
 import { benchImport } from './import-time.js';
-import { FULL_INSTRUCTIONS, QUICK_INSTRUCTIONS, benchInstructions } from './http-instructions.js';
+import { QUICK_INSTRUCTIONS, benchInstructions, narrowInstructions } from './http-instructions.js';
 import { FULL_HOT_PATH_UPDATES, HOT_PATH_KINDS, QUICK_HOT_PATH_UPDATES, benchHotPathInstructions } from './hot-path-instructions.js';
 import { measureHistogramContention } from './metric-contention.js';
 import { measureMemoryOrderCost } from './memory-order-cost.js';
@@ -23,8 +26,8 @@ import { measureScrape, measureSeriesCreation } from './series-and-scrape.js';
 const quick = process.argv.includes('--quick');
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'BENCHMARKS.md');
 const settings = quick
-  ? { rounds: 3, n: 200_000, series: 10_000, scrapeSeries: 200, clusterSeries: 200, growth: [1000], http: { rounds: 1, seconds: 0.5, warmUpSeconds: 0.25 } }
-  : { rounds: 15, n: 2_000_000, series: 100_000, scrapeSeries: 1000, clusterSeries: 1000, growth: [1000, 10_000, 100_000], http: { rounds: 12, seconds: 1.5, warmUpSeconds: 2 } };
+  ? { rounds: 3, n: 200_000, series: 10_000, scrapeSeries: 200, clusterSeries: 200, scrapeSizes: [1000], http: { rounds: 1, seconds: 0.5, warmUpSeconds: 0.25 } }
+  : { rounds: 15, n: 2_000_000, series: 100_000, scrapeSeries: 1000, clusterSeries: 1000, scrapeSizes: [1000, 10_000, 100_000], http: { rounds: 12, seconds: 1.5, warmUpSeconds: 2 } };
 
 const option = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const only = option('only')?.split(',');
@@ -60,13 +63,13 @@ async function benchMetrics(): Promise<void> {
   const since = performance.now();
   const heap = Heap.open({ dir: process.env.MPMETRICS_DIR! });
   const pairs = runMetricPairs(heap, settings.rounds, settings.n);
+  const timerGarbage = await measureTimerGarbage(quick ? 500_000 : 5_000_000);
   const creation = measureSeriesCreation(heap, settings.series);
-  const scrape = await measureScrape(4, settings.scrapeSeries, quick ? 3 : 11);
   const contention = await measureHistogramContention(quick ? 2 : 10, settings.n);
   const clusterScrape = await measureClusterScrape(4, settings.clusterSeries, quick ? 3 : 11);
-  const growth = [];
-  // 100,000 series: a scrape pair takes about 9 s, so 3 rounds after 1 warm-up (it was 3 after 2)
-  for (const series of settings.growth) growth.push({ series, ...(await measureScrape(4, series, series >= 100_000 ? 3 : 5, series >= 100_000 ? 1 : 2)) });
+  const scrapes = [];
+  // 100,000 series: a round of the five cases takes about 10 s, so 3 rounds after 1 warm-up
+  for (const series of settings.scrapeSizes) scrapes.push(await measureScrape(4, series, quick ? 2 : series >= 100_000 ? 3 : series >= 10_000 ? 5 : 11, series >= 100_000 || quick ? 1 : 2));
   const met = (ok: boolean): string => (ok ? 'yes' : '**no**');
   const metrics = [
     formatTable(
@@ -78,15 +81,15 @@ async function benchMetrics(): Promise<void> {
       ['case', 'mpmetrics', 'prom-client', 'ratio', 'target', 'met'],
       [
         [`new series, around the ${creation.at.toLocaleString('en')}th of one family`, `${creation.microsPerNewSeries.toFixed(2)} µs`, '', '', '≤ 10 µs', met(creation.microsPerNewSeries <= 10)],
-        ['heap bytes per 11-bucket histogram series (one writer)', `${creation.bytesPerHistogramSeries.toFixed(0)} B`, '', '', '', ''],
         [
-          `scrape ${settings.scrapeSeries} labeled histogram series written by 4 processes (HeapExporter) vs prom-client \`register.metrics()\` of the same series in one process`,
-          `${scrape.oursMs.toFixed(2)} ms`,
-          `${scrape.theirsMs.toFixed(2)} ms`,
-          scrape.ratio.toFixed(3),
-          '≤ 0.5',
-          met(scrape.ratio <= 0.5),
+          `bytes allocated per unlabeled histogram \`startTimer()()\`, from the scavenges of ${timerGarbage.calls.toLocaleString('en')} calls with a fixed young generation (floor: a closure and two \`process.hrtime.bigint()\` reads, ${timerGarbage.bytesPerCall.floor.toFixed(0)} B)`,
+          `${timerGarbage.bytesPerCall.ours.toFixed(0)} B`,
+          `${timerGarbage.bytesPerCall.promClient.toFixed(0)} B`,
+          `${(timerGarbage.bytesPerCall.ours / timerGarbage.bytesPerCall.floor).toFixed(2)} × the floor`,
+          '≤ 1.1 × the floor',
+          met(timerGarbage.bytesPerCall.ours <= timerGarbage.bytesPerCall.floor * 1.1),
         ],
+        ['heap bytes per 11-bucket histogram series (one writer)', `${creation.bytesPerHistogramSeries.toFixed(0)} B`, '', '', '', ''],
         [
           `cluster scrape: ${settings.clusterSeries} labeled histogram series in each of 4 writers (HeapExporter) vs prom-client \`AggregatorRegistry.clusterMetrics()\` with 4 node:cluster workers`,
           `${clusterScrape.oursMs.toFixed(2)} ms`,
@@ -106,18 +109,34 @@ async function benchMetrics(): Promise<void> {
       ],
     ),
     '',
-    'Scrape time as the series grow (labeled histogram series, each written by 4 processes; prom-client holds the same series in one process):',
+    'Scrapes of labeled 11-bucket histogram series, each written by 4 processes (prom-client holds the same series in one process). Times are µs per series, each case as an HTTP response sends it (a string encoded to UTF-8); "fresh memory" is a new Buffer of the exposition\'s size, filled: what this machine charges for memory that size (page faults), which every case that returns a new body of that size pays:',
     '',
     formatTable(
-      ['series', 'HeapExporter', 'prom-client `register.metrics()`', 'ratio', 'µs per series (ours)', 'exposition size'],
-      growth.map((g) => [
-        g.series.toLocaleString('en'),
-        `${g.oursMs.toFixed(1)} ms`,
-        `${g.theirsMs.toFixed(1)} ms`,
-        g.ratio.toFixed(3),
-        ((g.oursMs * 1000) / g.series).toFixed(2),
-        `${(g.bytes / 1e6).toFixed(1)} MB`,
-      ]),
+      [
+        'series',
+        'exposition',
+        '`metricsBytes()`',
+        'target ≤ 2.5',
+        '`metrics()` as sent',
+        'fresh memory',
+        'prom-client `register.metrics()`',
+        'ratio `metricsBytes()` / prom-client (≤ 0.1)',
+        'our histogram through prom-client\'s `register.metrics()`, / prom-client\'s own (≤ 1.2)',
+      ],
+      scrapes.map((g) => {
+        const perSeries = (ms: number): string => ((ms * 1000) / g.series).toFixed(2);
+        return [
+          g.series.toLocaleString('en'),
+          `${(g.bytes / 1e6).toFixed(1)} MB`,
+          perSeries(g.ms.bytes),
+          met((g.ms.bytes * 1000) / g.series <= 2.5),
+          perSeries(g.ms.text),
+          perSeries(g.ms.freshMemory),
+          perSeries(g.ms.promClient),
+          `${g.ratio.bytesToPromClient.toFixed(3)} ${met(g.ratio.bytesToPromClient <= 0.1)}`,
+          `${g.ratio.throughPromClient.toFixed(3)} ${met(g.ratio.throughPromClient <= 1.2)}`,
+        ];
+      }),
     ),
   ].join('\n');
   console.log(`\n### Metrics against prom-client 15 ${took(since)}\n`);
@@ -145,7 +164,8 @@ if (runs('http')) {
 // asked for by name; the quick pass also counts a little when it runs everything
 if (only?.includes('instructions') ?? quick) {
   const since = performance.now();
-  const instructionTable = await benchInstructions(quick ? QUICK_INSTRUCTIONS : FULL_INSTRUCTIONS);
+  const flags = { framework: option('framework'), variant: option('variant'), jobs: option('jobs'), warmUp: option('warm-up'), measured: option('measured') };
+  const instructionTable = await benchInstructions(quick ? QUICK_INSTRUCTIONS : narrowInstructions(flags));
   console.log(`\n### HTTP middleware in instructions per request ${took(since)}\n`);
   console.log(instructionTable);
 }

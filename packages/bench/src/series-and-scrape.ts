@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Counter, Heap, HeapExporter, Histogram } from '@mpmetrics/core';
 import * as pc from 'prom-client';
-import { pairMs, type PairedMs } from './measure.js';
+import { median } from './measure.js';
 import { fillScrapeSeries } from './scrape-series.js';
 
 export interface SeriesResult {
@@ -55,33 +55,76 @@ export async function runWriters(processes: number, series: number, dir: string)
   );
 }
 
-export interface ScrapeResult extends PairedMs {
-  /** Bytes of our exposition. */
+export interface ScrapeResult {
+  readonly series: number;
+  /** Bytes of the exposition. */
   readonly bytes: number;
+  /** Medians over rounds, ms per scrape. */
+  readonly ms: {
+    /** HeapExporter.metricsBytes(): the body as sent, no string made. */
+    readonly bytes: number;
+    /** HeapExporter.metrics(), then encoded as a response sends a string. */
+    readonly text: number;
+    /** prom-client's `register.metrics()` of its own histogram, encoded the same way. */
+    readonly promClient: number;
+    /** prom-client's `register.metrics()` with our histogram registered: its formatter over our get(). */
+    readonly oursThroughPromClient: number;
+    /** A fresh Buffer of the exposition's size, filled: what new memory of that size costs on this machine. */
+    readonly freshMemory: number;
+  };
+  /** Medians of the per-round ratios. */
+  readonly ratio: {
+    /** metricsBytes() / prom-client. */
+    readonly bytesToPromClient: number;
+    /** our histogram through prom-client's registry / prom-client's own. */
+    readonly throughPromClient: number;
+  };
 }
 
 /**
- * `series` labeled histogram series written by `processes` processes, exported here, vs prom-client in one:
- * `warmUp` rounds first, then `rounds`.
+ * `series` labeled histogram series written by `processes` processes, exported here, beside prom-client holding the
+ * same series in one process: `warmUp` rounds first, then `rounds`, the cases in an order that rotates by round.
  */
 export async function measureScrape(processes: number, series: number, rounds: number, warmUp = 2): Promise<ScrapeResult> {
   // A heap of its own, holding only this family: the exporter exports everything in its heap.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-bench-scrape-'));
   await runWriters(processes, series, dir);
   const heap = Heap.open({ dir });
-  const exporter = new HeapExporter(heap);
-  const registry = new pc.Registry();
-  fillScrapeSeries(new pc.Histogram({ name: 'bench_scrape_seconds', help: 'Scrape benchmark', labelNames: ['route', 'method'], registers: [registry] }), series);
-  let bytes = 0;
   try {
-    const paired = await pairMs(
-      rounds,
-      // both encoded as an HTTP response would be: a rope left unflattened would hide part of the cost
-      async () => (bytes = Buffer.from(await exporter.metrics('prometheus')).length),
-      async () => Buffer.from(await registry.metrics()),
-      warmUp,
-    );
-    return { ...paired, bytes };
+    const exporter = new HeapExporter(heap);
+    const theirs = new pc.Registry();
+    fillScrapeSeries(new pc.Histogram({ name: 'bench_scrape_seconds', help: 'Scrape benchmark', labelNames: ['route', 'method'], registers: [theirs] }), series);
+    // our histogram declared here joins the family the writers filled; prom-client's registry formats its get()
+    const oursInPromClient = new pc.Registry();
+    new Histogram({ name: 'bench_scrape_seconds', help: 'Scrape benchmark', labelNames: ['route', 'method'], heap, registers: [oursInPromClient as never], maxSeries: Infinity });
+    const bytes = (await exporter.metricsBytes('prometheus')).length;
+    // each case as an HTTP response would send it: a string is encoded, a rope left unflattened would hide part of the cost
+    const cases: Record<keyof ScrapeResult['ms'], () => Promise<unknown>> = {
+      bytes: () => exporter.metricsBytes('prometheus'),
+      text: async () => Buffer.from(await exporter.metrics('prometheus')),
+      promClient: async () => Buffer.from(await theirs.metrics()),
+      oursThroughPromClient: async () => Buffer.from(await oursInPromClient.metrics()),
+      freshMemory: async () => Buffer.allocUnsafe(bytes).fill(0x61),
+    };
+    const names = Object.keys(cases) as (keyof ScrapeResult['ms'])[];
+    const times = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<keyof ScrapeResult['ms'], number[]>;
+    const toPromClient: number[] = [];
+    const through: number[] = [];
+    for (let r = 0; r < warmUp + rounds; r++) {
+      const round: Partial<Record<keyof ScrapeResult['ms'], number>> = {};
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(i + r) % names.length]!;
+        const start = process.hrtime.bigint();
+        await cases[name]();
+        round[name] = Number(process.hrtime.bigint() - start) / 1e6;
+      }
+      if (r < warmUp) continue;
+      for (const name of names) times[name].push(round[name]!);
+      toPromClient.push(round.bytes! / round.promClient!);
+      through.push(round.oursThroughPromClient! / round.promClient!);
+    }
+    const ms = Object.fromEntries(names.map((n) => [n, median(times[n])])) as unknown as ScrapeResult['ms'];
+    return { series, bytes, ms, ratio: { bytesToPromClient: median(toPromClient), throughPromClient: median(through) } };
   } finally {
     heap.close();
     fs.rmSync(dir, { recursive: true, force: true });

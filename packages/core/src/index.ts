@@ -31,7 +31,7 @@ export { HeapExporter } from './registry/heap-exporter.js';
 export type { ExportedMetrics } from './registry/heap-exporter.js';
 export type { FamilySnapshot, SeriesSnapshot } from './metrics/family-reader.js';
 export { negotiateFormat } from './exposition/negotiate.js';
-export { writeExposition, contentTypeOf, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition/writer.js';
+export { writeExposition, writeExpositionBytes, contentTypeOf, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition/writer.js';
 export type { ExpositionFormat } from './exposition/writer.js';
 
 export { Heap } from './heap/heap.js';

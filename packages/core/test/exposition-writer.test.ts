@@ -436,6 +436,12 @@ describe('HeapExporter', () => {
       ]);
       expect(checked(await exporter.metrics('prometheus'))).toBe(text);
       expect(checked(await exporter.metrics('openmetrics'))).toBe(openMetrics);
+      // metricsBytes(): the same exposition as the UTF-8 a response sends, a new Buffer each time
+      const bytes = await exporter.metricsBytes();
+      expect(checked(bytes.toString('utf8'))).toBe(text);
+      expect(bytes.equals(Buffer.from(await exporter.metrics()))).toBe(true);
+      expect(checked((await exporter.metricsBytes('openmetrics')).toString('utf8'))).toBe(openMetrics);
+      expect(checked(bytes.toString('utf8'))).toBe(text); // the next scrape wrote into its own buffer
     });
 
     it('respond() in another process that declared nothing: the format and content type the Accept header asks for', async () => {

@@ -1,4 +1,6 @@
-// Gives Express's per-request `req` and `res` one hidden class for all requests, under the V8 of Node 20 to 23.
+// Gives Express's per-request `req` and `res` one hidden class for all requests, under the V8 of Node 20 to 23, when
+// the application asks for it (the middleware's `shareHiddenClasses` option, off by default): it changes the
+// application's objects, not only ours, and rests on how one V8 cache behaves, which no V8 release promises.
 //
 // Express sets the prototypes of `req` and `res` on every request, then adds properties to them (`res.locals`, the
 // router's `req.next`). That V8 makes a new hidden class for a property added to an object whose prototype was

@@ -34,10 +34,17 @@ describe('metricsMiddleware() options', () => {
     [{ requestSizes: 'on' }, TypeError, 'option "requestSizes" must be a boolean or an array'],
     [{ registry: {} }, TypeError, 'option "registry" must be a prom-client Registry'],
     [{ unmatchedRoute: null }, TypeError, 'option "unmatchedRoute" must be a string'],
+    [{ shareHiddenClasses: 'yes' }, TypeError, 'option "shareHiddenClasses" must be a boolean, received the string "yes"'],
+    [{ shareHiddenClasses: 1 }, TypeError, 'option "shareHiddenClasses" must be a boolean, received number 1'],
     [{ bucket: [1] }, RangeError, '"bucket" is not an option of @mpmetrics/express'],
+    [{ bucket: [1] }, RangeError, 'unmatchedRoute, shareHiddenClasses)'],
     ['all', TypeError, 'option "options" must be an object'],
   ])('%j → %s', async (options, kind, says) => {
     await expectRefused('@mpmetrics/express', () => metricsMiddleware(options as never), kind, says);
+  });
+
+  it('shareHiddenClasses is a boolean, off when absent', () => {
+    for (const options of [{}, { shareHiddenClasses: false }, { shareHiddenClasses: true }]) expect(typeof metricsMiddleware({ ...options, registry: new Registry() })).toBe('function');
   });
 
   it('good options shape the metrics: prefix, extra labels, size histograms, the registry', async () => {

@@ -14,14 +14,33 @@ declare module 'fastify' {
   }
 }
 
-/** The route template Fastify matched, register prefixes included; undefined for a 404. */
-function routeOf(request: FastifyRequest): string | undefined {
-  return request.routeOptions.url;
+/** What Fastify keeps under its route context symbol: the route's config, whose `url` is `routeOptions.url`. */
+interface RouteContext {
+  readonly config?: { readonly url?: string };
+}
+
+/**
+ * Reads the route template Fastify matched, register prefixes included; undefined for a 404. `request.routeOptions`
+ * is a getter that builds a 12-property object and asks the router about its constraint strategies at each read:
+ * the same `url` is read from the route context it is built from, under Fastify's `Symbol('fastify.context')`, found
+ * on the first request (per registration: two copies of Fastify have two such symbols); where a Fastify has no such
+ * symbol, or its context has no url, the getter is used.
+ */
+function routeReader(): (request: FastifyRequest) => string | undefined {
+  let contextKey: symbol | null | undefined;
+  return (request) => {
+    if (contextKey === undefined) contextKey = Object.getOwnPropertySymbols(request).find((key) => key.description === 'fastify.context') ?? null;
+    if (contextKey === null) return request.routeOptions.url;
+    // a context without the url (a 404, or a Fastify that keeps it elsewhere) asks the public getter, so a change of
+    // Fastify's internals costs speed, never a wrong route label
+    return (request as unknown as Record<symbol, RouteContext | undefined>)[contextKey]?.config?.url ?? request.routeOptions.url;
+  };
 }
 
 // async, so a bad option rejects the registration (a thrown error in a callback plugin would hang it)
 const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (fastify, options) => {
   const config = resolveOptions<FastifyRequest>('@mpmetrics/fastify', options);
+  const routeOf = routeReader();
   const metrics = new RequestMetrics(config, routeOf);
   fastify.decorate('mpmetrics', metrics);
   const metricsPath = config.metricsPath;
@@ -35,9 +54,9 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (fastify, option
 
   // One hook: the response's 'close' records the request, answered or abandoned (an abandoned one is 499), so
   // neither onResponse nor onRequestAbort is needed. Headers are read from the reply, which keeps them. The
-  // route is matched before onRequest, and read here once: `request.routeOptions` makes an object at each read.
+  // route is matched before onRequest, and read here once.
   fastify.addHook('onRequest', (request, reply, next) => {
-    const route = request.routeOptions.url;
+    const route = routeOf(request);
     if (metricsPath === false || route !== metricsPath) metrics.track(request, reply.raw, request.raw.method!, reply, route);
     next();
   });

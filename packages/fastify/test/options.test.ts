@@ -26,6 +26,8 @@ describe('the plugin’s options', () => {
     [{ extraLabels: { status_code: 'x' } }, RangeError, 'may not set "status_code"'],
     [{ groupStatusCodes: 1 }, TypeError, 'option "groupStatusCodes" must be a boolean'],
     [{ whatever: true }, RangeError, '"whatever" is not an option of @mpmetrics/fastify'],
+    // Express's own option, not Fastify's: Fastify's requests are its own objects
+    [{ shareHiddenClasses: true }, RangeError, '"shareHiddenClasses" is not an option of @mpmetrics/fastify'],
   ])('%j → %s', async (options, kind, says) => {
     const app = Fastify();
     await expectRefused('@mpmetrics/fastify', async () => {

@@ -1,5 +1,5 @@
 // @mpmetrics/http: what the Express, Fastify and Koa integrations share.
-export { resolveOptions, OWN_LABELS } from './options.js';
+export { booleanOption, resolveOptions, OWN_LABELS } from './options.js';
 export type { ExtraLabel, HttpMetricsOptions, ResolvedOptions } from './options.js';
 export { RequestMetrics } from './request-metrics.js';
 export type { ResponseHeaders, RouteOf } from './request-metrics.js';

@@ -74,10 +74,28 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-export function resolveOptions<Req>(packageName: string, options: unknown): ResolvedOptions<Req> {
-  const type = (option: string, expected: string, received: unknown): never => {
-    throw new MpmetricsTypeError(`${packageName}: option "${option}" must be ${expected}, received ${describe(received)}`);
-  };
+/** Throws the TypeError of an option of the wrong type: the package, the option, what was expected and what came. */
+function refuseType(packageName: string, option: string, expected: string, received: unknown): never {
+  throw new MpmetricsTypeError(`${packageName}: option "${option}" must be ${expected}, received ${describe(received)}`);
+}
+
+/**
+ * An integration's own boolean option (absent: false), checked as the shared ones are. The integration passes its
+ * name to resolveOptions() among its `ownOptions`, so that it is not refused as unknown.
+ */
+export function booleanOption(packageName: string, options: object | undefined, option: string): boolean {
+  const value = (options as Record<string, unknown> | undefined)?.[option];
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') refuseType(packageName, option, 'a boolean', value);
+  return value;
+}
+
+/**
+ * Checks the options every integration shares. `ownOptions` names the options the integration itself takes and
+ * checks (Express's `shareHiddenClasses`): they are accepted here, and listed when an unknown one is refused.
+ */
+export function resolveOptions<Req>(packageName: string, options: unknown, ownOptions: readonly string[] = []): ResolvedOptions<Req> {
+  const type = (option: string, expected: string, received: unknown): never => refuseType(packageName, option, expected, received);
   const range = (option: string, message: string): never => {
     throw new MpmetricsRangeError(`${packageName}: option "${option}" ${message}`);
   };
@@ -85,7 +103,7 @@ export function resolveOptions<Req>(packageName: string, options: unknown): Reso
   if (typeof options !== 'object' || options === null || Array.isArray(options)) type('options', 'an object', options);
   const o = options as HttpMetricsOptions<Req>;
   for (const key of Object.keys(o)) {
-    if (!KNOWN.has(key)) range(key, `is not an option of ${packageName} (its options: ${[...KNOWN].join(', ')})`);
+    if (!KNOWN.has(key) && !ownOptions.includes(key)) range(key, `is not an option of ${packageName} (its options: ${[...KNOWN, ...ownOptions].join(', ')})`);
   }
 
   if (o.buckets !== undefined && !Array.isArray(o.buckets)) type('buckets', 'an array of numbers', o.buckets);

@@ -42,11 +42,17 @@ export class RequestMetrics<Req> {
   readonly #labelNames: string[];
   readonly #routeOf: RouteOf<Req>;
   readonly #sizes: boolean;
+  /** The methods not recorded, or undefined when none: a request then skips the Set. */
+  readonly #excludeMethods: ReadonlySet<string> | undefined;
+  /** Whether the route templates or patterns exclude any, so that a request without exclusions skips both. */
+  readonly #excludesRoutes: boolean;
   readonly #warned = new Set<string>();
 
   constructor(options: ResolvedOptions<Req>, routeOf: RouteOf<Req>) {
     this.#options = options;
     this.#routeOf = routeOf;
+    this.#excludeMethods = options.excludeMethods.size === 0 ? undefined : options.excludeMethods;
+    this.#excludesRoutes = options.excludeRoutes.size !== 0 || options.excludePatterns.length !== 0;
     const { metricPrefix: prefix, registry } = options;
     this.#labelNames = [...OWN_LABELS, ...options.extraLabels.map(([name]) => name)];
     const declare = <M>(make: () => M): M => {
@@ -88,13 +94,13 @@ export class RequestMetrics<Req> {
    * answered by `res`, unless its method is excluded: counted in flight until `res` closes, then observed with its
    * route, its final status (499 when the application had not ended the response: the client went away first) and,
    * on request, sizes. The integration passes the method it has at hand, so that none is read twice: a property
-   * read off an object whose hidden class is its own (as Express's were under Node 20 and 22, until its middleware
-   * shared them) misses V8's caches (docs/benchmarks-journal.md, "Express's per-request hidden classes").
+   * read off an object whose hidden class is its own (as Express's are under Node 20 to 23, unless its middleware's
+   * `shareHiddenClasses` is on) misses V8's caches (docs/benchmarks-journal.md, "Express's per-request hidden classes").
    * `route`: the route template when the framework has matched it already (Fastify), so that it is not read
    * again at the end; undefined to read it then.
    */
   track(request: Req, res: ServerResponse, method: string, headers: ResponseHeaders = res, route?: string): void {
-    if (this.#options.excludeMethods.size !== 0 && this.#options.excludeMethods.has(method)) return;
+    if (this.#excludeMethods?.has(method) === true) return;
     const start = performance.now();
     this.#inFlight.inc();
     res.on('close', () => {
@@ -128,8 +134,7 @@ export class RequestMetrics<Req> {
     this.#inFlight.dec();
     const options = this.#options;
     const template = route ?? this.#routeOf(request) ?? options.unmatchedRoute;
-    if (options.excludeRoutes.has(template)) return;
-    for (const pattern of options.excludePatterns) if (pattern.test(template)) return;
+    if (this.#excludesRoutes && this.#excluded(template)) return;
     const status = statusLabel(res.writableEnded ? res.statusCode : CLIENT_CLOSED_REQUEST, options.groupStatusCodes);
     if (options.extraLabels.length === 0 && !this.#sizes) {
       this.#child(method, template, status).observe(seconds);
@@ -142,6 +147,13 @@ export class RequestMetrics<Req> {
     if (this.requestSize !== undefined && requestBytes !== undefined) this.requestSize.observe(labels, requestBytes);
     const responseBytes = contentLength(headers.getHeader('content-length'));
     if (this.responseSize !== undefined && responseBytes !== undefined) this.responseSize.observe(labels, responseBytes);
+  }
+
+  /** Whether `template` is one of the excluded route templates or matches an excluded pattern. */
+  #excluded(template: string): boolean {
+    if (this.#options.excludeRoutes.has(template)) return true;
+    for (const pattern of this.#options.excludePatterns) if (pattern.test(template)) return true;
+    return false;
   }
 
   /** The duration child of (method, route, status), found without building a label object or a key string. */

@@ -25,16 +25,17 @@ describe('metricsResponse()', () => {
 
     const text = await metricsResponse(registry, undefined);
     expect(text.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(text.body.match(/^http_test_ours_total 2$/gm)).toHaveLength(1);
-    expect(text.body).toContain('http_test_elsewhere_total 3');
-    expect(text.body).toContain('http_test_theirs_total 4');
+    expect(Buffer.isBuffer(text.body)).toBe(true);
+    expect(text.body.toString().match(/^http_test_ours_total 2$/gm)).toHaveLength(1);
+    expect(text.body.toString()).toContain('http_test_elsewhere_total 3');
+    expect(text.body.toString()).toContain('http_test_theirs_total 4');
 
     const om = await metricsResponse(registry, 'application/openmetrics-text; version=1.0.0');
     expect(om.contentType).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
-    expect(om.body.match(/# EOF/g)).toHaveLength(1);
-    expect(om.body.endsWith('# EOF\n')).toBe(true);
-    expect(om.body).toContain('http_test_ours_total 2');
-    expect(om.body).toContain('http_test_theirs_total 4');
+    expect(om.body.toString().match(/# EOF/g)).toHaveLength(1);
+    expect(om.body.toString().endsWith('# EOF\n')).toBe(true);
+    expect(om.body.toString()).toContain('http_test_ours_total 2');
+    expect(om.body.toString()).toContain('http_test_theirs_total 4');
   });
 });
 

@@ -13,7 +13,8 @@ interface Routed {
 
 function routeOf(ctx: Context): string | undefined {
   const route = (ctx as Context & Routed)._matchedRoute;
-  return route === undefined ? undefined : String(route);
+  // a string as it is: String() of one is a builtin call a request, about 40 instructions of the 2k ours adds
+  return typeof route === 'string' || route === undefined ? route : String(route);
 }
 
 /** Makes the middleware. Options are checked here: a mistake throws now, naming the option. */

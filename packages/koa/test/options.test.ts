@@ -11,6 +11,7 @@ describe('metricsMiddleware() options', () => {
     [{ extraLabels: { le: 'x' } }, RangeError, 'may not set "le"'],
     [{ responseSizes: 'big' }, TypeError, 'option "responseSizes" must be a boolean or an array'],
     [{ unknown: 1 }, RangeError, '"unknown" is not an option of @mpmetrics/koa'],
+    [{ shareHiddenClasses: true }, RangeError, '"shareHiddenClasses" is not an option of @mpmetrics/koa'],
   ])('%j → %s', async (options, kind, says) => {
     await expectRefused('@mpmetrics/koa', () => metricsMiddleware(options as never), kind, says);
   });

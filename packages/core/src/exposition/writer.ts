@@ -4,26 +4,27 @@ import type { SeriesLabels } from '../metrics/label-tree.js';
 import type { FamilySnapshot } from '../metrics/family-reader.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './escaping.js';
 import { canonicalNumber, formatValue } from './numbers.js';
+import { encoded, ExpositionBytes } from './exposition-bytes.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
-/** Label prefixes by label-values array: the reader keeps one array per series, so this lasts across scrapes. */
-const prefixes = new WeakMap<SeriesLabels, string>();
+/** Label prefixes by label-values array, as UTF-8: the reader keeps one array per series, so this lasts across scrapes. */
+const prefixes = new WeakMap<SeriesLabels, Uint8Array>();
 
 /**
- * `{a="x",b="y"` without the closing brace (so `le` or `quantile` can follow), or '' for no labels. A label the
- * series leaves out (null) is not written, as prom-client writes a label set without it.
+ * `{a="x",b="y"` without the closing brace (so `le` or `quantile` can follow), or nothing for no labels. A label
+ * the series leaves out (null) is not written, as prom-client writes a label set without it.
  */
-function openLabels(names: readonly string[], values: SeriesLabels, extra: Readonly<Record<string, string>> | undefined): string {
+function openLabels(names: readonly string[], values: SeriesLabels, extra: Readonly<Record<string, string>> | undefined): Uint8Array {
   if (extra === undefined) {
     let cached = prefixes.get(values);
-    if (cached === undefined) prefixes.set(values, (cached = formatLabels(names, values, undefined)));
+    if (cached === undefined) prefixes.set(values, (cached = encoded(formatLabels(names, values, undefined))));
     return cached;
   }
-  return formatLabels(names, values, extra);
+  return encoded(formatLabels(names, values, extra));
 }
 
 function formatLabels(names: readonly string[], values: SeriesLabels, extra: Readonly<Record<string, string>> | undefined): string {
@@ -36,61 +37,57 @@ function formatLabels(names: readonly string[], values: SeriesLabels, extra: Rea
   return out;
 }
 
-function close(open: string): string {
-  return open === '' ? '' : `${open}}`;
+const CLOSE = encoded('}');
+
+/** `name{labels} value`: a sample without `le` or `quantile`, its label set opened by openLabels. */
+function sample(out: ExpositionBytes, name: Uint8Array, open: Uint8Array, value: number): void {
+  out.bytes(name);
+  if (open.length > 0) {
+    out.bytes(open);
+    out.bytes(CLOSE);
+  }
+  out.space();
+  out.value(value);
 }
 
-/** ` # {labels} value timestamp`: an exemplar after an OpenMetrics sample, or '' for none. */
-function exemplarSuffix(exemplar: Exemplar | undefined): string {
-  if (exemplar === undefined) return '';
+/** A whole sample line without `le` or `quantile`. */
+function sampleLine(out: ExpositionBytes, name: Uint8Array, open: Uint8Array, value: number): void {
+  sample(out, name, open, value);
+  out.newline();
+}
+
+/** `name{labels,bound} value` without its line feed: a bucket, quantile or state sample (`bound` from boundLabels). */
+function boundSample(out: ExpositionBytes, name: Uint8Array, open: Uint8Array, bound: Uint8Array, value: number): void {
+  out.bytes(name);
+  out.bytes(open);
+  out.bytes(bound);
+  out.value(value);
+}
+
+/** ` # {labels} value timestamp`: an exemplar after an OpenMetrics sample, if there is one. */
+function exemplarSuffix(out: ExpositionBytes, exemplar: Exemplar | undefined): void {
+  if (exemplar === undefined) return;
   let labels = '';
   for (const [name, value] of exemplar.labels) labels += `${labels === '' ? '' : ','}${name}="${escapeLabelValue(value)}"`;
-  return ` # {${labels}} ${formatValue(exemplar.value)} ${formatValue(exemplar.timestamp)}`;
+  out.text(` # {${labels}} ${formatValue(exemplar.value)} ${formatValue(exemplar.timestamp)}`);
 }
 
 /** `{le="0.5"} ` after no labels, `,le="0.5"} ` after some: one of each per bound, made once per family. */
 interface BoundLabels {
-  readonly alone: readonly string[];
-  readonly after: readonly string[];
+  readonly alone: readonly Uint8Array[];
+  readonly after: readonly Uint8Array[];
 }
 
 function boundLabels(name: string, values: readonly string[]): BoundLabels {
-  return { alone: values.map((v) => `{${name}="${v}"} `), after: values.map((v) => `,${name}="${v}"} `) };
-}
-
-/** The output buffer, reused by the next scrape: it keeps the size the last one needed. */
-let scratch = Buffer.allocUnsafe(1 << 16);
-
-/**
- * The exposition as it is written: each series' text is copied as UTF-8 into one reused off-heap buffer, and
- * decoded once, into a flat string, at the end. Appending everything to one string instead makes a rope of some
- * 10 pieces a line: cheap to build, but it stays alive in the young generation (past a few MB every scavenge
- * copies it) and must be flattened again to be sent, which cost more than building it.
- */
-class Text {
-  #buffer = scratch;
-  #length = 0;
-
-  add(piece: string): void {
-    if (this.#length + piece.length * 3 > this.#buffer.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#length + piece.length * 3));
-      this.#buffer.copy(bigger, 0, 0, this.#length);
-      this.#buffer = scratch = bigger;
-    }
-    this.#length += this.#buffer.write(piece, this.#length, 'utf8');
-  }
-
-  toString(): string {
-    return this.#buffer.toString('utf8', 0, this.#length);
-  }
+  return { alone: values.map((v) => encoded(`{${name}="${v}"} `)), after: values.map((v) => encoded(`,${name}="${v}"} `)) };
 }
 
 /**
  * Appends one family to `out`, a series at a time: every piece that repeats across series (sample names,
- * `le`/`quantile` labels) is made once per family, and each series' label text once per series record (see
+ * `le`/`quantile` labels) is encoded once per family, and each series' label text once per series record (see
  * openLabels).
  */
-function writeFamily(out: Text, family: FamilySnapshot, format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): void {
+function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): void {
   const { meta } = family;
   const om = format === 'openmetrics';
   // OpenMetrics names a counter family without its _total suffix, which every sample then carries.
@@ -102,32 +99,35 @@ function writeFamily(out: Text, family: FamilySnapshot, format: ExpositionFormat
   let type: string = meta.type;
   if (!om && meta.type === 'info') [described, type] = [`${base}_info`, 'gauge'];
   else if (!om && meta.type === 'stateset') type = 'gauge';
-  out.add(`# HELP ${described} ${help}\n# TYPE ${described} ${type}\n`);
-  const createdName = `${base}_created`;
+  out.text(`# HELP ${described} ${help}\n# TYPE ${described} ${type}\n`);
+  const name = encoded(base);
+  const created = encoded(`${base}_created`);
   switch (meta.type) {
     case 'counter': {
-      const name = om ? `${base}_total` : base;
+      const total = om ? encoded(`${base}_total`) : name;
       for (const s of family.series) {
-        const labels = close(openLabels(meta.labelNames, s.labels, constLabels));
-        out.add(
-          om
-            ? `${name}${labels} ${formatValue(s.values[0]!)}${exemplarSuffix(s.exemplars?.[0])}\n${createdName}${labels} ${formatValue(s.created)}\n`
-            : `${name}${labels} ${formatValue(s.values[0]!)}\n`,
-        );
+        const open = openLabels(meta.labelNames, s.labels, constLabels);
+        sample(out, total, open, s.values[0]!);
+        if (om) {
+          exemplarSuffix(out, s.exemplars?.[0]);
+          out.newline();
+          sample(out, created, open, s.created);
+        }
+        out.newline();
       }
       return;
     }
     case 'gauge':
-      for (const s of family.series) out.add(`${base}${close(openLabels(meta.labelNames, s.labels, constLabels))} ${formatValue(s.values[0]!)}\n`);
+      for (const s of family.series) sampleLine(out, name, openLabels(meta.labelNames, s.labels, constLabels), s.values[0]!);
       return;
     case 'histogram': {
       const les = (meta.buckets ?? []).map(canonicalNumber);
       les.push('+Inf');
       const le = boundLabels('le', les);
       const n = les.length - 1;
-      const bucket = `${base}_bucket`;
-      const count = `${base}_count`;
-      const sum = `${base}_sum`;
+      const bucket = encoded(`${base}_bucket`);
+      const count = encoded(`${base}_count`);
+      const sum = encoded(`${base}_sum`);
       // OpenMetrics 1.0 holds histogram and summary sums, and quantiles, to be counter-like (never negative), and
       // a histogram with negative bounds to have no sum at all; its parsers want _count and _sum together. So those
       // samples are left out there (sum and count as a pair), and only there.
@@ -135,63 +135,86 @@ function writeFamily(out: Text, family: FamilySnapshot, format: ExpositionFormat
       for (const s of family.series) {
         const open = openLabels(meta.labelNames, s.labels, constLabels);
         const v = s.values;
-        const bounds = open === '' ? le.alone : le.after;
-        let text = '';
+        const bounds = open.length === 0 ? le.alone : le.after;
         const exemplars = om ? s.exemplars : undefined;
-        for (let i = 0; i <= n; i++) text += `${bucket}${open}${bounds[i]!}${formatValue(v[i]!)}${exemplars === undefined ? '' : exemplarSuffix(exemplars[i])}\n`;
-        const labels = close(open);
-        if (!om || (!negativeBounds && !(v[n + 1]! < 0))) text += `${count}${labels} ${formatValue(v[n]!)}\n${sum}${labels} ${formatValue(v[n + 1]!)}\n`;
-        if (om) text += `${createdName}${labels} ${formatValue(s.created)}\n`;
-        out.add(text);
+        for (let i = 0; i <= n; i++) {
+          boundSample(out, bucket, open, bounds[i]!, v[i]!);
+          if (exemplars !== undefined) exemplarSuffix(out, exemplars[i]);
+          out.newline();
+        }
+        if (!om || (!negativeBounds && !(v[n + 1]! < 0))) {
+          sampleLine(out, count, open, v[n]!);
+          sampleLine(out, sum, open, v[n + 1]!);
+        }
+        if (om) sampleLine(out, created, open, s.created);
       }
       return;
     }
     case 'summary': {
       const quantile = boundLabels('quantile', (meta.percentiles ?? []).map(canonicalNumber));
       const n = quantile.alone.length;
-      const count = `${base}_count`;
-      const sum = `${base}_sum`;
+      const count = encoded(`${base}_count`);
+      const sum = encoded(`${base}_sum`);
       for (const s of family.series) {
         const open = openLabels(meta.labelNames, s.labels, constLabels);
         const v = s.values;
-        const bounds = open === '' ? quantile.alone : quantile.after;
-        let text = '';
-        for (let i = 0; i < n; i++) if (!om || !(v[i]! < 0)) text += `${base}${open}${bounds[i]!}${formatValue(v[i]!)}\n`;
-        const labels = close(open);
-        if (!om || !(v[n]! < 0)) text += `${sum}${labels} ${formatValue(v[n]!)}\n${count}${labels} ${formatValue(v[n + 1]!)}\n`;
-        if (om) text += `${createdName}${labels} ${formatValue(s.created)}\n`;
-        out.add(text);
+        const bounds = open.length === 0 ? quantile.alone : quantile.after;
+        for (let i = 0; i < n; i++) {
+          if (om && v[i]! < 0) continue;
+          boundSample(out, name, open, bounds[i]!, v[i]!);
+          out.newline();
+        }
+        if (!om || !(v[n]! < 0)) {
+          sampleLine(out, sum, open, v[n]!);
+          sampleLine(out, count, open, v[n + 1]!);
+        }
+        if (om) sampleLine(out, created, open, s.created);
       }
       return;
     }
-    case 'info':
+    case 'info': {
+      const info = encoded(`${base}_info`);
       for (const s of family.series) {
-        let labels = openLabels(meta.labelNames, s.labels, constLabels);
-        for (const [name, value] of s.info ?? []) labels += `${labels === '' ? '{' : ','}${name}="${escapeLabelValue(value)}"`;
-        out.add(`${base}_info${close(labels)} 1\n`);
+        let labels = formatLabels(meta.labelNames, s.labels, constLabels);
+        for (const [label, value] of s.info ?? []) labels += `${labels === '' ? '{' : ','}${label}="${escapeLabelValue(value)}"`;
+        sampleLine(out, info, encoded(labels), 1);
       }
       return;
+    }
     case 'stateset': {
       // the state label is named after the family
       const state = boundLabels(base, (meta.states ?? []).map(escapeLabelValue));
       for (const s of family.series) {
         const open = openLabels(meta.labelNames, s.labels, constLabels);
-        const bounds = open === '' ? state.alone : state.after;
-        let text = '';
-        for (let i = 0; i < bounds.length; i++) text += `${base}${open}${bounds[i]!}${s.values[i] === 1 ? 1 : 0}\n`;
-        out.add(text);
+        const bounds = open.length === 0 ? state.alone : state.after;
+        for (let i = 0; i < bounds.length; i++) {
+          boundSample(out, name, open, bounds[i]!, s.values[i] === 1 ? 1 : 0);
+          out.newline();
+        }
       }
       return;
     }
   }
 }
 
+function writeAll(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): ExpositionBytes {
+  const out = new ExpositionBytes();
+  for (const family of families) writeFamily(out, family, format, constLabels);
+  if (format === 'openmetrics') out.text('# EOF\n');
+  return out;
+}
+
 /** The whole exposition of `families`; `constLabels` are added to every sample (like prom-client's default labels). */
 export function writeExposition(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>): string {
-  const out = new Text();
-  for (const family of families) writeFamily(out, family, format, constLabels);
-  if (format === 'openmetrics') out.add('# EOF\n');
-  return out.toString();
+  return writeAll(families, format, constLabels).toString();
+}
+
+/**
+ * The same exposition as UTF-8 bytes, ready to send: no string is made, which for a large scrape costs more than
+ * writing it (a string of 128 KB to 1 MB gets fresh pages from V8 every time; see the journal, 2026-12-07).
+ */
+export function writeExpositionBytes(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>): Buffer {
+  return writeAll(families, format, constLabels).copy();
 }
 
 export function contentTypeOf(format: ExpositionFormat): string {

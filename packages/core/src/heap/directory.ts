@@ -188,6 +188,8 @@ export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number) =
   // a node linked from two slots would make the walk visit its subtree once per path: exponentially often
   const seen = new Set<number>();
   let visited = 0;
+  // one walk, restarted per chain: a visit that walks lists makes its own
+  const walk = new ListWalk();
   while (stack.length > 0) {
     const prefix = stack.pop()!;
     const depth = stack.pop()!;
@@ -209,7 +211,7 @@ export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number) =
         continue;
       }
       const mask = shift + NODE.BITS >= 32 ? 0xffffffff : (2 ** (shift + NODE.BITS)) - 1;
-      const walk = new ListWalk().start(p, depth === NODE.MAX_DEPTH - 1 ? limit : 0);
+      walk.start(p, depth === NODE.MAX_DEPTH - 1 ? limit : 0);
       for (let q = p; q !== 0; ) {
         kindAt(file, q);
         if ((leafField(file, q, LEAF.HASH) & mask) >>> 0 !== path) throw heapCorrupt(file.path, `directory leaf ${q} is in a slot its hash does not lead to`);

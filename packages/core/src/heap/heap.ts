@@ -14,10 +14,10 @@ import type { HeapFileOptions } from './heap-header.js';
 import { DEFAULT_IN_PROCESS_HEAP, isInProcess, warnInProcess } from './heap-kind.js';
 import type { HeapMode } from '../native/heap-mode.js';
 import { decodeKey, directoryKey } from './key-bytes.js';
-import { findOrMakeSeries, findSeries, forEachSeries, resetSeries, seriesCount, seriesOf, type SeriesLayout, type SeriesOptions, type SeriesRecord } from './series-store.js';
+import { findOrMakeSeries, findSeries, forEachSeries, resetSeries, seriesCount, seriesKeyByte, seriesOf, type SeriesLayout, type SeriesOptions, type SeriesRecord } from './series-store.js';
 import { ExpiryMaintainer } from './expiry-maintainer.js';
 import { Lane, NOTHING_EXPIRING } from './lanes.js';
-import { EXEMPLAR, H, KIND_FAMILY, KIND_SERIES, PROCESS_CELL, SERIES, WORD } from './layout.js';
+import { H, KIND_FAMILY, KIND_SERIES, PROCESS_CELL, SERIES, WORD } from './layout.js';
 import { keepPrivateDirectory, locateHeap, removeStaleHeapsBeside } from './location.js';
 import { withReadBudget } from './read-budget.js';
 import { claimProcessCell, claimProcessCellOf, readProcessCells, type ProcessCell, type ProcessValue } from './process-cells.js';
@@ -407,7 +407,7 @@ export class Heap {
     if (seg.u32[at + SERIES.SHARED_WORDS] !== layout.sharedWords || seg.u32[at + SERIES.EXEMPLAR_SLOTS] !== slots) {
       throw heapCorrupt(this.file.path, `series record ${series} says it has ${seg.u32[at + SERIES.SHARED_WORDS]} shared words and ${seg.u32[at + SERIES.EXEMPLAR_SLOTS]} exemplar slots, its family declares ${layout.sharedWords} and ${slots}`);
     }
-    const end = this.file.offsetOf(series) + SERIES.SHARED_BYTE / WORD + layout.sharedWords + slots * EXEMPLAR.WORDS;
+    const end = this.file.offsetOf(series) + seriesKeyByte(layout.sharedWords, slots) / WORD;
     if (end > this.file.segmentSize / WORD) throw heapCorrupt(this.file.path, `the exemplar slots of series record ${series} run past its segment`);
     return new ExemplarSlots(this.file, series, layout.sharedWords, slots, () => this.lane);
   }

@@ -116,8 +116,17 @@ function readInfo(heap: Heap, ptr: number, cache: Map<number, CachedLabels>): re
   return out;
 }
 
-/** Every live series of a family, summed over all writers. `labelCache` keeps decoded label values between scrapes. */
-export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, labelCache: Map<number, CachedLabels>): FamilySnapshot {
+/** What a reader of one family keeps between scrapes: decoded label values by record, and the last creation order. */
+export class FamilyReadCache {
+  readonly labels = new Map<number, CachedLabels>();
+  /** The records of the last read in walk order, and the order that sorted them (undefined: they were sorted). */
+  records: readonly number[] = [];
+  order: readonly number[] | undefined;
+}
+
+/** Every live series of a family, summed over all writers. `cache` keeps decoded label values between scrapes. */
+export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache): FamilySnapshot {
+  const labelCache = cache.labels;
   const series: SeriesSnapshot[] = [];
   const records: number[] = [];
   const layout = layoutOf(meta);
@@ -148,7 +157,7 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
       labelCache.set(ptr, { labels: DAMAGED, generation });
     }
   });
-  return { name, meta: mode === undefined ? meta : exportedMeta(meta, mode), series: inCreationOrder(series, records) };
+  return { name, meta: mode === undefined ? meta : exportedMeta(meta, mode), series: inCreationOrder(series, records, cache) };
 }
 
 /** Appends the snapshot(s) of one live series (and its record, once per snapshot) to `series` and `records`. */
@@ -189,13 +198,27 @@ function readSeries(
 /**
  * The series in the order they were first created, by any process, as prom-client lists them in one process: the
  * directory is walked in hash order, but records are allocated from one bump pointer, so their addresses rise.
+ * The order is kept for the next read, which usually walks the same records.
  */
-function inCreationOrder(series: SeriesSnapshot[], records: number[]): SeriesSnapshot[] {
-  let sorted = true;
-  for (let i = 1; i < records.length && sorted; i++) sorted = records[i - 1]! < records[i]!;
-  if (sorted) return series;
-  const order = records.map((_, i) => i).sort((a, b) => records[a]! - records[b]!);
-  return order.map((i) => series[i]!);
+function inCreationOrder(series: SeriesSnapshot[], records: number[], cache: FamilyReadCache): SeriesSnapshot[] {
+  let order = cache.order;
+  if (!sameRecords(cache.records, records)) {
+    let sorted = true;
+    for (let i = 1; i < records.length && sorted; i++) sorted = records[i - 1]! < records[i]!;
+    order = sorted ? undefined : records.map((_, i) => i).sort((a, b) => records[a]! - records[b]!);
+    cache.records = records;
+    cache.order = order;
+  }
+  if (order === undefined) return series;
+  const out = new Array<SeriesSnapshot>(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = series[order[i]!]!;
+  return out;
+}
+
+function sameRecords(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Heap } from '../heap/heap.js';
 import type { ProcessCell } from '../heap/process-cells.js';
 import type { SharedWords } from '../heap/shared-words.js';
 import { kForgetOwnValue } from '../symbols.js';
+import { kRecordTimed } from './symbols.js';
 import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
 import type { SeriesLabels } from './label-tree.js';
 import { checkMultiprocessMode, isLive, isPerProcess, labelsByPid, PID_LABEL, type MultiprocessMode } from './multiprocess-mode.js';
@@ -95,7 +96,13 @@ export class GaugeChild<T extends string = string> {
 
   /** Starts a timer; calling the returned function sets the gauge to the seconds elapsed, and returns them. */
   startTimer(): (labels?: LabelValues<T>) => number {
-    return startTimer<LabelValues<T>>((seconds, labels) => (labels === undefined ? this.set(seconds) : this.#observe(labels, seconds)));
+    return startTimer<LabelValues<T>>(this);
+  }
+
+  /** A timer's end: the labels given to it are merged over this child's, as set(labels, value) would. */
+  [kRecordTimed](seconds: number, _startLabels: undefined, labels: LabelValues<T> | undefined): void {
+    if (labels === undefined) this.set(seconds);
+    else this.#observe(labels, seconds);
   }
 }
 
@@ -156,7 +163,11 @@ export class Gauge<T extends string = string> extends SharedMetric<T, GaugeChild
 
   /** Starts a timer; the returned function sets the gauge to the elapsed seconds (with `labels` merged in). */
   startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
-    return this.timer(labels, (child, seconds) => child.set(seconds));
+    return startTimer<LabelValues<T>>(this, labels);
+  }
+
+  [kRecordTimed](seconds: number, startLabels: LabelValues<T> | undefined, endLabels: LabelValues<T> | undefined): void {
+    this.timedChild(startLabels, endLabels).set(seconds);
   }
 
   /**

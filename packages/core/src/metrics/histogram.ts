@@ -19,7 +19,7 @@ import {
   type SeriesSource,
 } from './metric.js';
 import type { SeriesLabels } from './label-tree.js';
-import { kWithExemplar } from './symbols.js';
+import { kRecordTimed, kWithExemplar } from './symbols.js';
 import { checkBuckets, checkConfiguration } from './validation.js';
 import { checkFinite, secondsSince, startTimer } from './values.js';
 
@@ -80,7 +80,13 @@ export class HistogramChild<T extends string = string> {
 
   /** Starts a timer; the returned function observes the elapsed seconds (with extra `labels` merged in). */
   startTimer(): (labels?: LabelValues<T>) => number {
-    return startTimer<LabelValues<T>>((seconds, labels) => (labels === undefined ? this.observe(seconds) : this.#observeWith(labels, seconds)));
+    return startTimer<LabelValues<T>>(this);
+  }
+
+  /** A timer's end: the labels given to it are merged over this child's, as observe(labels, value) would. */
+  [kRecordTimed](seconds: number, _startLabels: undefined, labels: LabelValues<T> | undefined): void {
+    if (labels === undefined) this.observe(seconds);
+    else this.#observeWith(labels, seconds);
   }
 
   /** Makes (encoded) `labels` with `value` the latest exemplar of the bucket `value` falls in, for every process. */
@@ -171,7 +177,11 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
   startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number;
   startTimer(labels?: LabelValues<T>, exemplarLabels?: Readonly<Record<string, string | number>>): (labels?: LabelValues<T>, exemplarLabels?: Readonly<Record<string, string | number>>) => number;
   startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
-    return this.timer(labels, (child, seconds) => child.observe(seconds));
+    return startTimer<LabelValues<T>>(this, labels);
+  }
+
+  [kRecordTimed](seconds: number, startLabels: LabelValues<T> | undefined, endLabels: LabelValues<T> | undefined): void {
+    this.timedChild(startLabels, endLabels).observe(seconds);
   }
 
   /**

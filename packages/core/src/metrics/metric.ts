@@ -8,14 +8,14 @@ import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap } from '../heap/heap.js';
 import type { SeriesLayout } from '../heap/series-store.js';
 import { monotonicMs } from '../heap/monotonic-clock.js';
-import { layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type CachedLabels, type FamilySnapshot } from './family-reader.js';
+import { FamilyReadCache, layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from './family-reader.js';
 import { kMetricBrand } from './brand.js';
 import { declareCollect } from './collectors.js';
 import { checkSameDeclaration, decodeMeta, encodeMeta, type FamilyMeta, type MetricType } from './family-meta.js';
 import type { Exemplar } from './exemplar.js';
 import { LabelTree, NO_LABELS, type SeriesLabels } from './label-tree.js';
 import { checkAggregator, checkConfiguration, checkHelp, checkLabelNames, checkMetricName, checkOptionalBoolean, type Aggregator } from './validation.js';
-import { startTimer } from './values.js';
+import { timerLabels } from './values.js';
 
 /** The get() calls started together, as one scrape: the monotonic time their reads stop waiting, set by the first. */
 interface Scrape {
@@ -150,7 +150,7 @@ export abstract class SharedMetric<T extends string, Child> {
   protected readonly familyPtr: number;
   protected readonly meta: FamilyMeta;
   readonly #children: LabelTree<Child>;
-  readonly #labelCache = new Map<number, CachedLabels>();
+  readonly #readCache = new FamilyReadCache();
   readonly #registers: readonly (Registry<PrometheusContentType> | Registry<OpenMetricsContentType>)[];
   /** With a TTL: each child's series record when it was made, to forget the child once that series expires. */
   readonly #expiringChildren = new Map<Child, number>();
@@ -311,12 +311,9 @@ export abstract class SharedMetric<T extends string, Child> {
     return this.childOf(args);
   }
 
-  /** Starts a timer whose end (with `labels` and its own merged in) hands the seconds to `record`. */
-  protected timer(labels: LabelValues<T> | undefined, record: (child: Child, seconds: number) => void): (labels?: LabelValues<T>) => number {
-    return startTimer<LabelValues<T>>((seconds, endLabels) => {
-      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
-      record(this.child(merged), seconds);
-    });
+  /** The child a timer's end records into: the labels its start and end were given, merged as prom-client does. */
+  protected timedChild(startLabels: LabelValues<T> | undefined, endLabels: LabelValues<T> | undefined): Child {
+    return this.child(timerLabels(startLabels, endLabels));
   }
 
   /** Removes a label set, for every process: it disappears from scrapes until written again. */
@@ -363,7 +360,7 @@ export abstract class SharedMetric<T extends string, Child> {
     if (this.collect !== undefined) await this.collect.call(this);
     scrape.ends ??= monotonicMs() + SCRAPE_READ_BUDGET_MS;
     const ms = Math.max(0, scrape.ends - monotonicMs());
-    return this.heap.readWithin(ms, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#labelCache));
+    return this.heap.readWithin(ms, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#readCache));
   }
 
   abstract get(): Promise<MetricObjectWithValues<T>>;

@@ -9,6 +9,7 @@ import type { SeriesLabels } from './label-tree.js';
 import { SketchBlocks } from './sketch-store.js';
 import { clearSketch, observeSketch, releaseSketch, sketchWords, windowingOf, type SketchWindowing } from './summary-sketch.js';
 import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
+import { kRecordTimed } from './symbols.js';
 import { checkFinite, startTimer } from './values.js';
 
 export const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]);
@@ -80,7 +81,13 @@ export class SummaryChild<T extends string = string> {
   }
 
   startTimer(): (labels?: LabelValues<T>) => number {
-    return startTimer<LabelValues<T>>((seconds, labels) => (labels === undefined ? this.observe(seconds) : this.#observeWith(labels, seconds)));
+    return startTimer<LabelValues<T>>(this);
+  }
+
+  /** A timer's end: the labels given to it are merged over this child's, as observe(labels, value) would. */
+  [kRecordTimed](seconds: number, _startLabels: undefined, labels: LabelValues<T> | undefined): void {
+    if (labels === undefined) this.observe(seconds);
+    else this.#observeWith(labels, seconds);
   }
 }
 
@@ -121,7 +128,11 @@ export class Summary<T extends string = string> extends SharedMetric<T, SummaryC
   }
 
   startTimer(labels?: LabelValues<T>): (labels?: LabelValues<T>) => number {
-    return this.timer(labels, (child, seconds) => child.observe(seconds));
+    return startTimer<LabelValues<T>>(this, labels);
+  }
+
+  [kRecordTimed](seconds: number, startLabels: LabelValues<T> | undefined, endLabels: LabelValues<T> | undefined): void {
+    this.timedChild(startLabels, endLabels).observe(seconds);
   }
 
   /** Zeroes every label set, for every process; unlike the other types (and as prom-client), they stay exported. */

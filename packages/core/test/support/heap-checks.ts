@@ -2,7 +2,7 @@
 import { writeExposition, type ExpositionFormat, type FamilySnapshot, type Heap } from '../../src/index.js';
 import { H, WORD } from '../../src/heap/layout.js';
 import { parseMeta } from '../../src/metrics/family-meta.js';
-import { readFamily } from '../../src/metrics/family-reader.js';
+import { FamilyReadCache, readFamily } from '../../src/metrics/family-reader.js';
 
 /**
  * A family as an exporter reads it (every process's values, with the reader HeapExporter uses), or an error if it
@@ -22,7 +22,7 @@ export function heapSnapshot(heap: Heap): FamilySnapshot[] {
   const out: FamilySnapshot[] = [];
   for (const family of heap.families()) {
     const meta = parseMeta(family.meta);
-    if (meta !== undefined) out.push(readFamily(heap, family.ptr, family.name, meta, new Map()));
+    if (meta !== undefined) out.push(readFamily(heap, family.ptr, family.name, meta, new FamilyReadCache()));
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
