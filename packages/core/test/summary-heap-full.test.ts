@@ -46,3 +46,37 @@ it('a summary observation that fills the heap throws and leaves every cell close
     heap.close();
   }
 }, 60000);
+
+it('a summary observation that needs a new block when the heap is full throws before writing: its series reads as before, low bins unfolded', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-summary-full-'));
+  dirs.push(dir);
+  const heap = Heap.open({ dir, segmentSize: 65536, maxSize: 65536 * 3, maxLanes: 8 });
+  try {
+    const s = new Summary({ name: 'kept_seconds', help: 'h', percentiles: [0.01, 0.5, 0.99], heap, registers: [] });
+    // two decades: the store's first block holds them
+    for (let v = 1; v <= 100; v += 0.5) s.observe(v);
+    const filler = new Summary({ name: 'filler_seconds', help: 'h', labelNames: ['k'], heap, registers: [] });
+    let error: { code?: string } | undefined;
+    for (let i = 0; i < 100000 && error === undefined; i++) {
+      try {
+        filler.labels(String(i)).observe(1e-3);
+        filler.labels(String(i)).observe(1e3);
+      } catch (e) {
+        error = e as { code?: string };
+      }
+    }
+    expect(error?.code).toBe('MPM_ERR_HEAP_FULL');
+    const exporter = new HeapExporter(heap);
+    const before = await exporter.metrics();
+    expect(before).toContain('kept_seconds_count 199');
+    // six decades up: the range moves up, folding the low bins, and the bins need the store's whole range
+    expect(() => s.observe(1e8)).toThrow(expect.objectContaining({ code: 'MPM_ERR_HEAP_FULL' }));
+    const after = await exporter.metrics();
+    expect(after).toBe(before);
+    // an observation inside the block needs no memory and is recorded
+    s.observe(50);
+    expect(await exporter.metrics()).toContain('kept_seconds_count 200');
+  } finally {
+    heap.close();
+  }
+}, 60000);

@@ -83,6 +83,8 @@ export class SketchBlocks {
   readonly #heap: Heap;
   /** By the store's first cell word, from the cell's base. */
   #bins: (Bins | undefined)[] = [];
+  /** Blocks taken by reserve() for the update about to begin, not yet pointed at by any cell. */
+  readonly #spares: { ptr: number; words: number; state: number }[] = [];
   damage: string | undefined = undefined;
 
   constructor(heap: Heap) {
@@ -115,29 +117,69 @@ export class SketchBlocks {
   }
 
   /**
+   * Adds `n` to absolute bin `k` of the store whose cell words start at `s` if that needs no move (a block already
+   * found, the bin inside it, a count that fits); else writes nothing and returns false. The update of almost
+   * every observation, kept small so that it inlines ((j >>> 0) === j: not below the block, nor from a base that
+   * damage made no whole number).
+   */
+  addInPlace(cell: WriterCell, s: number, k: number, n: number): boolean {
+    const bins = this.#bins[s - cell.base];
+    if (bins === undefined || bins.ptr !== cell.f64[s + S_BLOCK]) return false;
+    const j = k - cell.f64[s + S_BASE]!;
+    if ((j >>> 0) !== j || j >= bins.capacity) return false;
+    if (bins.wide) {
+      cell.putDouble(bins.f64, bins.i32, bins.at + j, bins.f64[bins.at + j]! + n);
+      return true;
+    }
+    const count = bins.u32[bins.at * 2 + j]! + n;
+    if (count > narrowLimit) return false;
+    cell.putHalf(bins.u32, bins.i32, bins.at * 2 + j, count);
+    return true;
+  }
+
+  /**
    * Adds `n` to absolute bin `k` of the store whose cell words start at `s` (a store of `size` bins at most),
-   * moving its bins to another place or block first if `k` is outside its block or the count needs 64 bits.
+   * moving its bins to another place or block first if `k` is outside its block or the count needs 64 bits. A new
+   * block comes from the spares reserve() took, so nothing here allocates once the update has begun.
    */
   addToBin(cell: WriterCell, s: number, size: number, k: number, n: number): void {
-    // the update of almost every observation: a block already found, a bin inside it, a count that fits; small,
-    // so that it inlines into the observation ((j >>> 0) === j: not below the block, nor from a base that damage
-    // made no whole number)
-    const bins = this.#bins[s - cell.base];
-    if (bins !== undefined && bins.ptr === cell.f64[s + S_BLOCK]) {
-      const j = k - cell.f64[s + S_BASE]!;
-      if ((j >>> 0) === j && j < bins.capacity) {
-        if (bins.wide) {
-          cell.putDouble(bins.f64, bins.i32, bins.at + j, bins.f64[bins.at + j]! + n);
-          return;
-        }
-        const count = bins.u32[bins.at * 2 + j]! + n;
-        if (count <= narrowLimit) {
-          cell.putHalf(bins.u32, bins.i32, bins.at * 2 + j, count);
-          return;
+    if (!this.addInPlace(cell, s, k, n)) this.#addMoving(cell, s, size, k, n);
+  }
+
+  /**
+   * Takes, before an update that may move a store of `size` bins, a spare block of each kind that move could
+   * need: the first (narrow), the whole range narrow, the whole range wide. A move allocates each kind at most
+   * once (a store's block only grows, and only from narrow to wide), so with these the update allocates nothing,
+   * and a full heap is reported before anything is written: no observation is ever half recorded, and no bin
+   * folded away. Unused spares go back with returnSpares().
+   */
+  reserve(size: number): void {
+    try {
+      for (const [words, state] of [
+        [FIRST_BINS / 2, NARROW],
+        [size / 2, NARROW],
+        [size, WIDE],
+      ] as const) {
+        if (!this.#spares.some((b) => b.words === words && b.state === state)) {
+          this.#spares.push({ ptr: this.#heap.allocateBlock(words, state), words, state });
         }
       }
+    } catch (error) {
+      this.returnSpares();
+      throw error;
     }
-    this.#addMoving(cell, s, size, k, n);
+  }
+
+  /** Gives back the spares no update used (after the update that reserved them has ended). */
+  returnSpares(): void {
+    for (const spare of this.#spares.splice(0)) this.#heap.freeBlock(spare.ptr, spare.words);
+  }
+
+  /** A new block of `words` data words marked `state`: a spare when reserve() took one, else allocated now. */
+  #newBlock(words: number, state: number): number {
+    const i = this.#spares.findIndex((b) => b.words === words && b.state === state);
+    if (i < 0) return this.#heap.allocateBlock(words, state);
+    return this.#spares.splice(i, 1)[0]!.ptr;
   }
 
   /** addToBin() when the block is not found yet, or the store's bins must move: to another base or block, or to 64-bit counts. */
@@ -213,7 +255,7 @@ export class SketchBlocks {
     else if (k === hi) base = lo;
     else base = hi - capacity + 1;
     if (old === undefined || capacity !== old.capacity || wide !== old.wide) {
-      const ptr = this.#heap.allocateBlock(wide ? capacity : capacity / 2, wide ? WIDE : NARROW);
+      const ptr = this.#newBlock(wide ? capacity : capacity / 2, wide ? WIDE : NARROW);
       const block = this.#heap.ownBlock(ptr);
       const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, capacity, wide, this.#heap.file.path);
       for (let i = 0; i < kept.length; i += 2) bins.set(kept[i]! - base, kept[i + 1]!);

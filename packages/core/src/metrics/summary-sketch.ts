@@ -79,17 +79,25 @@ function valueOfBin(k: number): number {
 
 /**
  * Adds 1 to bin k of the store whose cell words start at `s` (a range of `size` bins), moving the store's range if
- * needed. Reads `f64` (this writer's own cell) and writes only through the cell (sketch-store.ts for the bins), so
- * that on the Atomics memory-order path every store a reader may see goes through Atomics.
+ * needed and `moving` allows; without `moving`, an observation that needs a move writes nothing and returns false.
+ * Reads `f64` (this writer's own cell) and writes only through the cell (sketch-store.ts for the bins), so that on
+ * the Atomics memory-order path every store a reader may see goes through Atomics.
  */
-function addToStore(blocks: SketchBlocks, cell: WriterCell, s: number, size: number, k: number): void {
+function addToStore(blocks: SketchBlocks, cell: WriterCell, s: number, size: number, k: number, moving: boolean): boolean {
   const offset = cell.f64[s + S_OFFSET]!;
   const count = cell.f64[s + S_COUNT]!;
-  cell.put(s + S_COUNT, count + 1);
   const i = k - offset;
-  // almost every observation: inside the range (kept apart so that the update path stays small enough to inline)
+  // almost every observation: inside the range and its block (kept apart so that the update path stays small
+  // enough to inline)
+  if (count !== 0 && i >= 0 && i < size && blocks.addInPlace(cell, s, k, 1)) {
+    cell.put(s + S_COUNT, count + 1);
+    return true;
+  }
+  if (!moving) return false;
+  cell.put(s + S_COUNT, count + 1);
   if (count !== 0 && i >= 0 && i < size) blocks.addToBin(cell, s, size, k, 1);
   else addMovingRange(blocks, cell, s, size, k, offset, count);
+  return true;
 }
 
 /** addToStore() for a first value, or one outside the range: the range moves first. */
@@ -150,9 +158,12 @@ export function releaseSketch(blocks: SketchBlocks, cell: WriterCell, windowing:
 
 /**
  * Records one observation in this writer's cell, inside the caller's group update (`cell.begin()`). The caller
- * has checked `value` is a finite number.
+ * has checked `value` is a finite number. Without `moving`, an observation whose store must move (a new range,
+ * block or count width) writes nothing of itself and returns false: the caller reserves blocks for it (see
+ * reserveSketchBlocks) and records it in a second update with `moving`, which then allocates nothing. (A window
+ * cleared for its new epoch stays cleared: that is due whatever happens to this observation.)
  */
-export function observeSketch(blocks: SketchBlocks, cell: WriterCell, windowing: SketchWindowing, value: number, now: number): void {
+export function observeSketch(blocks: SketchBlocks, cell: WriterCell, windowing: SketchWindowing, value: number, now: number, moving: boolean): boolean {
   const f64 = cell.f64;
   const base = cell.base;
   let w = base + WINDOWS;
@@ -164,13 +175,18 @@ export function observeSketch(blocks: SketchBlocks, cell: WriterCell, windowing:
       cell.put(w + W_EPOCH, epoch);
     }
   }
-  cell.put(base + SUM, f64[base + SUM]! + value);
-  cell.put(base + COUNT, f64[base + COUNT]! + 1);
   const magnitude = Math.abs(value);
   if (magnitude < MIN_MAGNITUDE) cell.put(w + W_ZERO, f64[w + W_ZERO]! + 1);
-  else if (value > 0) addToStore(blocks, cell, w + W_POS, POSITIVE_BINS, binOf(magnitude));
-  else addToStore(blocks, cell, w + W_NEG, NEGATIVE_BINS, binOf(magnitude));
+  else if (!addToStore(blocks, cell, value > 0 ? w + W_POS : w + W_NEG, value > 0 ? POSITIVE_BINS : NEGATIVE_BINS, binOf(magnitude), moving)) return false;
+  cell.put(base + SUM, f64[base + SUM]! + value);
+  cell.put(base + COUNT, f64[base + COUNT]! + 1);
   cell.put(w + W_COUNT, f64[w + W_COUNT]! + 1);
+  return true;
+}
+
+/** Takes the spare blocks a moving observation of `value` may need, before its update begins (sketch-store.ts). */
+export function reserveSketchBlocks(blocks: SketchBlocks, value: number): void {
+  blocks.reserve(value > 0 ? POSITIVE_BINS : NEGATIVE_BINS);
 }
 
 /** Bins merged over writers and current windows: absolute bin index → count. */

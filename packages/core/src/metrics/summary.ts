@@ -7,7 +7,7 @@ import type { Heap } from '../heap/heap.js';
 import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
 import type { SeriesLabels } from './label-tree.js';
 import { SketchBlocks } from './sketch-store.js';
-import { clearSketch, observeSketch, releaseSketch, sketchWords, windowingOf, type SketchWindowing } from './summary-sketch.js';
+import { clearSketch, observeSketch, releaseSketch, reserveSketchBlocks, sketchWords, windowingOf, type SketchWindowing } from './summary-sketch.js';
 import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
 import { kRecordTimed } from './symbols.js';
 import { checkFinite, startTimer } from './values.js';
@@ -47,15 +47,35 @@ export class SummaryChild<T extends string = string> {
   observe(value: number): void {
     checkFinite(value, 'Summary observation');
     const cell = this.#cell ?? this.#claimCell();
+    const now = this.#windowing.windowMs > 0 ? Date.now() : 0;
+    let recorded: boolean;
     cell.begin();
-    // A block allocation inside can throw (a full heap, no space on the device, a lane lock not taken): the update
-    // is closed all the same, or its odd sequence would hold up every reader and flip the parity of the next one.
+    // Closed whatever happens inside, or its odd sequence would hold up every reader and flip the next one's parity.
     try {
-      observeSketch(this.#blocks, cell, this.#windowing, value, this.#windowing.windowMs > 0 ? Date.now() : 0);
+      recorded = observeSketch(this.#blocks, cell, this.#windowing, value, now, false);
     } finally {
       cell.end();
     }
+    if (!recorded) this.#observeMoving(cell, value, now);
     if (this.#blocks.damage !== undefined) this.#reportDamage();
+  }
+
+  /**
+   * An observation whose store must move: the blocks it may need are taken first, so a full heap (or no space on
+   * the device, or a lane lock not taken) throws before anything is written, and what was recorded stays whole.
+   */
+  #observeMoving(cell: WriterCell, value: number, now: number): void {
+    reserveSketchBlocks(this.#blocks, value);
+    try {
+      cell.begin();
+      try {
+        observeSketch(this.#blocks, cell, this.#windowing, value, now, true);
+      } finally {
+        cell.end();
+      }
+    } finally {
+      this.#blocks.returnSpares();
+    }
   }
 
   /** A block pointer of the cell was damaged; the update that dropped it is closed, so readers are not held up. */
