@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Counter, Heap, HeapExporter, Summary } from '../src/index.js';
-import { BLOCK, CELL, H, LANE, SERIES, WORD } from '../src/heap/layout.js';
+import { BLOCK, CELL, H, KIND_BLOCK, LANE, SERIES, TAG, WORD } from '../src/heap/layout.js';
 import { setNarrowCountLimit } from '../src/metrics/sketch-store.js';
 import { allocatedBytes } from './support/heap-checks.js';
 import { mulberry32 } from './support/random.js';
@@ -125,6 +125,88 @@ describe('blocks of expired label sets', () => {
   });
 });
 
+describe('blocks of a lane nobody holds', () => {
+  it('go back with the cells when a label set expires after its writer closed the heap, unless damage makes their size doubtful', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-summary-memory-'));
+    fs.chmodSync(dir, 0o700);
+    dirs.push(dir);
+    const sweeper = Heap.open({ dir });
+    const writer = Heap.open({ dir }); // a second lane, as another process's
+    try {
+      const summary = new Summary({ name: 'gone_seconds', help: 'h', labelNames: ['id'], ttlSeconds: 0.2, maxSeries: Infinity, heap: writer, registers: [] });
+      for (const v of logUniform(7, -3, 6, 200)) summary.observe({ id: 'a' }, v);
+      for (const v of logUniform(8, -3, 3, 200)) summary.observe({ id: 'a' }, -v);
+      const cell = ownCell(writer, 'gone_seconds');
+      const blocks = [POSITIVE_BLOCK, NEGATIVE_BLOCK].map((at) => cell.f64[cell.values + at]!);
+      expect(blocks.every((ptr) => ptr > 0 && isBlock(writer, ptr))).toBe(true);
+      const lane = writer.lane.id;
+      // damage: the negative block's header claims more words than its check word allows, so it is kept
+      const [positive, negative] = blocks as [number, number];
+      writer.file.segmentOf(negative).u32[writer.file.offsetOf(negative) * 2 + BLOCK.WORDS]! *= 50;
+      writer.close(); // the lane is unheld: no owner will give the blocks back
+      const header = new Float64Array(sweeper.file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1);
+      for (let round = 0; round < 3; round++) {
+        vi.setSystemTime(Date.now() + 300);
+        header[H.NEXT_SWEEP_F64] = 0; // a sweep is due now
+        sweeper.maintain();
+      }
+      expect(sweeper.findFamily('gone_seconds') && sweeper.seriesOf(sweeper.findFamily('gone_seconds')!.ptr).length).toBe(0);
+      // the positive block is a free cell of the writer's lane now, on that lane's free list; the damaged one is kept
+      expect(isBlock(sweeper, positive)).toBe(false);
+      expect(freeCellsOf(sweeper, lane)).toContain(positive);
+      expect(isBlock(sweeper, negative)).toBe(true);
+      expect(freeCellsOf(sweeper, lane)).not.toContain(negative);
+    } finally {
+      sweeper.close();
+      vi.useRealTimers();
+    }
+  });
+
+  it('a value that only looks like a block pointer is not freed: the block must name the cell as its owner', async () => {
+    const heap = freshHeap();
+    try {
+      const a = new Summary({ name: 'a_seconds', help: 'h', heap, registers: [] });
+      const b = new Summary({ name: 'b_seconds', help: 'h', labelNames: ['id'], ttlSeconds: 0.2, maxSeries: Infinity, heap, registers: [] });
+      a.observe(1);
+      b.observe({ id: 'x' }, 1);
+      const aBlock = ownCell(heap, 'a_seconds');
+      const ptr = aBlock.f64[aBlock.values + POSITIVE_BLOCK]!;
+      const bCell = ownCell(heap, 'b_seconds');
+      bCell.f64[bCell.values + 0] = ptr; // b's sum now reads as a's block pointer
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const header = new Float64Array(heap.file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1);
+      for (let round = 0; round < 3; round++) {
+        vi.setSystemTime(Date.now() + 300);
+        header[H.NEXT_SWEEP_F64] = 0;
+        heap.maintain();
+      }
+      expect(heap.seriesOf(heap.findFamily('b_seconds')!.ptr).length).toBe(0);
+      expect(isBlock(heap, ptr)).toBe(true);
+      a.observe(2);
+      expect((await a.get()).values.find((v) => v.metricName === 'a_seconds_count')?.value).toBe(2);
+    } finally {
+      heap.close();
+      vi.useRealTimers();
+    }
+  });
+});
+
+function isBlock(heap: Heap, ptr: number): boolean {
+  return (heap.file.segmentOf(ptr).u32[heap.file.offsetOf(ptr) * 2 + BLOCK.KIND]! & 0xffff00ff) === (TAG | KIND_BLOCK);
+}
+
+/** The free cells on a lane's list, head first. */
+function freeCellsOf(heap: Heap, lane: number): number[] {
+  const u32 = heap.file.segments[0]!.u32;
+  const out: number[] = [];
+  for (let p = u32[(heap.file.header[H.LANE_TABLE]! * WORD + lane * LANE.BYTES) / 4 + LANE.FREE_CELLS]!; p !== 0 && out.length < 10000; ) {
+    out.push(p);
+    p = heap.file.segmentOf(p).u32[heap.file.offsetOf(p) * 2 + CELL.NEXT]!;
+  }
+  return out;
+}
+
 /** The cell of this thread in the one series of `name`, and the f64 index of its first value. */
 function ownCell(heap: Heap, name: string): { f64: Float64Array; u32: Uint32Array; values: number } {
   const family = heap.findFamily(name)!;
@@ -139,6 +221,7 @@ function ownCell(heap: Heap, name: string): { f64: Float64Array; u32: Uint32Arra
 const POSITIVE_OFFSET = 2 + 3;
 const POSITIVE_BLOCK = 2 + 3 + 2;
 const POSITIVE_BASE = 2 + 3 + 3;
+const NEGATIVE_BLOCK = 2 + 3 + 4 + 2;
 
 describe('32-bit counts', () => {
   it('move to 64-bit counts before they would wrap, and the quantiles stay the same', async () => {

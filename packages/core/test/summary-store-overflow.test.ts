@@ -68,7 +68,7 @@ function overflowCase(damage: (kFar: number) => number) {
   const seg = heap.file.segmentOf(ptr);
   const at = heap.file.offsetOf(ptr);
   const words = seg.u32[at * 2 + BLOCK.WORDS]!;
-  const outside = nonzeroPastBlock(seg.u32, (at + 2 + words) * 2, 4096, heap.lane.id);
+  const outside = nonzeroPastBlock(seg.u32, (at + BLOCK.DATA_BYTE / WORD + words) * 2, 4096, heap.lane.id);
   const block = heap.ownBlock(ptr);
   let binned = 0;
   for (let j = 0; j < words * 2; j++) binned += block.views.u32[block.at * 2 + j]!;

@@ -9,12 +9,16 @@
 // (readEachCell's copyMore). A replaced block goes back to the lane inside the update that stops pointing at it;
 // a reader still copying it then sees the sequence changed and reads again, so what it copied from a block reused
 // meanwhile is never used. Every pointer and size read from a cell is checked before a block is read (blockWords).
+// A block names the cell that points at it, so the sweeper can free the blocks of a cell whose writer is gone.
 import type { HeapFile } from './heap-file.js';
 import { pushCell } from './free-lists.js';
 import type { Lane } from './lanes.js';
-import { BLOCK, H, KIND_BLOCK, KIND_MASK, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
+import { BLOCK, CELL, H, KIND_BLOCK, KIND_MASK, STATE_SHIFT, TAG, TAG_MASK, WORD } from './layout.js';
 import { ATOMIC_ORDER } from './memory-order.js';
 import type { SegmentViews } from './segments.js';
+
+/** The most data words a block has (a cell's values are at most 65536 words; a block holds more of them). */
+const MAX_BLOCK_WORDS = 65536;
 
 /**
  * A new block of `words` data words (zeroed) from `lane`, marked with `state` (0 to 255: what its data holds, for
@@ -26,8 +30,43 @@ export function allocateBlock(file: HeapFile, lane: Lane, words: number, state: 
   const at = file.offsetOf(ptr) * 2;
   Atomics.store(u32, at + BLOCK.LANE, lane.id);
   Atomics.store(u32, at + BLOCK.WORDS, words);
+  Atomics.store(u32, at + BLOCK.WORDS_CHECK, ~words >>> 0);
+  Atomics.store(u32, at + BLOCK.OWNER, 0);
   Atomics.store(u32, at + BLOCK.KIND, TAG | (state << STATE_SHIFT) | KIND_BLOCK);
   return ptr;
+}
+
+/** Names `cell` as the block's owner, before the cell points at it: what a sweeper freeing the cell checks. */
+export function claimBlock(file: HeapFile, ptr: number, cell: number): void {
+  Atomics.store(file.segmentOf(ptr).u32, file.offsetOf(ptr) * 2 + BLOCK.OWNER, cell);
+}
+
+/**
+ * Gives back the blocks a reclaimed cell (`cellWords` words, header included) still points at: those of an owner
+ * that let go of it without giving them back itself (its lane unheld: a closed heap, an exited worker, a dead
+ * process). The sweeper does, before the cell goes back. It knows no layout, so it takes every value that leads
+ * to a block of the cell's lane naming this cell as its owner, with a size its check word confirms; a block is
+ * freed once however many values lead to it, and anything doubtful is kept, not freed.
+ */
+export function freeCellBlocks(file: HeapFile, cell: number, cellWords: number): void {
+  const seg = file.segmentOf(cell);
+  const first = file.offsetOf(cell) + CELL.VALUES_BYTE / WORD;
+  const lane = seg.u32[file.offsetOf(cell) * 2 + CELL.LANE]!;
+  const top = Atomics.load(file.header, H.ALLOC_TOP);
+  const freed: number[] = [];
+  for (let i = first; i < file.offsetOf(cell) + cellWords; i++) {
+    const ptr = seg.f64[i]!;
+    if (!(Number.isInteger(ptr) && ptr > 0 && ptr < top) || freed.includes(ptr)) continue;
+    const u32 = file.segmentOf(ptr).u32;
+    const at = file.offsetOf(ptr) * 2;
+    const kind = Atomics.load(u32, at + BLOCK.KIND);
+    const words = Atomics.load(u32, at + BLOCK.WORDS);
+    if ((kind & TAG_MASK) !== TAG || (kind & KIND_MASK) !== KIND_BLOCK) continue;
+    if (u32[at + BLOCK.OWNER] !== cell || u32[at + BLOCK.LANE] !== lane || u32[at + BLOCK.WORDS_CHECK] !== ~words >>> 0) continue;
+    if (words > MAX_BLOCK_WORDS || file.offsetOf(ptr) + BLOCK.DATA_BYTE / WORD + words > file.segmentSize / WORD) continue;
+    freed.push(ptr);
+    freeBlock(file, ptr, words);
+  }
 }
 
 /** Gives a block back to its lane's free cells (its writer does, inside the update that stopped pointing at it). */

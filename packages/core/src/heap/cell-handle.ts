@@ -39,6 +39,8 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
   u32!: Uint32Array;
   /** The same as Int32, for Atomics on the Atomics path. */
   i32!: Int32Array;
+  /** The cell's pointer. */
+  ptr!: number;
   base!: number;
   seq!: number;
   generation!: number;
@@ -62,6 +64,7 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
     this.f64 = seg.f64;
     this.u32 = seg.u32;
     this.i32 = seg.i32;
+    this.ptr = cell;
     this.base = at + CELL.VALUES_BYTE / WORD;
     this.seq = at * 2 + CELL.SEQ;
     this.generation = at * 2 + CELL.GENERATION;
@@ -76,6 +79,7 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
     this.f64 = DETACHED_CELL;
     this.u32 = DETACHED_CELL_U32;
     this.i32 = DETACHED_CELL_I32;
+    this.ptr = 0;
     this.base = 1;
     this.seq = 0;
     this.generation = 1; // 0, the detached series' is 1: the next followSeries() goes to catchUpWithSeries()

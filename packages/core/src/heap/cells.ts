@@ -33,8 +33,8 @@ export class WriterCell extends CellHandle<WriterCell> {
   clearer: ((cell: WriterCell) => void) | undefined = undefined;
   /**
    * Gives back what the cell's values point at when the handle lets go of the cell for good (its series expired:
-   * detached, or found retired by an update; the sweeper will free the cell, and knows nothing of its blocks).
-   * Runs inside an update of that cell.
+   * detached, or found retired by an update). Runs inside an update of that cell. (The blocks of a cell nobody
+   * holds are freed by the sweeper: freeCellBlocks.)
    */
   releaser: ((cell: WriterCell) => void) | undefined = undefined;
 

@@ -16,6 +16,7 @@
 //
 // A write that lands in the instant between the sweeper's decision and its mark goes to the retired series and is
 // not seen: the series had been idle for a whole TTL, and the next write starts it again from zero, as a new series.
+import { freeCellBlocks } from './cell-blocks.js';
 import { lockByte, unlockByte } from './heap-io.js';
 import { find, isNodeAt, leafKey } from './directory.js';
 import type { HeapFile } from './heap-file.js';
@@ -307,7 +308,10 @@ function freeSeries(file: HeapFile, p: number): void {
       const cseg = file.segmentOf(cell).u32;
       const next = Atomics.load(cseg, file.offsetOf(cell) * 2 + CELL.NEXT);
       const fits = file.offsetOf(cell) + cellWords <= file.segmentSize / WORD;
-      if (fits && cseg[file.offsetOf(cell) * 2 + CELL.LANE]! < file.maxLanes) pushCell(file, cell, cellWords);
+      if (fits && cseg[file.offsetOf(cell) * 2 + CELL.LANE]! < file.maxLanes) {
+        freeCellBlocks(file, cell, cellWords);
+        pushCell(file, cell, cellWords);
+      }
       cell = next;
     }
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { heapCorrupt, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { checkMemoryOrder, MEMORY_ORDER, type MemoryOrder } from './memory-order.js';
 import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, WriterCell } from './cells.js';
-import { allocateBlock, blockWords, copyBlock, freeBlock, ownBlock, type OwnBlock } from './cell-blocks.js';
+import { allocateBlock, blockWords, claimBlock, copyBlock, freeBlock, ownBlock, type OwnBlock } from './cell-blocks.js';
 import { reviveSeries, type ExpiringHandle } from './cell-handle.js';
 import { ExemplarSlots } from './exemplar-slots.js';
 import { leafKey } from './directory.js';
@@ -436,6 +436,11 @@ export class Heap {
   /** A zeroed block of `words` data words for this thread's cells, marked `state` (see cell-blocks.ts). */
   allocateBlock(words: number, state: number): number {
     return allocateBlock(this.file, this.lane, words, state);
+  }
+
+  /** Names `cell` (a pointer) as the owner of a block of this thread's, before the cell points at it. */
+  claimBlock(ptr: number, cell: number): void {
+    claimBlock(this.file, ptr, cell);
   }
 
   /** Gives back a block of this thread's (inside the cell update that stopped pointing at it). */

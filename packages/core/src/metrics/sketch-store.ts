@@ -175,11 +175,15 @@ export class SketchBlocks {
     for (const spare of this.#spares.splice(0)) this.#heap.freeBlock(spare.ptr, spare.words);
   }
 
-  /** A new block of `words` data words marked `state`: a spare when reserve() took one, else allocated now. */
-  #newBlock(words: number, state: number): number {
+  /**
+   * A new block of `words` data words marked `state` for `cell`, which is about to point at it: a spare when
+   * reserve() took one, else allocated now.
+   */
+  #newBlock(cell: WriterCell, words: number, state: number): number {
     const i = this.#spares.findIndex((b) => b.words === words && b.state === state);
-    if (i < 0) return this.#heap.allocateBlock(words, state);
-    return this.#spares.splice(i, 1)[0]!.ptr;
+    const ptr = i < 0 ? this.#heap.allocateBlock(words, state) : this.#spares.splice(i, 1)[0]!.ptr;
+    this.#heap.claimBlock(ptr, cell.ptr);
+    return ptr;
   }
 
   /** addToBin() when the block is not found yet, or the store's bins must move: to another base or block, or to 64-bit counts. */
@@ -255,7 +259,7 @@ export class SketchBlocks {
     else if (k === hi) base = lo;
     else base = hi - capacity + 1;
     if (old === undefined || capacity !== old.capacity || wide !== old.wide) {
-      const ptr = this.#newBlock(wide ? capacity : capacity / 2, wide ? WIDE : NARROW);
+      const ptr = this.#newBlock(cell, wide ? capacity : capacity / 2, wide ? WIDE : NARROW);
       const block = this.#heap.ownBlock(ptr);
       const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, capacity, wide, this.#heap.file.path);
       for (let i = 0; i < kept.length; i += 2) bins.set(kept[i]! - base, kept[i + 1]!);
