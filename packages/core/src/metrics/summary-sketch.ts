@@ -177,7 +177,9 @@ export function observeSketch(blocks: SketchBlocks, cell: WriterCell, windowing:
   }
   const magnitude = Math.abs(value);
   if (magnitude < MIN_MAGNITUDE) cell.put(w + W_ZERO, f64[w + W_ZERO]! + 1);
-  else if (!addToStore(blocks, cell, value > 0 ? w + W_POS : w + W_NEG, value > 0 ? POSITIVE_BINS : NEGATIVE_BINS, binOf(magnitude), moving)) return false;
+  else if (value > 0) {
+    if (!addToStore(blocks, cell, w + W_POS, POSITIVE_BINS, binOf(magnitude), moving)) return false;
+  } else if (!addToStore(blocks, cell, w + W_NEG, NEGATIVE_BINS, binOf(magnitude), moving)) return false;
   cell.put(base + SUM, f64[base + SUM]! + value);
   cell.put(base + COUNT, f64[base + COUNT]! + 1);
   cell.put(w + W_COUNT, f64[w + W_COUNT]! + 1);

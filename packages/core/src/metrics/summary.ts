@@ -48,15 +48,15 @@ export class SummaryChild<T extends string = string> {
     checkFinite(value, 'Summary observation');
     const cell = this.#cell ?? this.#claimCell();
     const now = this.#windowing.windowMs > 0 ? Date.now() : 0;
-    let recorded: boolean;
     cell.begin();
     // Closed whatever happens inside, or its odd sequence would hold up every reader and flip the next one's parity.
     try {
-      recorded = observeSketch(this.#blocks, cell, this.#windowing, value, now, false);
+      // (an observation recorded in place meets no damage: only a move checks blocks)
+      if (observeSketch(this.#blocks, cell, this.#windowing, value, now, false)) return;
     } finally {
       cell.end();
     }
-    if (!recorded) this.#observeMoving(cell, value, now);
+    this.#observeMoving(cell, value, now);
     if (this.#blocks.damage !== undefined) this.#reportDamage();
   }
 
