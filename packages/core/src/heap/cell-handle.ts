@@ -76,6 +76,11 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
 
   detach(): void {
     this.letGo();
+    this.#pointNowhere();
+  }
+
+  /** Aims the handle at no cell: its next update finds its series again (see detach()). */
+  #pointNowhere(): void {
     this.f64 = DETACHED_CELL;
     this.u32 = DETACHED_CELL_U32;
     this.i32 = DETACHED_CELL_I32;
@@ -117,7 +122,14 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
   /** Points this handle at the series found (or made) anew for the same labels, and catches up with it. */
   #followRenewedSeries(): void {
     this.letGo();
-    this.#reattach!(this as unknown as Self); // every subclass is declared as CellHandle<itself>
+    try {
+      this.#reattach!(this as unknown as Self); // every subclass is declared as CellHandle<itself>
+    } catch (error) {
+      // (too many series, a full heap): the handle must not stay on the retired cell, which the sweeper will give
+      // to another series once this thread acknowledges; it tries again at its next update
+      this.#pointNowhere();
+      throw error;
+    }
     this.followSeries();
   }
 
