@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { Heap, HeapExporter, Summary } from '../src/index.js';
+import { afterEach, expect, it, vi } from 'vitest';
+import { Counter, Heap, HeapExporter, Summary } from '../src/index.js';
 import { CELL, SERIES } from '../src/heap/layout.js';
 
 const dirs: string[] = [];
@@ -78,5 +78,36 @@ it('a summary observation that needs a new block when the heap is full throws be
     expect(await exporter.metrics()).toContain('kept_seconds_count 200');
   } finally {
     heap.close();
+  }
+}, 60000);
+
+it('on a full heap, an observation that moves its store within its block is still recorded: after a new window, a reset', () => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-summary-full-'));
+  dirs.push(dir);
+  const heap = Heap.open({ dir, segmentSize: 65536, maxSize: 65536 * 3, maxLanes: 8 });
+  try {
+    const windowed = new Summary({ name: 'windowed_seconds', help: 'h', maxAgeSeconds: 60, ageBuckets: 1, heap, registers: [] });
+    const plain = new Summary({ name: 'plain_seconds', help: 'h', heap, registers: [] });
+    for (let v = 1; v <= 100; v += 0.5) {
+      windowed.observe(v);
+      plain.observe(v);
+    }
+    const filler = new Counter({ name: 'filler_total', help: 'h', labelNames: ['k'], maxSeries: Infinity, heap, registers: [] });
+    expect(() => {
+      for (let i = 0; i < 1_000_000; i++) filler.inc({ k: String(i) });
+    }).toThrow(expect.objectContaining({ code: 'MPM_ERR_HEAP_FULL' }));
+    // and the lane's arena too, to its last word
+    expect(() => {
+      for (;;) heap.allocateBlock(1, 0);
+    }).toThrow(expect.objectContaining({ code: 'MPM_ERR_HEAP_FULL' }));
+    vi.setSystemTime(Date.now() + 61_000); // a new window: the store is emptied, its block kept
+    windowed.observe(50);
+    plain.reset();
+    plain.observe(50);
+    expect(() => plain.observe(1e8), 'a move out of its block still needs memory').toThrow(expect.objectContaining({ code: 'MPM_ERR_HEAP_FULL' }));
+  } finally {
+    heap.close();
+    vi.useRealTimers();
   }
 }, 60000);

@@ -163,6 +163,37 @@ describe('blocks of a lane nobody holds', () => {
     }
   });
 
+  it("a value equal to a segment's last word is no block: the sweep goes on and frees every expired label set", () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-summary-memory-'));
+    fs.chmodSync(dir, 0o700);
+    dirs.push(dir);
+    const segmentSize = 65536;
+    const sweeper = Heap.open({ dir, segmentSize, maxLanes: 16 });
+    const writer = Heap.open({ dir, segmentSize, maxLanes: 16 });
+    try {
+      // past the first segment's last word, so that a value naming it is inside the allocated heap
+      const filler = new Counter({ name: 'fill_total', help: 'h', labelNames: ['i'], maxSeries: Infinity, heap: writer, registers: [] });
+      for (let i = 0; Atomics.load(writer.file.header, H.ALLOC_TOP) < (3 * segmentSize) / WORD; i++) filler.inc({ i: String(i) });
+      const summary = new Summary({ name: 'gone_seconds', help: 'h', labelNames: ['id'], ttlSeconds: 0.2, maxSeries: Infinity, heap: writer, registers: [] });
+      summary.observe({ id: 'a' }, segmentSize / WORD - 1); // its sum names the first segment's last word
+      summary.observe({ id: 'b' }, 1);
+      summary.observe({ id: 'c' }, 2);
+      writer.close();
+      const header = new Float64Array(sweeper.file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1);
+      for (let round = 0; round < 4; round++) {
+        vi.setSystemTime(Date.now() + 300);
+        header[H.NEXT_SWEEP_F64] = 0;
+        sweeper.maintain();
+      }
+      expect(sweeper.seriesOf(sweeper.findFamily('gone_seconds')!.ptr)).toEqual([]);
+      expect(Atomics.load(sweeper.file.header, H.RETIRED_HEAD), 'every retired label set freed').toBe(0);
+    } finally {
+      sweeper.close();
+      vi.useRealTimers();
+    }
+  });
+
   it('a value that only looks like a block pointer is not freed: the block must name the cell as its owner', async () => {
     const heap = freshHeap();
     try {
@@ -305,6 +336,23 @@ describe('a damaged block pointer, size, base or offset', () => {
         heap.file.segmentOf(ptr).u32[heap.file.offsetOf(ptr) * 2 + BLOCK.WORDS] = 1 << 30;
       },
     },
+    {
+      // a block of this lane, of the right kind and size, but claimed for another series: writing or freeing it
+      // would change a series that still points at it (only a reader, which never writes, may read it)
+      name: "a pointer to another series' block of the same lane",
+      leftOut: false,
+      reported: true,
+      damage: (heap, cell) => {
+        const healthy = ownCell(heap, 'healthy_seconds');
+        cell.f64[cell.values + POSITIVE_BLOCK] = healthy.f64[healthy.values + POSITIVE_BLOCK]!;
+      },
+    },
+    {
+      name: "a pointer to the same cell's other store's block",
+      leftOut: false,
+      reported: true,
+      damage: (_heap, cell) => (cell.f64[cell.values + POSITIVE_BLOCK] = cell.f64[cell.values + NEGATIVE_BLOCK]!),
+    },
   ];
   for (const { name, damage, leftOut, reported } of cases) {
     it(`${name}: never followed; a scrape ${leftOut ? 'leaves the series out with a warning' : 'exports it'}, the writer ${reported ? 'reports it once and ' : ''}goes on`, async () => {
@@ -315,11 +363,13 @@ describe('a damaged block pointer, size, base or offset', () => {
       try {
         const summary = new Summary({ name: 'damaged_seconds', help: 'h', percentiles: [0.5], heap, registers: [] });
         const healthy = new Summary({ name: 'healthy_seconds', help: 'h', percentiles: [0.5], heap, registers: [] });
-        for (const v of logUniform(5, -3, 3, 1000)) {
+        for (const v of [-1, ...logUniform(5, -3, 3, 999)]) {
           summary.observe(v);
           healthy.observe(v);
         }
+        const healthyText = (await new HeapExporter(heap).metrics()).split('\n').filter((line) => line.startsWith('healthy_seconds')).join('\n');
         damage(heap, ownCell(heap, 'damaged_seconds'));
+        const before = ownCell(heap, 'damaged_seconds').f64[ownCell(heap, 'damaged_seconds').values + 1]!;
         const text = await new HeapExporter(heap).metrics();
         expect(text).toContain('healthy_seconds_count 1000');
         await new Promise((resolve) => setImmediate(resolve)); // warnings come on the next tick
@@ -328,18 +378,51 @@ describe('a damaged block pointer, size, base or offset', () => {
           expect(text).not.toContain('damaged_seconds_count');
           expect(codes).toContain('MPM_WARN_DAMAGED_SERIES');
         } else {
-          expect(text).toContain('damaged_seconds_count 1000');
+          expect(text).toContain(`damaged_seconds_count ${before}`);
           expect(codes).toEqual([]);
         }
         if (reported) expect(() => summary.observe(0.5)).toThrow(expect.objectContaining({ code: 'MPM_ERR_HEAP_CORRUPT' }));
         summary.observe(0.5); // recorded, in a new block where one was dropped
         const cell = ownCell(heap, 'damaged_seconds');
         expect(cell.u32[(cell.values - CELL.VALUES_BYTE / WORD) * 2 + CELL.SEQ]! % 2, 'the update was closed').toBe(0);
-        expect(cell.f64[cell.values + 1], "every observation counted, the one that reported too").toBe(reported ? 1002 : 1001);
+        expect(cell.f64[cell.values + 1] - before, "every observation counted, the one that reported too").toBe(reported ? 2 : 1);
+        expect(await new HeapExporter(heap).metrics(), 'the other series as it was').toContain(healthyText);
+        await new Promise((resolve) => setImmediate(resolve)); // this scrape's warning, if any, is this test's
       } finally {
         process.off('warning', onWarning);
         heap.close();
       }
     });
   }
+});
+
+describe('a block size damaged within its store\'s range', () => {
+  it('is refused by its check word: the writer starts a new block and writes nothing past the old one', async () => {
+    const heap = freshHeap();
+    try {
+      const a = new Summary({ name: 'a_seconds', help: 'h', percentiles: [0.5], heap, registers: [] });
+      a.observe(1);
+      const next = new Summary({ name: 'next_seconds', help: 'h', percentiles: [0.5], heap, registers: [] });
+      next.observe(1); // its block follows a's in the lane's arena
+      const nextText = (await new HeapExporter(heap).metrics()).split('\n').filter((line) => line.startsWith('next_seconds')).join('\n');
+      const cell = ownCell(heap, 'a_seconds');
+      const ptr = cell.f64[cell.values + POSITIVE_BLOCK]!;
+      const u32 = heap.file.segmentOf(ptr).u32;
+      u32[heap.file.offsetOf(ptr) * 2 + BLOCK.WORDS]! *= 2; // 408 bins, still no more than the positive range
+      a.reset(); // its writer finds the block again from its header, as another process adopting the lane would
+      const codes = new Set<string>();
+      for (let v = 1; v < 1e7; v *= 1.02) {
+        try {
+          a.observe(v);
+        } catch (e) {
+          codes.add((e as { code?: string }).code ?? String(e));
+        }
+      }
+      expect([...codes]).toEqual(['MPM_ERR_HEAP_CORRUPT']);
+      expect(cell.f64[cell.values + POSITIVE_BLOCK]).not.toBe(ptr);
+      expect((await new HeapExporter(heap).metrics()).split('\n').filter((line) => line.startsWith('next_seconds')).join('\n')).toBe(nextText);
+    } finally {
+      heap.close();
+    }
+  });
 });

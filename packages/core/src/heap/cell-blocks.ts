@@ -32,13 +32,38 @@ export function allocateBlock(file: HeapFile, lane: Lane, words: number, state: 
   Atomics.store(u32, at + BLOCK.WORDS, words);
   Atomics.store(u32, at + BLOCK.WORDS_CHECK, ~words >>> 0);
   Atomics.store(u32, at + BLOCK.OWNER, 0);
+  Atomics.store(u32, at + BLOCK.SLOT, 0);
   Atomics.store(u32, at + BLOCK.KIND, TAG | (state << STATE_SHIFT) | KIND_BLOCK);
   return ptr;
 }
 
-/** Names `cell` as the block's owner, before the cell points at it: what a sweeper freeing the cell checks. */
-export function claimBlock(file: HeapFile, ptr: number, cell: number): void {
-  Atomics.store(file.segmentOf(ptr).u32, file.offsetOf(ptr) * 2 + BLOCK.OWNER, cell);
+/**
+ * Names the cell and which of its values (`slot`, from its first) will point at the block, before that value
+ * does: a writer follows, and a sweeper frees, only a block that names the very value leading to it.
+ */
+export function claimBlock(file: HeapFile, ptr: number, cell: number, slot: number): void {
+  const u32 = file.segmentOf(ptr).u32;
+  const at = file.offsetOf(ptr) * 2;
+  Atomics.store(u32, at + BLOCK.OWNER, cell);
+  Atomics.store(u32, at + BLOCK.SLOT, slot);
+}
+
+/**
+ * The u32 index of the header of a block at `ptr` (a value read from a cell, so anything) in its segment's views,
+ * or -1 unless `ptr` is a whole number inside the allocated heap whose header fits its segment.
+ */
+function headerAt(file: HeapFile, ptr: number): number {
+  if (!(Number.isInteger(ptr) && ptr > 0 && ptr < Atomics.load(file.header, H.ALLOC_TOP))) return -1;
+  if (file.offsetOf(ptr) + BLOCK.DATA_BYTE / WORD > file.segmentSize / WORD) return -1;
+  return file.offsetOf(ptr) * 2;
+}
+
+/** The data words in a block's header at `at`, or -1 if its check word disagrees or the data passes its segment. */
+function checkedWords(file: HeapFile, u32: Uint32Array, at: number, maxWords: number): number {
+  const words = Atomics.load(u32, at + BLOCK.WORDS);
+  if (Atomics.load(u32, at + BLOCK.WORDS_CHECK) !== ~words >>> 0) return -1;
+  if (words > maxWords || at / 2 + BLOCK.DATA_BYTE / WORD + words > file.segmentSize / WORD) return -1;
+  return words;
 }
 
 /**
@@ -52,18 +77,17 @@ export function freeCellBlocks(file: HeapFile, cell: number, cellWords: number):
   const seg = file.segmentOf(cell);
   const first = file.offsetOf(cell) + CELL.VALUES_BYTE / WORD;
   const lane = seg.u32[file.offsetOf(cell) * 2 + CELL.LANE]!;
-  const top = Atomics.load(file.header, H.ALLOC_TOP);
   const freed: number[] = [];
   for (let i = first; i < file.offsetOf(cell) + cellWords; i++) {
     const ptr = seg.f64[i]!;
-    if (!(Number.isInteger(ptr) && ptr > 0 && ptr < top) || freed.includes(ptr)) continue;
+    const at = headerAt(file, ptr);
+    if (at < 0 || freed.includes(ptr)) continue;
     const u32 = file.segmentOf(ptr).u32;
-    const at = file.offsetOf(ptr) * 2;
     const kind = Atomics.load(u32, at + BLOCK.KIND);
-    const words = Atomics.load(u32, at + BLOCK.WORDS);
     if ((kind & TAG_MASK) !== TAG || (kind & KIND_MASK) !== KIND_BLOCK) continue;
-    if (u32[at + BLOCK.OWNER] !== cell || u32[at + BLOCK.LANE] !== lane || u32[at + BLOCK.WORDS_CHECK] !== ~words >>> 0) continue;
-    if (words > MAX_BLOCK_WORDS || file.offsetOf(ptr) + BLOCK.DATA_BYTE / WORD + words > file.segmentSize / WORD) continue;
+    if (u32[at + BLOCK.OWNER] !== cell || u32[at + BLOCK.SLOT] !== i - first || u32[at + BLOCK.LANE] !== lane) continue;
+    const words = checkedWords(file, u32, at, MAX_BLOCK_WORDS);
+    if (words < 0) continue;
     freed.push(ptr);
     freeBlock(file, ptr, words);
   }
@@ -83,30 +107,40 @@ export interface OwnBlock {
   readonly state: number;
   /** The lane it was allocated from (a writer follows only its own lane's blocks). */
   readonly lane: number;
+  /** The cell, and which of its values, it was claimed for (claimBlock). */
+  readonly owner: number;
+  readonly slot: number;
 }
 
 /** A block of this writer's own (its own stores, so plain loads see them). */
 export function ownBlock(file: HeapFile, ptr: number): OwnBlock {
   const views = file.segmentOf(ptr);
   const offset = file.offsetOf(ptr);
-  const kind = views.u32[offset * 2 + BLOCK.KIND]!;
-  const words = views.u32[offset * 2 + BLOCK.WORDS]!;
-  return { views, at: offset + BLOCK.DATA_BYTE / WORD, words, state: (kind >>> STATE_SHIFT) & 0xff, lane: views.u32[offset * 2 + BLOCK.LANE]! };
+  const u32 = views.u32;
+  const kind = u32[offset * 2 + BLOCK.KIND]!;
+  return {
+    views,
+    at: offset + BLOCK.DATA_BYTE / WORD,
+    words: u32[offset * 2 + BLOCK.WORDS]!,
+    state: (kind >>> STATE_SHIFT) & 0xff,
+    lane: u32[offset * 2 + BLOCK.LANE]!,
+    owner: u32[offset * 2 + BLOCK.OWNER]!,
+    slot: u32[offset * 2 + BLOCK.SLOT]!,
+  };
 }
 
 /**
  * The data words of the block at `ptr` (a value read from a cell, so anything), or -1 unless it leads inside the
- * allocated heap to a block marked `state` of at most `maxWords` words that ends inside its segment.
+ * allocated heap to a block marked `state` of at most `maxWords` words (confirmed by its check word) that ends
+ * inside its segment.
  */
 export function blockWords(file: HeapFile, ptr: number, state: number, maxWords: number): number {
-  if (!(Number.isInteger(ptr) && ptr > 0 && ptr < Atomics.load(file.header, H.ALLOC_TOP))) return -1;
+  const at = headerAt(file, ptr);
+  if (at < 0) return -1;
   const u32 = file.segmentOf(ptr).u32;
-  const at = file.offsetOf(ptr) * 2;
   const kind = Atomics.load(u32, at + BLOCK.KIND);
   if ((kind & TAG_MASK) !== TAG || (kind & KIND_MASK) !== KIND_BLOCK || (kind >>> STATE_SHIFT) % 256 !== state) return -1;
-  const words = Atomics.load(u32, at + BLOCK.WORDS);
-  if (words > maxWords || file.offsetOf(ptr) + BLOCK.DATA_BYTE / WORD + words > file.segmentSize / WORD) return -1;
-  return words;
+  return checkedWords(file, u32, at, maxWords);
 }
 
 /**

@@ -256,14 +256,22 @@ export function reclaim(file: HeapFile, minAcked: number): number {
   else Atomics.store(prevU32, prevAt, 0);
   if (!reclaimable) return 0;
   let freed = 0;
+  // the list is cut: a series whose freeing throws (damage) must not take the ones after it along, so the first
+  // error is thrown only once the rest are free
+  let failure: unknown;
   for (let steps = 0; p !== 0 && steps < limit && isRetired(file, p); steps++) {
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
     const next = Atomics.load(seg.u32, retiredNextOf(seg.u32, at));
-    freeSeries(file, p);
-    freed++;
+    try {
+      freeSeries(file, p);
+      freed++;
+    } catch (error) {
+      failure ??= error;
+    }
     p = next;
   }
+  if (failure !== undefined) throw failure;
   return freed;
 }
 

@@ -438,9 +438,9 @@ export class Heap {
     return allocateBlock(this.file, this.lane, words, state);
   }
 
-  /** Names `cell` (a pointer) as the owner of a block of this thread's, before the cell points at it. */
-  claimBlock(ptr: number, cell: number): void {
-    claimBlock(this.file, ptr, cell);
+  /** Names `cell` (a pointer) and its value `slot` as the owner of a block of this thread's, before that value points at it. */
+  claimBlock(ptr: number, cell: number, slot: number): void {
+    claimBlock(this.file, ptr, cell, slot);
   }
 
   /** Gives back a block of this thread's (inside the cell update that stopped pointing at it). */

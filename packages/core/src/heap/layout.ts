@@ -150,12 +150,12 @@ export const CELL = { NEXT: 0, LANE: 1, SEQ: 2, GENERATION: 3, FREE_WORDS: 3, VA
  * Block: more values of one writer's cell, kept out of the cell so that what the cell holds can grow with its data
  * (a summary's bins, see cell-blocks.ts). Allocated from its writer's lane as a cell is, with a cell's header so it
  * can go back on the lane's free cells: u32 [0] next (on that list), [1] lane, [2] data words, [3] TAG | KIND_BLOCK |
- * state << 8 (what the data holds, for the block's user), [4] the cell that points at it (0 until one does),
- * [5] ~[2] (so a sweeper that frees the block trusts its size only if damage did not change one of the two);
- * data from byte 24. Only its lane's owner writes it, inside updates of the cell that points at it, so the cell's
- * seqlock covers it.
+ * state << 8 (what the data holds, for the block's user), [4] the cell that points at it and [6] which of that
+ * cell's values does (0 until one does: a block is one value's), [5] ~[2] (its size is trusted only if damage
+ * changed neither), [7] 0; data from byte 32. Only its lane's owner writes it, inside updates of the cell that
+ * points at it, so the cell's seqlock covers it.
  */
-export const BLOCK = { LANE: 1, WORDS: 2, KIND: 3, OWNER: 4, WORDS_CHECK: 5, DATA_BYTE: 24 } as const;
+export const BLOCK = { LANE: 1, WORDS: 2, KIND: 3, OWNER: 4, WORDS_CHECK: 5, SLOT: 6, DATA_BYTE: 32 } as const;
 
 /**
  * The values of a per-process cell (a gauge with a per-process `multiprocessMode`), f64: [0] the value, [1] 1 once

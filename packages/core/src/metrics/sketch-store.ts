@@ -96,7 +96,8 @@ export class SketchBlocks {
     this.#bins = [];
   }
 
-  #binsOf(cell: WriterCell, s: number, size: number): Bins | undefined {
+  /** The store's block, checked (and cached) if its pointer leads to one claimed for it; nothing is written. */
+  #found(cell: WriterCell, s: number, size: number): Bins | undefined {
     const ptr = cell.f64[s + S_BLOCK]!;
     if (ptr === 0) return undefined;
     const cached = this.#bins[s - cell.base];
@@ -105,14 +106,22 @@ export class SketchBlocks {
     const wide = words < 0;
     if (wide) words = this.#heap.blockWords(ptr, WIDE, size);
     const block = words < 0 ? undefined : this.#heap.ownBlock(ptr);
-    // another lane's block is another writer's: writing it would race that writer
-    if (block === undefined || block.lane !== this.#heap.lane.id) {
-      this.damage = `summary cell word ${s + S_BLOCK} holds ${ptr}, which is not a block of its store: its bins were dropped`;
-      cell.put(s + S_BLOCK, 0);
-      return undefined;
-    }
+    // another lane's block is another writer's (writing it would race that writer), and another value's, even of
+    // this cell, is another store's: only a block claimed for this very word is this store's
+    if (block === undefined || block.lane !== this.#heap.lane.id || block.owner !== cell.ptr || block.slot !== s + S_BLOCK - cell.base) return undefined;
     const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, wide ? words : words * 2, wide, this.#heap.file.path);
     this.#bins[s - cell.base] = bins;
+    return bins;
+  }
+
+  /** #found() inside an update: a pointer that leads to no block of the store is dropped, and `damage` says so. */
+  #binsOf(cell: WriterCell, s: number, size: number): Bins | undefined {
+    const bins = this.#found(cell, s, size);
+    const ptr = cell.f64[s + S_BLOCK]!;
+    if (bins === undefined && ptr !== 0) {
+      this.damage = `summary cell word ${s + S_BLOCK} holds ${ptr}, which is not a block of its store: its bins were dropped`;
+      cell.put(s + S_BLOCK, 0);
+    }
     return bins;
   }
 
@@ -147,19 +156,18 @@ export class SketchBlocks {
   }
 
   /**
-   * Takes, before an update that may move a store of `size` bins, a spare block of each kind that move could
-   * need: the first (narrow), the whole range narrow, the whole range wide. A move allocates each kind at most
-   * once (a store's block only grows, and only from narrow to wide), so with these the update allocates nothing,
-   * and a full heap is reported before anything is written: no observation is ever half recorded, and no bin
-   * folded away. Unused spares go back with returnSpares().
+   * Takes, before an update that moves the store at `s` of `cell` (of `size` bins) to hold bin `k`, a spare block
+   * of each kind the move could allocate, judged from the store as it is (read, not written): its first block if
+   * it has none (or none that checks), its whole range in 32-bit counts if its bins and k span more than its
+   * block, in doubles if all its counts and this one could pass 2^32 − 1. A move allocates each kind at most once
+   * (a store's block only grows, and only from 32-bit to double counts) and never more than that judgment (a range
+   * move folds or clamps bins inward, and a reset or a new window only empties bins), so the update allocates
+   * nothing, and a full heap is reported before anything is written: no observation is ever half recorded, and no
+   * bin folded away. A move that fits its block takes nothing. Unused spares go back with returnSpares().
    */
-  reserve(size: number): void {
+  reserve(cell: WriterCell, s: number, size: number, k: number): void {
     try {
-      for (const [words, state] of [
-        [FIRST_BINS / 2, NARROW],
-        [size / 2, NARROW],
-        [size, WIDE],
-      ] as const) {
+      for (const [words, state] of this.#kindsNeeded(cell, s, size, k)) {
         if (!this.#spares.some((b) => b.words === words && b.state === state)) {
           this.#spares.push({ ptr: this.#heap.allocateBlock(words, state), words, state });
         }
@@ -170,19 +178,44 @@ export class SketchBlocks {
     }
   }
 
+  #kindsNeeded(cell: WriterCell, s: number, size: number, k: number): (readonly [words: number, state: number])[] {
+    const first = [FIRST_BINS / 2, NARROW] as const;
+    const bins = this.#found(cell, s, size);
+    const base = cell.f64[s + S_BASE]!;
+    if (bins === undefined || !isBin(base)) return [first];
+    if (bins.wide) return [];
+    let total = 1;
+    let lo = k;
+    let hi = k;
+    for (let j = 0; j < bins.capacity; j++) {
+      const n = bins.get(j);
+      if (n === 0) continue;
+      total += n;
+      lo = Math.min(lo, base + j);
+      hi = Math.max(hi, base + j);
+    }
+    const kinds: (readonly [number, number])[] = [];
+    if (hi - lo + 1 > bins.capacity) {
+      if (bins.capacity < FIRST_BINS) kinds.push(first);
+      if (bins.capacity < size) kinds.push([size / 2, NARROW]);
+    }
+    if (total > narrowLimit) kinds.push([size, WIDE]);
+    return kinds;
+  }
+
   /** Gives back the spares no update used (after the update that reserved them has ended). */
   returnSpares(): void {
     for (const spare of this.#spares.splice(0)) this.#heap.freeBlock(spare.ptr, spare.words);
   }
 
   /**
-   * A new block of `words` data words marked `state` for `cell`, which is about to point at it: a spare when
+   * A new block of `words` data words marked `state` for the store at `s` of `cell`, which is about to point at it: a spare when
    * reserve() took one, else allocated now.
    */
-  #newBlock(cell: WriterCell, words: number, state: number): number {
+  #newBlock(cell: WriterCell, s: number, words: number, state: number): number {
     const i = this.#spares.findIndex((b) => b.words === words && b.state === state);
     const ptr = i < 0 ? this.#heap.allocateBlock(words, state) : this.#spares.splice(i, 1)[0]!.ptr;
-    this.#heap.claimBlock(ptr, cell.ptr);
+    this.#heap.claimBlock(ptr, cell.ptr, s + S_BLOCK - cell.base);
     return ptr;
   }
 
@@ -259,7 +292,7 @@ export class SketchBlocks {
     else if (k === hi) base = lo;
     else base = hi - capacity + 1;
     if (old === undefined || capacity !== old.capacity || wide !== old.wide) {
-      const ptr = this.#newBlock(cell, wide ? capacity : capacity / 2, wide ? WIDE : NARROW);
+      const ptr = this.#newBlock(cell, s, wide ? capacity : capacity / 2, wide ? WIDE : NARROW);
       const block = this.#heap.ownBlock(ptr);
       const bins = new Bins(cell, ptr, block.views.u32, block.views.i32, block.views.f64, block.at, capacity, wide, this.#heap.file.path);
       for (let i = 0; i < kept.length; i += 2) bins.set(kept[i]! - base, kept[i + 1]!);

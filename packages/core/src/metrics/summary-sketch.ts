@@ -186,9 +186,17 @@ export function observeSketch(blocks: SketchBlocks, cell: WriterCell, windowing:
   return true;
 }
 
-/** Takes the spare blocks a moving observation of `value` may need, before its update begins (sketch-store.ts). */
-export function reserveSketchBlocks(blocks: SketchBlocks, value: number): void {
-  blocks.reserve(value > 0 ? POSITIVE_BINS : NEGATIVE_BINS);
+/**
+ * Takes the spare blocks a moving observation of `value` at `now` may need, before its update begins
+ * (sketch-store.ts, reserve()), judged from the cell as the observation's first try left it.
+ */
+export function reserveSketchBlocks(blocks: SketchBlocks, cell: WriterCell, windowing: SketchWindowing, value: number, now: number): void {
+  const magnitude = Math.abs(value);
+  if (magnitude < MIN_MAGNITUDE) return; // a zero is counted in the cell itself
+  let w = cell.base + WINDOWS;
+  if (windowing.windowMs > 0) w += (Math.floor(now / windowing.windowMs) % windowing.windows) * WINDOW_WORDS;
+  if (value > 0) blocks.reserve(cell, w + W_POS, POSITIVE_BINS, binOf(magnitude));
+  else blocks.reserve(cell, w + W_NEG, NEGATIVE_BINS, binOf(magnitude));
 }
 
 /** Bins merged over writers and current windows: absolute bin index → count. */

@@ -48,33 +48,51 @@ export class SummaryChild<T extends string = string> {
     checkFinite(value, 'Summary observation');
     const cell = this.#cell ?? this.#claimCell();
     const now = this.#windowing.windowMs > 0 ? Date.now() : 0;
+    let recorded: boolean;
     cell.begin();
     // Closed whatever happens inside, or its odd sequence would hold up every reader and flip the next one's parity.
     try {
-      // (an observation recorded in place meets no damage: only a move checks blocks)
-      if (observeSketch(this.#blocks, cell, this.#windowing, value, now, false)) return;
+      recorded = observeSketch(this.#blocks, cell, this.#windowing, value, now, false);
     } finally {
       cell.end();
     }
-    this.#observeMoving(cell, value, now);
+    if (!recorded) this.#observeMoving(cell, value, now);
+    // (damage met by a clear inside begin() too)
     if (this.#blocks.damage !== undefined) this.#reportDamage();
   }
 
   /**
    * An observation whose store must move: the blocks it may need are taken first, so a full heap (or no space on
    * the device, or a lane lock not taken) throws before anything is written, and what was recorded stays whole.
+   * If the update finds the handle on another cell (its series expired and was made anew), the blocks are judged
+   * again for that cell.
    */
   #observeMoving(cell: WriterCell, value: number, now: number): void {
-    reserveSketchBlocks(this.#blocks, value);
-    try {
-      cell.begin();
+    for (let tries = 1; ; tries++) {
+      const planned = cell.ptr;
+      reserveSketchBlocks(this.#blocks, cell, this.#windowing, value, now);
+      let done = false;
       try {
-        observeSketch(this.#blocks, cell, this.#windowing, value, now, true);
-      } finally {
-        cell.end();
+        cell.begin();
+        try {
+          if (cell.ptr === planned || tries === 3) {
+            observeSketch(this.#blocks, cell, this.#windowing, value, now, true);
+            done = true;
+          }
+        } finally {
+          cell.end();
+        }
+      } catch (error) {
+        // the error is what the caller must see; spares that cannot go back (a closed heap) are lost with it
+        try {
+          this.#blocks.returnSpares();
+        } catch {
+          // lost with the heap that refused them
+        }
+        throw error;
       }
-    } finally {
       this.#blocks.returnSpares();
+      if (done) return;
     }
   }
 
