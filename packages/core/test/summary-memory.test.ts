@@ -385,7 +385,7 @@ describe('a damaged block pointer, size, base or offset', () => {
         summary.observe(0.5); // recorded, in a new block where one was dropped
         const cell = ownCell(heap, 'damaged_seconds');
         expect(cell.u32[(cell.values - CELL.VALUES_BYTE / WORD) * 2 + CELL.SEQ]! % 2, 'the update was closed').toBe(0);
-        expect(cell.f64[cell.values + 1] - before, "every observation counted, the one that reported too").toBe(reported ? 2 : 1);
+        expect(cell.f64[cell.values + 1]! - before, "every observation counted, the one that reported too").toBe(reported ? 2 : 1);
         expect(await new HeapExporter(heap).metrics(), 'the other series as it was').toContain(healthyText);
         await new Promise((resolve) => setImmediate(resolve)); // this scrape's warning, if any, is this test's
       } finally {
