@@ -21,7 +21,7 @@ import {
 import type { SeriesLabels } from './label-tree.js';
 import { kRecordTimed, kWithExemplar } from './symbols.js';
 import { checkBuckets, checkConfiguration } from './validation.js';
-import { checkFinite, secondsSince, startTimer } from './values.js';
+import { checkFinite, secondsSince, startTimer, timerLabels } from './values.js';
 
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
@@ -163,9 +163,7 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
     const start = process.hrtime.bigint();
     return (endLabels, endExemplarLabels) => {
       const seconds = secondsSince(start);
-      const merged = labels === undefined && endLabels === undefined ? undefined : ({ ...labels, ...endLabels } as LabelValues<T>);
-      const exemplar = exemplarLabels === undefined && endExemplarLabels === undefined ? undefined : { ...exemplarLabels, ...endExemplarLabels };
-      this.#observeData(merged, seconds, exemplar);
+      this.#observeData(timerLabels(labels, endLabels), seconds, timerLabels(exemplarLabels, endExemplarLabels));
       return seconds;
     };
   }
