@@ -19,6 +19,8 @@ export default defineTestConfig({
     'test/metrics-registry.test.ts',
     'test/metrics-remove.test.ts',
     'test/metrics-summary.test.ts',
+    'test/summary-quantiles-pinned.test.ts',
+    'test/summary-memory.test.ts',
     'test/exposition.test.ts',
     'test/exposition-writer.test.ts',
     'test/exposition-validators.test.ts',

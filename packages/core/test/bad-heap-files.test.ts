@@ -158,11 +158,12 @@ const badFiles: BadFile[] = [
   { name: 'a heap with the wrong magic', bytes: () => withHeader((h) => (h[H.MAGIC] = 0xdeadbeef)), code: 'MPM_ERR_HEAP_MAGIC', says: ['not an mpmetrics heap', '"MPMH"'] },
   { name: 'a text file', bytes: () => Buffer.from('# HELP x\n'.repeat(1000)), code: 'MPM_ERR_HEAP_MAGIC', says: ['not an mpmetrics heap'] },
   { name: 'a file of zeros', bytes: () => Buffer.alloc(2 * SEGMENT), code: 'MPM_ERR_HEAP_MAGIC', says: ['not an mpmetrics heap'] },
-  { name: 'format version 5 (a later release)', bytes: () => withHeader((h) => (h[H.VERSION] = 5)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 5', 'reads version 4'] },
-  { name: 'format version 3 (growth under a lock)', bytes: () => withHeader((h) => (h[H.VERSION] = 3)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 3', 'reads version 4'] },
-  { name: 'format version 2 (before families could be declared anew)', bytes: () => withHeader((h) => (h[H.VERSION] = 2)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 2', 'reads version 4'] },
-  { name: 'format version 1 (before idle-series expiry)', bytes: () => withHeader((h) => (h[H.VERSION] = 1)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 1', 'reads version 4'] },
-  { name: 'format version 0', bytes: () => withHeader((h) => (h[H.VERSION] = 0)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 0', 'reads version 4'] },
+  { name: 'format version 6 (a later release)', bytes: () => withHeader((h) => (h[H.VERSION] = 6)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 6', 'reads version 5'] },
+  { name: "format version 4 (a summary's bins inside its cells)", bytes: () => withHeader((h) => (h[H.VERSION] = 4)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 4', 'reads version 5'] },
+  { name: 'format version 3 (growth under a lock)', bytes: () => withHeader((h) => (h[H.VERSION] = 3)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 3', 'reads version 5'] },
+  { name: 'format version 2 (before families could be declared anew)', bytes: () => withHeader((h) => (h[H.VERSION] = 2)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 2', 'reads version 5'] },
+  { name: 'format version 1 (before idle-series expiry)', bytes: () => withHeader((h) => (h[H.VERSION] = 1)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 1', 'reads version 5'] },
+  { name: 'format version 0', bytes: () => withHeader((h) => (h[H.VERSION] = 0)), code: 'MPM_ERR_HEAP_VERSION', says: ['format version 0', 'reads version 5'] },
   // Header fields out of range.
   {
     name: 'a segment size that is not a power of two',

@@ -1,6 +1,9 @@
 // Idle-series expiry (`ttlSeconds`) in one process: a label set nobody updated for its TTL leaves scrapes, its
 // memory is used again (a churn of label values does not grow the heap for ever), a handle kept on it starts it
 // anew from zero, and none of this disturbs other label sets. Across processes: series-expiry-processes.test.ts.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Counter, Gauge, Heap, HeapExporter, Histogram, Info, Summary } from '../src/index.js';
 import { FAMILY, H, LEAF, NODE } from '../src/heap/layout.js';
@@ -202,5 +205,45 @@ describe('ttlSeconds in one process', () => {
     expect(() => make({ ttlSeconds: 60, enableExemplars: true })()).toThrow('"ttlSeconds" and "enableExemplars" cannot be used together');
     expect(() => new Info({ name: 'mpme_opt_info', help: 'h', ttlSeconds: 60, ...common() } as never)).toThrow('not to a info');
     expect(shared.heap.findFamily('mpme_opt_total')).toBeUndefined(); // a refused declaration leaves nothing
+  });
+});
+
+describe('a handle whose series expired and cannot be made again', () => {
+  // a second handle on one file needs the file: in-process heaps opened twice are two heaps
+  it.skipIf(process.env['MPMETRICS_HEAP'] === 'process')('throws, never writes the cell it left (which the sweeper gives to another series), and tries again at its next update', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-expiry-'));
+    fs.chmodSync(dir, 0o700);
+    const sweeper = Heap.open({ dir });
+    const writer = Heap.open({ dir }); // a lane of its own, as another process's
+    try {
+      const counter = new Counter({ name: 'mpme_one_total', help: 'h', labelNames: ['id'], ttlSeconds: 0.2, maxSeries: 1, heap: writer, registers: [] });
+      const kept = counter.labels('a');
+      kept.inc();
+      const header = new Float64Array(sweeper.file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1);
+      const sweep = (): void => {
+        vi.setSystemTime(Date.now() + 300);
+        header[H.NEXT_SWEEP_F64] = 0;
+        sweeper.maintain();
+      };
+      sweep();
+      sweep(); // 'a' retired by the other lane's sweep, before the writer acknowledged it
+      counter.inc({ id: 'b' }); // the family's one label set now
+      expect(() => kept.inc()).toThrow(expect.objectContaining({ code: 'MPM_ERR_TOO_MANY_SERIES' }));
+      writer.maintain(); // acknowledges
+      sweep();
+      sweep(); // 'a' freed, its cell back in the writer's lane ('b' expired too: the family has room again)
+      const other = new Counter({ name: 'mpme_other_total', help: 'h', heap: writer, registers: [] });
+      other.inc(5); // in the cell 'a' had
+      kept.inc(); // makes 'a' anew, in a cell of its own
+      const text = await new HeapExporter(writer).metrics();
+      expect(text).toContain('mpme_other_total 5\n');
+      expect(text).toContain('mpme_one_total{id="a"} 1\n');
+    } finally {
+      writer.close();
+      sweeper.close();
+      vi.useRealTimers();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -39,6 +39,8 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
   u32!: Uint32Array;
   /** The same as Int32, for Atomics on the Atomics path. */
   i32!: Int32Array;
+  /** The cell's pointer. */
+  ptr!: number;
   base!: number;
   seq!: number;
   generation!: number;
@@ -62,6 +64,7 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
     this.f64 = seg.f64;
     this.u32 = seg.u32;
     this.i32 = seg.i32;
+    this.ptr = cell;
     this.base = at + CELL.VALUES_BYTE / WORD;
     this.seq = at * 2 + CELL.SEQ;
     this.generation = at * 2 + CELL.GENERATION;
@@ -72,9 +75,16 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
   }
 
   detach(): void {
+    this.letGo();
+    this.#pointNowhere();
+  }
+
+  /** Aims the handle at no cell: its next update finds its series again (see detach()). */
+  #pointNowhere(): void {
     this.f64 = DETACHED_CELL;
     this.u32 = DETACHED_CELL_U32;
     this.i32 = DETACHED_CELL_I32;
+    this.ptr = 0;
     this.base = 1;
     this.seq = 0;
     this.generation = 1; // 0, the detached series' is 1: the next followSeries() goes to catchUpWithSeries()
@@ -92,6 +102,12 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
   /** Clears the cell's values for a new generation of the series, inside an update the caller has begun. */
   protected abstract clearValues(): void;
 
+  /**
+   * Called when the handle leaves its cell for good (its series expired), before it points elsewhere, while the
+   * cell is still this writer's (the sweeper reuses it only once this thread has acknowledged). Nothing by default.
+   */
+  protected letGo(): void {}
+
   /** followSeries()'s slow path: follows an expired series, or clears the cell for the series' new generation. */
   protected catchUpWithSeries(): void {
     if (this.#seriesExpired()) this.#followRenewedSeries();
@@ -105,7 +121,15 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
 
   /** Points this handle at the series found (or made) anew for the same labels, and catches up with it. */
   #followRenewedSeries(): void {
-    this.#reattach!(this as unknown as Self); // every subclass is declared as CellHandle<itself>
+    this.letGo();
+    try {
+      this.#reattach!(this as unknown as Self); // every subclass is declared as CellHandle<itself>
+    } catch (error) {
+      // (too many series, a full heap): the handle must not stay on the retired cell, which the sweeper will give
+      // to another series once this thread acknowledges; it tries again at its next update
+      this.#pointNowhere();
+      throw error;
+    }
     this.followSeries();
   }
 
@@ -118,9 +142,13 @@ export abstract class CellHandle<Self extends CellHandle<Self>> implements Expir
     const generation = Atomics.load(this.seriesU32, this.seriesGeneration);
     const s = this.u32[this.seq]!;
     Atomics.store(this.u32, this.seq, s + 1);
-    this.clearValues();
-    Atomics.store(this.u32, this.generation, generation);
-    Atomics.store(this.u32, this.seq, s + 2);
+    // closed even if clearing throws (the generation then stays behind, so the next update clears again)
+    try {
+      this.clearValues();
+      Atomics.store(this.u32, this.generation, generation);
+    } finally {
+      Atomics.store(this.u32, this.seq, s + 2);
+    }
     reviveSeries(this.seriesU32, at);
   }
 }

@@ -16,7 +16,7 @@ import { heapCorrupt } from '../errors.js';
 import type { HeapFile } from './heap-file.js';
 import type { Lane } from './lanes.js';
 import { CELL, FAMILY, H, SERIES, WORD } from './layout.js';
-import { CellHandle } from './cell-handle.js';
+import { CellHandle, DETACHED_SERIES } from './cell-handle.js';
 import { loadDouble, storeDouble } from './atomic-doubles.js';
 import { ATOMIC_ORDER } from './memory-order.js';
 import { monotonicMs } from './monotonic-clock.js';
@@ -26,6 +26,17 @@ import { ListWalk } from './walk-guard.js';
 /** The x86-64 path: plain typed-array stores between plain stores of the sequence word (see the top of this file). */
 export class WriterCell extends CellHandle<WriterCell> {
   readonly length: number;
+  /**
+   * Clears the values for a new generation instead of zeroing them all, for a cell that points at blocks of its own
+   * (cell-blocks.ts): the pointers must survive, or the blocks would be lost to the lane.
+   */
+  clearer: ((cell: WriterCell) => void) | undefined = undefined;
+  /**
+   * Gives back what the cell's values point at when the handle lets go of the cell for good (its series expired:
+   * detached, or found retired by an update). Runs inside an update of that cell. (The blocks of a cell nobody
+   * holds are freed by the sweeper: freeCellBlocks.)
+   */
+  releaser: ((cell: WriterCell) => void) | undefined = undefined;
 
   constructor(file: HeapFile, cell: number, series: number, length: number, reattach?: (cell: WriterCell) => void) {
     super(file, cell, series, reattach);
@@ -45,8 +56,21 @@ export class WriterCell extends CellHandle<WriterCell> {
     this.catchUpWithSeries();
   }
 
+  protected override letGo(): void {
+    if (this.releaser === undefined || this.seriesU32 === DETACHED_SERIES) return;
+    // an update of its own: a reader that copied a block meanwhile sees the sequence move and reads again
+    const s = this.u32[this.seq]!;
+    Atomics.store(this.u32, this.seq, s + 1);
+    try {
+      this.releaser(this);
+    } finally {
+      Atomics.store(this.u32, this.seq, s + 2);
+    }
+  }
+
   protected override clearValues(): void {
-    for (let i = this.base; i < this.base + this.length; i++) this.put(i, 0);
+    if (this.clearer !== undefined) this.clearer(this);
+    else for (let i = this.base; i < this.base + this.length; i++) this.put(i, 0);
   }
 
   /** Adds to one value, as one update (here a single aligned 8-byte store, never seen half-written). */
@@ -79,6 +103,16 @@ export class WriterCell extends CellHandle<WriterCell> {
   /** Writes the value at `f64` index `at` (base included) inside a group update. */
   put(at: number, value: number): void {
     this.f64[at] = value;
+  }
+
+  /** put() into one of this cell's blocks (cell-blocks.ts): a double at index `at` of the block segment's views. */
+  putDouble(f64: Float64Array, _i32: Int32Array, at: number, value: number): void {
+    f64[at] = value;
+  }
+
+  /** Writes a u32 (half a word) at index `at` of a block segment's 32-bit views, inside a group update. */
+  putHalf(u32: Uint32Array, _i32: Int32Array, at: number, value: number): void {
+    u32[at] = value;
   }
 
   end(): void {
@@ -129,6 +163,15 @@ class AtomicWriterCell extends WriterCell {
 
   override put(at: number, value: number): void {
     storeDouble(this.i32, at, value);
+  }
+
+  override putDouble(_f64: Float64Array, i32: Int32Array, at: number, value: number): void {
+    storeDouble(i32, at, value);
+  }
+
+  override putHalf(_u32: Uint32Array, i32: Int32Array, at: number, value: number): void {
+    // int32 view: V8 stores a uint32 above 2^31 through a slower path (atomic-doubles.ts); the bits are the same
+    if (i32[at] !== (value | 0)) Atomics.store(i32, at, value | 0);
   }
 
   override end(): void {
@@ -235,6 +278,11 @@ function copyValues(i32: Int32Array, f64: Float64Array, base: number, length: nu
  * `length` is the values per cell the family declares (never the record's own count, which damage could make
  * huge). `isLaneHeld` says whether a lane has a live owner. The copy (its first `length` values) is only valid
  * during the call. A cell list that loops, or is longer than the heap could hold, throws MPM_ERR_HEAP_CORRUPT.
+ *
+ * `copyMore`, for cells with blocks (cell-blocks.ts), copies what the values point at inside the same seqlock read
+ * (so the blocks are as of the same update) and says whether all of it was whole; false under an unchanged even
+ * sequence is damage (MPM_ERR_HEAP_CORRUPT). A cell taken as it is (its writer dead or too slow) leaves out what
+ * `copyMore` could not read, and if the sequence moved meanwhile, all it copied: `copyMore(values, true)` drops it.
  */
 export function readEachCell(
   file: HeapFile,
@@ -242,6 +290,7 @@ export function readEachCell(
   length: number,
   isLaneHeld: (lane: number) => boolean,
   visit: (values: Float64Array, length: number, lane: number) => void,
+  copyMore?: (values: Float64Array, drop?: boolean) => boolean,
 ): void {
   const seg = file.segmentOf(series);
   const at = file.offsetOf(series) * 2;
@@ -255,7 +304,9 @@ export function readEachCell(
     const cat = file.offsetOf(cell) * 2;
     const next = Atomics.load(cseg.u32, cat + CELL.NEXT);
     if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
-      readOneCell(cseg.u32, cseg.i32, cseg.f64, cat, length, isLaneHeld);
+      if (!readOneCell(cseg.u32, cseg.i32, cseg.f64, cat, length, isLaneHeld, copyMore)) {
+        throw heapCorrupt(file.path, `cell ${cell} of series ${series} points at a block that is not one of its blocks`);
+      }
       // The writer may have cleared the cell for a newer generation while we read: then it counts as zero.
       if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) visit(scratch, length, cseg.u32[cat + CELL.LANE]!);
     }
@@ -296,7 +347,15 @@ export function readCells(file: HeapFile, series: number, out: Float64Array | nu
   }
 }
 
-function readOneCell(u32: Uint32Array, i32: Int32Array, f64: Float64Array, cat: number, length: number, isLaneHeld: (lane: number) => boolean): void {
+function readOneCell(
+  u32: Uint32Array,
+  i32: Int32Array,
+  f64: Float64Array,
+  cat: number,
+  length: number,
+  isLaneHeld: (lane: number) => boolean,
+  copyMore?: (values: Float64Array, drop?: boolean) => boolean,
+): boolean {
   const seqAt = cat + CELL.SEQ;
   const base = cat / 2 + CELL.VALUES_BYTE / WORD;
   let deadline = 0;
@@ -304,7 +363,8 @@ function readOneCell(u32: Uint32Array, i32: Int32Array, f64: Float64Array, cat: 
     const before = Atomics.load(u32, seqAt);
     if ((before & 1) === 0) {
       copyValues(i32, f64, base, length);
-      if (Atomics.load(u32, seqAt) === before) return;
+      const whole = copyMore === undefined || copyMore(scratch);
+      if (Atomics.load(u32, seqAt) === before) return whole;
     }
     if (attempt % SPINS_PER_CHECK !== 0) continue;
     // Still no whole update: the writer is very busy, stopped, or dead. A dead writer's cell is taken as it is
@@ -313,8 +373,12 @@ function readOneCell(u32: Uint32Array, i32: Int32Array, f64: Float64Array, cat: 
     const now = monotonicMs();
     if (deadline === 0) deadline = readBudgetEnds() || now + READ_PATIENCE_MS;
     if (dead || now > deadline) {
+      const asItIs = Atomics.load(u32, seqAt);
       copyValues(i32, f64, base, length);
-      return;
+      copyMore?.(scratch); // what it could not read is left out: a torn copy is no sign of damage
+      // a block copied while the sequence moved may already be another series' (a freed block is reused at once)
+      if (copyMore !== undefined && Atomics.load(u32, seqAt) !== asItIs) copyMore(scratch, true);
+      return true;
     }
     // A live writer paused mid-update (descheduled, stopped): give it the core rather than spin against it.
     Atomics.wait(sleeper, 0, 0, 1);

@@ -16,6 +16,7 @@
 //
 // A write that lands in the instant between the sweeper's decision and its mark goes to the retired series and is
 // not seen: the series had been idle for a whole TTL, and the next write starts it again from zero, as a new series.
+import { freeCellBlocks } from './cell-blocks.js';
 import { lockByte, unlockByte } from './heap-io.js';
 import { find, isNodeAt, leafKey } from './directory.js';
 import type { HeapFile } from './heap-file.js';
@@ -255,14 +256,22 @@ export function reclaim(file: HeapFile, minAcked: number): number {
   else Atomics.store(prevU32, prevAt, 0);
   if (!reclaimable) return 0;
   let freed = 0;
+  // the list is cut: a series whose freeing throws (damage) must not take the ones after it along, so the first
+  // error is thrown only once the rest are free
+  let failure: unknown;
   for (let steps = 0; p !== 0 && steps < limit && isRetired(file, p); steps++) {
     const seg = file.segmentOf(p);
     const at = file.offsetOf(p) * 2;
     const next = Atomics.load(seg.u32, retiredNextOf(seg.u32, at));
-    freeSeries(file, p);
-    freed++;
+    try {
+      freeSeries(file, p);
+      freed++;
+    } catch (error) {
+      failure ??= error;
+    }
     p = next;
   }
+  if (failure !== undefined) throw failure;
   return freed;
 }
 
@@ -307,7 +316,10 @@ function freeSeries(file: HeapFile, p: number): void {
       const cseg = file.segmentOf(cell).u32;
       const next = Atomics.load(cseg, file.offsetOf(cell) * 2 + CELL.NEXT);
       const fits = file.offsetOf(cell) + cellWords <= file.segmentSize / WORD;
-      if (fits && cseg[file.offsetOf(cell) * 2 + CELL.LANE]! < file.maxLanes) pushCell(file, cell, cellWords);
+      if (fits && cseg[file.offsetOf(cell) * 2 + CELL.LANE]! < file.maxLanes) {
+        freeCellBlocks(file, cell, cellWords);
+        pushCell(file, cell, cellWords);
+      }
       cell = next;
     }
   }

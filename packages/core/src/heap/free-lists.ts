@@ -99,7 +99,9 @@ export function pushCell(file: HeapFile, cell: number, words: number): void {
   const at = file.offsetOf(cell) * 2;
   const lanes = file.segments[0]!.u32;
   const head = laneRecord(file, u32[at + CELL.LANE]!) + LANE.FREE_CELLS;
-  u32[at + CELL.FREE_WORDS] = words;
+  // through Atomics like the link after it: on a freed block this word is its kind, which a reader still copying
+  // the block checks, and a plain store could become visible before the updates ordered ahead of it (arm64)
+  Atomics.store(u32, at + CELL.FREE_WORDS, words);
   for (;;) {
     const first = Atomics.load(lanes, head);
     Atomics.store(u32, at + CELL.NEXT, first);

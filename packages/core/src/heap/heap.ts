@@ -4,6 +4,7 @@ import path from 'node:path';
 import { heapCorrupt, MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
 import { checkMemoryOrder, MEMORY_ORDER, type MemoryOrder } from './memory-order.js';
 import { claimCell, claimCellOf, closeAbandonedUpdates, readCells, readEachCell, WriterCell } from './cells.js';
+import { allocateBlock, blockWords, claimBlock, copyBlock, freeBlock, ownBlock, type OwnBlock } from './cell-blocks.js';
 import { reviveSeries, type ExpiringHandle } from './cell-handle.js';
 import { ExemplarSlots } from './exemplar-slots.js';
 import { leafKey } from './directory.js';
@@ -422,9 +423,44 @@ export class Heap {
    * Calls `visit` with each writer's cell of a series (a consistent copy of the `length` values per cell its family
    * declares, valid during the call).
    */
-  readEachCell(series: number, length: number, visit: (values: Float64Array, length: number, lane: number) => void): void {
+  readEachCell(
+    series: number,
+    length: number,
+    visit: (values: Float64Array, length: number, lane: number) => void,
+    copyMore?: (values: Float64Array, drop?: boolean) => boolean,
+  ): void {
     this.file.expectKind(series, KIND_SERIES, 'series');
-    readEachCell(this.file, series, checkWords(length, 'length'), this.#isLaneHeld, visit);
+    readEachCell(this.file, series, checkWords(length, 'length'), this.#isLaneHeld, visit, copyMore);
+  }
+
+  /** A zeroed block of `words` data words for this thread's cells, marked `state` (see cell-blocks.ts). */
+  allocateBlock(words: number, state: number): number {
+    return allocateBlock(this.file, this.lane, words, state);
+  }
+
+  /** Names `cell` (a pointer) and its value `slot` as the owner of a block of this thread's, before that value points at it. */
+  claimBlock(ptr: number, cell: number, slot: number): void {
+    claimBlock(this.file, ptr, cell, slot);
+  }
+
+  /** Gives back a block of this thread's (inside the cell update that stopped pointing at it). */
+  freeBlock(ptr: number, words: number): void {
+    freeBlock(this.file, ptr, words);
+  }
+
+  /** A block of this thread's, as its writer reads it. */
+  ownBlock(ptr: number): OwnBlock {
+    return ownBlock(this.file, ptr);
+  }
+
+  /** For readers: a block's data words if `ptr` (read from a cell) leads to one marked `state` of at most `maxWords`, else -1. */
+  blockWords(ptr: number, state: number, maxWords: number): number {
+    return blockWords(this.file, ptr, state, maxWords);
+  }
+
+  /** For readers, inside readEachCell's copyMore: a block's first `words` data words as 32-bit halves. */
+  copyBlock(ptr: number, words: number, into: Uint32Array): void {
+    copyBlock(this.file, ptr, words, into);
   }
 
   /**

@@ -1,4 +1,5 @@
-// The file format of a heap, version 4 (3 grew the file under a lock; see HeapFile.grow). Every process maps the
+// The file format of a heap, version 5 (4 kept a summary's bins inside its cells; 3 grew the file under a lock,
+// see HeapFile.grow). Every process maps the
 // same bytes, so this file is the contract between all of them; change it only together with FORMAT_VERSION.
 //
 // The file is a sequence of equal segments of `segmentSize` bytes (a power of two, a multiple of the page size).
@@ -7,7 +8,7 @@
 // segment boundary, so a record is always inside one mapping.
 
 export const MAGIC = 0x484d504d; // "MPMH" read as a little-endian u32
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 export const HEADER_BYTES = 4096;
 export const WORD = 8;
 export const MAX_HEAP_BYTES = 2 ** 32 * WORD;
@@ -73,6 +74,8 @@ export const STATE_REMOVED = 1;
 export const STATE_RETIRED = 2;
 /** A record on a free list, waiting to be reused. */
 export const KIND_FREE = 4;
+/** A block of a writer's cell (see BLOCK). */
+export const KIND_BLOCK = 5;
 
 /**
  * Directory node of the hash trie: 16 child slots, 4 hash bits a level, 8 levels for a 32-bit hash.
@@ -142,6 +145,17 @@ export const EXEMPLAR = { LOCK: 0, VALUE: 1, TIMESTAMP: 2, LENGTH: 3, LABELS: 4,
  * lane's free list: its size in words); f64 values from byte 16.
  */
 export const CELL = { NEXT: 0, LANE: 1, SEQ: 2, GENERATION: 3, FREE_WORDS: 3, VALUES_BYTE: 16 } as const;
+
+/**
+ * Block: more values of one writer's cell, kept out of the cell so that what the cell holds can grow with its data
+ * (a summary's bins, see cell-blocks.ts). Allocated from its writer's lane as a cell is, with a cell's header so it
+ * can go back on the lane's free cells: u32 [0] next (on that list), [1] lane, [2] data words, [3] TAG | KIND_BLOCK |
+ * state << 8 (what the data holds, for the block's user), [4] the cell that points at it and [6] which of that
+ * cell's values does (0 until one does: a block is one value's), [5] ~[2] (its size is trusted only if damage
+ * changed neither), [7] 0; data from byte 32. Only its lane's owner writes it, inside updates of the cell that
+ * points at it, so the cell's seqlock covers it.
+ */
+export const BLOCK = { LANE: 1, WORDS: 2, KIND: 3, OWNER: 4, WORDS_CHECK: 5, SLOT: 6, DATA_BYTE: 32 } as const;
 
 /**
  * The values of a per-process cell (a gauge with a per-process `multiprocessMode`), f64: [0] the value, [1] 1 once

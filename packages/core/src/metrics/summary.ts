@@ -1,12 +1,13 @@
 // Summary: prom-client's API, with quantiles computed over every process's observations (see summary-sketch.ts:
 // relative error ≤ 1%), optionally over a sliding window of `maxAgeSeconds` in `ageBuckets` steps.
 import type { Summary as PromSummary } from 'prom-client';
-import { MpmetricsRangeError } from '../errors.js';
+import { heapCorrupt, MpmetricsRangeError } from '../errors.js';
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
 import { labelObject, SharedMetric, type CollectFunction, type LabelValues, type MetricConfiguration, type MetricObjectWithValues, type SeriesSource } from './metric.js';
 import type { SeriesLabels } from './label-tree.js';
-import { observeSketch, sketchWords, windowingOf, type SketchWindowing } from './summary-sketch.js';
+import { SketchBlocks } from './sketch-store.js';
+import { clearSketch, observeSketch, releaseSketch, reserveSketchBlocks, sketchWords, windowingOf, type SketchWindowing } from './summary-sketch.js';
 import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositiveInteger } from './validation.js';
 import { kRecordTimed } from './symbols.js';
 import { checkFinite, startTimer } from './values.js';
@@ -33,9 +34,11 @@ export class SummaryChild<T extends string = string> {
   readonly #windowing: SketchWindowing;
   readonly #observeWith: (labels: LabelValues<T>, value: number) => void;
   #cell: WriterCell | undefined;
+  readonly #blocks: SketchBlocks;
 
   constructor(heap: Heap, series: SeriesSource, windowing: SketchWindowing, observeWith: (labels: LabelValues<T>, value: number) => void) {
     this.#heap = heap;
+    this.#blocks = new SketchBlocks(heap);
     this.#series = series;
     this.#windowing = windowing;
     this.#observeWith = observeWith;
@@ -43,10 +46,76 @@ export class SummaryChild<T extends string = string> {
 
   observe(value: number): void {
     checkFinite(value, 'Summary observation');
-    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, sketchWords(this.#windowing)));
+    const cell = this.#cell ?? this.#claimCell();
+    const now = this.#windowing.windowMs > 0 ? Date.now() : 0;
+    let recorded: boolean;
     cell.begin();
-    observeSketch(cell, this.#windowing, value, this.#windowing.windowMs > 0 ? Date.now() : 0);
-    cell.end();
+    // Closed whatever happens inside, or its odd sequence would hold up every reader and flip the next one's parity.
+    try {
+      recorded = observeSketch(this.#blocks, cell, this.#windowing, value, now, false);
+    } finally {
+      cell.end();
+    }
+    if (!recorded) this.#observeMoving(cell, value, now);
+    // (damage met by a clear inside begin() too)
+    if (this.#blocks.damage !== undefined) this.#reportDamage();
+  }
+
+  /**
+   * An observation whose store must move: the blocks it may need are taken first, so a full heap (or no space on
+   * the device, or a lane lock not taken) throws before anything is written, and what was recorded stays whole.
+   * If the update finds the handle on another cell (its series expired and was made anew), the blocks are judged
+   * again for that cell.
+   */
+  #observeMoving(cell: WriterCell, value: number, now: number): void {
+    for (let tries = 1; ; tries++) {
+      const planned = cell.ptr;
+      reserveSketchBlocks(this.#blocks, cell, this.#windowing, value, now);
+      let done = false;
+      try {
+        cell.begin();
+        try {
+          if (cell.ptr === planned || tries === 3) {
+            observeSketch(this.#blocks, cell, this.#windowing, value, now, true);
+            done = true;
+          }
+        } finally {
+          cell.end();
+        }
+      } catch (error) {
+        // the error is what the caller must see; spares that cannot go back (a closed heap) are lost with it
+        try {
+          this.#blocks.returnSpares();
+        } catch {
+          // lost with the heap that refused them
+        }
+        throw error;
+      }
+      this.#blocks.returnSpares();
+      if (done) return;
+    }
+  }
+
+  /** A block pointer of the cell was damaged; the update that dropped it is closed, so readers are not held up. */
+  #reportDamage(): void {
+    const what = this.#blocks.damage!;
+    this.#blocks.damage = undefined;
+    throw heapCorrupt(this.#heap.file.path, what);
+  }
+
+  #claimCell(): WriterCell {
+    const cell = this.#heap.cell(this.#series, sketchWords(this.#windowing));
+    // a reset keeps the cell's blocks (summary-sketch.ts), so clearing must know where they are
+    cell.clearer = (c) => {
+      this.#blocks.forget();
+      clearSketch(this.#blocks, c, this.#windowing);
+    };
+    // an expired series' cell goes back to the lane without its blocks: they go back first
+    cell.releaser = (c) => {
+      releaseSketch(this.#blocks, c, this.#windowing);
+      this.#blocks.forget();
+    };
+    return (this.#cell = cell);
   }
 
   startTimer(): (labels?: LabelValues<T>) => number {
