@@ -2,39 +2,58 @@
 // for all of them), followed by the metrics of the registry that are not in the heap (prom-client's own, e.g. its
 // default metrics of this process). Prometheus text or OpenMetrics, as the Accept header asks. Every collect()
 // runs once: the exporter runs those of the metrics declared here, prom-client those of its own metrics.
-import { HeapExporter, contentTypeOf, isMpmetricsMetric, negotiateFormat, writeExpositionBytes } from '@mpmetrics/core';
+import type { ServerResponse } from 'node:http';
+import { HeapExporter, contentTypeOf, isMpmetricsMetric, leaseExpositionBytes, negotiateFormat } from '@mpmetrics/core';
 import { Registry } from 'prom-client';
 
 export interface MetricsResponse {
   readonly contentType: string;
-  /** UTF-8: the heap's exposition is written as bytes and never made a string (see writeExpositionBytes). */
+  /**
+   * UTF-8, never made a string, in a buffer lent by @mpmetrics/core (leaseExpositionBytes) that a later scrape
+   * writes into once `release()` is called: so a response gives it back only after sending it (releaseWhenSent).
+   */
   readonly body: Buffer;
+  /** Gives the body's buffer back for a later scrape. Calling it again does nothing; never calling it is safe. */
+  release(): void;
 }
-
-const EOF_LINE = '# EOF\n';
 
 const heapExporter = new HeapExporter();
 
 export async function metricsResponse(registry: Registry, accept: string | undefined): Promise<MetricsResponse> {
   const format = negotiateFormat(accept);
-  const heapBytes = writeExpositionBytes(await heapExporter.snapshot(), format);
+  const families = await heapExporter.snapshot();
   const others = registry.getMetricsAsArray().filter((metric) => !isMpmetricsMetric(metric));
-  let body = heapBytes;
+  let rest: string | undefined;
   if (others.length > 0) {
-    const rest = new Registry<'text/plain; version=0.0.4; charset=utf-8' | 'application/openmetrics-text; version=1.0.0; charset=utf-8'>();
-    if (format === 'openmetrics') rest.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-    for (const metric of others) rest.registerMetric(metric as never);
+    const registryOfOthers = new Registry<'text/plain; version=0.0.4; charset=utf-8' | 'application/openmetrics-text; version=1.0.0; charset=utf-8'>();
+    if (format === 'openmetrics') registryOfOthers.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    for (const metric of others) registryOfOthers.registerMetric(metric as never);
     // prom-client's OpenMetrics registry strips _total from its counters' `name` for good; these metrics belong to
     // the user's registry (and the next scrape may be text), so their names are put back
     const names = others.map((metric) => metric.name);
-    let restText: string;
     try {
-      restText = await rest.metrics();
+      rest = await registryOfOthers.metrics();
     } finally {
       others.forEach((metric, i) => (metric.name = names[i]!));
     }
-    const heap = format === 'openmetrics' ? heapBytes.subarray(0, heapBytes.length - EOF_LINE.length) : heapBytes;
-    body = Buffer.concat([heap, Buffer.from(restText)]);
   }
-  return { contentType: contentTypeOf(format), body };
+  // written after every await, in one synchronous call: prom-client's text goes after the heap's families, into
+  // the same lent buffer (in OpenMetrics it ends with the one `# EOF`)
+  const lease = leaseExpositionBytes(families, format, undefined, rest);
+  return { contentType: contentTypeOf(format), body: lease.bytes, release: () => lease.release() };
+}
+
+/**
+ * Gives the body's buffer back once `res` has handed all of it to the OS: Node emits 'finish' from the callback of
+ * the response's last write. But it calls a write cancelled by a destroyed socket back as done too (measured: a
+ * client that leaves mid-body still gets 'finish'), so a response whose socket was destroyed, or that has no
+ * socket yet (a pipelined request), keeps its buffer: GC collects it, and no scrape writes into it meanwhile.
+ */
+export function releaseWhenSent(res: ServerResponse, response: MetricsResponse): void {
+  // taken now: Node detaches the socket from the response before this 'finish' listener runs
+  const socket = res.socket;
+  if (socket === null) return;
+  res.once('finish', () => {
+    if (!socket.destroyed) response.release();
+  });
 }
