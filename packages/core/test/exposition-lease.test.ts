@@ -2,6 +2,8 @@
 // in buffers that later scrapes reuse, and never in one that another scrape still holds: two scrapes interleaved by
 // their awaits keep their own bytes, a lease never released leaves later scrapes correct, a released buffer is the
 // one the next scrape writes into, and bad arguments throw coded errors. Real heaps, real collects; no mocks.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Counter, Gauge, HeapExporter, leaseExpositionBytes, writeExpositionBytes, type ExpositionLease } from '../src/index.js';
 import { usePrivateHeap } from './support/private-heap.js';
@@ -123,6 +125,18 @@ describe('exposition leases', () => {
     }
     // dropped without release(): nothing refers to it but this test, and scrapes go on
     expect((await exporter.metricsBytes()).length).toBeGreaterThan(0);
+  });
+
+  it('are collected by GC when never released (--expose-gc, in a child)', () => {
+    const script = fileURLToPath(new URL('./fixtures/unreleased-leases.mjs', import.meta.url));
+    const child = spawnSync(process.execPath, ['--expose-gc', script, two.dir], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.status, child.stderr).toBe(0);
+    const r = JSON.parse(child.stdout) as { size: number; distinct: number; before: number; holding: number; after: number; lines: number };
+    expect(r.size).toBeGreaterThan(1_000_000);
+    expect(r.distinct).toBe(40); // each its own buffer, none shared
+    expect(r.holding - r.before).toBeGreaterThan(40 * r.size);
+    expect(r.after - r.before).toBeLessThan(4 * r.size); // what is left: the free list's buffers at most
+    expect(r.lines).toBe(8000);
   });
 
   it('refuse bytes read after release(), and bad arguments, with coded errors', async () => {
