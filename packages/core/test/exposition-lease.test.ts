@@ -58,6 +58,9 @@ describe('exposition leases', () => {
     const text = leaseExpositionBytes(families, 'prometheus', undefined, 'theirs 1\n');
     expect(text.bytes.toString()).toBe(`${writeExpositionBytes(families, 'prometheus').toString()}theirs 1\n`);
     text.release();
+    // the copying writer appends it the same way (what @mpmetrics/http serves by default)
+    expect(writeExpositionBytes(families, 'openmetrics', undefined, rest).toString()).toBe(ours.toString().slice(0, -'# EOF\n'.length) + rest);
+    expect(() => writeExpositionBytes(families, 'openmetrics', undefined, 1 as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'MPM_ERR_INVALID_ARG_TYPE' }));
   });
 
   it('keep two scrapes interleaved by their awaits apart (async collects, two heaps of different content)', async () => {

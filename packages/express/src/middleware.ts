@@ -29,7 +29,7 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
     if (shareHiddenClasses !== undefined) shareHiddenClasses(req, res);
     // req.url first (a plain property; req.path parses it): the path is a prefix of the URL
     if (metricsPath !== false && req.url.startsWith(metricsPath) && req.path === metricsPath && (req.method === 'GET' || req.method === 'HEAD')) {
-      metricsResponse(config.registry, req.headers.accept).then(
+      metricsResponse(config.registry, req.headers.accept, config.reuseMetricsBuffer).then(
         (response) => {
           res.setHeader('Content-Type', response.contentType);
           if (req.method === 'HEAD') {

@@ -47,7 +47,7 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (fastify, option
 
   if (metricsPath !== false) {
     fastify.get(metricsPath, async (request, reply) => {
-      const response = await metricsResponse(config.registry, request.headers.accept);
+      const response = await metricsResponse(config.registry, request.headers.accept, config.reuseMetricsBuffer);
       // Fastify ends the raw response with the Buffer as it is (for HEAD, without it): 'finish' follows either way
       releaseWhenSent(reply.raw, response);
       return reply.type(response.contentType).send(response.body);

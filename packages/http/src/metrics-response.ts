@@ -3,23 +3,27 @@
 // default metrics of this process). Prometheus text or OpenMetrics, as the Accept header asks. Every collect()
 // runs once: the exporter runs those of the metrics declared here, prom-client those of its own metrics.
 import type { ServerResponse } from 'node:http';
-import { HeapExporter, contentTypeOf, isMpmetricsMetric, leaseExpositionBytes, negotiateFormat } from '@mpmetrics/core';
+import { HeapExporter, contentTypeOf, isMpmetricsMetric, leaseExpositionBytes, negotiateFormat, writeExpositionBytes } from '@mpmetrics/core';
 import { Registry } from 'prom-client';
 
 export interface MetricsResponse {
   readonly contentType: string;
   /**
-   * UTF-8, never made a string, in a buffer lent by @mpmetrics/core (leaseExpositionBytes) that a later scrape
-   * writes into once `release()` is called: so a response gives it back only after sending it (releaseWhenSent).
+   * UTF-8, never made a string. By default a fresh Buffer the user's hooks may keep; with `reuse`, a buffer lent by
+   * @mpmetrics/core (leaseExpositionBytes) that a later scrape writes into once `release()` is called: so a
+   * response gives it back only after sending it (releaseWhenSent).
    */
   readonly body: Buffer;
-  /** Gives the body's buffer back for a later scrape. Calling it again does nothing; never calling it is safe. */
+  /** Gives a lent body's buffer back for a later scrape (a fresh body: does nothing). Again: nothing; never: safe. */
   release(): void;
 }
 
+const noRelease = (): void => {};
+
 const heapExporter = new HeapExporter();
 
-export async function metricsResponse(registry: Registry, accept: string | undefined): Promise<MetricsResponse> {
+/** `reuse` is the integrations' `reuseMetricsBuffer` option: lend the body instead of copying it out. */
+export async function metricsResponse(registry: Registry, accept: string | undefined, reuse = false): Promise<MetricsResponse> {
   const format = negotiateFormat(accept);
   const families = await heapExporter.snapshot();
   const others = registry.getMetricsAsArray().filter((metric) => !isMpmetricsMetric(metric));
@@ -38,7 +42,8 @@ export async function metricsResponse(registry: Registry, accept: string | undef
     }
   }
   // written after every await, in one synchronous call: prom-client's text goes after the heap's families, into
-  // the same lent buffer (in OpenMetrics it ends with the one `# EOF`)
+  // the same buffer (in OpenMetrics it ends with the one `# EOF`)
+  if (!reuse) return { contentType: contentTypeOf(format), body: writeExpositionBytes(families, format, undefined, rest), release: noRelease };
   const lease = leaseExpositionBytes(families, format, undefined, rest);
   return { contentType: contentTypeOf(format), body: lease.bytes, release: () => lease.release() };
 }

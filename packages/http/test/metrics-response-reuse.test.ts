@@ -38,7 +38,7 @@ beforeAll(async () => {
   new pc.Counter({ name: 'reuse_theirs_total', help: 'prom-client’s own', registers: [registry] }).inc(9);
   // as @mpmetrics/express serves /metrics
   server = http.createServer((req, res) => {
-    void metricsResponse(registry, req.headers.accept).then((response) => {
+    void metricsResponse(registry, req.headers.accept, true).then((response) => {
       const name = String(req.headers['x-scrape']);
       served.set(name, { buffer: response.body.buffer, res });
       res.setHeader('Content-Type', response.contentType);

@@ -27,7 +27,7 @@ export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
   return function mpmetricsMiddleware(ctx, next) {
     // the raw URL first (ctx.path parses it): the path is a prefix of the URL
     if (metricsPath !== false && ctx.req.url!.startsWith(metricsPath) && ctx.path === metricsPath && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-      return metricsResponse(config.registry, ctx.get('accept') || undefined).then((response) => {
+      return metricsResponse(config.registry, ctx.get('accept') || undefined, config.reuseMetricsBuffer).then((response) => {
         // Koa ends the raw response with the Buffer as it is, after every middleware has returned (for HEAD,
         // without it): 'finish' follows either way
         releaseWhenSent(ctx.res, response);

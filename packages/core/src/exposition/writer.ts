@@ -222,10 +222,12 @@ export function writeExposition(families: readonly FamilySnapshot[], format: Exp
 
 /**
  * The same exposition as UTF-8 bytes, ready to send: no string is made, which for a large scrape costs more than
- * writing it (a string of 128 KB to 1 MB gets fresh pages from V8 every time; see the journal, 2026-12-07).
+ * writing it (a string of 128 KB to 1 MB gets fresh pages from V8 every time; see the journal, 2026-12-07). The
+ * Buffer is the caller's to keep. `rest` is as for leaseExpositionBytes(): another registry's exposition, appended.
  */
-export function writeExpositionBytes(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>): Buffer {
-  return writeAll(families, format, constLabels).copy();
+export function writeExpositionBytes(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>, rest?: string): Buffer {
+  if (rest !== undefined && typeof rest !== 'string') throw new MpmetricsTypeError(`"rest" must be a string, received ${describeValue(rest)}`);
+  return writeAll(families, format, constLabels, rest).copy();
 }
 
 /**
