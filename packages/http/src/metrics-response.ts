@@ -3,6 +3,7 @@
 // default metrics of this process). Prometheus text or OpenMetrics, as the Accept header asks. Every collect()
 // runs once: the exporter runs those of the metrics declared here, prom-client those of its own metrics.
 import type { ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { HeapExporter, contentTypeOf, isMpmetricsMetric, leaseExpositionBytes, negotiateFormat, writeExpositionBytes } from '@mpmetrics/core';
 import { Registry } from 'prom-client';
 
@@ -49,15 +50,21 @@ export async function metricsResponse(registry: Registry, accept: string | undef
 }
 
 /**
- * Gives the body's buffer back once `res` has handed all of it to the OS: Node emits 'finish' from the callback of
- * the response's last write. But it calls a write cancelled by a destroyed socket back as done too (measured: a
- * client that leaves mid-body still gets 'finish'), so a response whose socket was destroyed, or that has no
- * socket yet (a pipelined request), keeps its buffer: GC collects it, and no scrape writes into it meanwhile.
+ * Gives the body's buffer back once `res` has handed all of it to the OS: on a net.Socket (TLSSocket included),
+ * Node emits 'finish' from the callback of the response's last write, which libuv calls once the kernel has the
+ * bytes. In every other case the response keeps its buffer for GC, and no scrape writes into it meanwhile:
+ * - no socket yet (a pipelined request);
+ * - a connection that is not a net.Socket (a Duplex given by `server.emit('connection', ...)`): its write callback
+ *   may come while the chunk still sits, by reference, in its peer's queue;
+ * - a socket destroyed by 'finish': Node calls a write cancelled by it back as done too (a client that leaves
+ *   mid-body still gets 'finish'). libuv has cancelled that write, so releasing would likely be safe: not
+ *   releasing is conservative.
+ * Under HTTP/2's compatibility API the buffer is never released: the proxy socket is already destroyed at 'finish'.
  */
 export function releaseWhenSent(res: ServerResponse, response: MetricsResponse): void {
   // taken now: Node detaches the socket from the response before this 'finish' listener runs
   const socket = res.socket;
-  if (socket === null) return;
+  if (!(socket instanceof Socket)) return;
   res.once('finish', () => {
     if (!socket.destroyed) response.release();
   });

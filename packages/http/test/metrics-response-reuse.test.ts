@@ -1,8 +1,11 @@
 // /metrics bodies are lent buffers, reused by later scrapes: through a real HTTP server, a client that does not read
 // keeps its response queued in the socket while other scrapes of other values run, and still receives its own bytes
 // whole; a buffer comes back for reuse only after 'finish', and a response whose client went away keeps its buffer
-// (Node emits 'finish' for it too: without the check of its socket, this test fails).
+// (Node emits 'finish' for it too: without the check of its socket, this test fails), as does one on a connection
+// that is not a net.Socket (an in-memory Duplex, whose 'finish' comes while its peer still holds the chunk: without
+// the instanceof check, a later scrape is written into the chunk it has not read).
 import http from 'node:http';
+import { Duplex } from 'node:stream';
 import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -156,5 +159,36 @@ describe('lent /metrics bodies through a real server', () => {
       expect(padValues(await scrape(name))).toEqual(new Set(['5']));
       expect(served.get(name)!.buffer).not.toBe(goneServed.buffer);
     }
+  });
+
+  it('a response on a connection that is not a net.Socket never gives its buffer back', async () => {
+    // an in-memory pair, as a test harness or a proxy may give a server: a write is done once the peer has the
+    // chunk in its readable queue, by reference, before anyone reads it
+    const pair = (): [Duplex, Duplex] => {
+      const a: Duplex = new Duplex({ read() {}, write: (chunk: Buffer, _encoding, done) => (b.push(chunk), done()), final: (done) => (b.push(null), done()) });
+      const b: Duplex = new Duplex({ read() {}, write: (chunk: Buffer, _encoding, done) => (a.push(chunk), done()), final: (done) => (a.push(null), done()) });
+      return [a, b];
+    };
+    setAll(6);
+    // two held in their sockets take every free buffer, so that this one is in a fresh one, and any given back is
+    // the next one taken
+    const holds = [await stalledScrape('hold3'), await stalledScrape('hold4')];
+    const [serverSide, clientSide] = pair();
+    const ended = new Promise<void>((resolve) => waiting.set('pair', resolve));
+    server.emit('connection', serverSide);
+    clientSide.write('GET /metrics HTTP/1.1\r\nHost: localhost\r\nx-scrape: pair\r\nConnection: close\r\n\r\n');
+    await ended;
+    const pairServed = served.get('pair')!;
+    if (!pairServed.res.writableFinished) await new Promise((resolve) => pairServed.res.once('finish', resolve));
+
+    setAll(7);
+    for (const name of ['over1', 'over2', 'over3']) {
+      expect(padValues(await scrape(name))).toEqual(new Set(['7']));
+      expect(served.get(name)!.buffer).not.toBe(pairServed.buffer);
+    }
+    const chunks: Buffer[] = [];
+    for (let chunk: unknown; (chunk = clientSide.read()) !== null; ) chunks.push(Buffer.from(chunk as Buffer));
+    expect(padValues(bodyOf(Buffer.concat(chunks)))).toEqual(new Set(['6']));
+    for (const hold of holds) expect(padValues(bodyOf(await hold.read()))).toEqual(new Set(['6']));
   });
 });
