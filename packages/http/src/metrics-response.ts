@@ -60,8 +60,9 @@ export async function metricsResponse(registry: Registry, accept: string | undef
  *   mid-body still gets 'finish'). libuv has cancelled that write, so releasing would likely be safe: not
  *   releasing is conservative.
  * Under HTTP/2's compatibility API the buffer is never released: the proxy socket is already destroyed at 'finish'.
+ * `response` may be a metricsResponse() or core's ExpositionLease: anything with the `release()` to call.
  */
-export function releaseWhenSent(res: ServerResponse, response: MetricsResponse): void {
+export function releaseWhenSent(res: ServerResponse, response: Pick<MetricsResponse, 'release'>): void {
   // taken now: Node detaches the socket from the response before this 'finish' listener runs
   const socket = res.socket;
   if (!(socket instanceof Socket)) return;

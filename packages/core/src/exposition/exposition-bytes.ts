@@ -12,7 +12,10 @@ import { MpmetricsError } from '../errors.js';
  * scrape. A buffer is in this list or held by one writer or lease, never both: two scrapes never share one.
  */
 const free: Buffer[] = [];
-/** Free buffers kept: enough for two scrapers at once (an HA pair of Prometheus servers); more are left to GC. */
+/**
+ * Free buffers kept: enough for two scrapers at once (an HA pair of Prometheus servers); more are left to GC. Kept
+ * buffers are never shrunk: the memory held is up to two buffers of `capacity`, plus those still lent.
+ */
 const MAX_FREE = 2;
 /** The size of a new buffer: the largest one a scrape needed so far, so that growing is rare. */
 let capacity = 1 << 16;
@@ -40,9 +43,13 @@ export interface ExpositionLease {
   /** The exposition as UTF-8. Reading it after `release()` throws MPM_ERR_LEASE_RELEASED. */
   readonly bytes: Buffer;
   /**
-   * Gives the buffer back for a later scrape to write into. Call it only when nothing reads `bytes` any more (for
-   * a response: once it has been handed to the OS, Node's 'finish'); a lease never released is collected by GC.
-   * Calling it again does nothing.
+   * Gives the buffer back for a later scrape to write into. Call it only when nothing can read `bytes` any more;
+   * a lease never released is collected by GC, so when in doubt, don't. For an HTTP response use @mpmetrics/http's
+   * releaseWhenSent(res, lease) before sending: it takes `res.socket` first (Node detaches it by 'finish') and
+   * releases on 'finish' only on a net.Socket (TLSSocket included) not destroyed by then. No socket: never
+   * release; a connection that is not a net.Socket (an in-memory Duplex, HTTP/2's compatibility API): never, its
+   * 'finish' may come before the bytes are read; a destroyed socket: don't; anything else that kept `bytes` (a
+   * cache, a hook, a log): never. Calling it again does nothing.
    */
   release(): void;
 }
