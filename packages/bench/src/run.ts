@@ -1,6 +1,6 @@
 // `pnpm bench` (full, writes docs/BENCHMARKS.md) and `pnpm bench --quick` (a fast pass that only checks the
 // benchmarks still run, for CI). Figures are never asserted: this machine's speed varies minute to minute.
-// `--only=http` (or `import`, `primitives`, `metrics`, `memory-order`, comma-separated) runs just those sections and writes nothing, for
+// `--only=http` (or `import`, `primitives`, `metrics`, `scrape`, `memory-order`, comma-separated) runs just those sections and writes nothing, for
 // iterating on one of them; `--rounds=N` then sets the HTTP rounds. `--only=instructions` counts the HTTP apps'
 // instructions per request under valgrind (about 25 minutes, so never part of the full run; the quick pass does
 // a small count to check that it works). `--only=hot-path` counts instructions per metric update under valgrind the
@@ -21,7 +21,7 @@ import { QUICK_INSTRUCTIONS, benchInstructions, narrowInstructions } from './htt
 import { FULL_HOT_PATH_UPDATES, HOT_PATH_KINDS, QUICK_HOT_PATH_UPDATES, benchHotPathInstructions } from './hot-path-instructions.js';
 import { measureHistogramContention } from './metric-contention.js';
 import { measureMemoryOrderCost } from './memory-order-cost.js';
-import { measureScrape, measureSeriesCreation } from './series-and-scrape.js';
+import { measureScrape, measureSeriesCreation, type ScrapeResult } from './series-and-scrape.js';
 
 const quick = process.argv.includes('--quick');
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'BENCHMARKS.md');
@@ -41,6 +41,56 @@ Heap.open(); // the heap of this run: its directory goes to the writer processes
 const began = performance.now();
 const took = (since: number): string => `(${((performance.now() - since) / 1000).toFixed(0)} s)`;
 
+const met = (ok: boolean): string => (ok ? 'yes' : '**no**');
+
+async function measureScrapes(): Promise<ScrapeResult[]> {
+  const scrapes = [];
+  // 100,000 series: a round of the six cases takes about 12 s, so 3 rounds after 1 warm-up
+  for (const series of settings.scrapeSizes) scrapes.push(await measureScrape(4, series, quick ? 2 : series >= 100_000 ? 3 : series >= 10_000 ? 5 : 11, series >= 100_000 || quick ? 1 : 2));
+  return scrapes;
+}
+
+/** The scrape table's lines: µs per series of each case, against the targets (≤ 2.5 µs, ≤ 0.1 × prom-client). */
+function scrapeTable(scrapes: readonly ScrapeResult[]): string[] {
+  return [
+    'Scrapes of labeled 11-bucket histogram series, each written by 4 processes (prom-client holds the same series in one process). Times are µs per series, each case as an HTTP response sends it (a string encoded to UTF-8); "fresh memory" is a new Buffer of the exposition\'s size, filled: what this machine charges for memory that size (page faults), which every case that returns a new body of that size pays; `leaseMetricsBytes()` writes into a reused buffer and releases it, as the integrations\' `/metrics` does once the response is sent, so it pays none:',
+    '',
+    formatTable(
+      [
+        'series',
+        'exposition',
+        '`metricsBytes()`',
+        'target ≤ 2.5',
+        '`metrics()` as sent',
+        'fresh memory',
+        'prom-client `register.metrics()`',
+        'ratio `metricsBytes()` / prom-client (≤ 0.1)',
+        '`leaseMetricsBytes()`, reused buffer',
+        'target ≤ 2.5',
+        'ratio `leaseMetricsBytes()` / prom-client (≤ 0.1)',
+        'our histogram through prom-client\'s `register.metrics()`, / prom-client\'s own (≤ 1.2)',
+      ],
+      scrapes.map((g) => {
+        const perSeries = (ms: number): string => ((ms * 1000) / g.series).toFixed(2);
+        return [
+          g.series.toLocaleString('en'),
+          `${(g.bytes / 1e6).toFixed(1)} MB`,
+          perSeries(g.ms.bytes),
+          met((g.ms.bytes * 1000) / g.series <= 2.5),
+          perSeries(g.ms.text),
+          perSeries(g.ms.freshMemory),
+          perSeries(g.ms.promClient),
+          `${g.ratio.bytesToPromClient.toFixed(3)} ${met(g.ratio.bytesToPromClient <= 0.1)}`,
+          perSeries(g.ms.lease),
+          met((g.ms.lease * 1000) / g.series <= 2.5),
+          `${g.ratio.leaseToPromClient.toFixed(3)} ${met(g.ratio.leaseToPromClient <= 0.1)}`,
+          `${g.ratio.throughPromClient.toFixed(3)} ${met(g.ratio.throughPromClient <= 1.2)}`,
+        ];
+      }),
+    ),
+  ];
+}
+
 if (runs('import')) {
   const since = performance.now();
   const importTable = await benchImport(quick ? 3 : 21);
@@ -58,6 +108,13 @@ if (runs('primitives')) {
 }
 
 if (runs('metrics')) await benchMetrics();
+else if (only?.includes('scrape') === true) {
+  // the scrape table alone (it is part of the metrics section), for iterating on the exposition
+  const since = performance.now();
+  const table = scrapeTable(await measureScrapes()).join('\n');
+  console.log(`\n### Scrapes against prom-client 15 ${took(since)}\n`);
+  console.log(table);
+}
 
 async function benchMetrics(): Promise<void> {
   const since = performance.now();
@@ -67,10 +124,7 @@ async function benchMetrics(): Promise<void> {
   const creation = measureSeriesCreation(heap, settings.series);
   const contention = await measureHistogramContention(quick ? 2 : 10, settings.n);
   const clusterScrape = await measureClusterScrape(4, settings.clusterSeries, quick ? 3 : 11);
-  const scrapes = [];
-  // 100,000 series: a round of the five cases takes about 10 s, so 3 rounds after 1 warm-up
-  for (const series of settings.scrapeSizes) scrapes.push(await measureScrape(4, series, quick ? 2 : series >= 100_000 ? 3 : series >= 10_000 ? 5 : 11, series >= 100_000 || quick ? 1 : 2));
-  const met = (ok: boolean): string => (ok ? 'yes' : '**no**');
+  const scrapes = await measureScrapes();
   const metrics = [
     formatTable(
       ['operation', 'mpmetrics ns/op', 'prom-client ns/op', 'ratio (median of rounds)', 'target', 'met', 'spread'],
@@ -109,35 +163,7 @@ async function benchMetrics(): Promise<void> {
       ],
     ),
     '',
-    'Scrapes of labeled 11-bucket histogram series, each written by 4 processes (prom-client holds the same series in one process). Times are µs per series, each case as an HTTP response sends it (a string encoded to UTF-8); "fresh memory" is a new Buffer of the exposition\'s size, filled: what this machine charges for memory that size (page faults), which every case that returns a new body of that size pays:',
-    '',
-    formatTable(
-      [
-        'series',
-        'exposition',
-        '`metricsBytes()`',
-        'target ≤ 2.5',
-        '`metrics()` as sent',
-        'fresh memory',
-        'prom-client `register.metrics()`',
-        'ratio `metricsBytes()` / prom-client (≤ 0.1)',
-        'our histogram through prom-client\'s `register.metrics()`, / prom-client\'s own (≤ 1.2)',
-      ],
-      scrapes.map((g) => {
-        const perSeries = (ms: number): string => ((ms * 1000) / g.series).toFixed(2);
-        return [
-          g.series.toLocaleString('en'),
-          `${(g.bytes / 1e6).toFixed(1)} MB`,
-          perSeries(g.ms.bytes),
-          met((g.ms.bytes * 1000) / g.series <= 2.5),
-          perSeries(g.ms.text),
-          perSeries(g.ms.freshMemory),
-          perSeries(g.ms.promClient),
-          `${g.ratio.bytesToPromClient.toFixed(3)} ${met(g.ratio.bytesToPromClient <= 0.1)}`,
-          `${g.ratio.throughPromClient.toFixed(3)} ${met(g.ratio.throughPromClient <= 1.2)}`,
-        ];
-      }),
-    ),
+    ...scrapeTable(scrapes),
   ].join('\n');
   console.log(`\n### Metrics against prom-client 15 ${took(since)}\n`);
   console.log(metrics);

@@ -63,6 +63,8 @@ export interface ScrapeResult {
   readonly ms: {
     /** HeapExporter.metricsBytes(): the body as sent, no string made. */
     readonly bytes: number;
+    /** HeapExporter.leaseMetricsBytes(), then release(): the body in a reused buffer, as the integrations send it. */
+    readonly lease: number;
     /** HeapExporter.metrics(), then encoded as a response sends a string. */
     readonly text: number;
     /** prom-client's `register.metrics()` of its own histogram, encoded the same way. */
@@ -76,6 +78,8 @@ export interface ScrapeResult {
   readonly ratio: {
     /** metricsBytes() / prom-client. */
     readonly bytesToPromClient: number;
+    /** leaseMetricsBytes() / prom-client. */
+    readonly leaseToPromClient: number;
     /** our histogram through prom-client's registry / prom-client's own. */
     readonly throughPromClient: number;
   };
@@ -101,6 +105,8 @@ export async function measureScrape(processes: number, series: number, rounds: n
     // each case as an HTTP response would send it: a string is encoded, a rope left unflattened would hide part of the cost
     const cases: Record<keyof ScrapeResult['ms'], () => Promise<unknown>> = {
       bytes: () => exporter.metricsBytes('prometheus'),
+      // released at once, as a response whose socket took the whole body at once gives it back
+      lease: async () => (await exporter.leaseMetricsBytes('prometheus')).release(),
       text: async () => Buffer.from(await exporter.metrics('prometheus')),
       promClient: async () => Buffer.from(await theirs.metrics()),
       oursThroughPromClient: async () => Buffer.from(await oursInPromClient.metrics()),
@@ -109,6 +115,7 @@ export async function measureScrape(processes: number, series: number, rounds: n
     const names = Object.keys(cases) as (keyof ScrapeResult['ms'])[];
     const times = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<keyof ScrapeResult['ms'], number[]>;
     const toPromClient: number[] = [];
+    const leaseToPromClient: number[] = [];
     const through: number[] = [];
     for (let r = 0; r < warmUp + rounds; r++) {
       const round: Partial<Record<keyof ScrapeResult['ms'], number>> = {};
@@ -121,10 +128,11 @@ export async function measureScrape(processes: number, series: number, rounds: n
       if (r < warmUp) continue;
       for (const name of names) times[name].push(round[name]!);
       toPromClient.push(round.bytes! / round.promClient!);
+      leaseToPromClient.push(round.lease! / round.promClient!);
       through.push(round.oursThroughPromClient! / round.promClient!);
     }
     const ms = Object.fromEntries(names.map((n) => [n, median(times[n])])) as unknown as ScrapeResult['ms'];
-    return { series, bytes, ms, ratio: { bytesToPromClient: median(toPromClient), throughPromClient: median(through) } };
+    return { series, bytes, ms, ratio: { bytesToPromClient: median(toPromClient), leaseToPromClient: median(leaseToPromClient), throughPromClient: median(through) } };
   } finally {
     heap.close();
     fs.rmSync(dir, { recursive: true, force: true });

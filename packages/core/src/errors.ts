@@ -50,6 +50,8 @@ export const ErrorCodes = {
   MPM_ERR_TOO_MANY_SERIES: 'MPM_ERR_TOO_MANY_SERIES',
   /** MPMETRICS_MEMORY_ORDER is set to something other than `auto` or `atomics`. */
   MPM_ERR_MEMORY_ORDER: 'MPM_ERR_MEMORY_ORDER',
+  /** The bytes of an exposition lease were read after its release(): the buffer may hold another scrape. */
+  MPM_ERR_LEASE_RELEASED: 'MPM_ERR_LEASE_RELEASED',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -31,8 +31,9 @@ export { HeapExporter } from './registry/heap-exporter.js';
 export type { ExportedMetrics } from './registry/heap-exporter.js';
 export type { FamilySnapshot, SeriesSnapshot } from './metrics/family-reader.js';
 export { negotiateFormat } from './exposition/negotiate.js';
-export { writeExposition, writeExpositionBytes, contentTypeOf, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition/writer.js';
+export { writeExposition, writeExpositionBytes, leaseExpositionBytes, contentTypeOf, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition/writer.js';
 export type { ExpositionFormat } from './exposition/writer.js';
+export type { ExpositionLease } from './exposition/exposition-bytes.js';
 
 export { Heap } from './heap/heap.js';
 export type { FamilyRecord, HeapOptions } from './heap/heap.js';

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { writeExposition, writeExpositionBytes } from '../src/index.js';
+import { leaseExpositionBytes, writeExposition, writeExpositionBytes } from '../src/index.js';
 import { GOLDEN_CONST_LABELS, GOLDEN_SEEDS, goldenFamilies } from './support/golden-families.js';
 
 const golden = fs.readFileSync(fileURLToPath(new URL('./fixtures/exposition-golden.txt', import.meta.url)), 'utf8');
@@ -32,6 +32,9 @@ describe('exposition golden output', () => {
           // and as bytes: a lone surrogate must become the same replacement character
           expect(Buffer.from(text).equals(Buffer.from(expected!))).toBe(true);
           expect(writeExpositionBytes(goldenFamilies(seed), format, constLabels).equals(Buffer.from(expected!))).toBe(true);
+          const lease = leaseExpositionBytes(goldenFamilies(seed), format, constLabels);
+          expect(lease.bytes.equals(Buffer.from(expected!))).toBe(true);
+          lease.release();
         }
       }
     });

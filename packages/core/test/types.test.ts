@@ -7,6 +7,9 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   Counter,
   CounterChild,
+  HeapExporter,
+  leaseExpositionBytes,
+  type ExpositionLease,
   Gauge,
   GaugeChild,
   Histogram,
@@ -91,6 +94,13 @@ function typeChecks(): void {
   void withOpenMetrics;
   // @ts-expect-error name is required
   void new Counter({ help: 'h' });
+
+  // A lease's bytes are a Buffer, read until release()
+  expectTypeOf(new HeapExporter().leaseMetricsBytes('openmetrics')).toEqualTypeOf<Promise<ExpositionLease>>();
+  expectTypeOf(leaseExpositionBytes([], 'prometheus').bytes).toEqualTypeOf<Buffer>();
+  expectTypeOf<ExpositionLease['release']>().toEqualTypeOf<() => void>();
+  // @ts-expect-error a format the writers do not have
+  void new HeapExporter().leaseMetricsBytes('json');
 }
 
 describe('public types', () => {

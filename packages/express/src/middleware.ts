@@ -1,6 +1,6 @@
 // The Express middleware: records every request's duration, in-flight count and (on request) sizes into the
 // shared heap, and answers GET /metrics with the metrics of every process. Install it before your routes.
-import { RequestMetrics, booleanOption, metricsResponse, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
+import { RequestMetrics, booleanOption, metricsResponse, releaseWhenSent, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { routeTemplateOf } from './route-template.js';
 import { hiddenClassSharing } from './shared-hidden-class.js';
@@ -29,10 +29,16 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
     if (shareHiddenClasses !== undefined) shareHiddenClasses(req, res);
     // req.url first (a plain property; req.path parses it): the path is a prefix of the URL
     if (metricsPath !== false && req.url.startsWith(metricsPath) && req.path === metricsPath && (req.method === 'GET' || req.method === 'HEAD')) {
-      metricsResponse(config.registry, req.headers.accept).then(
-        ({ contentType, body }) => {
-          res.setHeader('Content-Type', contentType);
-          res.end(req.method === 'HEAD' ? undefined : body);
+      metricsResponse(config.registry, req.headers.accept, config.reuseMetricsBuffer).then(
+        (response) => {
+          res.setHeader('Content-Type', response.contentType);
+          if (req.method === 'HEAD') {
+            response.release(); // no body is sent
+            res.end();
+          } else {
+            releaseWhenSent(res, response);
+            res.end(response.body);
+          }
         },
         (error: unknown) => next(error),
       );

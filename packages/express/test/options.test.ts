@@ -36,8 +36,10 @@ describe('metricsMiddleware() options', () => {
     [{ unmatchedRoute: null }, TypeError, 'option "unmatchedRoute" must be a string'],
     [{ shareHiddenClasses: 'yes' }, TypeError, 'option "shareHiddenClasses" must be a boolean, received the string "yes"'],
     [{ shareHiddenClasses: 1 }, TypeError, 'option "shareHiddenClasses" must be a boolean, received number 1'],
+    [{ reuseMetricsBuffer: 'yes' }, TypeError, 'option "reuseMetricsBuffer" must be a boolean, received the string "yes"'],
+    [{ reuseMetricsBuffer: 1 }, TypeError, 'option "reuseMetricsBuffer" must be a boolean, received number 1'],
     [{ bucket: [1] }, RangeError, '"bucket" is not an option of @mpmetrics/express'],
-    [{ bucket: [1] }, RangeError, 'unmatchedRoute, shareHiddenClasses)'],
+    [{ bucket: [1] }, RangeError, 'unmatchedRoute, reuseMetricsBuffer, shareHiddenClasses)'],
     ['all', TypeError, 'option "options" must be an object'],
   ])('%j → %s', async (options, kind, says) => {
     await expectRefused('@mpmetrics/express', () => metricsMiddleware(options as never), kind, says);

@@ -1,7 +1,7 @@
 // The Fastify plugin: records every request's duration, in-flight count and (on request) sizes into the shared
 // heap, and answers GET /metrics with the metrics of every process. Wrapped with fastify-plugin, so its hooks see
 // every route of the instance it is registered on, whatever the registration order of the routes.
-import { RequestMetrics, metricsResponse, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
+import { RequestMetrics, metricsResponse, releaseWhenSent, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -47,8 +47,10 @@ const plugin: FastifyPluginAsync<FastifyMetricsOptions> = async (fastify, option
 
   if (metricsPath !== false) {
     fastify.get(metricsPath, async (request, reply) => {
-      const { contentType, body } = await metricsResponse(config.registry, request.headers.accept);
-      return reply.type(contentType).send(body);
+      const response = await metricsResponse(config.registry, request.headers.accept, config.reuseMetricsBuffer);
+      // Fastify ends the raw response with the Buffer as it is (for HEAD, without it): 'finish' follows either way
+      releaseWhenSent(reply.raw, response);
+      return reply.type(response.contentType).send(response.body);
     });
   }
 

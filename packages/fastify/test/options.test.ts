@@ -25,6 +25,8 @@ describe('the plugin’s options', () => {
     [{ metricsPath: 'metrics' }, TypeError, 'option "metricsPath" must be a path starting with "/" or false'],
     [{ extraLabels: { status_code: 'x' } }, RangeError, 'may not set "status_code"'],
     [{ groupStatusCodes: 1 }, TypeError, 'option "groupStatusCodes" must be a boolean'],
+    [{ reuseMetricsBuffer: 'yes' }, TypeError, 'option "reuseMetricsBuffer" must be a boolean, received the string "yes"'],
+    [{ reuseMetricsBuffer: 1 }, TypeError, 'option "reuseMetricsBuffer" must be a boolean, received number 1'],
     [{ whatever: true }, RangeError, '"whatever" is not an option of @mpmetrics/fastify'],
     // Express's own option, not Fastify's: Fastify's requests are its own objects
     [{ shareHiddenClasses: true }, RangeError, '"shareHiddenClasses" is not an option of @mpmetrics/fastify'],

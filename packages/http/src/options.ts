@@ -29,6 +29,11 @@ export interface HttpMetricsOptions<Req> {
   registry?: Registry;
   /** The `route` label of a request no route matched (never the raw URL). Default: `"#unmatched"`. */
   unmatchedRoute?: string;
+  /**
+   * Serve /metrics from a buffer that later scrapes reuse once the response is sent, instead of fresh memory.
+   * Default: false, as any hook or middleware that keeps the body would then see a later scrape's bytes.
+   */
+  reuseMetricsBuffer?: boolean;
 }
 
 export interface ResolvedOptions<Req> {
@@ -45,6 +50,7 @@ export interface ResolvedOptions<Req> {
   readonly responseSizes: number[] | undefined | false;
   readonly registry: Registry;
   readonly unmatchedRoute: string;
+  readonly reuseMetricsBuffer: boolean;
 }
 
 const KNOWN = new Set([
@@ -59,6 +65,7 @@ const KNOWN = new Set([
   'responseSizes',
   'registry',
   'unmatchedRoute',
+  'reuseMetricsBuffer',
 ]);
 const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /** Labels the integrations set themselves. */
@@ -161,6 +168,7 @@ export function resolveOptions<Req>(packageName: string, options: unknown, ownOp
   if (typeof (registry as Registry | null)?.registerMetric !== 'function') type('registry', 'a prom-client Registry', registry);
   const unmatchedRoute = o.unmatchedRoute === undefined ? '#unmatched' : o.unmatchedRoute;
   if (typeof unmatchedRoute !== 'string') type('unmatchedRoute', 'a string', unmatchedRoute);
+  if (o.reuseMetricsBuffer !== undefined && typeof o.reuseMetricsBuffer !== 'boolean') type('reuseMetricsBuffer', 'a boolean', o.reuseMetricsBuffer);
 
   return {
     packageName,
@@ -176,5 +184,6 @@ export function resolveOptions<Req>(packageName: string, options: unknown, ownOp
     responseSizes: sizes('responseSizes'),
     registry,
     unmatchedRoute,
+    reuseMetricsBuffer: o.reuseMetricsBuffer ?? false,
   };
 }

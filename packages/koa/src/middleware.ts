@@ -1,7 +1,7 @@
 // The Koa middleware: records every request's duration, in-flight count and (on request) sizes into the shared
 // heap, and answers GET /metrics with the metrics of every process. Use it first (`app.use(metricsMiddleware())`),
 // before @koa/router, whose matched route template it records.
-import { RequestMetrics, metricsResponse, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
+import { RequestMetrics, metricsResponse, releaseWhenSent, resolveOptions, type HttpMetricsOptions } from '@mpmetrics/http';
 import type { Context, Middleware } from 'koa';
 
 export type KoaMetricsOptions = HttpMetricsOptions<Context>;
@@ -27,9 +27,12 @@ export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
   return function mpmetricsMiddleware(ctx, next) {
     // the raw URL first (ctx.path parses it): the path is a prefix of the URL
     if (metricsPath !== false && ctx.req.url!.startsWith(metricsPath) && ctx.path === metricsPath && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-      return metricsResponse(config.registry, ctx.get('accept') || undefined).then(({ contentType, body }) => {
-        ctx.body = body;
-        ctx.set('Content-Type', contentType);
+      return metricsResponse(config.registry, ctx.get('accept') || undefined, config.reuseMetricsBuffer).then((response) => {
+        // Koa ends the raw response with the Buffer as it is, after every middleware has returned (for HEAD,
+        // without it): 'finish' follows either way
+        releaseWhenSent(ctx.res, response);
+        ctx.body = response.body;
+        ctx.set('Content-Type', response.contentType);
       });
     }
     metrics.track(ctx, ctx.res, ctx.req.method!);

@@ -11,6 +11,8 @@ describe('metricsMiddleware() options', () => {
     [{ extraLabels: { le: 'x' } }, RangeError, 'may not set "le"'],
     [{ responseSizes: 'big' }, TypeError, 'option "responseSizes" must be a boolean or an array'],
     [{ unknown: 1 }, RangeError, '"unknown" is not an option of @mpmetrics/koa'],
+    [{ reuseMetricsBuffer: 'yes' }, TypeError, 'option "reuseMetricsBuffer" must be a boolean, received the string "yes"'],
+    [{ reuseMetricsBuffer: 1 }, TypeError, 'option "reuseMetricsBuffer" must be a boolean, received number 1'],
     [{ shareHiddenClasses: true }, RangeError, '"shareHiddenClasses" is not an option of @mpmetrics/koa'],
   ])('%j → %s', async (options, kind, says) => {
     await expectRefused('@mpmetrics/koa', () => metricsMiddleware(options as never), kind, says);

@@ -1,11 +1,32 @@
-// The exposition as it is written: UTF-8 bytes in one reused off-heap buffer, turned into a string once, at the
-// end. Pieces that repeat (sample names, label sets, `le` values) are encoded once and copied as bytes, and counts
-// are written as digits, so a series costs no string building. Building one string instead makes a rope of some
-// 10 pieces a line that must be flattened and encoded again to be sent; measured in docs/benchmarks-journal.md.
+// The exposition as it is written: UTF-8 bytes in a reused off-heap buffer, turned into a string once at the end,
+// copied out, or lent as it is. Pieces that repeat (sample names, label sets, `le` values) are encoded once and
+// copied as bytes, and counts are written as digits, so a series costs no string building. Building one string
+// instead makes a rope of some 10 pieces a line that must be flattened and encoded again to be sent; measured in
+// docs/benchmarks-journal.md.
 import { isAscii } from 'node:buffer';
+import { MpmetricsError } from '../errors.js';
 
-/** The output buffer, reused by the next scrape: it keeps the size the last one needed. */
-let scratch = Buffer.allocUnsafe(1 << 16);
+/**
+ * Output buffers free for the next scrape, warmest last. Memory this process has not touched costs a page fault
+ * per 4 KB (about 10 µs on a VM), more than writing into it, so buffers are reused rather than allocated per
+ * scrape. A buffer is in this list or held by one writer or lease, never both: two scrapes never share one.
+ */
+const free: Buffer[] = [];
+/**
+ * Free buffers kept: enough for two scrapers at once (an HA pair of Prometheus servers); more are left to GC. Kept
+ * buffers are never shrunk: the memory held is up to two buffers of `capacity`, plus those still lent.
+ */
+const MAX_FREE = 2;
+/** The size of a new buffer: the largest one a scrape needed so far, so that growing is rare. */
+let capacity = 1 << 16;
+
+function takeBuffer(): Buffer {
+  return free.pop() ?? Buffer.allocUnsafe(capacity);
+}
+
+function giveBack(buffer: Buffer): void {
+  if (free.length < MAX_FREE) free.push(buffer);
+}
 
 const NEWLINE = 0x0a;
 const MINUS = 0x2d;
@@ -17,8 +38,52 @@ export function encoded(text: string): Uint8Array {
   return Buffer.from(text, 'utf8');
 }
 
+/** A lent buffer holding an exposition: `bytes` are the caller's until `release()` gives the buffer back. */
+export interface ExpositionLease {
+  /** The exposition as UTF-8. Reading it after `release()` throws MPM_ERR_LEASE_RELEASED. */
+  readonly bytes: Buffer;
+  /**
+   * Gives the buffer back for a later scrape to write into. Call it only when nothing can read `bytes` any more;
+   * a lease never released is collected by GC, so when in doubt, don't. For an HTTP response use @mpmetrics/http's
+   * releaseWhenSent(res, lease) before sending: it takes `res.socket` first (Node detaches it by 'finish') and
+   * releases on 'finish' only on a net.Socket (TLSSocket included) not destroyed by then. No socket: never
+   * release; a connection that is not a net.Socket (an in-memory Duplex, HTTP/2's compatibility API): never, its
+   * 'finish' may come before the bytes are read; a destroyed socket: don't; anything else that kept `bytes` (a
+   * cache, a hook, a log): never. Calling it again does nothing.
+   */
+  release(): void;
+}
+
+class PooledLease implements ExpositionLease {
+  #buffer: Buffer | undefined;
+  readonly #bytes: Buffer;
+
+  constructor(buffer: Buffer, length: number) {
+    this.#buffer = buffer;
+    this.#bytes = buffer.subarray(0, length);
+  }
+
+  get bytes(): Buffer {
+    if (this.#buffer === undefined) {
+      throw new MpmetricsError('MPM_ERR_LEASE_RELEASED', 'The bytes of this exposition lease were read after release(): its buffer may hold another scrape by now');
+    }
+    return this.#bytes;
+  }
+
+  release(): void {
+    // once only: a buffer put back twice could be taken by two scrapes at once
+    if (this.#buffer === undefined) return;
+    giveBack(this.#buffer);
+    this.#buffer = undefined;
+  }
+}
+
+/**
+ * One exposition being written, into a buffer taken from the free list. Writing is synchronous from `new` to the
+ * one call that ends it (copy, lease or toString), so no other scrape can run in between.
+ */
 export class ExpositionBytes {
-  #bytes = scratch;
+  #bytes = takeBuffer();
   #at = 0;
 
   /** Makes room for `n` more bytes. */
@@ -26,7 +91,8 @@ export class ExpositionBytes {
     if (this.#at + n <= this.#bytes.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(this.#bytes.length * 2, this.#at + n));
     this.#bytes.copy(bigger, 0, 0, this.#at);
-    this.#bytes = scratch = bigger;
+    this.#bytes = bigger; // the smaller one is left to GC
+    capacity = Math.max(capacity, bigger.length);
   }
 
   bytes(piece: Uint8Array): void {
@@ -89,16 +155,24 @@ export class ExpositionBytes {
     else this.text(Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf');
   }
 
-  /** A copy of the bytes written, for the caller to keep (the buffer is the next scrape's). */
+  /** A copy of the bytes written, for the caller to keep; the buffer goes back to the free list. */
   copy(): Buffer {
     const out = Buffer.allocUnsafe(this.#at);
     this.#bytes.copy(out, 0, 0, this.#at);
+    giveBack(this.#bytes);
     return out;
+  }
+
+  /** The bytes written, in the buffer they were written to, lent to the caller until it releases them. */
+  lease(): ExpositionLease {
+    return new PooledLease(this.#bytes, this.#at);
   }
 
   /** The bytes written, decoded once: as Latin-1 when they are all ASCII (the same string, decoded faster). */
   toString(): string {
     const written = this.#bytes.subarray(0, this.#at);
-    return written.toString(isAscii(written) ? 'latin1' : 'utf8');
+    const text = written.toString(isAscii(written) ? 'latin1' : 'utf8');
+    giveBack(this.#bytes);
+    return text;
   }
 }

@@ -4,7 +4,8 @@ import type { SeriesLabels } from '../metrics/label-tree.js';
 import type { FamilySnapshot } from '../metrics/family-reader.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './escaping.js';
 import { canonicalNumber, formatValue } from './numbers.js';
-import { encoded, ExpositionBytes } from './exposition-bytes.js';
+import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
+import { encoded, ExpositionBytes, type ExpositionLease } from './exposition-bytes.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
@@ -197,11 +198,21 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
   }
 }
 
-function writeAll(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): ExpositionBytes {
+function writeAll(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined, rest?: string): ExpositionBytes {
   const out = new ExpositionBytes();
   for (const family of families) writeFamily(out, family, format, constLabels);
-  if (format === 'openmetrics') out.text('# EOF\n');
+  if (rest !== undefined) out.text(rest);
+  else if (format === 'openmetrics') out.text('# EOF\n');
   return out;
+}
+
+const FORMATS: readonly string[] = ['prometheus', 'openmetrics'] satisfies ExpositionFormat[];
+
+/** The format argument of the newer entry points, checked: the older ones take any string as the text format. */
+export function checkFormat(format: unknown): ExpositionFormat {
+  if (typeof format !== 'string') throw new MpmetricsTypeError(`"format" must be "prometheus" or "openmetrics", received ${describeValue(format)}`);
+  if (!FORMATS.includes(format)) throw new MpmetricsRangeError(`"format" must be "prometheus" or "openmetrics", received ${describeValue(format)}`);
+  return format as ExpositionFormat;
 }
 
 /** The whole exposition of `families`; `constLabels` are added to every sample (like prom-client's default labels). */
@@ -211,10 +222,28 @@ export function writeExposition(families: readonly FamilySnapshot[], format: Exp
 
 /**
  * The same exposition as UTF-8 bytes, ready to send: no string is made, which for a large scrape costs more than
- * writing it (a string of 128 KB to 1 MB gets fresh pages from V8 every time; see the journal, 2026-12-07).
+ * writing it (a string of 128 KB to 1 MB gets fresh pages from V8 every time; see the journal, 2026-12-07). The
+ * Buffer is the caller's to keep. `rest` is as for leaseExpositionBytes(): another registry's exposition, appended.
  */
-export function writeExpositionBytes(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>): Buffer {
-  return writeAll(families, format, constLabels).copy();
+export function writeExpositionBytes(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>, rest?: string): Buffer {
+  if (rest !== undefined && typeof rest !== 'string') throw new MpmetricsTypeError(`"rest" must be a string, received ${describeValue(rest)}`);
+  return writeAll(families, format, constLabels, rest).copy();
+}
+
+/**
+ * The same bytes as writeExpositionBytes(), lent in a reused buffer instead of copied into fresh memory, whose page
+ * faults cost more than the writing (journal, 2026-12-07). Read `bytes` until `release()`; a response releases
+ * once Node has handed the bytes to the OS ('finish'). `rest` is another registry's exposition in the same format,
+ * written after these families; in OpenMetrics it must end with the `# EOF` line, which is then not written here.
+ */
+export function leaseExpositionBytes(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>, rest?: string): ExpositionLease {
+  if (!Array.isArray(families)) throw new MpmetricsTypeError(`"families" must be an array of family snapshots, received ${describeValue(families)}`);
+  checkFormat(format);
+  if (constLabels !== undefined && (typeof constLabels !== 'object' || constLabels === null || Array.isArray(constLabels))) {
+    throw new MpmetricsTypeError(`"constLabels" must be an object of label name → value, received ${describeValue(constLabels)}`);
+  }
+  if (rest !== undefined && typeof rest !== 'string') throw new MpmetricsTypeError(`"rest" must be a string, received ${describeValue(rest)}`);
+  return writeAll(families, format, constLabels, rest).lease();
 }
 
 export function contentTypeOf(format: ExpositionFormat): string {

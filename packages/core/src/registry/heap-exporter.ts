@@ -5,7 +5,8 @@
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap } from '../heap/heap.js';
 import { negotiateFormat } from '../exposition/negotiate.js';
-import { contentTypeOf, writeExposition, writeExpositionBytes, type ExpositionFormat } from '../exposition/writer.js';
+import type { ExpositionLease } from '../exposition/exposition-bytes.js';
+import { checkFormat, contentTypeOf, leaseExpositionBytes, writeExposition, writeExpositionBytes, type ExpositionFormat } from '../exposition/writer.js';
 import { runCollects } from '../metrics/collectors.js';
 import { parseMeta } from '../metrics/family-meta.js';
 import { FamilyReadCache, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from '../metrics/family-reader.js';
@@ -54,6 +55,15 @@ export class HeapExporter {
   /** The same exposition as UTF-8 bytes, what an HTTP response sends: cheaper than `metrics()` for large scrapes. */
   async metricsBytes(format: ExpositionFormat = 'prometheus'): Promise<Buffer> {
     return writeExpositionBytes(await this.snapshot(), format);
+  }
+
+  /**
+   * The same bytes as `metricsBytes()`, lent in a buffer that later scrapes reuse instead of copied into fresh
+   * memory: read `bytes` until `release()`, then the buffer may hold another scrape. Never released, it is GC's.
+   */
+  async leaseMetricsBytes(format: ExpositionFormat = 'prometheus'): Promise<ExpositionLease> {
+    checkFormat(format); // before the collects run
+    return leaseExpositionBytes(await this.snapshot(), format);
   }
 
   /** The exposition in the format an HTTP Accept header asks for, with its Content-Type. */
