@@ -1,83 +1,26 @@
-// A middleware wrapping res.end that keeps /metrics' body (a response cache, an audit log) keeps its own scrape:
-// by default the body is a fresh Buffer, as before the lent buffers. With `reuseMetricsBuffer` it is a buffer that
-// later scrapes write into once the response is sent, which is why that option is off by default.
-import fs from 'node:fs';
+// A /metrics body kept by a middleware wrapping res.end keeps its own scrape unless reuseMetricsBuffer is on
+// (tooling/http-test).
 import http from 'node:http';
 import type net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import express from 'express';
-import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Gauge, Heap, setDefaultHeap } from '@mpmetrics/core';
+import { describeKeptBody } from '@mpmetrics/http-test/kept-body-scenario';
 import { metricsMiddleware } from '../src/index.js';
 
-let dir: string;
-let value: Gauge;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-express-kept-'));
-  fs.chmodSync(dir, 0o700);
-  setDefaultHeap(Heap.open({ dir }));
-  value = new Gauge({ name: 'kept_value', help: 'The value of each scrape', registers: [] });
-});
-
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      })
-      .on('error', reject);
-  });
-}
-
-const valueLine = (text: string): string | undefined => text.split('\n').find((line) => line.startsWith('kept_value '));
-
-/** Scrapes of 1, 2 and 3 with a middleware keeping the first body given to res.end: what it reads after the third. */
-async function keptAfterLaterScrapes(options: { reuseMetricsBuffer?: boolean }): Promise<{ client: string; kept: string }> {
+describeKeptBody('@mpmetrics/express: a /metrics body kept by a middleware wrapping res.end', async (options, keep) => {
   const app = express();
-  let kept: unknown;
   app.use((req, res, next) => {
     const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
     res.end = ((...args: unknown[]) => {
-      if (req.path === '/metrics' && kept === undefined) kept = args[0];
+      if (req.path === '/metrics') keep(args[0]);
       return end(...args);
     }) as typeof res.end;
     next();
   });
-  app.use(metricsMiddleware({ registry: new Registry(), ...options }));
+  app.use(metricsMiddleware(options));
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  try {
-    value.set(1);
-    const client = await get(port);
-    value.set(2);
-    await get(port);
-    value.set(3);
-    await get(port);
-    expect(Buffer.isBuffer(kept)).toBe(true);
-    return { client, kept: (kept as Buffer).toString('utf8') };
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
-
-describe('@mpmetrics/express: a /metrics body kept by a middleware wrapping res.end', () => {
-  it('by default is its own scrape after later scrapes of other values', async () => {
-    const { client, kept } = await keptAfterLaterScrapes({});
-    expect(valueLine(client)).toBe('kept_value 1');
-    expect(kept).toBe(client);
-  });
-
-  it('with reuseMetricsBuffer is written over by a later scrape (why the option is off by default)', async () => {
-    const { client, kept } = await keptAfterLaterScrapes({ reuseMetricsBuffer: true });
-    expect(valueLine(client)).toBe('kept_value 1');
-    expect(valueLine(kept)).not.toBe('kept_value 1');
-  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 });
