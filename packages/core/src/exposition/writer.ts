@@ -1,7 +1,7 @@
 // Writes family snapshots in the Prometheus text format 0.0.4 or OpenMetrics 1.0, to the letter of each.
 import type { Exemplar } from '../metrics/exemplar.js';
 import type { SeriesLabels } from '../metrics/label-tree.js';
-import type { FamilySnapshot } from '../metrics/family-reader.js';
+import { snapshotSource, type FamilySnapshot, type FamilySource, type LabelTextSlot, type SeriesVisitor } from '../metrics/family-reader.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './escaping.js';
 import { canonicalNumber, formatValue } from './numbers.js';
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
@@ -17,15 +17,15 @@ const prefixes = new WeakMap<SeriesLabels, Uint8Array>();
 
 /**
  * `{a="x",b="y"` without the closing brace (so `le` or `quantile` can follow), or nothing for no labels. A label
- * the series leaves out (null) is not written, as prom-client writes a label set without it.
+ * the series leaves out (null) is not written, as prom-client writes a label set without it. The text is encoded
+ * once per series record: kept in `keep` when the reader gives one, else by label-values array.
  */
-function openLabels(names: readonly string[], values: SeriesLabels, extra: Readonly<Record<string, string>> | undefined): Uint8Array {
-  if (extra === undefined) {
-    let cached = prefixes.get(values);
-    if (cached === undefined) prefixes.set(values, (cached = encoded(formatLabels(names, values, undefined))));
-    return cached;
-  }
-  return encoded(formatLabels(names, values, extra));
+function openLabels(names: readonly string[], values: SeriesLabels, extra: Readonly<Record<string, string>> | undefined, keep: LabelTextSlot | undefined): Uint8Array {
+  if (extra !== undefined) return encoded(formatLabels(names, values, extra));
+  if (keep !== undefined) return (keep.text ??= encoded(formatLabels(names, values, undefined)));
+  let cached = prefixes.get(values);
+  if (cached === undefined) prefixes.set(values, (cached = encoded(formatLabels(names, values, undefined))));
+  return cached;
 }
 
 function formatLabels(names: readonly string[], values: SeriesLabels, extra: Readonly<Record<string, string>> | undefined): string {
@@ -88,7 +88,7 @@ function boundLabels(name: string, values: readonly string[]): BoundLabels {
  * `le`/`quantile` labels) is encoded once per family, and each series' label text once per series record (see
  * openLabels).
  */
-function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): void {
+function writeFamily(out: ExpositionBytes, family: FamilySource, format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): void {
   const { meta } = family;
   const om = format === 'openmetrics';
   // OpenMetrics names a counter family without its _total suffix, which every sample then carries.
@@ -101,13 +101,20 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
   if (!om && meta.type === 'info') [described, type] = [`${base}_info`, 'gauge'];
   else if (!om && meta.type === 'stateset') type = 'gauge';
   out.text(`# HELP ${described} ${help}\n# TYPE ${described} ${type}\n`);
+  family.eachSeries(seriesWriter(out, base, family, om, constLabels));
+}
+
+/** Writes the samples of one series of `family`, its sample names encoded once here. */
+function seriesWriter(out: ExpositionBytes, base: string, family: FamilySource, om: boolean, constLabels: Readonly<Record<string, string>> | undefined): SeriesVisitor {
+  const { meta } = family;
+  const names = meta.labelNames;
   const name = encoded(base);
   const created = encoded(`${base}_created`);
   switch (meta.type) {
     case 'counter': {
       const total = om ? encoded(`${base}_total`) : name;
-      for (const s of family.series) {
-        const open = openLabels(meta.labelNames, s.labels, constLabels);
+      return (s, keep) => {
+        const open = openLabels(names, s.labels, constLabels, keep);
         sample(out, total, open, s.values[0]!);
         if (om) {
           exemplarSuffix(out, s.exemplars?.[0]);
@@ -115,12 +122,10 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
           sample(out, created, open, s.created);
         }
         out.newline();
-      }
-      return;
+      };
     }
     case 'gauge':
-      for (const s of family.series) sampleLine(out, name, openLabels(meta.labelNames, s.labels, constLabels), s.values[0]!);
-      return;
+      return (s, keep) => sampleLine(out, name, openLabels(names, s.labels, constLabels, keep), s.values[0]!);
     case 'histogram': {
       const les = (meta.buckets ?? []).map(canonicalNumber);
       les.push('+Inf');
@@ -133,8 +138,8 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
       // a histogram with negative bounds to have no sum at all; its parsers want _count and _sum together. So those
       // samples are left out there (sum and count as a pair), and only there.
       const negativeBounds = (meta.buckets?.[0] ?? 0) < 0;
-      for (const s of family.series) {
-        const open = openLabels(meta.labelNames, s.labels, constLabels);
+      return (s, keep) => {
+        const open = openLabels(names, s.labels, constLabels, keep);
         const v = s.values;
         const bounds = open.length === 0 ? le.alone : le.after;
         const exemplars = om ? s.exemplars : undefined;
@@ -148,16 +153,15 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
           sampleLine(out, sum, open, v[n + 1]!);
         }
         if (om) sampleLine(out, created, open, s.created);
-      }
-      return;
+      };
     }
     case 'summary': {
       const quantile = boundLabels('quantile', (meta.percentiles ?? []).map(canonicalNumber));
       const n = quantile.alone.length;
       const count = encoded(`${base}_count`);
       const sum = encoded(`${base}_sum`);
-      for (const s of family.series) {
-        const open = openLabels(meta.labelNames, s.labels, constLabels);
+      return (s, keep) => {
+        const open = openLabels(names, s.labels, constLabels, keep);
         const v = s.values;
         const bounds = open.length === 0 ? quantile.alone : quantile.after;
         for (let i = 0; i < n; i++) {
@@ -170,35 +174,33 @@ function writeFamily(out: ExpositionBytes, family: FamilySnapshot, format: Expos
           sampleLine(out, count, open, v[n + 1]!);
         }
         if (om) sampleLine(out, created, open, s.created);
-      }
-      return;
+      };
     }
     case 'info': {
       const info = encoded(`${base}_info`);
-      for (const s of family.series) {
-        let labels = formatLabels(meta.labelNames, s.labels, constLabels);
+      return (s) => {
+        let labels = formatLabels(names, s.labels, constLabels);
         for (const [label, value] of s.info ?? []) labels += `${labels === '' ? '{' : ','}${label}="${escapeLabelValue(value)}"`;
         sampleLine(out, info, encoded(labels), 1);
-      }
-      return;
+      };
     }
     case 'stateset': {
       // the state label is named after the family
       const state = boundLabels(base, (meta.states ?? []).map(escapeLabelValue));
-      for (const s of family.series) {
-        const open = openLabels(meta.labelNames, s.labels, constLabels);
+      return (s, keep) => {
+        const open = openLabels(names, s.labels, constLabels, keep);
         const bounds = open.length === 0 ? state.alone : state.after;
         for (let i = 0; i < bounds.length; i++) {
           boundSample(out, name, open, bounds[i]!, s.values[i] === 1 ? 1 : 0);
           out.newline();
         }
-      }
-      return;
+      };
     }
   }
 }
 
-function writeAll(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined, rest?: string): ExpositionBytes {
+/** Every family in `families` to one exposition, ended as `format` wants or by `rest`. */
+export function writeSources(families: readonly FamilySource[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>, rest?: string): ExpositionBytes {
   const out = new ExpositionBytes();
   for (const family of families) writeFamily(out, family, format, constLabels);
   if (rest !== undefined) out.text(rest);
@@ -217,7 +219,7 @@ export function checkFormat(format: unknown): ExpositionFormat {
 
 /** The whole exposition of `families`; `constLabels` are added to every sample (like prom-client's default labels). */
 export function writeExposition(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>): string {
-  return writeAll(families, format, constLabels).toString();
+  return writeSources(Array.from(families, snapshotSource), format, constLabels).toString();
 }
 
 /**
@@ -227,7 +229,7 @@ export function writeExposition(families: readonly FamilySnapshot[], format: Exp
  */
 export function writeExpositionBytes(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>, rest?: string): Buffer {
   if (rest !== undefined && typeof rest !== 'string') throw new MpmetricsTypeError(`"rest" must be a string, received ${describeValue(rest)}`);
-  return writeAll(families, format, constLabels, rest).copy();
+  return writeSources(Array.from(families, snapshotSource), format, constLabels, rest).copy();
 }
 
 /**
@@ -243,7 +245,7 @@ export function leaseExpositionBytes(families: readonly FamilySnapshot[], format
     throw new MpmetricsTypeError(`"constLabels" must be an object of label name → value, received ${describeValue(constLabels)}`);
   }
   if (rest !== undefined && typeof rest !== 'string') throw new MpmetricsTypeError(`"rest" must be a string, received ${describeValue(rest)}`);
-  return writeAll(families, format, constLabels, rest).lease();
+  return writeSources(Array.from(families, snapshotSource), format, constLabels, rest).lease();
 }
 
 export function contentTypeOf(format: ExpositionFormat): string {

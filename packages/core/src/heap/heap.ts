@@ -14,7 +14,7 @@ import type { HeapFileOptions } from './heap-header.js';
 import { DEFAULT_IN_PROCESS_HEAP, isInProcess, warnInProcess } from './heap-kind.js';
 import type { HeapMode } from '../native/heap-mode.js';
 import { decodeKey, directoryKey } from './key-bytes.js';
-import { findOrMakeSeries, findSeries, forEachSeries, resetSeries, seriesCount, seriesKeyByte, seriesOf, type SeriesLayout, type SeriesOptions, type SeriesRecord } from './series-store.js';
+import { findOrMakeSeries, findSeries, forEachSeries, isSeriesLive, resetSeries, seriesCount, seriesKeyByte, seriesOf, type SeriesLayout, type SeriesOptions, type SeriesRecord } from './series-store.js';
 import { ExpiryMaintainer } from './expiry-maintainer.js';
 import { Lane, NOTHING_EXPIRING } from './lanes.js';
 import { H, KIND_FAMILY, KIND_SERIES, PROCESS_CELL, SERIES, WORD } from './layout.js';
@@ -253,6 +253,11 @@ export class Heap {
    */
   forEachSeries(family: number, visit: (ptr: number, live: boolean) => void): void {
     forEachSeries(this.file, family, visit);
+  }
+
+  /** Whether a series is live now: one seen live by forEachSeries may have been removed since. */
+  isSeriesLive(ptr: number): boolean {
+    return isSeriesLive(this.file, ptr);
   }
 
   /** The key (encoded label values) of a series record. */

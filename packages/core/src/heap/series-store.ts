@@ -256,9 +256,13 @@ export function resetSeries(file: HeapFile, ptr: number, remove: boolean): void 
 export function forEachSeries(file: HeapFile, family: number, visit: (ptr: number, live: boolean) => void): void {
   forEachLeaf(file, seriesRoot(file, family), (ptr) => {
     file.expectKind(ptr, KIND_SERIES, 'series');
-    const word = Atomics.load(file.segmentOf(ptr).u32, file.offsetOf(ptr) * 2);
-    visit(ptr, ((word >>> STATE_SHIFT) & 0xff) === STATE_LIVE);
+    visit(ptr, isSeriesLive(file, ptr));
   });
+}
+
+/** Whether a series record is live (not removed, retired or reused) now. */
+export function isSeriesLive(file: HeapFile, ptr: number): boolean {
+  return ((Atomics.load(file.segmentOf(ptr).u32, file.offsetOf(ptr) * 2) >>> STATE_SHIFT) & 0xff) === STATE_LIVE;
 }
 
 /** Every series of a family (removed ones included, marked as such). */

@@ -3,7 +3,6 @@
 import { heapCorrupt } from '../errors.js';
 import type { Heap } from '../heap/heap.js';
 import type { SeriesLayout } from '../heap/series-store.js';
-import type { WriterLiveness } from '../heap/writer-liveness.js';
 import { PROCESS_CELL } from '../heap/layout.js';
 import { decodeExemplarLabels, type Exemplar } from './exemplar.js';
 import { multiprocessModeOf, type FamilyMeta } from './family-meta.js';
@@ -87,7 +86,7 @@ const NO_INFO: readonly (readonly [string, string])[] = Object.freeze([]);
  * Label values decoded from a series record, kept between scrapes with the record's generation: a reset, or the
  * reuse of the record for another label set after its series expired, changes it.
  */
-export interface CachedLabels {
+export interface CachedLabels extends LabelTextSlot {
   readonly labels: SeriesLabels;
   readonly generation: number;
 }
@@ -109,110 +108,225 @@ function readInfo(heap: Heap, ptr: number, cache: Map<number, CachedLabels>): re
       throw heapCorrupt(heap.file.path, `info labels ${JSON.stringify(text.slice(0, 60))} are not label pairs`);
     }
     flat = (pairs as [string, string][]).flat();
-    cache.set(record, { labels: flat, generation: 0 });
+    cache.set(record, { labels: flat, generation: 0, text: undefined });
   }
   const out: (readonly [string, string])[] = [];
   for (let i = 0; i < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
   return out;
 }
 
-/** What a reader of one family keeps between scrapes: decoded label values by record, and the last creation order. */
+/**
+ * A series as a visit gives it: a SeriesSnapshot, or a reader's view that is valid during the call only (its
+ * object and values are reused for the next series).
+ */
+interface SeriesView {
+  readonly labels: SeriesLabels;
+  readonly values: readonly number[];
+  readonly info?: readonly (readonly [string, string])[] | undefined;
+  readonly windowEmpty?: boolean | undefined;
+  readonly exemplars?: readonly (Exemplar | undefined)[] | undefined;
+  readonly created: number;
+}
+
+/** Kept with a series record's labels between scrapes: their text as the exposition writer encoded it. */
+export interface LabelTextSlot {
+  text: Uint8Array | undefined;
+}
+
+/** Called with each series of a family; `keep` is where its label text may be kept, if its labels are a record's. */
+export type SeriesVisitor = (series: SeriesView, keep: LabelTextSlot | undefined) => void;
+
+/** A family whose series are given one at a time, in creation order: from a snapshot, or straight from the heap. */
+export interface FamilySource {
+  readonly name: string;
+  /** As exported (see FamilySnapshot.meta). */
+  readonly meta: FamilyMeta;
+  eachSeries(visit: SeriesVisitor): void;
+}
+
+/** A snapshot as a source. */
+export function snapshotSource(family: FamilySnapshot): FamilySource {
+  return {
+    name: family.name,
+    meta: family.meta,
+    eachSeries(visit) {
+      for (const s of family.series) visit(s, undefined);
+    },
+  };
+}
+
+/** What a reader of one family keeps between scrapes: decoded label values by record, and the read order. */
 export class FamilyReadCache {
   readonly labels = new Map<number, CachedLabels>();
-  /** The records of the last read in walk order, and the order that sorted them (undefined: they were sorted). */
-  records: readonly number[] = [];
-  order: readonly number[] | undefined;
+  /** The live records of the last directory walk, in walk (hash) order. */
+  walked: readonly number[] = [];
+  /** The same records by address: the order they were created in, and the order that reads them fastest. */
+  ordered: Float64Array = new Float64Array(0);
+}
+
+/** The family's declaration as exported: a gauge in a per-pid mode gains the "pid" label. */
+function exportedMetaOf(meta: FamilyMeta): FamilyMeta {
+  const mode = multiprocessModeOf(meta);
+  return mode === undefined ? meta : exportedMeta(meta, mode);
 }
 
 /** Every live series of a family, summed over all writers. `cache` keeps decoded label values between scrapes. */
 export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache): FamilySnapshot {
-  const labelCache = cache.labels;
   const series: SeriesSnapshot[] = [];
-  const records: number[] = [];
-  const layout = layoutOf(meta);
-  const mode = multiprocessModeOf(meta);
-  const perProcess = mode !== undefined && isPerProcess(mode);
-  const liveness = perProcess ? heap.writerLiveness() : undefined;
-  // series of a family with a TTL may be retired and their records reused: not before this reader is done
-  if (meta.ttlSeconds !== undefined) heap.holdExpiringSeries();
-  heap.forEachSeries(familyPtr, (ptr, live) => {
-    if (!live) return;
-    const generation = heap.seriesGeneration(ptr);
-    let labels = labelCache.get(ptr)?.labels;
-    if (labels === undefined || labelCache.get(ptr)!.generation !== generation) {
-      labels = decodeSeries(heap, ptr, layout, meta.labelNames.length) ?? DAMAGED;
-      if (labels === DAMAGED) warnDamaged(name, ptr);
-      labelCache.set(ptr, { labels, generation });
-    }
-    if (labels === DAMAGED) return;
-    const before = series.length;
-    try {
-      readSeries(heap, ptr, labels, meta, layout, labelCache, series, records, liveness);
-    } catch (error) {
-      // a series whose cells are damaged (a cell list that loops) is left out like one whose record is
-      if ((error as { code?: unknown }).code !== 'MPM_ERR_HEAP_CORRUPT') throw error;
-      series.length = before;
-      records.length = before;
-      warnDamaged(name, ptr);
-      labelCache.set(ptr, { labels: DAMAGED, generation });
-    }
-  });
-  return { name, meta: mode === undefined ? meta : exportedMeta(meta, mode), series: inCreationOrder(series, records, cache) };
-}
-
-/** Appends the snapshot(s) of one live series (and its record, once per snapshot) to `series` and `records`. */
-function readSeries(
-  heap: Heap,
-  ptr: number,
-  labels: SeriesLabels,
-  meta: FamilyMeta,
-  layout: SeriesLayout,
-  labelCache: Map<number, CachedLabels>,
-  series: SeriesSnapshot[],
-  records: number[],
-  liveness: WriterLiveness | undefined,
-): void {
-  const mode = multiprocessModeOf(meta);
-  if (liveness !== undefined) {
-    // one snapshot per combined value, or per process in mode 'all': each keeps this record's place
-    const before = series.length;
-    readProcessGauge(heap, ptr, labels, mode!, liveness, series);
-    for (let i = before; i < series.length; i++) records.push(ptr);
-    return;
-  }
-  const created = heap.seriesCreated(ptr);
-  if (meta.type === 'summary') {
-    const { values, windowEmpty } = readSummaryQuantiles(heap, ptr, meta);
-    series.push(windowEmpty ? { labels, values, created, windowEmpty } : { labels, values, created });
-    records.push(ptr);
-    return;
-  }
-  const values = readValues(heap, ptr, meta, layout);
-  // info records and series records are distinct records, so one cache keyed by record serves both
-  if (meta.type === 'info') series.push({ labels, values, created, info: readInfo(heap, ptr, labelCache) });
-  else if (meta.exemplars === true) series.push({ labels, values, created, exemplars: readExemplars(heap, ptr, layout) });
-  else series.push({ labels, values, created });
-  records.push(ptr);
+  visitFamily(heap, familyPtr, name, meta, cache, (s) => series.push(snapshotOf(s)));
+  return { name, meta: exportedMetaOf(meta), series };
 }
 
 /**
- * The series in the order they were first created, by any process, as prom-client lists them in one process: the
- * directory is walked in hash order, but records are allocated from one bump pointer, so their addresses rise.
- * The order is kept for the next read, which usually walks the same records.
+ * The same family as a source read from the heap while it is written, with no snapshot made per series: the
+ * exporter's path. Each eachSeries() reads the family anew.
  */
-function inCreationOrder(series: SeriesSnapshot[], records: number[], cache: FamilyReadCache): SeriesSnapshot[] {
-  let order = cache.order;
-  if (!sameRecords(cache.records, records)) {
-    let sorted = true;
-    for (let i = 1; i < records.length && sorted; i++) sorted = records[i - 1]! < records[i]!;
-    order = sorted ? undefined : records.map((_, i) => i).sort((a, b) => records[a]! - records[b]!);
-    cache.records = records;
-    cache.order = order;
+export function heapFamilySource(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache): FamilySource {
+  return {
+    name,
+    meta: exportedMetaOf(meta),
+    eachSeries(visit) {
+      visitFamily(heap, familyPtr, name, meta, cache, visit);
+    },
+  };
+}
+
+/** A snapshot of a visited series, with the fields its type has and no other. */
+function snapshotOf(s: SeriesView): SeriesSnapshot {
+  const { labels, created } = s;
+  const values = s.values.slice();
+  if (s.windowEmpty === true) return { labels, values, created, windowEmpty: true };
+  if (s.info !== undefined) return { labels, values, created, info: s.info };
+  if (s.exemplars !== undefined) return { labels, values, created, exemplars: s.exemplars };
+  return { labels, values, created };
+}
+
+/** The live records of a family in creation order, walking its directory and sorting only when the set changed. */
+function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache): Float64Array {
+  const walked: number[] = [];
+  heap.forEachSeries(familyPtr, (ptr, live) => {
+    if (live) walked.push(ptr);
+  });
+  if (!sameRecords(cache.walked, walked)) {
+    // records come from one bump pointer, so addresses rise with creation, as prom-client lists series; and a
+    // writer's cells were allocated in the order it first wrote them, so this order reads memory nearly in a line
+    // where the walk's hash order jumps (measured in the journal, 2026-12-07)
+    cache.walked = walked;
+    cache.ordered = Float64Array.from(walked).sort();
   }
-  if (order === undefined) return series;
-  const out = new Array<SeriesSnapshot>(order.length);
-  for (let i = 0; i < order.length; i++) out[i] = series[order[i]!]!;
-  return out;
+  return cache.ordered;
+}
+
+/**
+ * Calls `visit` with every live series of a family, summed over all writers, in creation order. A series whose
+ * record or cells are damaged is left out with a warning.
+ */
+function visitFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache, visit: SeriesVisitor): void {
+  const layout = layoutOf(meta);
+  const mode = multiprocessModeOf(meta);
+  const liveness = mode !== undefined && isPerProcess(mode) ? heap.writerLiveness() : undefined;
+  // series of a family with a TTL may be retired and their records reused: not before this reader is done
+  if (meta.ttlSeconds !== undefined) heap.holdExpiringSeries();
+  const order = readOrder(heap, familyPtr, cache);
+  const view = new SeriesRead(valueCount(meta, layout));
+  const perProcess: SeriesSnapshot[] = [];
+  for (let i = 0; i < order.length; i++) {
+    const ptr = order[i]!;
+    if (!heap.isSeriesLive(ptr)) continue; // removed since the walk
+    const record = labelsOf(heap, ptr, name, meta, layout, cache.labels);
+    if (record === undefined) continue;
+    try {
+      // one value per combined value, or per process in mode 'all': each keeps this record's place
+      if (liveness !== undefined) {
+        perProcess.length = 0;
+        readProcessGauge(heap, ptr, record.labels, mode!, liveness, perProcess);
+      } else view.read(heap, ptr, record.labels, meta, layout, cache.labels);
+    } catch (error) {
+      // a series whose cells are damaged (a cell list that loops) is left out like one whose record is
+      if ((error as { code?: unknown }).code !== 'MPM_ERR_HEAP_CORRUPT') throw error;
+      warnDamaged(name, ptr);
+      cache.labels.set(ptr, { labels: DAMAGED, generation: record.generation, text: undefined });
+      continue;
+    }
+    if (liveness === undefined) visit(view, record);
+    else for (const s of perProcess) visit(s, s.labels === record.labels ? record : undefined);
+  }
+}
+
+/** The cached labels of a live series record, decoded again if its generation changed; undefined if it is damaged. */
+function labelsOf(heap: Heap, ptr: number, name: string, meta: FamilyMeta, layout: SeriesLayout, labelCache: Map<number, CachedLabels>): CachedLabels | undefined {
+  const generation = heap.seriesGeneration(ptr);
+  let record = labelCache.get(ptr);
+  if (record === undefined || record.generation !== generation) {
+    const labels = decodeSeries(heap, ptr, layout, meta.labelNames.length) ?? DAMAGED;
+    if (labels === DAMAGED) warnDamaged(name, ptr);
+    labelCache.set(ptr, (record = { labels, generation, text: undefined }));
+  }
+  return record.labels === DAMAGED ? undefined : record;
+}
+
+/** How many values a series of this family exports (a summary makes its own array). */
+function valueCount(meta: FamilyMeta, layout: SeriesLayout): number {
+  switch (meta.type) {
+    case 'histogram':
+      return layout.valueWords;
+    case 'stateset':
+      return meta.states?.length ?? 0;
+    default:
+      return 1;
+  }
+}
+
+/** The series being visited: one object per family read, filled anew for each series. */
+class SeriesRead implements SeriesView {
+  labels: SeriesLabels = DAMAGED;
+  values: number[];
+  info: readonly (readonly [string, string])[] | undefined = undefined;
+  windowEmpty: boolean | undefined = undefined;
+  exemplars: (Exemplar | undefined)[] | undefined = undefined;
+  created = 0;
+
+  constructor(values: number) {
+    this.values = new Array<number>(values).fill(0);
+  }
+
+  read(heap: Heap, ptr: number, labels: SeriesLabels, meta: FamilyMeta, layout: SeriesLayout, labelCache: Map<number, CachedLabels>): void {
+    this.labels = labels;
+    this.created = heap.seriesCreated(ptr);
+    const values = this.values;
+    switch (meta.type) {
+      case 'counter':
+        heap.read(ptr, values);
+        break;
+      case 'gauge':
+        values[0] = heap.shared(ptr).getFloat(0);
+        break;
+      case 'histogram': {
+        // cells hold one count per bucket; exported buckets are cumulative, then the sum
+        heap.read(ptr, values);
+        const buckets = values.length - 1;
+        for (let i = 1; i < buckets; i++) values[i]! += values[i - 1]!;
+        break;
+      }
+      case 'summary': {
+        const quantiles = readSummaryQuantiles(heap, ptr, meta);
+        this.values = quantiles.values;
+        this.windowEmpty = quantiles.windowEmpty;
+        break;
+      }
+      case 'info':
+        // info records and series records are distinct records, so one cache keyed by record serves both
+        values[0] = 1;
+        this.info = readInfo(heap, ptr, labelCache);
+        break;
+      case 'stateset': {
+        const current = Number(heap.shared(ptr).getInt(0));
+        for (let i = 0; i < values.length; i++) values[i] = i === current ? 1 : 0;
+        break;
+      }
+    }
+    if (meta.exemplars === true) this.exemplars = readExemplars(heap, ptr, layout);
+  }
 }
 
 function sameRecords(a: readonly number[], b: readonly number[]): boolean {
@@ -249,30 +363,4 @@ function warnDamaged(family: string, ptr: number): void {
     type: 'MpmetricsWarning',
     code: 'MPM_WARN_DAMAGED_SERIES',
   });
-}
-
-function readValues(heap: Heap, ptr: number, meta: FamilyMeta, layout: SeriesLayout): number[] {
-  switch (meta.type) {
-    case 'counter':
-      return heap.read(ptr, [0]);
-    case 'gauge':
-      return [heap.shared(ptr).getFloat(0)];
-    case 'histogram': {
-      // cells hold one count per bucket; exported buckets are cumulative, then the sum
-      const values = heap.read(ptr, new Array<number>(layout.valueWords).fill(0));
-      const buckets = layout.valueWords - 1;
-      const sum = values[buckets]!;
-      for (let i = 1; i < buckets; i++) values[i]! += values[i - 1]!;
-      values[buckets] = sum;
-      return values;
-    }
-    case 'summary':
-      return readSummaryQuantiles(heap, ptr, meta).values;
-    case 'info':
-      return [1];
-    case 'stateset': {
-      const current = Number(heap.shared(ptr).getInt(0));
-      return (meta.states ?? []).map((_, i) => (i === current ? 1 : 0));
-    }
-  }
 }

@@ -5,11 +5,11 @@
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap } from '../heap/heap.js';
 import { negotiateFormat } from '../exposition/negotiate.js';
-import type { ExpositionLease } from '../exposition/exposition-bytes.js';
-import { checkFormat, contentTypeOf, leaseExpositionBytes, writeExposition, writeExpositionBytes, type ExpositionFormat } from '../exposition/writer.js';
+import type { ExpositionBytes, ExpositionLease } from '../exposition/exposition-bytes.js';
+import { checkFormat, contentTypeOf, writeSources, type ExpositionFormat } from '../exposition/writer.js';
 import { runCollects } from '../metrics/collectors.js';
-import { parseMeta } from '../metrics/family-meta.js';
-import { FamilyReadCache, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from '../metrics/family-reader.js';
+import { parseMeta, type FamilyMeta } from '../metrics/family-meta.js';
+import { FamilyReadCache, heapFamilySource, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot, type FamilySource } from '../metrics/family-reader.js';
 
 export interface ExportedMetrics {
   readonly contentType: string;
@@ -30,31 +30,53 @@ export class HeapExporter {
    * this process on that heap ran. Rejects with the error of a collect that throws, as `register.metrics()` does.
    */
   async snapshot(): Promise<FamilySnapshot[]> {
-    const heap = this.#heap ?? defaultHeap();
-    await runCollects(heap);
-    return heap.readWithin(SCRAPE_READ_BUDGET_MS, () => this.#read(heap));
+    const heap = await this.#collected();
+    return heap.readWithin(SCRAPE_READ_BUDGET_MS, () => this.#families(heap, (family, ptr, meta, cache) => readFamily(heap, ptr, family, meta, cache)));
   }
 
-  #read(heap: Heap): FamilySnapshot[] {
-    const out: FamilySnapshot[] = [];
+  /** This exporter's heap, after the collect() of every metric declared on it in this process ran. */
+  async #collected(): Promise<Heap> {
+    const heap = this.#heap ?? defaultHeap();
+    await runCollects(heap);
+    return heap;
+  }
+
+  /** `make` of every metric family in the heap, sorted by name; `cache` is the family's, kept across scrapes. */
+  #families<T>(heap: Heap, make: (name: string, ptr: number, meta: FamilyMeta, cache: FamilyReadCache) => T): T[] {
+    const found: { name: string; ptr: number; meta: FamilyMeta }[] = [];
     for (const family of heap.families()) {
       const meta = parseMeta(family.meta);
       if (meta === undefined) continue; // a family made through the raw Heap API, not a metric
-      let cache = this.#readCaches.get(family.ptr);
-      if (cache === undefined) this.#readCaches.set(family.ptr, (cache = new FamilyReadCache()));
-      out.push(readFamily(heap, family.ptr, family.name, meta, cache));
+      found.push({ name: family.name, ptr: family.ptr, meta });
     }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return found.map(({ name, ptr, meta }) => {
+      let cache = this.#readCaches.get(ptr);
+      if (cache === undefined) this.#readCaches.set(ptr, (cache = new FamilyReadCache()));
+      return make(name, ptr, meta, cache);
+    });
+  }
+
+  /**
+   * The exposition written straight from the heap, each series as it is read, with no snapshot made per series;
+   * `end` takes it as a string, a copy or a lease.
+   */
+  async #written<T>(format: ExpositionFormat, end: (written: ExpositionBytes) => T): Promise<T> {
+    const heap = await this.#collected();
+    return heap.readWithin(SCRAPE_READ_BUDGET_MS, () => {
+      const sources: FamilySource[] = this.#families(heap, (name, ptr, meta, cache) => heapFamilySource(heap, ptr, name, meta, cache));
+      return end(writeSources(sources, format));
+    });
   }
 
   /** The exposition in `format` (default: the Prometheus text format). */
   async metrics(format: ExpositionFormat = 'prometheus'): Promise<string> {
-    return writeExposition(await this.snapshot(), format);
+    return this.#written(format, (written) => written.toString());
   }
 
   /** The same exposition as UTF-8 bytes, what an HTTP response sends: cheaper than `metrics()` for large scrapes. */
   async metricsBytes(format: ExpositionFormat = 'prometheus'): Promise<Buffer> {
-    return writeExpositionBytes(await this.snapshot(), format);
+    return this.#written(format, (written) => written.copy());
   }
 
   /**
@@ -63,7 +85,7 @@ export class HeapExporter {
    */
   async leaseMetricsBytes(format: ExpositionFormat = 'prometheus'): Promise<ExpositionLease> {
     checkFormat(format); // before the collects run
-    return leaseExpositionBytes(await this.snapshot(), format);
+    return this.#written(format, (written) => written.lease());
   }
 
   /** The exposition in the format an HTTP Accept header asks for, with its Content-Type. */
