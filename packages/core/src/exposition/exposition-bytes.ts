@@ -32,6 +32,7 @@ const NEWLINE = 0x0a;
 const MINUS = 0x2d;
 const ZERO = 0x30;
 const SPACE = 0x20;
+const CLOSE_BRACE = 0x7d;
 
 /** `text` as UTF-8 bytes, for a piece that is written many times. */
 export function encoded(text: string): Uint8Array {
@@ -102,6 +103,22 @@ export class ExpositionBytes {
     this.#at += piece.length;
   }
 
+  /** Where the next byte goes: a mark for `again()`. */
+  get position(): number {
+    return this.#at;
+  }
+
+  /**
+   * Writes again the bytes written from `start` to `end`: a series' sample name and labels, which begin each of
+   * its bucket or quantile lines. One copy instead of two pieces: set() costs some 270 instructions a call, far
+   * more than the few tens of bytes it copies (journal, 2026-12-07).
+   */
+  again(start: number, end: number): void {
+    this.#room(end - start);
+    this.#bytes.copyWithin(this.#at, start, end);
+    this.#at += end - start;
+  }
+
   /** Any text, as UTF-8 (a lone surrogate becomes U+FFFD, as Buffer.from writes it). */
   text(piece: string): void {
     const n = piece.length;
@@ -126,6 +143,13 @@ export class ExpositionBytes {
 
   space(): void {
     this.#room(1);
+    this.#bytes[this.#at++] = SPACE;
+  }
+
+  /** `} `: the end of a label set and the space before the value. */
+  closeLabels(): void {
+    this.#room(2);
+    this.#bytes[this.#at++] = CLOSE_BRACE;
     this.#bytes[this.#at++] = SPACE;
   }
 

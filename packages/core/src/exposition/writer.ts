@@ -38,16 +38,13 @@ function formatLabels(names: readonly string[], values: SeriesLabels, extra: Rea
   return out;
 }
 
-const CLOSE = encoded('}');
-
 /** `name{labels} value`: a sample without `le` or `quantile`, its label set opened by openLabels. */
 function sample(out: ExpositionBytes, name: Uint8Array, open: Uint8Array, value: number): void {
   out.bytes(name);
   if (open.length > 0) {
     out.bytes(open);
-    out.bytes(CLOSE);
-  }
-  out.space();
+    out.closeLabels();
+  } else out.space();
   out.value(value);
 }
 
@@ -64,6 +61,32 @@ function boundSample(out: ExpositionBytes, name: Uint8Array, open: Uint8Array, b
   out.bytes(bound);
   out.value(value);
 }
+
+/**
+ * Lines of `name{labels,bound} value`, one per bound (bucket or quantile lines of one series), the first with its
+ * `name{labels` written as pieces and the others copying it from there; `skip(i)` leaves line i out.
+ */
+function boundLines(out: ExpositionBytes, name: Uint8Array, open: Uint8Array, bounds: readonly Uint8Array[], values: readonly number[], exemplars: readonly (Exemplar | undefined)[] | undefined, skip?: (value: number) => boolean): void {
+  let start = -1;
+  let end = -1;
+  for (let i = 0; i < bounds.length; i++) {
+    const value = values[i]!;
+    if (skip?.(value) === true) continue;
+    if (start < 0) {
+      start = out.position;
+      out.bytes(name);
+      out.bytes(open);
+      end = out.position;
+    } else out.again(start, end);
+    out.bytes(bounds[i]!);
+    out.value(value);
+    if (exemplars !== undefined) exemplarSuffix(out, exemplars[i]);
+    out.newline();
+  }
+}
+
+/** OpenMetrics leaves out a quantile below zero (it holds them to be counter-like). */
+const negative = (value: number): boolean => value < 0;
 
 /** ` # {labels} value timestamp`: an exemplar after an OpenMetrics sample, if there is one. */
 function exemplarSuffix(out: ExpositionBytes, exemplar: Exemplar | undefined): void {
@@ -142,12 +165,7 @@ function seriesWriter(out: ExpositionBytes, base: string, family: FamilySource, 
         const open = openLabels(names, s.labels, constLabels, keep);
         const v = s.values;
         const bounds = open.length === 0 ? le.alone : le.after;
-        const exemplars = om ? s.exemplars : undefined;
-        for (let i = 0; i <= n; i++) {
-          boundSample(out, bucket, open, bounds[i]!, v[i]!);
-          if (exemplars !== undefined) exemplarSuffix(out, exemplars[i]);
-          out.newline();
-        }
+        boundLines(out, bucket, open, bounds, v, om ? s.exemplars : undefined);
         if (!om || (!negativeBounds && !(v[n + 1]! < 0))) {
           sampleLine(out, count, open, v[n]!);
           sampleLine(out, sum, open, v[n + 1]!);
@@ -164,11 +182,7 @@ function seriesWriter(out: ExpositionBytes, base: string, family: FamilySource, 
         const open = openLabels(names, s.labels, constLabels, keep);
         const v = s.values;
         const bounds = open.length === 0 ? quantile.alone : quantile.after;
-        for (let i = 0; i < n; i++) {
-          if (om && v[i]! < 0) continue;
-          boundSample(out, name, open, bounds[i]!, v[i]!);
-          out.newline();
-        }
+        boundLines(out, name, open, bounds, v, undefined, om ? negative : undefined);
         if (!om || !(v[n]! < 0)) {
           sampleLine(out, sum, open, v[n]!);
           sampleLine(out, count, open, v[n + 1]!);

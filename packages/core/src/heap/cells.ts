@@ -319,6 +319,9 @@ function cellListDamaged(file: HeapFile, series: number): Error {
   return heapCorrupt(file.path, `the cell list of series ${series} loops or is longer than the heap could hold`);
 }
 
+/** readCells' walk, reused: it calls nothing that could call it again, and a scrape calls it once per series. */
+const sumWalk = new ListWalk();
+
 /**
  * Adds up the current-generation cells of a series into `out`, whose length is the values per cell the family
  * declares (see readEachCell). A writer's cells hold one per lane, so a longer list is damage.
@@ -331,7 +334,7 @@ export function readCells(file: HeapFile, series: number, out: Float64Array | nu
   const generation = Atomics.load(seg.u32, at + SERIES.GENERATION);
   if (scratch.length < length) scratch = new Float64Array(length);
   const first = Atomics.load(seg.u32, at + SERIES.CELLS);
-  const walk = new ListWalk().start(first, file.maxLanes);
+  const walk = sumWalk.start(first, file.maxLanes);
   for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell) * 2;

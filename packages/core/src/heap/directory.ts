@@ -40,10 +40,15 @@ export function allocateNode(file: HeapFile, depth: number, reusable = false): n
 }
 
 function kindAt(file: HeapFile, ptr: number): number {
-  if (ptr >= Atomics.load(file.header, H.ALLOC_TOP)) throw heapCorrupt(file.path, `directory pointer ${ptr} is past the allocated heap`);
+  return headerWordBelow(file, ptr, Atomics.load(file.header, H.ALLOC_TOP)) & KIND_MASK;
+}
+
+/** The first word (tag, kind, state) of the record a directory pointer leads to, below the allocation top `top`. */
+function headerWordBelow(file: HeapFile, ptr: number, top: number): number {
+  if (ptr >= top) throw heapCorrupt(file.path, `directory pointer ${ptr} is past the allocated heap`);
   const word = file.segmentOf(ptr).u32[file.offsetOf(ptr) * 2]!;
   if ((word & TAG_MASK) !== TAG) throw heapCorrupt(file.path, `directory pointer ${ptr} does not lead to a record`);
-  return word & KIND_MASK;
+  return word;
 }
 
 function leafField(file: HeapFile, ptr: number, field: number): number {
@@ -180,11 +185,17 @@ export function isNodeAt(file: HeapFile, ptr: number, depth: number): boolean {
  * most MAX_DEPTH levels) or linked twice, a leaf in a slot its hash does not lead to (a record linked twice), a
  * chain that loops or sits above the last level, or more records than the heap could hold.
  */
-export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number) => void): void {
+export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number, word: number) => void): void {
   if (!isNodeAt(file, root, 0)) throw heapCorrupt(file.path, `directory root ${root} is not a node at depth 0`);
   // the stack holds (node, depth, the hash bits that lead to it) triples: at most 15 per level are pending
   const stack = [root, 0, 0];
-  const limit = maxRecords(Atomics.load(file.header, H.ALLOC_TOP));
+  let top = Atomics.load(file.header, H.ALLOC_TOP);
+  const limit = maxRecords(top);
+  /** The first word of the record at `ptr`, checked as kindAt() does, against the top read again only when past it. */
+  const headerWord = (ptr: number): number => {
+    if (ptr >= top) top = Atomics.load(file.header, H.ALLOC_TOP);
+    return headerWordBelow(file, ptr, top);
+  };
   // a node linked from two slots would make the walk visit its subtree once per path: exponentially often
   const seen = new Set<number>();
   let visited = 0;
@@ -205,17 +216,17 @@ export function forEachLeaf(file: HeapFile, root: number, visit: (ptr: number) =
       if (p === 0) continue;
       // the low hash bits of everything below this slot: the path to it (>>> 0 keeps 32-bit values unsigned)
       const path = (prefix | (i << shift)) >>> 0;
-      if (kindAt(file, p) === KIND_NODE) {
+      if ((headerWord(p) & KIND_MASK) === KIND_NODE) {
         if (!isNodeAt(file, p, depth + 1)) throw heapCorrupt(file.path, `directory node ${p} is not at depth ${depth + 1}`);
         stack.push(p, depth + 1, path);
         continue;
       }
-      const mask = shift + NODE.BITS >= 32 ? 0xffffffff : (2 ** (shift + NODE.BITS)) - 1;
+      const mask = shift + NODE.BITS >= 32 ? 0xffffffff : (1 << (shift + NODE.BITS)) - 1;
       walk.start(p, depth === NODE.MAX_DEPTH - 1 ? limit : 0);
       for (let q = p; q !== 0; ) {
-        kindAt(file, q);
+        const word = headerWord(q);
         if ((leafField(file, q, LEAF.HASH) & mask) >>> 0 !== path) throw heapCorrupt(file.path, `directory leaf ${q} is in a slot its hash does not lead to`);
-        visit(q);
+        visit(q, word);
         if (++visited > limit) throw heapCorrupt(file.path, 'the directory has more records than the heap could hold');
         q = Atomics.load(file.segmentOf(q).u32, file.offsetOf(q) * 2 + LEAF.NEXT);
         if (walk.stops(q)) throw heapCorrupt(file.path, 'a directory chain loops, or is where no chain can be');

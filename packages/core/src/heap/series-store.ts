@@ -8,7 +8,7 @@ import { pushRecord, popRecord, reusableSize } from './free-lists.js';
 import type { HeapFile } from './heap-file.js';
 import { unlockByte } from './heap-io.js';
 import { decodeKey, directoryKey } from './key-bytes.js';
-import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_NODE, KIND_SERIES, LEAF, LOCK, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
+import { EXEMPLAR, FAMILY, H, KIND_FAMILY, KIND_MASK, KIND_NODE, KIND_SERIES, LEAF, LOCK, SERIES, STATE_LIVE, STATE_REMOVED, STATE_RETIRED, STATE_SHIFT, TAG, WORD } from './layout.js';
 import { takeLock, UPDATE_LOCK_WAIT_MS } from './lock-wait.js';
 
 export interface SeriesLayout {
@@ -254,8 +254,9 @@ export function resetSeries(file: HeapFile, ptr: number, remove: boolean): void 
  * nothing per series: the exporter's path.
  */
 export function forEachSeries(file: HeapFile, family: number, visit: (ptr: number, live: boolean) => void): void {
-  forEachLeaf(file, seriesRoot(file, family), (ptr) => {
-    file.expectKind(ptr, KIND_SERIES, 'series');
+  forEachLeaf(file, seriesRoot(file, family), (ptr, word) => {
+    // the walk checked the tag and that it lies below the allocation top: the kind is left to check
+    if ((word & KIND_MASK) !== KIND_SERIES) throw heapCorrupt(file.path, `series pointer ${ptr} does not lead to a valid record`);
     visit(ptr, isSeriesLive(file, ptr));
   });
 }

@@ -162,6 +162,8 @@ export class FamilyReadCache {
   walked: readonly number[] = [];
   /** The same records by address: the order they were created in, and the order that reads them fastest. */
   ordered: Float64Array = new Float64Array(0);
+  /** The cached labels of each record of `ordered`, by index: saves a lookup in `labels` per series. */
+  orderedLabels: (CachedLabels | undefined)[] = [];
 }
 
 /** The family's declaration as exported: a gauge in a per-pid mode gains the "pid" label. */
@@ -213,6 +215,7 @@ function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache): Float
     // where the walk's hash order jumps (measured in the journal, 2026-12-07)
     cache.walked = walked;
     cache.ordered = Float64Array.from(walked).sort();
+    cache.orderedLabels = new Array<CachedLabels | undefined>(walked.length);
   }
   return cache.ordered;
 }
@@ -228,13 +231,15 @@ function visitFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMe
   // series of a family with a TTL may be retired and their records reused: not before this reader is done
   if (meta.ttlSeconds !== undefined) heap.holdExpiringSeries();
   const order = readOrder(heap, familyPtr, cache);
+  const known = cache.orderedLabels;
   const view = new SeriesRead(valueCount(meta, layout));
   const perProcess: SeriesSnapshot[] = [];
   for (let i = 0; i < order.length; i++) {
     const ptr = order[i]!;
     if (!heap.isSeriesLive(ptr)) continue; // removed since the walk
-    const record = labelsOf(heap, ptr, name, meta, layout, cache.labels);
-    if (record === undefined) continue;
+    let record = known[i];
+    if (record === undefined || record.generation !== heap.seriesGeneration(ptr)) known[i] = record = labelsOf(heap, ptr, name, meta, layout, cache.labels);
+    if (record.labels === DAMAGED) continue;
     try {
       // one value per combined value, or per process in mode 'all': each keeps this record's place
       if (liveness !== undefined) {
@@ -245,7 +250,7 @@ function visitFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMe
       // a series whose cells are damaged (a cell list that loops) is left out like one whose record is
       if ((error as { code?: unknown }).code !== 'MPM_ERR_HEAP_CORRUPT') throw error;
       warnDamaged(name, ptr);
-      cache.labels.set(ptr, { labels: DAMAGED, generation: record.generation, text: undefined });
+      cache.labels.set(ptr, (known[i] = { labels: DAMAGED, generation: record.generation, text: undefined }));
       continue;
     }
     if (liveness === undefined) visit(view, record);
@@ -253,8 +258,8 @@ function visitFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMe
   }
 }
 
-/** The cached labels of a live series record, decoded again if its generation changed; undefined if it is damaged. */
-function labelsOf(heap: Heap, ptr: number, name: string, meta: FamilyMeta, layout: SeriesLayout, labelCache: Map<number, CachedLabels>): CachedLabels | undefined {
+/** The cached labels of a live series record, decoded again if its generation changed (DAMAGED if it is damaged). */
+function labelsOf(heap: Heap, ptr: number, name: string, meta: FamilyMeta, layout: SeriesLayout, labelCache: Map<number, CachedLabels>): CachedLabels {
   const generation = heap.seriesGeneration(ptr);
   let record = labelCache.get(ptr);
   if (record === undefined || record.generation !== generation) {
@@ -262,7 +267,7 @@ function labelsOf(heap: Heap, ptr: number, name: string, meta: FamilyMeta, layou
     if (labels === DAMAGED) warnDamaged(name, ptr);
     labelCache.set(ptr, (record = { labels, generation, text: undefined }));
   }
-  return record.labels === DAMAGED ? undefined : record;
+  return record;
 }
 
 /** How many values a series of this family exports (a summary makes its own array). */
