@@ -74,6 +74,25 @@ class Bins {
 }
 
 /**
+ * The lowest and highest absolute bin of a block holding a count, bin `k` included, and the total of its counts;
+ * `visit` is given each bin that holds one, in order.
+ */
+function spanOf(bins: Bins, base: number, k: number, visit?: (bin: number, n: number) => void): { lo: number; hi: number; total: number } {
+  let lo = k;
+  let hi = k;
+  let total = 0;
+  for (let j = 0; j < bins.capacity; j++) {
+    const n = bins.get(j);
+    if (n === 0) continue;
+    total += n;
+    lo = Math.min(lo, base + j);
+    hi = Math.max(hi, base + j);
+    visit?.(base + j, n);
+  }
+  return { lo, hi, total };
+}
+
+/**
  * One writer's access to the stores of its summary cell: each store's block, found once from the pointer in the
  * cell and checked (blockWords) before it is used, so that an update allocates nothing. A pointer that damage
  * changed is dropped with the bins it led to (a new block starts), and `damage` says so for the caller to report
@@ -152,7 +171,7 @@ export class SketchBlocks {
    * block comes from the spares reserve() took, so nothing here allocates once the update has begun.
    */
   addToBin(cell: WriterCell, s: number, size: number, k: number, n: number): void {
-    if (!this.addInPlace(cell, s, k, n)) this.#addMoving(cell, s, size, k, n);
+    if (!this.addInPlace(cell, s, k, n)) this.addMoving(cell, s, size, k, n);
   }
 
   /**
@@ -184,22 +203,13 @@ export class SketchBlocks {
     const base = cell.f64[s + S_BASE]!;
     if (bins === undefined || !isBin(base)) return [first];
     if (bins.wide) return [];
-    let total = 1;
-    let lo = k;
-    let hi = k;
-    for (let j = 0; j < bins.capacity; j++) {
-      const n = bins.get(j);
-      if (n === 0) continue;
-      total += n;
-      lo = Math.min(lo, base + j);
-      hi = Math.max(hi, base + j);
-    }
+    const { lo, hi, total } = spanOf(bins, base, k);
     const kinds: (readonly [number, number])[] = [];
     if (hi - lo + 1 > bins.capacity) {
       if (bins.capacity < FIRST_BINS) kinds.push(first);
       if (bins.capacity < size) kinds.push([size / 2, NARROW]);
     }
-    if (total > narrowLimit) kinds.push([size, WIDE]);
+    if (total + 1 > narrowLimit) kinds.push([size, WIDE]);
     return kinds;
   }
 
@@ -219,8 +229,11 @@ export class SketchBlocks {
     return ptr;
   }
 
-  /** addToBin() when the block is not found yet, or the store's bins must move: to another base or block, or to 64-bit counts. */
-  #addMoving(cell: WriterCell, s: number, size: number, k: number, n: number): void {
+  /**
+   * addToBin() once addInPlace() said no: the block is not found yet, or the store's bins must move to another
+   * base or block, or to 64-bit counts.
+   */
+  addMoving(cell: WriterCell, s: number, size: number, k: number, n: number): void {
     let bins = this.#binsOf(cell, s, size);
     let base = cell.f64[s + S_BASE]!;
     const j = k - base;
@@ -254,13 +267,7 @@ export class SketchBlocks {
       old = undefined;
     }
     if (old !== undefined) {
-      for (let j = 0; j < old.capacity; j++) {
-        const n = old.get(j);
-        if (n === 0) continue;
-        kept.push(oldBase + j, n);
-        lo = Math.min(lo, oldBase + j);
-        hi = Math.max(hi, oldBase + j);
-      }
+      ({ lo, hi } = spanOf(old, oldBase, k, (bin, n) => kept.push(bin, n)));
       wide ||= old.wide;
     }
     // Kept bins can span more than the store's range when damage or a writer that died mid-update left bins

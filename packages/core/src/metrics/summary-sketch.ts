@@ -95,7 +95,8 @@ function addToStore(blocks: SketchBlocks, cell: WriterCell, s: number, size: num
   }
   if (!moving) return false;
   cell.put(s + S_COUNT, count + 1);
-  if (count !== 0 && i >= 0 && i < size) blocks.addToBin(cell, s, size, k, 1);
+  // inside the range, addInPlace() was tried above and the bins must move; outside it, the range moves first
+  if (count !== 0 && i >= 0 && i < size) blocks.addMoving(cell, s, size, k, 1);
   else addMovingRange(blocks, cell, s, size, k, offset, count);
   return true;
 }

@@ -12,6 +12,14 @@ import { checkConfiguration, checkOptionalBoolean, checkPercentiles, checkPositi
 import { kRecordTimed } from './symbols.js';
 import { checkFinite, startTimer } from './values.js';
 
+/**
+ * The try of a moving observation that records whatever cell its handle is on by then: the handle moves to
+ * another cell only when its series expired and was made anew between reserving blocks and the update, which
+ * takes a sweep in that gap; two such in a row are already unlikely, and a third try without the blocks judged
+ * for its cell at worst allocates inside the update, as before reserve() existed.
+ */
+const LAST_TRY = 3;
+
 export const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]);
 
 export interface SummaryConfiguration<T extends string> extends MetricConfiguration<T> {
@@ -75,7 +83,7 @@ export class SummaryChild<T extends string = string> {
       try {
         cell.begin();
         try {
-          if (cell.ptr === planned || tries === 3) {
+          if (cell.ptr === planned || tries === LAST_TRY) {
             observeSketch(this.#blocks, cell, this.#windowing, value, now, true);
             done = true;
           }
