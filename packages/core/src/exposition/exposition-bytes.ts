@@ -7,25 +7,23 @@ import { isAscii } from 'node:buffer';
 import { MpmetricsError } from '../errors.js';
 
 /**
- * Output buffers free for the next scrape, warmest last. Memory this process has not touched costs a page fault
- * per 4 KB (about 10 µs on a VM), more than writing into it, so buffers are reused rather than allocated per
- * scrape. A buffer is in this list or held by one writer or lease, never both: two scrapes never share one.
+ * Writers free for the next scrape, each with its output buffer, warmest last. Memory this process has not touched
+ * costs a page fault per 4 KB (about 10 µs on a VM), more than writing into it, so buffers are reused rather than
+ * allocated per scrape; and the writers with them, since optimized code that wrote through a writer refers to it,
+ * and is thrown away (deoptimized) by the first full collection after it died (journal, 2026-12-07). A writer is
+ * in this list or held by one scrape or lease, never both: two scrapes never share a buffer.
  */
-const free: Buffer[] = [];
+const free: ExpositionBytes[] = [];
 /**
- * Free buffers kept: enough for two scrapers at once (an HA pair of Prometheus servers); more are left to GC. Kept
+ * Free writers kept: enough for two scrapers at once (an HA pair of Prometheus servers); more are left to GC. Kept
  * buffers are never shrunk: the memory held is up to two buffers of `capacity`, plus those still lent.
  */
 const MAX_FREE = 2;
 /** The size of a new buffer: the largest one a scrape needed so far, so that growing is rare. */
 let capacity = 1 << 16;
 
-function takeBuffer(): Buffer {
-  return free.pop() ?? Buffer.allocUnsafe(capacity);
-}
-
-function giveBack(buffer: Buffer): void {
-  if (free.length < MAX_FREE) free.push(buffer);
+function giveBack(writer: ExpositionBytes): void {
+  if (free.length < MAX_FREE) free.push(writer);
 }
 
 const NEWLINE = 0x0a;
@@ -56,16 +54,16 @@ export interface ExpositionLease {
 }
 
 class PooledLease implements ExpositionLease {
-  #buffer: Buffer | undefined;
+  #writer: ExpositionBytes | undefined;
   readonly #bytes: Buffer;
 
-  constructor(buffer: Buffer, length: number) {
-    this.#buffer = buffer;
-    this.#bytes = buffer.subarray(0, length);
+  constructor(writer: ExpositionBytes, bytes: Buffer) {
+    this.#writer = writer;
+    this.#bytes = bytes;
   }
 
   get bytes(): Buffer {
-    if (this.#buffer === undefined) {
+    if (this.#writer === undefined) {
       throw new MpmetricsError('MPM_ERR_LEASE_RELEASED', 'The bytes of this exposition lease were read after release(): its buffer may hold another scrape by now');
     }
     return this.#bytes;
@@ -73,19 +71,26 @@ class PooledLease implements ExpositionLease {
 
   release(): void {
     // once only: a buffer put back twice could be taken by two scrapes at once
-    if (this.#buffer === undefined) return;
-    giveBack(this.#buffer);
-    this.#buffer = undefined;
+    if (this.#writer === undefined) return;
+    giveBack(this.#writer);
+    this.#writer = undefined;
   }
 }
 
 /**
- * One exposition being written, into a buffer taken from the free list. Writing is synchronous from `new` to the
+ * One exposition being written, by a writer taken from the free list. Writing is synchronous from take() to the
  * one call that ends it (copy, lease or toString), so no other scrape can run in between.
  */
 export class ExpositionBytes {
-  #bytes = takeBuffer();
+  #bytes = Buffer.allocUnsafe(capacity);
   #at = 0;
+
+  /** A writer for a new exposition: a free one, or a new one with a buffer of `capacity`. */
+  static take(): ExpositionBytes {
+    const writer = free.pop() ?? new ExpositionBytes();
+    writer.#at = 0;
+    return writer;
+  }
 
   /** Makes room for `n` more bytes. */
   #room(n: number): void {
@@ -183,20 +188,20 @@ export class ExpositionBytes {
   copy(): Buffer {
     const out = Buffer.allocUnsafe(this.#at);
     this.#bytes.copy(out, 0, 0, this.#at);
-    giveBack(this.#bytes);
+    giveBack(this);
     return out;
   }
 
   /** The bytes written, in the buffer they were written to, lent to the caller until it releases them. */
   lease(): ExpositionLease {
-    return new PooledLease(this.#bytes, this.#at);
+    return new PooledLease(this, this.#bytes.subarray(0, this.#at));
   }
 
   /** The bytes written, decoded once: as Latin-1 when they are all ASCII (the same string, decoded faster). */
   toString(): string {
     const written = this.#bytes.subarray(0, this.#at);
     const text = written.toString(isAscii(written) ? 'latin1' : 'utf8');
-    giveBack(this.#bytes);
+    giveBack(this);
     return text;
   }
 }

@@ -215,7 +215,7 @@ function seriesWriter(out: ExpositionBytes, base: string, family: FamilySource, 
 
 /** Every family in `families` to one exposition, ended as `format` wants or by `rest`. */
 export function writeSources(families: readonly FamilySource[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>, rest?: string): ExpositionBytes {
-  const out = new ExpositionBytes();
+  const out = ExpositionBytes.take();
   for (const family of families) writeFamily(out, family, format, constLabels);
   if (rest !== undefined) out.text(rest);
   else if (format === 'openmetrics') out.text('# EOF\n');

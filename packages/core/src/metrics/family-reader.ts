@@ -164,6 +164,13 @@ export class FamilyReadCache {
   ordered: Float64Array = new Float64Array(0);
   /** The cached labels of each record of `ordered`, by index: saves a lookup in `labels` per series. */
   orderedLabels: (CachedLabels | undefined)[] = [];
+  /**
+   * The view a read fills for each series, kept with the family: optimized code that read through a view refers
+   * to it, and is thrown away by the first full collection after it died (journal, 2026-12-07).
+   */
+  view: SeriesRead | undefined;
+  /** The family's layout, kept for the same reason. */
+  layout: SeriesLayout | undefined;
 }
 
 /** The family's declaration as exported: a gauge in a per-pid mode gains the "pid" label. */
@@ -238,14 +245,14 @@ function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache): Float
  * record or cells are damaged is left out with a warning.
  */
 function visitFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache, visit: SeriesVisitor): void {
-  const layout = layoutOf(meta);
+  const layout = (cache.layout ??= layoutOf(meta));
   const mode = multiprocessModeOf(meta);
   const liveness = mode !== undefined && isPerProcess(mode) ? heap.writerLiveness() : undefined;
   // series of a family with a TTL may be retired and their records reused: not before this reader is done
   if (meta.ttlSeconds !== undefined) heap.holdExpiringSeries();
   const order = readOrder(heap, familyPtr, cache);
   const known = cache.orderedLabels;
-  const view = new SeriesRead(valueCount(meta, layout));
+  const view = (cache.view ??= new SeriesRead(valueCount(meta, layout)));
   const perProcess: SeriesSnapshot[] = [];
   for (let i = 0; i < order.length; i++) {
     const ptr = order[i]!;

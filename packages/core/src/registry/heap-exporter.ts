@@ -16,9 +16,19 @@ export interface ExportedMetrics {
   readonly body: string;
 }
 
+interface KnownFamily {
+  readonly name: string;
+  readonly ptr: number;
+  /** The metadata as stored, and as parsed (undefined: not a metric's family). */
+  readonly text: string;
+  readonly meta: FamilyMeta | undefined;
+  readonly cache: FamilyReadCache;
+}
+
 export class HeapExporter {
   readonly #heap: Heap | undefined;
-  readonly #readCaches = new Map<number, FamilyReadCache>();
+  /** Each family record seen, by pointer: its name, metadata and read cache, kept across scrapes. */
+  readonly #known = new Map<number, KnownFamily>();
 
   /** Exports `heap`, or this thread's default heap (MPMETRICS_DIR). */
   constructor(heap?: Heap) {
@@ -43,18 +53,19 @@ export class HeapExporter {
 
   /** `make` of every metric family in the heap, sorted by name; `cache` is the family's, kept across scrapes. */
   #families<T>(heap: Heap, make: (name: string, ptr: number, meta: FamilyMeta, cache: FamilyReadCache) => T): T[] {
-    const found: { name: string; ptr: number; meta: FamilyMeta }[] = [];
+    const found: KnownFamily[] = [];
     for (const family of heap.families()) {
-      const meta = parseMeta(family.meta);
-      if (meta === undefined) continue; // a family made through the raw Heap API, not a metric
-      found.push({ name: family.name, ptr: family.ptr, meta });
+      // the metadata is parsed once per family record (it never changes once published): the objects a scrape
+      // reads through stay the same from one scrape to the next, and so does the code optimized for them
+      let known = this.#known.get(family.ptr);
+      if (known === undefined || known.text !== family.meta || known.name !== family.name) {
+        known = { name: family.name, ptr: family.ptr, text: family.meta, meta: parseMeta(family.meta), cache: new FamilyReadCache() };
+        this.#known.set(family.ptr, known);
+      }
+      if (known.meta !== undefined) found.push(known); // else a family made through the raw Heap API, not a metric
     }
     found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return found.map(({ name, ptr, meta }) => {
-      let cache = this.#readCaches.get(ptr);
-      if (cache === undefined) this.#readCaches.set(ptr, (cache = new FamilyReadCache()));
-      return make(name, ptr, meta, cache);
-    });
+    return found.map(({ name, ptr, meta, cache }) => make(name, ptr, meta!, cache));
   }
 
   /**
