@@ -161,7 +161,8 @@ export class FamilyReadCache {
   /** The live records of the last directory walk, in walk (hash) order. */
   walked: readonly number[] = [];
   /** The same records by address: the order they were created in, and the order that reads them fastest. */
-  ordered: Float64Array = new Float64Array(0);
+  /** Record pointers (word indices below 2 ** 32): a Uint32Array hands them out as small integers, as the walk does. */
+  ordered: Uint32Array = new Uint32Array(0);
   /** The cached labels of each record of `ordered`, by index: saves a lookup in `labels` per series. */
   orderedLabels: (CachedLabels | undefined)[] = [];
   /**
@@ -211,7 +212,7 @@ function snapshotOf(s: SeriesView): SeriesSnapshot {
 }
 
 /** The live records of a family in creation order, walking its directory and sorting only when the set changed. */
-function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache): Float64Array {
+function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache): Uint32Array {
   // compared with the last walk as it goes, so that an unchanged family allocates nothing (at 100,000 series a
   // fresh list was some 2 MB of garbage a scrape)
   const last = cache.walked;
@@ -234,7 +235,7 @@ function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache): Float
     // writer's cells were allocated in the order it first wrote them, so this order reads memory nearly in a line
     // where the walk's hash order jumps (measured in the journal, 2026-12-07)
     cache.walked = walked;
-    cache.ordered = Float64Array.from(walked).sort();
+    cache.ordered = Uint32Array.from(walked).sort();
     cache.orderedLabels = new Array<CachedLabels | undefined>(walked.length);
   }
   return cache.ordered;
