@@ -129,6 +129,10 @@ export async function measureScrape(processes: number, series: number, rounds: n
         // each case starts from a collected heap, so that none pays for collecting another's garbage (prom-client's
         // 100,000-series text leaves some 650 MB of it, whose collection otherwise lands in whichever case comes next)
         collectGarbage();
+        // and from a quiet machine: V8 sweeps what the collection freed on a background thread, which on this
+        // 2-core machine shares the core's neighbour with the case timed (10,000-series lease: 2.07 to 3.43 µs a
+        // series over three runs without this pause, 1.96 to 1.99 with it)
+        await new Promise((resolve) => setTimeout(resolve, 50));
         const start = process.hrtime.bigint();
         await cases[name]();
         round[name] = Number(process.hrtime.bigint() - start) / 1e6;
