@@ -11,6 +11,7 @@ import { GOLDEN_SEEDS, goldenFamilies } from './support/golden-families.js';
 
 const one = usePrivateHeap('mpm-lease-a');
 const two = usePrivateHeap('mpm-lease-b');
+const three = usePrivateHeap('mpm-lease-c');
 
 /** A family of `series` counters in `heap` whose every value is `value`, and a way to set them all again. */
 function counters(heap: typeof one.heap, name: string, series: number, value: number): (value: number) => void {
@@ -140,6 +141,20 @@ describe('exposition leases', () => {
     expect(r.holding - r.before).toBeGreaterThan(40 * r.size);
     expect(r.after - r.before).toBeLessThan(4 * r.size); // what is left: the free list's buffers at most
     expect(r.lines).toBe(8000);
+  });
+
+  it('give back the memory of a flood that passed, after eight small scrapes in a row (--expose-gc, in a child)', () => {
+    const script = fileURLToPath(new URL('./fixtures/shrinking-leases.mjs', import.meta.url));
+    const child = spawnSync(process.execPath, ['--expose-gc', script, three.dir], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.status, child.stderr).toBe(0);
+    const r = JSON.parse(child.stdout) as { size: number; grown: number; afterSeven: number; afterEight: number; lines: number; wavering: number };
+    expect(r.size).toBeGreaterThan(1_000_000);
+    // both free buffers grew to hold the flood; seven small scrapes keep them, the eighth lets them go
+    expect(r.afterSeven - r.afterEight).toBeGreaterThan(1.5 * r.size);
+    expect(r.grown - r.afterEight).toBeGreaterThan(1.5 * r.size);
+    // the flood again: a buffer grows back and the text is whole; small scrapes between large ones keep it
+    expect(r.lines).toBe(9000);
+    expect(r.wavering - r.afterEight).toBeGreaterThan(0.9 * r.size);
   });
 
   it('refuse bytes read after release(), and bad arguments, with coded errors', async () => {

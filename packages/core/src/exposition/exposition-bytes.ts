@@ -15,15 +15,39 @@ import { MpmetricsError } from '../errors.js';
  */
 const free: ExpositionBytes[] = [];
 /**
- * Free writers kept: enough for two scrapers at once (an HA pair of Prometheus servers); more are left to GC. Kept
- * buffers are never shrunk: the memory held is up to two buffers of `capacity`, plus those still lent.
+ * Free writers kept: enough for two scrapers at once (an HA pair of Prometheus servers); more are left to GC. The
+ * memory held is up to two buffers of `capacity`, plus those still lent.
  */
 const MAX_FREE = 2;
-/** The size of a new buffer: the largest one a scrape needed so far, so that growing is rare. */
-let capacity = 1 << 16;
+/** The smallest buffer made, and the least `capacity` comes back down to. */
+const MIN_CAPACITY = 1 << 16;
+/**
+ * Scrapes in a row that must each use under a quarter of `capacity` before the buffers shrink: a flood of series
+ * that passed gives its memory back within minutes of scrapes, while a size that merely wavers keeps its buffers.
+ */
+const SHRINK_AFTER = 8;
+/** The size of a new buffer: the largest a recent scrape needed, so that growing is rare. */
+let capacity = MIN_CAPACITY;
+/** Scrapes in a row that used under a quarter of `capacity`, and the most any of them used. */
+let smallRun = 0;
+let smallRunMost = 0;
 
-function giveBack(writer: ExpositionBytes): void {
-  if (free.length < MAX_FREE) free.push(writer);
+/** Takes back a writer whose scrape wrote `used` bytes, and shrinks the buffers once scrapes stay much smaller. */
+function giveBack(writer: ExpositionBytes, used: number): void {
+  if (capacity > MIN_CAPACITY && used * 4 < capacity) {
+    smallRunMost = Math.max(smallRunMost, used);
+    if (++smallRun >= SHRINK_AFTER) {
+      capacity = Math.max(MIN_CAPACITY, smallRunMost * 2);
+      free.length = 0; // their buffers are left to GC; new writers get buffers of the new capacity
+      smallRun = 0;
+      smallRunMost = 0;
+    }
+  } else {
+    smallRun = 0;
+    smallRunMost = 0;
+  }
+  // a buffer larger than `capacity` was lent before a shrink: it is not kept either
+  if (free.length < MAX_FREE && writer.size <= capacity) free.push(writer);
 }
 
 const NEWLINE = 0x0a;
@@ -53,9 +77,11 @@ export interface ExpositionLease {
   release(): void;
 }
 
+const RELEASED = Buffer.alloc(0);
+
 class PooledLease implements ExpositionLease {
   #writer: ExpositionBytes | undefined;
-  readonly #bytes: Buffer;
+  #bytes: Buffer;
 
   constructor(writer: ExpositionBytes, bytes: Buffer) {
     this.#writer = writer;
@@ -72,8 +98,9 @@ class PooledLease implements ExpositionLease {
   release(): void {
     // once only: a buffer put back twice could be taken by two scrapes at once
     if (this.#writer === undefined) return;
-    giveBack(this.#writer);
+    giveBack(this.#writer, this.#bytes.length);
     this.#writer = undefined;
+    this.#bytes = RELEASED; // a released lease kept by its caller holds no buffer: a shrink can let it go
   }
 }
 
@@ -106,6 +133,11 @@ export class ExpositionBytes {
     this.#room(piece.length);
     this.#bytes.set(piece, this.#at);
     this.#at += piece.length;
+  }
+
+  /** The size of this writer's buffer. */
+  get size(): number {
+    return this.#bytes.length;
   }
 
   /** Where the next byte goes: a mark for `again()`. */
@@ -188,7 +220,7 @@ export class ExpositionBytes {
   copy(): Buffer {
     const out = Buffer.allocUnsafe(this.#at);
     this.#bytes.copy(out, 0, 0, this.#at);
-    giveBack(this);
+    giveBack(this, this.#at);
     return out;
   }
 
@@ -201,7 +233,7 @@ export class ExpositionBytes {
   toString(): string {
     const written = this.#bytes.subarray(0, this.#at);
     const text = written.toString(isAscii(written) ? 'latin1' : 'utf8');
-    giveBack(this);
+    giveBack(this, this.#at);
     return text;
   }
 }
