@@ -24,6 +24,14 @@ function counters(heap: typeof one.heap, name: string, series: number, value: nu
   return set;
 }
 
+/** What a lease fixture (test/fixtures, run with --expose-gc in a child on `dir`) printed. */
+function runFixture<T>(name: string, dir: string): T {
+  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  const child = spawnSync(process.execPath, ['--expose-gc', script, dir], { encoding: 'utf8', timeout: 60_000 });
+  expect(child.status, child.stderr).toBe(0);
+  return JSON.parse(child.stdout) as T;
+}
+
 /** The distinct values of the samples of `name` in an exposition. */
 function valuesOf(bytes: Buffer, name: string): Set<string> {
   const values = new Set<string>();
@@ -132,10 +140,7 @@ describe('exposition leases', () => {
   });
 
   it('are collected by GC when never released (--expose-gc, in a child)', () => {
-    const script = fileURLToPath(new URL('./fixtures/unreleased-leases.mjs', import.meta.url));
-    const child = spawnSync(process.execPath, ['--expose-gc', script, two.dir], { encoding: 'utf8', timeout: 60_000 });
-    expect(child.status, child.stderr).toBe(0);
-    const r = JSON.parse(child.stdout) as { size: number; distinct: number; before: number; holding: number; after: number; lines: number };
+    const r = runFixture<{ size: number; distinct: number; before: number; holding: number; after: number; lines: number }>('unreleased-leases.mjs', two.dir);
     expect(r.size).toBeGreaterThan(1_000_000);
     expect(r.distinct).toBe(40); // each its own buffer, none shared
     expect(r.holding - r.before).toBeGreaterThan(40 * r.size);
@@ -144,10 +149,7 @@ describe('exposition leases', () => {
   });
 
   it('give back the memory of a flood that passed, after eight small scrapes in a row (--expose-gc, in a child)', () => {
-    const script = fileURLToPath(new URL('./fixtures/shrinking-leases.mjs', import.meta.url));
-    const child = spawnSync(process.execPath, ['--expose-gc', script, three.dir], { encoding: 'utf8', timeout: 60_000 });
-    expect(child.status, child.stderr).toBe(0);
-    const r = JSON.parse(child.stdout) as { size: number; grown: number; afterSeven: number; afterEight: number; lines: number; wavering: number };
+    const r = runFixture<{ size: number; grown: number; afterSeven: number; afterEight: number; lines: number; wavering: number }>('shrinking-leases.mjs', three.dir);
     expect(r.size).toBeGreaterThan(1_000_000);
     // both free buffers grew to hold the flood; seven small scrapes keep them, the eighth lets them go
     expect(r.afterSeven - r.afterEight).toBeGreaterThan(1.5 * r.size);
