@@ -63,4 +63,28 @@ describe('a scrape waits for writers stopped mid-update within one budget', () =
     expect(wallMs).toBeGreaterThanOrEqual(SCRAPE_READ_BUDGET_MS * 0.8);
     expect(ms).toBeLessThan(ONE_BUDGET_LIMIT_MS);
   });
+
+  it('that counts time spent waiting, not reading or writing: a scrape slow to write still waits, once', async () => {
+    await stuckMetrics();
+    const stuck = (i: number): number => own.heap.seriesOf(own.heap.findFamily(`mpm_budget_${i}_total`)!.ptr)[0]!.ptr;
+    const first = new Float64Array(1);
+    const second = new Float64Array(1);
+    let waitedMs = 0;
+    let againMs = 0;
+    own.heap.readWithin(SCRAPE_READ_BUDGET_MS, () => {
+      // longer than the budget, busy as a scrape writing 100,000 series' text is, before it meets the writer
+      const busyUntil = performance.now() + SCRAPE_READ_BUDGET_MS + 100;
+      while (performance.now() < busyUntil);
+      let from = performance.now();
+      own.heap.read(stuck(0), first);
+      waitedMs = performance.now() - from;
+      from = performance.now();
+      own.heap.read(stuck(1), second); // the budget is spent: taken as it is at once
+      againMs = performance.now() - from;
+    });
+    expect(waitedMs).toBeGreaterThanOrEqual(SCRAPE_READ_BUDGET_MS * 0.8);
+    expect(againMs).toBeLessThan(SCRAPE_READ_BUDGET_MS * 0.5);
+    expect(first[0]).toBeGreaterThanOrEqual(1);
+    expect(second[0]).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -20,7 +20,7 @@ import { CellHandle, DETACHED_SERIES } from './cell-handle.js';
 import { loadDouble, storeDouble } from './atomic-doubles.js';
 import { ATOMIC_ORDER } from './memory-order.js';
 import { monotonicMs } from './monotonic-clock.js';
-import { readBudgetEnds } from './read-budget.js';
+import { spendWaiting, waitDeadline } from './read-budget.js';
 import { ListWalk } from './walk-guard.js';
 
 /** The x86-64 path: plain typed-array stores between plain stores of the sequence word (see the top of this file). */
@@ -361,21 +361,29 @@ function readOneCell(
 ): boolean {
   const seqAt = cat + CELL.SEQ;
   const base = cat / 2 + CELL.VALUES_BYTE / WORD;
+  let since = 0;
   let deadline = 0;
   for (let attempt = 1; ; attempt++) {
     const before = Atomics.load(u32, seqAt);
     if ((before & 1) === 0) {
       copyValues(i32, f64, base, length);
       const whole = copyMore === undefined || copyMore(scratch);
-      if (Atomics.load(u32, seqAt) === before) return whole;
+      if (Atomics.load(u32, seqAt) === before) {
+        if (since !== 0) spendWaiting(since);
+        return whole;
+      }
     }
     if (attempt % SPINS_PER_CHECK !== 0) continue;
     // Still no whole update: the writer is very busy, stopped, or dead. A dead writer's cell is taken as it is
     // (at most its last update is partial); a live one is waited for, within bounds.
     const dead = !isLaneHeld(u32[cat + CELL.LANE]!);
     const now = monotonicMs();
-    if (deadline === 0) deadline = readBudgetEnds() || now + READ_PATIENCE_MS;
+    if (since === 0) {
+      since = now;
+      deadline = waitDeadline(now, READ_PATIENCE_MS);
+    }
     if (dead || now > deadline) {
+      spendWaiting(since);
       const asItIs = Atomics.load(u32, seqAt);
       copyValues(i32, f64, base, length);
       copyMore?.(scratch); // what it could not read is left out: a torn copy is no sign of damage

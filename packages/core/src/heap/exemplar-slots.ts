@@ -21,7 +21,7 @@ import { EXEMPLAR, SERIES, WORD } from './layout.js';
 import { loadDouble, storeSharedDouble } from './atomic-doubles.js';
 import { ATOMIC_ORDER } from './memory-order.js';
 import { monotonicMs } from './monotonic-clock.js';
-import { readBudgetEnds } from './read-budget.js';
+import { spendWaiting, waitDeadline } from './read-budget.js';
 
 const SEQ_MASK = 0xffffffffn;
 /** Lane id + 1 (up to 65536) takes 17 bits; the claim count modulo 2^15 the rest of the high word. */
@@ -145,6 +145,7 @@ export class ExemplarSlots {
   read(index: number): StoredExemplar | undefined {
     const at = this.#slot(index);
     const i64 = this.#i64;
+    let since = 0;
     let deadline = 0;
     for (let attempt = 1; ; attempt++) {
       const before = Atomics.load(i64, at + EXEMPLAR.LOCK);
@@ -161,6 +162,7 @@ export class ExemplarSlots {
           labels = staging.slice(0, kept);
         } else labels = this.#u8.slice(start, start + kept);
         if (Atomics.load(i64, at + EXEMPLAR.LOCK) === before) {
+          if (since !== 0) spendWaiting(since);
           if (timestamp === 0 || length > EXEMPLAR.LABEL_BYTES || timestamp < this.#f64[this.#created]!) return undefined;
           return { labels, value, timestamp };
         }
@@ -168,9 +170,15 @@ export class ExemplarSlots {
       if (attempt % SPINS_PER_CHECK !== 0) continue;
       const now = monotonicMs();
       // within a scrape, its budget bounds this wait too: the scrape's waits add up to it at most
-      if (deadline === 0) deadline = Math.min(now + READ_PATIENCE_MS, readBudgetEnds() || Infinity);
+      if (since === 0) {
+        since = now;
+        deadline = waitDeadline(now, READ_PATIENCE_MS);
+      }
       const word = Atomics.load(i64, at + EXEMPLAR.LOCK);
-      if (((word & 1n) === 1n && holderIsGone(this.#file, Number(word >> 32n))) || now > deadline) return undefined;
+      if (((word & 1n) === 1n && holderIsGone(this.#file, Number(word >> 32n))) || now > deadline) {
+        spendWaiting(since);
+        return undefined;
+      }
       Atomics.wait(sleeper, 0, 0, 1);
     }
   }

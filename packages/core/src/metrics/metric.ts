@@ -7,7 +7,7 @@ import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../error
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap } from '../heap/heap.js';
 import type { SeriesLayout } from '../heap/series-store.js';
-import { monotonicMs } from '../heap/monotonic-clock.js';
+import { msWaited } from '../heap/read-budget.js';
 import { FamilyReadCache, layoutOf, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot } from './family-reader.js';
 import { kMetricBrand } from './brand.js';
 import { declareCollect } from './collectors.js';
@@ -17,22 +17,22 @@ import { LabelTree, NO_LABELS, type SeriesLabels } from './label-tree.js';
 import { checkAggregator, checkConfiguration, checkHelp, checkLabelNames, checkMetricName, checkOptionalBoolean, type Aggregator } from './validation.js';
 import { timerLabels } from './values.js';
 
-/** The get() calls started together, as one scrape: the monotonic time their reads stop waiting, set by the first. */
+/** The get() calls started together, as one scrape: the milliseconds of waiting on stalled writers they have left. */
 interface Scrape {
-  ends: number | undefined;
+  left: number;
 }
 let startingScrape: Scrape | undefined;
 
 /**
- * The scrape a get() starting now belongs to. prom-client's register.metrics() calls every metric's get() in one
- * synchronous run, and a read budget per get() let a scrape wait SCRAPE_READ_BUDGET_MS once per metric whose
- * writer was stopped mid-update; so the get() calls started in one run share one budget, from their first read
- * (after its collect()) on. A budget per turn of the event loop would also join scrapes awaited one after another
- * in microtasks, and leave the later ones none for a writer merely descheduled (torn reads under load).
+ * The scrape a get() starting now belongs to. prom-client's register.metrics() calls every metric's get() in
+ * one synchronous run, and a read budget per get() let a scrape wait SCRAPE_READ_BUDGET_MS once per metric whose
+ * writer was stopped mid-update; so the get() calls started in one run share one budget of waiting. A budget per
+ * turn of the event loop would also join scrapes awaited one after another in microtasks, and leave the later
+ * ones none for a writer merely descheduled (torn reads under load).
  */
 function joinScrape(): Scrape {
   if (startingScrape === undefined) {
-    startingScrape = { ends: undefined };
+    startingScrape = { left: SCRAPE_READ_BUDGET_MS };
     queueMicrotask(() => {
       startingScrape = undefined;
     });
@@ -358,9 +358,12 @@ export abstract class SharedMetric<T extends string, Child> {
   protected async snapshot(): Promise<FamilySnapshot> {
     const scrape = joinScrape();
     if (this.collect !== undefined) await this.collect.call(this);
-    scrape.ends ??= monotonicMs() + SCRAPE_READ_BUDGET_MS;
-    const ms = Math.max(0, scrape.ends - monotonicMs());
-    return this.heap.readWithin(ms, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#readCache));
+    const waitedBefore = msWaited();
+    try {
+      return this.heap.readWithin(scrape.left, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#readCache));
+    } finally {
+      scrape.left = Math.max(0, scrape.left - (msWaited() - waitedBefore));
+    }
   }
 
   abstract get(): Promise<MetricObjectWithValues<T>>;
