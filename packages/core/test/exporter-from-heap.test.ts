@@ -96,6 +96,9 @@ describe('HeapExporter writing straight from the heap', () => {
         const shown = text.split('\n').filter((line) => line.startsWith('mpmh_churn_total{'));
         expect(shown.length).toBeGreaterThanOrEqual(50);
         for (const line of shown) expect(line).toMatch(/^mpmh_churn_total\{id="\d+-\d+"\} 1$/);
+        // and no expired one: older than the last round, each was idle past its TTL at the last sweep
+        // and no expired one: a series idle past its TTL is retired within two sweeps, a round apart
+        for (const line of shown) expect(Number(/id="(\d+)-/.exec(line)![1])).toBeGreaterThanOrEqual(round - 2);
         // this round's label sets are all there, whichever records they took
         for (let i = 0; i < 50; i++) expect(shown).toContain(`mpmh_churn_total{id="${round}-${i}"} 1`);
         vi.setSystemTime(Date.now() + 120);
@@ -107,5 +110,42 @@ describe('HeapExporter writing straight from the heap', () => {
     }
     // records were reused: the family never held more than a few rounds' series at once
     expect(shared.heap.seriesCount(shared.heap.findFamily('mpmh_churn_total')!.ptr)).toBeLessThanOrEqual(150);
+  });
+
+  it('shows a one-series family whose record is reused, its walk unchanged, with its new labels', async () => {
+    // the walk finds the same record each round, so the read order is kept: only the record's generation says
+    // that its labels changed
+    const exporter = new HeapExporter(shared.heap);
+    const single = new Counter({ name: 'mpmh_single_total', help: 'h', labelNames: ['id'], ttlSeconds: 0.2, maxSeries: Infinity, ...common() });
+    const file = shared.heap.file;
+    const sweep = (): void => {
+      vi.setSystemTime(Date.now() + 300);
+      new Float64Array(file.header.buffer, 0, H.NEXT_SWEEP_F64 + 1)[H.NEXT_SWEEP_F64] = 0; // a sweep is due now
+      shared.heap.maintain();
+    };
+    const records = new Set<number>();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      for (let round = 0; round < 6; round++) {
+        single.inc({ id: `r${round}` });
+        shared.heap.forEachSeries(shared.heap.findFamily('mpmh_single_total')!.ptr, (ptr, live) => live && records.add(ptr));
+        const text = await expectSameAsSnapshot(exporter);
+        expect(text.split('\n').filter((line) => line.startsWith('mpmh_single_total{'))).toEqual([`mpmh_single_total{id="r${round}"} 1`]);
+        sweep(); // retires it
+        sweep(); // frees its record for the next label set
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(records.size).toBe(1); // one record, reused every round
+  });
+
+  it('hands out frozen metadata in snapshots: one object per family record, kept across scrapes', async () => {
+    new Histogram({ name: 'mpmh_frozen_seconds', help: 'h', labelNames: ['route'], buckets: [1, 2], ...common() }).observe({ route: '/' }, 1);
+    const exporter = new HeapExporter(shared.heap);
+    const meta = (await exporter.snapshot()).find((family) => family.name === 'mpmh_frozen_seconds')!.meta;
+    expect(Object.isFrozen(meta) && Object.isFrozen(meta.labelNames) && Object.isFrozen(meta.buckets)).toBe(true);
+    expect(() => ((meta as { help: string }).help = 'changed')).toThrow(TypeError);
+    expect(await exporter.metrics()).toContain('# HELP mpmh_frozen_seconds h\n');
   });
 });

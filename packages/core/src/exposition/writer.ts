@@ -2,6 +2,7 @@
 import type { Exemplar } from '../metrics/exemplar.js';
 import type { SeriesLabels } from '../metrics/label-tree.js';
 import { snapshotSource, type FamilySnapshot, type FamilySource, type LabelTextSlot, type SeriesVisitor } from '../metrics/family-reader.js';
+import type { FamilyMeta } from '../metrics/family-meta.js';
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './escaping.js';
 import { canonicalNumber, formatValue } from './numbers.js';
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
@@ -107,13 +108,32 @@ function boundLabels(name: string, values: readonly string[]): BoundLabels {
 }
 
 /**
- * Appends one family to `out`, a series at a time: every piece that repeats across series (sample names,
- * `le`/`quantile` labels) is encoded once per family, and each series' label text once per series record (see
- * openLabels).
+ * What a family's text needs that does not change from one series or scrape to the next: its HELP and TYPE lines,
+ * sample names and bound labels, encoded once. Kept in the family record's slot when the source has one (some 30
+ * encodings a histogram family, each a call into C++).
  */
-function writeFamily(out: ExpositionBytes, family: FamilySource, format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): void {
+interface FamilyPieces {
+  readonly head: Uint8Array;
+  /** The family's name as samples spell it (a counter's without _total in OpenMetrics). */
+  readonly name: Uint8Array;
+  readonly created: Uint8Array;
+  /** `_total`, `_bucket`, `_count`, `_sum` or `_info` after the name: what the family's type writes. */
+  readonly total: Uint8Array;
+  readonly bucket: Uint8Array;
+  readonly count: Uint8Array;
+  readonly sum: Uint8Array;
+  readonly info: Uint8Array;
+  /** `le`, `quantile` or state labels. */
+  readonly bounds: BoundLabels;
+  /** A histogram with a negative bound (OpenMetrics then writes no sum). */
+  readonly negativeBounds: boolean;
+}
+
+const NONE = new Uint8Array(0);
+const NO_BOUNDS: BoundLabels = { alone: [], after: [] };
+
+function familyPieces(family: FamilySource, om: boolean): FamilyPieces {
   const { meta } = family;
-  const om = format === 'openmetrics';
   // OpenMetrics names a counter family without its _total suffix, which every sample then carries.
   const base = om && meta.type === 'counter' ? family.name.replace(/_total$/, '') : family.name;
   const help = om ? escapeHelpOpenMetrics(meta.help) : escapeHelpText(meta.help);
@@ -123,19 +143,51 @@ function writeFamily(out: ExpositionBytes, family: FamilySource, format: Exposit
   let type: string = meta.type;
   if (!om && meta.type === 'info') [described, type] = [`${base}_info`, 'gauge'];
   else if (!om && meta.type === 'stateset') type = 'gauge';
-  out.text(`# HELP ${described} ${help}\n# TYPE ${described} ${type}\n`);
-  family.eachSeries(seriesWriter(out, base, family, om, constLabels));
+  const bounds =
+    meta.type === 'histogram'
+      ? boundLabels('le', [...(meta.buckets ?? []).map(canonicalNumber), '+Inf'])
+      : meta.type === 'summary'
+        ? boundLabels('quantile', (meta.percentiles ?? []).map(canonicalNumber))
+        : meta.type === 'stateset'
+          ? boundLabels(base, (meta.states ?? []).map(escapeLabelValue)) // the state label is named after the family
+          : NO_BOUNDS;
+  const named = (suffix: string): Uint8Array => encoded(`${base}${suffix}`);
+  return {
+    head: encoded(`# HELP ${described} ${help}\n# TYPE ${described} ${type}\n`),
+    name: encoded(base),
+    created: named('_created'),
+    total: meta.type === 'counter' && om ? named('_total') : NONE,
+    bucket: meta.type === 'histogram' ? named('_bucket') : NONE,
+    count: meta.type === 'histogram' || meta.type === 'summary' ? named('_count') : NONE,
+    sum: meta.type === 'histogram' || meta.type === 'summary' ? named('_sum') : NONE,
+    info: meta.type === 'info' ? named('_info') : NONE,
+    bounds,
+    // OpenMetrics 1.0 holds histogram and summary sums, and quantiles, to be counter-like (never negative), and
+    // a histogram with negative bounds to have no sum at all; its parsers want _count and _sum together. So those
+    // samples are left out there (sum and count as a pair), and only there.
+    negativeBounds: (meta.buckets?.[0] ?? 0) < 0,
+  };
 }
 
-/** Writes the samples of one series of `family`, its sample names encoded once here. */
-function seriesWriter(out: ExpositionBytes, base: string, family: FamilySource, om: boolean, constLabels: Readonly<Record<string, string>> | undefined): SeriesVisitor {
-  const { meta } = family;
+/** Appends one family to `out`, a series at a time (each series' label text is encoded once per record: openLabels). */
+function writeFamily(out: ExpositionBytes, family: FamilySource, format: ExpositionFormat, constLabels: Readonly<Record<string, string>> | undefined): void {
+  const om = format === 'openmetrics';
+  const keep = family.keep;
+  let pieces: FamilyPieces;
+  if (keep === undefined) pieces = familyPieces(family, om);
+  else if (om) pieces = (keep.openmetrics ??= familyPieces(family, om)) as FamilyPieces;
+  else pieces = (keep.prometheus ??= familyPieces(family, om)) as FamilyPieces;
+  out.bytes(pieces.head);
+  family.eachSeries(seriesWriter(out, pieces, family.meta, om, constLabels));
+}
+
+/** Writes the samples of one series of a family. */
+function seriesWriter(out: ExpositionBytes, pieces: FamilyPieces, meta: FamilyMeta, om: boolean, constLabels: Readonly<Record<string, string>> | undefined): SeriesVisitor {
   const names = meta.labelNames;
-  const name = encoded(base);
-  const created = encoded(`${base}_created`);
+  const { name, created, bounds } = pieces;
   switch (meta.type) {
     case 'counter': {
-      const total = om ? encoded(`${base}_total`) : name;
+      const total = om ? pieces.total : name;
       return (s, keep) => {
         const open = openLabels(names, s.labels, constLabels, keep);
         sample(out, total, open, s.values[0]!);
@@ -150,22 +202,12 @@ function seriesWriter(out: ExpositionBytes, base: string, family: FamilySource, 
     case 'gauge':
       return (s, keep) => sampleLine(out, name, openLabels(names, s.labels, constLabels, keep), s.values[0]!);
     case 'histogram': {
-      const les = (meta.buckets ?? []).map(canonicalNumber);
-      les.push('+Inf');
-      const le = boundLabels('le', les);
-      const n = les.length - 1;
-      const bucket = encoded(`${base}_bucket`);
-      const count = encoded(`${base}_count`);
-      const sum = encoded(`${base}_sum`);
-      // OpenMetrics 1.0 holds histogram and summary sums, and quantiles, to be counter-like (never negative), and
-      // a histogram with negative bounds to have no sum at all; its parsers want _count and _sum together. So those
-      // samples are left out there (sum and count as a pair), and only there.
-      const negativeBounds = (meta.buckets?.[0] ?? 0) < 0;
+      const { bucket, count, sum, negativeBounds } = pieces;
+      const n = bounds.alone.length - 1;
       return (s, keep) => {
         const open = openLabels(names, s.labels, constLabels, keep);
         const v = s.values;
-        const bounds = open.length === 0 ? le.alone : le.after;
-        boundLines(out, bucket, open, bounds, v, om ? s.exemplars : undefined);
+        boundLines(out, bucket, open, open.length === 0 ? bounds.alone : bounds.after, v, om ? s.exemplars : undefined);
         if (!om || (!negativeBounds && !(v[n + 1]! < 0))) {
           sampleLine(out, count, open, v[n]!);
           sampleLine(out, sum, open, v[n + 1]!);
@@ -174,15 +216,12 @@ function seriesWriter(out: ExpositionBytes, base: string, family: FamilySource, 
       };
     }
     case 'summary': {
-      const quantile = boundLabels('quantile', (meta.percentiles ?? []).map(canonicalNumber));
-      const n = quantile.alone.length;
-      const count = encoded(`${base}_count`);
-      const sum = encoded(`${base}_sum`);
+      const { count, sum } = pieces;
+      const n = bounds.alone.length;
       return (s, keep) => {
         const open = openLabels(names, s.labels, constLabels, keep);
         const v = s.values;
-        const bounds = open.length === 0 ? quantile.alone : quantile.after;
-        boundLines(out, name, open, bounds, v, undefined, om ? negative : undefined);
+        boundLines(out, name, open, open.length === 0 ? bounds.alone : bounds.after, v, undefined, om ? negative : undefined);
         if (!om || !(v[n]! < 0)) {
           sampleLine(out, sum, open, v[n]!);
           sampleLine(out, count, open, v[n + 1]!);
@@ -191,25 +230,22 @@ function seriesWriter(out: ExpositionBytes, base: string, family: FamilySource, 
       };
     }
     case 'info': {
-      const info = encoded(`${base}_info`);
+      const { info } = pieces;
       return (s) => {
         let labels = formatLabels(names, s.labels, constLabels);
         for (const [label, value] of s.info ?? []) labels += `${labels === '' ? '{' : ','}${label}="${escapeLabelValue(value)}"`;
         sampleLine(out, info, encoded(labels), 1);
       };
     }
-    case 'stateset': {
-      // the state label is named after the family
-      const state = boundLabels(base, (meta.states ?? []).map(escapeLabelValue));
+    case 'stateset':
       return (s, keep) => {
         const open = openLabels(names, s.labels, constLabels, keep);
-        const bounds = open.length === 0 ? state.alone : state.after;
-        for (let i = 0; i < bounds.length; i++) {
-          boundSample(out, name, open, bounds[i]!, s.values[i] === 1 ? 1 : 0);
+        const states = open.length === 0 ? bounds.alone : bounds.after;
+        for (let i = 0; i < states.length; i++) {
+          boundSample(out, name, open, states[i]!, s.values[i] === 1 ? 1 : 0);
           out.newline();
         }
       };
-    }
   }
 }
 

@@ -5,7 +5,7 @@ import type { Heap } from '../heap/heap.js';
 import type { SeriesLayout } from '../heap/series-store.js';
 import { PROCESS_CELL } from '../heap/layout.js';
 import { decodeExemplarLabels, type Exemplar } from './exemplar.js';
-import { multiprocessModeOf, type FamilyMeta } from './family-meta.js';
+import { frozenMeta, multiprocessModeOf, type FamilyMeta } from './family-meta.js';
 import type { SeriesLabels } from './label-tree.js';
 import { isPerProcess } from './multiprocess-mode.js';
 import { readSummaryQuantiles, summaryLayout } from './summary-sketch.js';
@@ -136,11 +136,22 @@ export interface LabelTextSlot {
 /** Called with each series of a family; `keep` is where its label text may be kept, if its labels are a record's. */
 export type SeriesVisitor = (series: SeriesView, keep: LabelTextSlot | undefined) => void;
 
+/**
+ * Kept with a family record between scrapes: what the exposition writer encoded once for the family (sample names,
+ * bound labels, its HELP and TYPE lines), by format. Opaque here: the writer fills and reads it.
+ */
+export interface FamilyTextSlot {
+  prometheus: object | undefined;
+  openmetrics: object | undefined;
+}
+
 /** A family whose series are given one at a time, in creation order: from a snapshot, or straight from the heap. */
 export interface FamilySource {
   readonly name: string;
   /** As exported (see FamilySnapshot.meta). */
   readonly meta: FamilyMeta;
+  /** Where the writer may keep the family's text, when the source is a family record (its metadata never changes). */
+  readonly keep?: FamilyTextSlot;
   eachSeries(visit: SeriesVisitor): void;
 }
 
@@ -160,8 +171,10 @@ export class FamilyReadCache {
   readonly labels = new Map<number, CachedLabels>();
   /** The live records of the last directory walk, in walk (hash) order. */
   walked: readonly number[] = [];
-  /** The same records by address: the order they were created in, and the order that reads them fastest. */
-  /** Record pointers (word indices below 2 ** 32): a Uint32Array hands them out as small integers, as the walk does. */
+  /**
+   * The same records by address: the order they were created in, and the order that reads them fastest. Pointers
+   * are word indices below 2 ** 32: a Uint32Array hands them out as small integers, as the walk does.
+   */
   ordered: Uint32Array = new Uint32Array(0);
   /** The cached labels of each record of `ordered`, by index: saves a lookup in `labels` per series. */
   orderedLabels: (CachedLabels | undefined)[] = [];
@@ -172,19 +185,23 @@ export class FamilyReadCache {
   view: SeriesRead | undefined;
   /** The family's layout, kept for the same reason. */
   layout: SeriesLayout | undefined;
+  /** The family's metadata as exported, made once. */
+  exported: FamilyMeta | undefined;
+  /** The family's text as the writer encoded it. */
+  readonly text: FamilyTextSlot = { prometheus: undefined, openmetrics: undefined };
 }
 
 /** The family's declaration as exported: a gauge in a per-pid mode gains the "pid" label. */
 function exportedMetaOf(meta: FamilyMeta): FamilyMeta {
   const mode = multiprocessModeOf(meta);
-  return mode === undefined ? meta : exportedMeta(meta, mode);
+  return mode === undefined ? meta : frozenMeta(exportedMeta(meta, mode));
 }
 
 /** Every live series of a family, summed over all writers. `cache` keeps decoded label values between scrapes. */
 export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache): FamilySnapshot {
   const series: SeriesSnapshot[] = [];
   visitFamily(heap, familyPtr, name, meta, cache, (s) => series.push(snapshotOf(s)));
-  return { name, meta: exportedMetaOf(meta), series };
+  return { name, meta: (cache.exported ??= exportedMetaOf(meta)), series };
 }
 
 /**
@@ -194,7 +211,8 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
 export function heapFamilySource(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache): FamilySource {
   return {
     name,
-    meta: exportedMetaOf(meta),
+    meta: (cache.exported ??= exportedMetaOf(meta)),
+    keep: cache.text,
     eachSeries(visit) {
       visitFamily(heap, familyPtr, name, meta, cache, visit);
     },

@@ -8,7 +8,7 @@ import { negotiateFormat } from '../exposition/negotiate.js';
 import type { ExpositionBytes, ExpositionLease } from '../exposition/exposition-bytes.js';
 import { checkFormat, contentTypeOf, writeSources, type ExpositionFormat } from '../exposition/writer.js';
 import { runCollects } from '../metrics/collectors.js';
-import { parseMeta, type FamilyMeta } from '../metrics/family-meta.js';
+import { frozenMeta, parseMeta, type FamilyMeta } from '../metrics/family-meta.js';
 import { FamilyReadCache, heapFamilySource, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot, type FamilySource } from '../metrics/family-reader.js';
 
 export interface ExportedMetrics {
@@ -59,7 +59,9 @@ export class HeapExporter {
       // reads through stay the same from one scrape to the next, and so does the code optimized for them
       let known = this.#known.get(family.ptr);
       if (known === undefined || known.text !== family.meta || known.name !== family.name) {
-        known = { name: family.name, ptr: family.ptr, text: family.meta, meta: parseMeta(family.meta), cache: new FamilyReadCache() };
+        const meta = parseMeta(family.meta);
+        // frozen: the same object is in every snapshot() from now on, and a caller's change must not reach them
+        known = { name: family.name, ptr: family.ptr, text: family.meta, meta: meta && frozenMeta(meta), cache: new FamilyReadCache() };
         this.#known.set(family.ptr, known);
       }
       if (known.meta !== undefined) found.push(known); // else a family made through the raw Heap API, not a metric
