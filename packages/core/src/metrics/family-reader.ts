@@ -255,6 +255,12 @@ function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache): Uint3
     cache.walked = walked;
     cache.ordered = Uint32Array.from(walked).sort();
     cache.orderedLabels = new Array<CachedLabels | undefined>(walked.length);
+    // what was kept for records no longer live goes with them: a flood of label sets that passed would otherwise
+    // stay in this cache, label text included, for as long as the reader lives
+    if (cache.labels.size > walked.length) {
+      const live = new Set(walked);
+      for (const ptr of cache.labels.keys()) if (!live.has(ptr)) cache.labels.delete(ptr);
+    }
   }
   return cache.ordered;
 }

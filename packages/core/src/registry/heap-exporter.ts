@@ -54,7 +54,8 @@ export class HeapExporter {
   /** `make` of every metric family in the heap, sorted by name; `cache` is the family's, kept across scrapes. */
   #families<T>(heap: Heap, make: (name: string, ptr: number, meta: FamilyMeta, cache: FamilyReadCache) => T): T[] {
     const found: KnownFamily[] = [];
-    for (const family of heap.families()) {
+    const families = heap.families();
+    for (const family of families) {
       // the metadata is parsed once per family record (it never changes once published): the objects a scrape
       // reads through stay the same from one scrape to the next, and so does the code optimized for them
       let known = this.#known.get(family.ptr);
@@ -65,6 +66,11 @@ export class HeapExporter {
         this.#known.set(family.ptr, known);
       }
       if (known.meta !== undefined) found.push(known); // else a family made through the raw Heap API, not a metric
+    }
+    // a family record no longer in the heap (its name declared anew after register.clear()) takes its cache along
+    if (this.#known.size > families.length) {
+      const present = new Set(families.map((family) => family.ptr));
+      for (const ptr of this.#known.keys()) if (!present.has(ptr)) this.#known.delete(ptr);
     }
     found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return found.map(({ name, ptr, meta, cache }) => make(name, ptr, meta!, cache));
