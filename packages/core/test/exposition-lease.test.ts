@@ -161,6 +161,22 @@ describe('exposition leases', () => {
     expect(r.wavering - r.afterEight).toBeGreaterThan(0.9 * r.size);
   });
 
+  it('append another registry\'s exposition after the heap\'s families, as writeExpositionBytes() does', async () => {
+    counters(one.heap, 'lease_rest_total', 3, 2);
+    const exporter = new HeapExporter(one.heap);
+    for (const [format, rest] of [['prometheus', '# HELP other_total o\n# TYPE other_total counter\nother_total 1\n'], ['openmetrics', '# TYPE other counter\nother_total 1\n# EOF\n']] as const) {
+      const expected = writeExpositionBytes(await exporter.snapshot(), format, undefined, rest);
+      expect((await exporter.metricsBytes(format, rest)).equals(expected)).toBe(true);
+      const lease = await exporter.leaseMetricsBytes(format, rest);
+      expect(lease.bytes.equals(expected)).toBe(true);
+      expect(lease.bytes.toString().endsWith(rest)).toBe(true);
+      lease.release();
+    }
+    const type = expect.objectContaining({ name: 'TypeError', code: 'MPM_ERR_INVALID_ARG_TYPE' });
+    await expect(exporter.metricsBytes('prometheus', 1 as never)).rejects.toThrow(type);
+    await expect(exporter.leaseMetricsBytes('prometheus', Buffer.from('x') as never)).rejects.toThrow(type);
+  });
+
   it('refuse bytes read after release(), and bad arguments, with coded errors', async () => {
     const exporter = new HeapExporter(one.heap);
     const lease = await exporter.leaseMetricsBytes();

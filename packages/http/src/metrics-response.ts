@@ -4,14 +4,14 @@
 // runs once: the exporter runs those of the metrics declared here, prom-client those of its own metrics.
 import type { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { HeapExporter, contentTypeOf, isMpmetricsMetric, leaseExpositionBytes, negotiateFormat, writeExpositionBytes } from '@mpmetrics/core';
+import { HeapExporter, contentTypeOf, isMpmetricsMetric, negotiateFormat } from '@mpmetrics/core';
 import { Registry } from 'prom-client';
 
 export interface MetricsResponse {
   readonly contentType: string;
   /**
    * UTF-8, never made a string. By default a fresh Buffer the user's hooks may keep; with `reuse`, a buffer lent by
-   * @mpmetrics/core (leaseExpositionBytes) that a later scrape writes into once `release()` is called: so a
+   * @mpmetrics/core (HeapExporter.leaseMetricsBytes) that a later scrape writes into once `release()` is called: so a
    * response gives it back only after sending it (releaseWhenSent).
    */
   readonly body: Buffer;
@@ -26,7 +26,6 @@ const heapExporter = new HeapExporter();
 /** `reuse` is the integrations' `reuseMetricsBuffer` option: lend the body instead of copying it out. */
 export async function metricsResponse(registry: Registry, accept: string | undefined, reuse = false): Promise<MetricsResponse> {
   const format = negotiateFormat(accept);
-  const families = await heapExporter.snapshot();
   const others = registry.getMetricsAsArray().filter((metric) => !isMpmetricsMetric(metric));
   let rest: string | undefined;
   if (others.length > 0) {
@@ -42,10 +41,10 @@ export async function metricsResponse(registry: Registry, accept: string | undef
       others.forEach((metric, i) => (metric.name = names[i]!));
     }
   }
-  // written after every await, in one synchronous call: prom-client's text goes after the heap's families, into
-  // the same buffer (in OpenMetrics it ends with the one `# EOF`)
-  if (!reuse) return { contentType: contentTypeOf(format), body: writeExpositionBytes(families, format, undefined, rest), release: noRelease };
-  const lease = leaseExpositionBytes(families, format, undefined, rest);
+  // the heap is read last, each series written as it is read: prom-client's text goes after the heap's families,
+  // into the same buffer (in OpenMetrics it ends with the one `# EOF`)
+  if (!reuse) return { contentType: contentTypeOf(format), body: await heapExporter.metricsBytes(format, rest), release: noRelease };
+  const lease = await heapExporter.leaseMetricsBytes(format, rest);
   return { contentType: contentTypeOf(format), body: lease.bytes, release: () => lease.release() };
 }
 

@@ -267,6 +267,11 @@ export function checkFormat(format: unknown): ExpositionFormat {
   return format as ExpositionFormat;
 }
 
+/** The `rest` argument of the byte writers: another registry's exposition, appended. */
+export function checkRest(rest: unknown): void {
+  if (rest !== undefined && typeof rest !== 'string') throw new MpmetricsTypeError(`"rest" must be a string, received ${describeValue(rest)}`);
+}
+
 /** The whole exposition of `families`; `constLabels` are added to every sample (like prom-client's default labels). */
 export function writeExposition(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>): string {
   return writeSources(Array.from(families, snapshotSource), format, constLabels).toString();
@@ -278,7 +283,7 @@ export function writeExposition(families: readonly FamilySnapshot[], format: Exp
  * Buffer is the caller's to keep. `rest` is as for leaseExpositionBytes(): another registry's exposition, appended.
  */
 export function writeExpositionBytes(families: readonly FamilySnapshot[], format: ExpositionFormat, constLabels?: Readonly<Record<string, string>>, rest?: string): Buffer {
-  if (rest !== undefined && typeof rest !== 'string') throw new MpmetricsTypeError(`"rest" must be a string, received ${describeValue(rest)}`);
+  checkRest(rest);
   return writeSources(Array.from(families, snapshotSource), format, constLabels, rest).copy();
 }
 
@@ -294,7 +299,7 @@ export function leaseExpositionBytes(families: readonly FamilySnapshot[], format
   if (constLabels !== undefined && (typeof constLabels !== 'object' || constLabels === null || Array.isArray(constLabels))) {
     throw new MpmetricsTypeError(`"constLabels" must be an object of label name → value, received ${describeValue(constLabels)}`);
   }
-  if (rest !== undefined && typeof rest !== 'string') throw new MpmetricsTypeError(`"rest" must be a string, received ${describeValue(rest)}`);
+  checkRest(rest);
   return writeSources(Array.from(families, snapshotSource), format, constLabels, rest).lease();
 }
 

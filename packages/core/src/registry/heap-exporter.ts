@@ -6,7 +6,7 @@ import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap } from '../heap/heap.js';
 import { negotiateFormat } from '../exposition/negotiate.js';
 import type { ExpositionBytes, ExpositionLease } from '../exposition/exposition-bytes.js';
-import { checkFormat, contentTypeOf, writeSources, type ExpositionFormat } from '../exposition/writer.js';
+import { checkFormat, checkRest, contentTypeOf, writeSources, type ExpositionFormat } from '../exposition/writer.js';
 import { runCollects } from '../metrics/collectors.js';
 import { frozenMeta, parseMeta, type FamilyMeta } from '../metrics/family-meta.js';
 import { FamilyReadCache, heapFamilySource, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot, type FamilySource } from '../metrics/family-reader.js';
@@ -80,11 +80,11 @@ export class HeapExporter {
    * The exposition written straight from the heap, each series as it is read, with no snapshot made per series;
    * `end` takes it as a string, a copy or a lease.
    */
-  async #written<T>(format: ExpositionFormat, end: (written: ExpositionBytes) => T): Promise<T> {
+  async #written<T>(format: ExpositionFormat, end: (written: ExpositionBytes) => T, rest?: string): Promise<T> {
     const heap = await this.#collected();
     return heap.readWithin(SCRAPE_READ_BUDGET_MS, () => {
       const sources: FamilySource[] = this.#families(heap, (name, ptr, meta, cache) => heapFamilySource(heap, ptr, name, meta, cache));
-      return end(writeSources(sources, format));
+      return end(writeSources(sources, format, undefined, rest));
     });
   }
 
@@ -93,18 +93,24 @@ export class HeapExporter {
     return this.#written(format, (written) => written.toString());
   }
 
-  /** The same exposition as UTF-8 bytes, what an HTTP response sends: cheaper than `metrics()` for large scrapes. */
-  async metricsBytes(format: ExpositionFormat = 'prometheus'): Promise<Buffer> {
-    return this.#written(format, (written) => written.copy());
+  /**
+   * The same exposition as UTF-8 bytes, what an HTTP response sends: cheaper than `metrics()` for large scrapes.
+   * `rest` is another registry's exposition in the same format, written after the heap's families; in OpenMetrics
+   * it must end with the `# EOF` line, which is then not written here.
+   */
+  async metricsBytes(format: ExpositionFormat = 'prometheus', rest?: string): Promise<Buffer> {
+    checkRest(rest);
+    return this.#written(format, (written) => written.copy(), rest);
   }
 
   /**
    * The same bytes as `metricsBytes()`, lent in a buffer that later scrapes reuse instead of copied into fresh
    * memory: read `bytes` until `release()`, then the buffer may hold another scrape. Never released, it is GC's.
    */
-  async leaseMetricsBytes(format: ExpositionFormat = 'prometheus'): Promise<ExpositionLease> {
+  async leaseMetricsBytes(format: ExpositionFormat = 'prometheus', rest?: string): Promise<ExpositionLease> {
     checkFormat(format); // before the collects run
-    return this.#written(format, (written) => written.lease());
+    checkRest(rest);
+    return this.#written(format, (written) => written.lease(), rest);
   }
 
   /** The exposition in the format an HTTP Accept header asks for, with its Content-Type. */
