@@ -32,8 +32,11 @@ let capacity = MIN_CAPACITY;
 let smallRun = 0;
 let smallRunMost = 0;
 
-/** Takes back a writer whose scrape wrote `used` bytes, and shrinks the buffers once scrapes stay much smaller. */
-function giveBack(writer: ExpositionBytes, used: number): void {
+/**
+ * Counts a scrape that wrote `used` bytes, when it ends (a lease's buffer may never come back), and shrinks the
+ * buffers once scrapes stay much smaller than they are.
+ */
+function scrapeEnded(used: number): void {
   if (capacity > MIN_CAPACITY && used * 4 < capacity) {
     smallRunMost = Math.max(smallRunMost, used);
     if (++smallRun >= SHRINK_AFTER) {
@@ -46,7 +49,10 @@ function giveBack(writer: ExpositionBytes, used: number): void {
     smallRun = 0;
     smallRunMost = 0;
   }
-  // a buffer larger than `capacity` was lent before a shrink: it is not kept either
+}
+
+/** Takes back a writer whose scrape ended; one larger than `capacity` (lent before a shrink) is not kept. */
+function giveBack(writer: ExpositionBytes): void {
   if (free.length < MAX_FREE && writer.size <= capacity) free.push(writer);
 }
 
@@ -98,7 +104,7 @@ class PooledLease implements ExpositionLease {
   release(): void {
     // once only: a buffer put back twice could be taken by two scrapes at once
     if (this.#writer === undefined) return;
-    giveBack(this.#writer, this.#bytes.length);
+    giveBack(this.#writer);
     this.#writer = undefined;
     this.#bytes = RELEASED; // a released lease kept by its caller holds no buffer: a shrink can let it go
   }
@@ -220,12 +226,14 @@ export class ExpositionBytes {
   copy(): Buffer {
     const out = Buffer.allocUnsafe(this.#at);
     this.#bytes.copy(out, 0, 0, this.#at);
-    giveBack(this, this.#at);
+    scrapeEnded(this.#at);
+    giveBack(this);
     return out;
   }
 
   /** The bytes written, in the buffer they were written to, lent to the caller until it releases them. */
   lease(): ExpositionLease {
+    scrapeEnded(this.#at);
     return new PooledLease(this, this.#bytes.subarray(0, this.#at));
   }
 
@@ -233,7 +241,8 @@ export class ExpositionBytes {
   toString(): string {
     const written = this.#bytes.subarray(0, this.#at);
     const text = written.toString(isAscii(written) ? 'latin1' : 'utf8');
-    giveBack(this, this.#at);
+    scrapeEnded(this.#at);
+    giveBack(this);
     return text;
   }
 }
