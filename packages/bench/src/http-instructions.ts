@@ -4,23 +4,31 @@
 //
 // Each app (http/apps.ts) serves GET /users/42 over in-memory connections (http/in-memory-client.ts: Node's parser
 // and response writer, no kernel) in one thread (`--single-threaded --predictable`: no concurrent compiler or GC
-// threads, whose timing would change what the main thread does), then collects all its garbage. It runs twice,
-// with `warmUp` requests and with `warmUp + measured`; the difference over `measured` is one request after
-// warm-up, its garbage collection included. V8's random and hash seeds are fixed: left random, they moved a count
-// by 20% from one run to the next (a full collection landing inside the measured stretch or not). A full
-// collection still lands where the allocations of a variant put it, which moves a count by up to about 50 million
-// instructions: 2 to 3k a request over 20 000 requests. Under Node 24, opening the shared heap's mapping starts an
-// incremental marking that finishes inside the measured stretch: about 100 million instructions once, read as 5k
-// more a request (a full collection after warm-up ends it, but makes V8 compile again inside the stretch, which
-// costs more). The twin is bare counted with other seeds, so twin / bare shows the resolution.
+// threads, whose timing would change what the main thread does): `warmUp` requests, a full collection, then one
+// run of requests, then a full collection (http/instructions-child.ts). It runs twice, with `settle` requests after
+// the collection and with `settle + measured`; the difference over `measured` is one request in a steady state,
+// its garbage collection included. V8's random and hash seeds are fixed.
+//
+// Why the collection and the settling stretch (docs/benchmarks-journal.md, 2026-12-07, "Node 24's loaded floor"):
+// start-up grows the old generation until V8 starts an incremental marking, and under Node 24 a hot function reaches
+// TurboFan only thousands of requests after its last deoptimization or full collection, later the longer it is
+// (Fastify's route handler between 16,000 and 30,000 requests after the collection, ours' `#end` between 30,000
+// and 50,000 on Fastify and Koa, between 50,000 and 80,000 on Express: `--trace-opt`). Counted from
+// 4,000 requests on, the measured stretch held that marking and about 70 TurboFan compilations, which were 30% of
+// the count, and where they landed depended on how much the process had loaded, not on what a request does:
+// Fastify's floor under Node 24 counted 88.6k or 110.9k a request (a few unrelated lines added to the child moved
+// the collection into the stretch), and the floor with our package loaded 97.1k, against 50.7k for both once settled.
+// The collection after the warm-up ends start-up's marking at the same point in every variant, before anything is
+// counted, and the settling stretch lets V8 finish compiling. The young generation is pinned too (YOUNG_GENERATION).
+// The twin is bare counted with other seeds, so twin / bare shows the resolution.
 //
 // These are user-space instructions only: the kernel's share of a real request (loopback TCP, about half its CPU
 // time here) is left out, so a ratio to bare is larger than the same ratio of server CPU time would be. Too slow
-// for the full run (about 25 minutes), this section runs only when asked: `pnpm bench --only=instructions`.
+// for the full run, this section runs only when asked: `pnpm bench --only=instructions`.
 // `--framework=express` and `--variant=floor,mpmetrics` count a part of it (so one framework under one Node is a few
-// minutes), `--jobs=1` counts one at a time on a machine shared with other work, `--warm-up=N` and `--measured=M`
-// move the stretch (a one-time event after the warm-up, as under Node 24, then falls in both runs); the Node is the
-// one running `pnpm bench` (e.g. `<node> --import tsx src/run.ts --only=instructions`).
+// minutes), `--jobs=1` counts one at a time on a machine shared with other work, `--warm-up=N`, `--settle=S` and
+// `--measured=M` move the stretch; the Node is the one running `pnpm bench` (e.g. `<node> --import tsx src/run.ts
+// --only=instructions`).
 //
 // Express's variants with "-trick" (http/apps.ts) pair with each other: ours with `shareHiddenClasses` against bare
 // and the floor that put `req` and `res` in dictionary mode too, since that trick changes Express's own cost.
@@ -37,15 +45,17 @@ export interface InstructionSettings {
   /** Express's "-trick" variants are counted for Express alone. */
   readonly variants: readonly AppVariant[];
   readonly warmUp: number;
+  /** Requests after the collection that follows the warm-up, before the measured ones: V8 tiers up again. */
+  readonly settle: number;
   readonly measured: number;
   /** Counts at once; default: one per core. */
   readonly jobs?: number;
 }
 
 const INSTRUCTION_VARIANTS: readonly AppVariant[] = ['bare', 'floor', 'mpmetrics', 'twin', ...TRICK_VARIANTS, 'floor-loaded'];
-const FULL_INSTRUCTIONS: InstructionSettings = { frameworks: FRAMEWORKS, variants: INSTRUCTION_VARIANTS, warmUp: 4000, measured: 20_000 };
+const FULL_INSTRUCTIONS: InstructionSettings = { frameworks: FRAMEWORKS, variants: INSTRUCTION_VARIANTS, warmUp: 4000, settle: 80_000, measured: 20_000 };
 /** The quick pass only checks that the counting works. */
-export const QUICK_INSTRUCTIONS: InstructionSettings = { frameworks: ['koa'], variants: ['bare', 'mpmetrics'], warmUp: 100, measured: 100 };
+export const QUICK_INSTRUCTIONS: InstructionSettings = { frameworks: ['koa'], variants: ['bare', 'mpmetrics'], warmUp: 100, settle: 100, measured: 100 };
 
 /** What `pnpm bench --only=instructions` may narrow or change: comma-separated names, and counts as given. */
 export interface InstructionFlags {
@@ -53,11 +63,12 @@ export interface InstructionFlags {
   variant?: string | undefined;
   jobs?: string | undefined;
   warmUp?: string | undefined;
+  settle?: string | undefined;
   measured?: string | undefined;
 }
 
 /**
- * The full settings narrowed by `pnpm bench` flags (--framework, --variant, --jobs, --warm-up, --measured); a name
+ * The full settings narrowed by `pnpm bench` flags (--framework, --variant, --jobs, --warm-up, --settle, --measured); a name
  * that is not a framework or variant, or a count that is not a whole number of at least 1, throws.
  */
 export function narrowInstructions(flags: InstructionFlags): InstructionSettings {
@@ -77,6 +88,7 @@ export function narrowInstructions(flags: InstructionFlags): InstructionSettings
     frameworks: pick('framework', FRAMEWORKS, flags.framework),
     variants: pick('variant', INSTRUCTION_VARIANTS, flags.variant),
     warmUp: count('warm-up', flags.warmUp, FULL_INSTRUCTIONS.warmUp),
+    settle: count('settle', flags.settle, FULL_INSTRUCTIONS.settle),
     measured: count('measured', flags.measured, FULL_INSTRUCTIONS.measured),
     jobs: count('jobs', flags.jobs, os.availableParallelism()),
   };
@@ -94,12 +106,19 @@ const FLOOR_TARGET = 1.02;
 const SEED = 42;
 const TWIN_SEED = 7;
 
+/**
+ * The young generation's size, the same in every variant: V8 grows each semi-space from 8 to 16 MB when much of it
+ * survives, which the start-up of a process that loads more does and that of the bare floor under Node 22 and 24 does
+ * not, so that the floor scavenged twice as often as ours for the same garbage (about 0.3k a request on Fastify).
+ */
+const YOUNG_GENERATION = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
+
 const CHILD = fileURLToPath(new URL('./http/instructions-child.ts', import.meta.url));
 
-/** Instructions of one run of `framework`/`variant` serving `requests` requests. */
-function countInstructions(framework: Framework, variant: AppVariant, requests: number): Promise<number> {
+/** Instructions of one run of `framework`/`variant` serving `warmUp` requests, collecting, then serving `requests`. */
+function countInstructions(framework: Framework, variant: AppVariant, warmUp: number, requests: number): Promise<number> {
   const seed = variant === 'twin' ? TWIN_SEED : SEED;
-  const args = ['--expose-gc', '--import', 'tsx', CHILD, framework, variant === 'twin' ? 'bare' : variant, String(requests)];
+  const args = ['--expose-gc', ...YOUNG_GENERATION, '--import', 'tsx', CHILD, framework, variant === 'twin' ? 'bare' : variant, String(warmUp), String(requests)];
   return countNodeInstructions(`${framework}/${variant}`, seed, args, ownHeapEnv());
 }
 
@@ -109,9 +128,9 @@ export async function benchInstructions(settings: InstructionSettings): Promise<
   const cases = settings.frameworks.flatMap((framework) => settings.variants.filter((variant) => hasVariant(framework, variant)).map((variant) => ({ framework, variant })));
   // each count is printed as it comes, so that a long run stopped early still leaves its figures
   const jobs = cases.flatMap(({ framework, variant }) =>
-    [settings.warmUp, settings.warmUp + settings.measured].map((requests) => async () => {
-      const count = await countInstructions(framework, variant, requests);
-      console.log(`  ${framework}/${variant}, ${requests} requests: ${count} instructions`);
+    [settings.settle, settings.settle + settings.measured].map((requests) => async () => {
+      const count = await countInstructions(framework, variant, settings.warmUp, requests);
+      console.log(`  ${framework}/${variant}, ${settings.warmUp} + ${requests} requests: ${count} instructions`);
       return count;
     }),
   );
@@ -146,7 +165,7 @@ export async function benchInstructions(settings: InstructionSettings): Promise<
     return trickCounted ? [row(''), row('-trick')] : [row('')];
   });
   return [
-    `${version}, \`--tool=cachegrind\`; Node \`--single-threaded --predictable\`, seeds fixed; GET /users/42 over 8 in-memory keep-alive connections (no kernel); instructions of one request after ${settings.warmUp}: the difference between a run of ${settings.warmUp} requests and one of ${settings.warmUp + settings.measured}, each ending in a full garbage collection, over ${settings.measured}. Variants as in the HTTP table; the twin is bare counted with other seeds, so twin / bare is the resolution. User-space instructions only: with the kernel's share of a loopback request (about half its CPU time) what a ratio to bare has over 1 is about halved.`,
+    `${version}, \`--tool=cachegrind\`; Node \`--single-threaded --predictable\`, seeds fixed; GET /users/42 over 8 in-memory keep-alive connections (no kernel); instructions of one request in a steady state: ${settings.warmUp} requests, a full garbage collection, then the difference between a run of ${settings.settle} requests and one of ${settings.settle + settings.measured}, each ending in a full garbage collection, over ${settings.measured}. Variants as in the HTTP table; the twin is bare counted with other seeds, so twin / bare is the resolution. User-space instructions only: with the kernel's share of a loopback request (about half its CPU time) what a ratio to bare has over 1 is about halved.`,
     '',
     formatTable(['framework', 'instructions per request (bare / floor / ours / twin)', 'ours / bare', 'floor / bare', 'ours / floor', 'target', 'met', 'ours / floor with our package loaded', 'twin / bare'], rows),
   ].join('\n');

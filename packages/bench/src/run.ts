@@ -2,10 +2,10 @@
 // benchmarks still run, for CI). Figures are never asserted: this machine's speed varies minute to minute.
 // `--only=http` (or `import`, `primitives`, `metrics`, `scrape`, `memory-order`, comma-separated) runs just those sections and writes nothing, for
 // iterating on one of them; `--rounds=N` then sets the HTTP rounds. `--only=instructions` counts the HTTP apps'
-// instructions per request under valgrind (about 25 minutes, so never part of the full run; the quick pass does
+// instructions per request under valgrind (too slow to be part of the full run; the quick pass does
 // a small count to check that it works). `--only=hot-path` counts instructions per metric update under valgrind the
 // same way (about 6 minutes; likewise kept out of the full run and counted a little in the quick pass). With
-// `--only=instructions`, `--framework=`, `--variant=` (comma-separated), `--jobs=N`, `--warm-up=N` and `--measured=N`
+// `--only=instructions`, `--framework=`, `--variant=` (comma-separated), `--jobs=N`, `--warm-up=N`, `--settle=N` and `--measured=N`
 // count a part of it at a time (src/http-instructions.ts).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,7 +195,7 @@ if (runs('http')) {
 // asked for by name; the quick pass also counts a little when it runs everything
 if (only?.includes('instructions') ?? quick) {
   const since = performance.now();
-  const flags = { framework: option('framework'), variant: option('variant'), jobs: option('jobs'), warmUp: option('warm-up'), measured: option('measured') };
+  const flags = { framework: option('framework'), variant: option('variant'), jobs: option('jobs'), warmUp: option('warm-up'), settle: option('settle'), measured: option('measured') };
   const instructionTable = await benchInstructions(quick ? QUICK_INSTRUCTIONS : narrowInstructions(flags));
   console.log(`\n### HTTP middleware in instructions per request ${took(since)}\n`);
   console.log(instructionTable);

@@ -12,10 +12,11 @@
 // to 23. Ours with the trick is compared with bare and the floor with the trick, ours without it with them without.
 //
 // "floor-loaded" is the floor in a process that has also loaded our package, declared its metrics and opened the
-// heap, on a server it does not serve: its old generation is ours'. Under Node 22 and 24 ours' larger old
-// generation starts an incremental marking that, with `--single-threaded`, is still running through the whole
-// measured stretch (a write barrier on every store), which the bare floor's never starts; this floor has it too,
-// so ours against it is what ours does per request.
+// heap, on a server it does not serve: its old generation is ours'. Against the floor it shows what merely loading
+// the package costs a request. Counted from a steady state (http-instructions.ts), it costs none: before, when
+// start-up's incremental marking and V8's tier-up landed inside the measured stretch, where they landed depended on
+// how much the process had loaded, and the two floors differed by up to 10% (docs/benchmarks-journal.md,
+// 2026-12-07, "Node 24's loaded floor").
 import http from 'node:http';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
