@@ -10,11 +10,15 @@ import { usePrivateHeap } from './support/private-heap.js';
 const shared = usePrivateHeap('mpm-from-heap');
 const common = (): { heap: (typeof shared)['heap']; registers: [] } => ({ heap: shared.heap, registers: [] });
 
-/** Every way the exporter writes, against the snapshot writer over its own snapshot, in both formats. */
+/**
+ * Every way the exporter writes, against the snapshot writer over its own snapshot, in both formats; and that
+ * snapshot against a new exporter's, which keeps nothing from earlier scrapes (no label text, no read order).
+ */
 async function expectSameAsSnapshot(exporter: HeapExporter): Promise<string> {
   let text = '';
   for (const format of ['prometheus', 'openmetrics'] as const) {
     const expected = writeExposition(await exporter.snapshot(), format);
+    expect(writeExposition(await new HeapExporter(shared.heap).snapshot(), format)).toBe(expected);
     expect(await exporter.metrics(format)).toBe(expected);
     expect((await exporter.metricsBytes(format)).equals(Buffer.from(expected))).toBe(true);
     const lease = await exporter.leaseMetricsBytes(format);

@@ -169,8 +169,10 @@ export function snapshotSource(family: FamilySnapshot): FamilySource {
 /** What a reader of one family keeps between scrapes: decoded label values by record, and the read order. */
 export class FamilyReadCache {
   readonly labels = new Map<number, CachedLabels>();
-  /** The live records of the last directory walk, in walk (hash) order. */
+  /** The records of the last directory walk, live or not, in walk (hash) order. */
   walked: readonly number[] = [];
+  /** The family's record count when the last walk found as many records; -1: walk at the next read. */
+  walkedCount = -1;
   /**
    * The same records by address: the order they were created in, and the order that reads them fastest. Pointers
    * are word indices below 2 ** 32: a Uint32Array hands them out as small integers, as the walk does.
@@ -229,25 +231,33 @@ function snapshotOf(s: SeriesView): SeriesSnapshot {
   return { labels, values, created };
 }
 
-/** The live records of a family in creation order, walking its directory and sorting only when the set changed. */
-function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache): Uint32Array {
+/**
+ * The records of a family (removed ones included: a visit checks each) in creation order, walking its directory
+ * only when a record may have been added, and sorting only when the walk found a change.
+ */
+function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache, expiring: boolean): Uint32Array {
+  // Without a TTL a record never leaves its family's directory, and is counted before it is published there (a
+  // count taken back only for one never published): a count equal to that of the last walk, which found as many
+  // records as it had read, means no record was added since (the argument: docs/ARCHITECTURE.md, "Read order").
+  // With a TTL records leave and are reused, and every scrape walks.
+  const count = expiring ? -1 : heap.seriesCount(familyPtr);
+  if (count >= 0 && count === cache.walkedCount) return cache.ordered;
   // compared with the last walk as it goes, so that an unchanged family allocates nothing (at 100,000 series a
   // fresh list was some 2 MB of garbage a scrape)
   const last = cache.walked;
-  let count = 0;
+  let found = 0;
   let walked: number[] | undefined;
-  heap.forEachSeries(familyPtr, (ptr, live) => {
-    if (!live) return;
+  heap.forEachSeries(familyPtr, (ptr) => {
     if (walked === undefined) {
-      if (count < last.length && last[count] === ptr) {
-        count++;
+      if (found < last.length && last[found] === ptr) {
+        found++;
         return;
       }
-      walked = last.slice(0, count);
+      walked = last.slice(0, found);
     }
     walked.push(ptr);
   });
-  if (walked === undefined && count < last.length) walked = last.slice(0, count);
+  if (walked === undefined && found < last.length) walked = last.slice(0, found);
   if (walked !== undefined) {
     // records come from one bump pointer, so addresses rise with creation, as prom-client lists series; and a
     // writer's cells were allocated in the order it first wrote them, so this order reads memory nearly in a line
@@ -255,13 +265,15 @@ function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache): Uint3
     cache.walked = walked;
     cache.ordered = Uint32Array.from(walked).sort();
     cache.orderedLabels = new Array<CachedLabels | undefined>(walked.length);
-    // what was kept for records no longer live goes with them: a flood of label sets that passed would otherwise
-    // stay in this cache, label text included, for as long as the reader lives
+    // what was kept for records gone from the directory (expired) goes with them
     if (cache.labels.size > walked.length) {
-      const live = new Set(walked);
-      for (const ptr of cache.labels.keys()) if (!live.has(ptr)) cache.labels.delete(ptr);
+      const present = new Set(walked);
+      for (const ptr of cache.labels.keys()) if (!present.has(ptr)) cache.labels.delete(ptr);
     }
   }
+  // a walk that found fewer records than were counted ran beside an insert (or one a killed process left half-done):
+  // the next scrape walks again
+  cache.walkedCount = count >= 0 && cache.walked.length === count ? count : -1;
   return cache.ordered;
 }
 
@@ -275,14 +287,19 @@ function visitFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMe
   const liveness = mode !== undefined && isPerProcess(mode) ? heap.writerLiveness() : undefined;
   // series of a family with a TTL may be retired and their records reused: not before this reader is done
   if (meta.ttlSeconds !== undefined) heap.holdExpiringSeries();
-  const order = readOrder(heap, familyPtr, cache);
+  const order = readOrder(heap, familyPtr, cache, meta.ttlSeconds !== undefined);
   const known = cache.orderedLabels;
   const view = (cache.view ??= new SeriesRead(valueCount(meta, layout)));
   const perProcess: SeriesSnapshot[] = [];
   for (let i = 0; i < order.length; i++) {
     const ptr = order[i]!;
-    if (!heap.isSeriesLive(ptr)) continue; // removed since the walk
     let record = known[i];
+    if (!heap.isSeriesLive(ptr)) {
+      // removed: what was kept of its labels goes, so that a flood of label sets that passed leaves no text behind
+      known[i] = undefined;
+      cache.labels.delete(ptr);
+      continue;
+    }
     if (record === undefined || record.generation !== heap.seriesGeneration(ptr)) known[i] = record = labelsOf(heap, ptr, name, meta, layout, cache.labels);
     if (record.labels === DAMAGED) continue;
     try {
