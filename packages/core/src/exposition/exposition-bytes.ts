@@ -165,13 +165,18 @@ export class ExpositionBytes {
   /** Any text, as UTF-8 (a lone surrogate becomes U+FFFD, as Buffer.from writes it). */
   text(piece: string): void {
     const n = piece.length;
-    this.#room(n * 3);
+    // room for ASCII, one byte a code unit; the rest is measured when met: reserving 3 bytes a unit up front grew
+    // the buffers, for good, to 3 times the size of a large appended exposition (`rest`)
+    this.#room(n);
     const bytes = this.#bytes;
     let at = this.#at;
     for (let i = 0; i < n; i++) {
       const c = piece.charCodeAt(i);
       if (c >= 0x80) {
-        this.#at += bytes.write(piece, this.#at, 'utf8');
+        const rest = piece.slice(i);
+        this.#at = at;
+        this.#room(Buffer.byteLength(rest, 'utf8'));
+        this.#at += this.#bytes.write(rest, this.#at, 'utf8');
         return;
       }
       bytes[at++] = c;
