@@ -56,13 +56,13 @@ export function encodeMeta(meta: FamilyMeta): string {
 
 const TYPES: readonly string[] = ['counter', 'gauge', 'histogram', 'summary', 'info', 'stateset'];
 
-/** The metric declaration stored with a family, or undefined when the family is not a metric's (raw heap use). */
 /** `meta` and its arrays, frozen: a parsed declaration that is kept across scrapes and handed out in snapshots. */
 export function frozenMeta(meta: FamilyMeta): FamilyMeta {
   for (const value of Object.values(meta)) if (Array.isArray(value)) Object.freeze(value);
   return Object.freeze(meta);
 }
 
+/** The metric declaration stored with a family, or undefined when the family is not a metric's (raw heap use). */
 export function parseMeta(text: string): FamilyMeta | undefined {
   try {
     const meta = JSON.parse(text) as Partial<FamilyMeta> | null;
