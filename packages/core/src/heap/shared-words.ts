@@ -22,10 +22,12 @@ function fromBits(word: bigint): number {
 
 const DETACHED_WORDS = new BigInt64Array(1);
 const DETACHED_FLOATS = new Float64Array(DETACHED_WORDS.buffer);
+const DETACHED_HALVES = new Int32Array(DETACHED_WORDS.buffer);
 
 export class SharedWords implements ExpiringHandle {
   #i64!: BigInt64Array;
   #f64!: Float64Array;
+  #i32!: Int32Array;
   #base!: number;
   readonly length: number;
   #seriesU32!: Uint32Array;
@@ -47,6 +49,7 @@ export class SharedWords implements ExpiringHandle {
     const at = file.offsetOf(series);
     this.#i64 = seg.i64;
     this.#f64 = seg.f64;
+    this.#i32 = seg.i32;
     this.#base = at + SERIES.SHARED_BYTE / WORD;
     this.#seriesU32 = seg.u32;
     this.#seriesAt = at * 2;
@@ -56,6 +59,7 @@ export class SharedWords implements ExpiringHandle {
   detach(): void {
     this.#i64 = DETACHED_WORDS;
     this.#f64 = DETACHED_FLOATS;
+    this.#i32 = DETACHED_HALVES;
     this.#base = 0;
     this.#seriesU32 = DETACHED_SERIES;
     this.#seriesAt = 0;
@@ -88,6 +92,30 @@ export class SharedWords implements ExpiringHandle {
 
   getInt(index: number): bigint {
     return Atomics.load(this.#i64, this.#base + index);
+  }
+
+  /**
+   * A small whole number kept in the low half of a word (little-endian, as on x86-64 and arm64; the high half stays
+   * 0), read with a plain load and no BigInt: a hint for a hot path, which checks it before it acts on it.
+   */
+  getSmall(index: number): number {
+    return this.#i32[(this.#base + index) * 2]!;
+  }
+
+  /** Raises the small number of getSmall() to `value` if it is below (never lowers it); returns what it now is. */
+  raiseSmall(index: number, value: number): number {
+    const i32 = this.#i32;
+    const at = (this.#base + index) * 2;
+    for (;;) {
+      const old = Atomics.load(i32, at);
+      if (old >= value) return old;
+      if (Atomics.compareExchange(i32, at, old, value) === old) return value;
+    }
+  }
+
+  /** Sets the small number of getSmall() to `value` if it still is `expected` (mending a damaged word). */
+  replaceSmall(index: number, expected: number, value: number): void {
+    Atomics.compareExchange(this.#i32, (this.#base + index) * 2, expected, value);
   }
 
   /** Adds to a float word (compare-and-swap on its bits); returns the new value. */

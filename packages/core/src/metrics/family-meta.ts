@@ -2,6 +2,7 @@
 // declaration against it and export the family without having declared it.
 import { MpmetricsRangeError } from '../errors.js';
 import { isMultiprocessMode, type MultiprocessMode } from './multiprocess-mode.js';
+import type { NativeSettings } from './native-histogram.js';
 import type { Aggregator } from './validation.js';
 
 /** The metric types; `info` and `stateset` (Enum) are OpenMetrics types, written as gauges in the text format. */
@@ -12,8 +13,10 @@ export interface FamilyMeta {
   readonly help: string;
   readonly labelNames: readonly string[];
   readonly aggregator: Aggregator;
-  /** Histogram upper bounds, without +Inf. */
+  /** Histogram upper bounds, without +Inf (none: native buckets only). */
   readonly buckets?: readonly number[];
+  /** Histograms with native buckets: their settings. */
+  readonly native?: NativeSettings;
   /** Summary settings. */
   readonly percentiles?: readonly number[];
   readonly maxAgeSeconds?: number;
@@ -32,6 +35,7 @@ const IDENTITY: readonly (keyof FamilyMeta)[] = [
   'type',
   'labelNames',
   'buckets',
+  'native',
   'percentiles',
   'maxAgeSeconds',
   'ageBuckets',
@@ -95,7 +99,7 @@ export function checkSameDeclaration(name: string, mine: FamilyMeta, theirs: Fam
       // A RangeError (the declaration's value is not the one the heap accepts), and an MpmetricsError by its brand.
       throw new MpmetricsRangeError(
         `Metric ${JSON.stringify(name)} is already declared in the shared heap with ${key} ${b}; this declaration has ${key} ${a}. ` +
-          'Every process must declare a metric the same way (type, labelNames, buckets, percentiles, window, states, enableExemplars, multiprocessMode, ttlSeconds)',
+          'Every process must declare a metric the same way (type, labelNames, buckets, native buckets, percentiles, window, states, enableExemplars, multiprocessMode, ttlSeconds)',
         { code: 'MPM_ERR_METRIC_CONFLICT' },
       );
     }

@@ -8,6 +8,7 @@ import { decodeExemplarLabels, type Exemplar } from './exemplar.js';
 import { frozenMeta, multiprocessModeOf, type FamilyMeta } from './family-meta.js';
 import type { SeriesLabels } from './label-tree.js';
 import { isPerProcess } from './multiprocess-mode.js';
+import { nativeWords, readNativeHistogram, type NativeHistogramSnapshot } from './native-histogram.js';
 import { readSummaryQuantiles, summaryLayout } from './summary-sketch.js';
 import { exportedMeta, readProcessGauge } from './process-gauge-reader.js';
 
@@ -35,6 +36,8 @@ export interface SeriesSnapshot {
   readonly windowEmpty?: boolean;
   /** With exemplars: the latest exemplar of the counter, or of each histogram bucket (+Inf last), if any. */
   readonly exemplars?: readonly (Exemplar | undefined)[];
+  /** A histogram with native buckets: them, at one schema for all processes. */
+  readonly native?: NativeHistogramSnapshot;
   /** Unix seconds when the series was created or last reset. */
   readonly created: number;
 }
@@ -55,8 +58,13 @@ export function layoutOf(meta: FamilyMeta): SeriesLayout {
       // one shared value; or per process: each writer's own cell (value, has-value mark, owner)
       return isPerProcess(multiprocessModeOf(meta)!) ? { valueWords: PROCESS_CELL.WORDS, sharedWords: 0 } : { valueWords: 0, sharedWords: 1 };
     case 'histogram':
-      // one count per bucket (not cumulative) including +Inf, then the sum; an exemplar slot per bucket
-      return { valueWords: (meta.buckets?.length ?? 0) + 2, sharedWords: 0, exemplarSlots: meta.exemplars === true ? (meta.buckets?.length ?? 0) + 1 : 0 };
+      // one count per bucket (not cumulative) including +Inf, then the sum; an exemplar slot per bucket; native
+      // buckets after them, and their schema in a shared word (native-histogram.ts)
+      return {
+        valueWords: (meta.buckets?.length ?? 0) + 2 + (meta.native === undefined ? 0 : nativeWords(meta.native)),
+        sharedWords: meta.native === undefined ? 0 : 1,
+        exemplarSlots: meta.exemplars === true ? (meta.buckets?.length ?? 0) + 1 : 0,
+      };
     case 'summary':
       return summaryLayout(meta);
     case 'info':
@@ -125,6 +133,7 @@ interface SeriesView {
   readonly info?: readonly (readonly [string, string])[] | undefined;
   readonly windowEmpty?: boolean | undefined;
   readonly exemplars?: readonly (Exemplar | undefined)[] | undefined;
+  readonly native?: NativeHistogramSnapshot | undefined;
   readonly created: number;
 }
 
@@ -227,6 +236,7 @@ function snapshotOf(s: SeriesView): SeriesSnapshot {
   const values = s.values.slice();
   if (s.windowEmpty === true) return { labels, values, created, windowEmpty: true };
   if (s.info !== undefined) return { labels, values, created, info: s.info };
+  if (s.native !== undefined) return s.exemplars === undefined ? { labels, values, created, native: s.native } : { labels, values, created, exemplars: s.exemplars, native: s.native };
   if (s.exemplars !== undefined) return { labels, values, created, exemplars: s.exemplars };
   return { labels, values, created };
 }
@@ -289,7 +299,7 @@ function visitFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMe
   if (meta.ttlSeconds !== undefined) heap.holdExpiringSeries();
   const order = readOrder(heap, familyPtr, cache, meta.ttlSeconds !== undefined);
   const known = cache.orderedLabels;
-  const view = (cache.view ??= new SeriesRead(valueCount(meta, layout)));
+  const view = (cache.view ??= new SeriesRead(valueCount(meta)));
   const perProcess: SeriesSnapshot[] = [];
   for (let i = 0; i < order.length; i++) {
     const ptr = order[i]!;
@@ -333,10 +343,10 @@ function labelsOf(heap: Heap, ptr: number, name: string, meta: FamilyMeta, layou
 }
 
 /** How many values a series of this family exports (a summary makes its own array). */
-function valueCount(meta: FamilyMeta, layout: SeriesLayout): number {
+function valueCount(meta: FamilyMeta): number {
   switch (meta.type) {
     case 'histogram':
-      return layout.valueWords;
+      return (meta.buckets?.length ?? 0) + 2;
     case 'stateset':
       return meta.states?.length ?? 0;
     default:
@@ -351,6 +361,7 @@ class SeriesRead implements SeriesView {
   info: readonly (readonly [string, string])[] | undefined = undefined;
   windowEmpty: boolean | undefined = undefined;
   exemplars: (Exemplar | undefined)[] | undefined = undefined;
+  native: NativeHistogramSnapshot | undefined = undefined;
   created = 0;
 
   constructor(values: number) {
@@ -370,7 +381,8 @@ class SeriesRead implements SeriesView {
         break;
       case 'histogram': {
         // cells hold one count per bucket; exported buckets are cumulative, then the sum
-        heap.read(ptr, values);
+        if (meta.native === undefined) heap.read(ptr, values);
+        else this.native = readNativeHistogram(heap, ptr, meta.native, values, (what) => warnDamagedCell(ptr, what));
         const buckets = values.length - 1;
         for (let i = 1; i < buckets; i++) values[i]! += values[i - 1]!;
         break;
@@ -417,6 +429,14 @@ function decodeSeries(heap: Heap, ptr: number, layout: SeriesLayout, labelCount:
 
 /** Marks a record that cannot be read as a series of its family: it is left out of every scrape. */
 const DAMAGED: SeriesLabels = Object.freeze([]);
+
+/** A damaged cell of a series is left out of the scrape, as a process warning. */
+function warnDamagedCell(ptr: number, what: string): void {
+  process.emitWarning(`mpmetrics: a cell of series record ${ptr} is damaged in the heap file and is left out of scrapes: ${what}`, {
+    type: 'MpmetricsWarning',
+    code: 'MPM_WARN_DAMAGED_SERIES',
+  });
+}
 
 /** A damaged series is left out, not fatal to the scrape; say so once per record, as a process warning. */
 function warnDamaged(family: string, ptr: number): void {

@@ -20,14 +20,31 @@ import {
 } from './metric.js';
 import type { SeriesLabels } from './label-tree.js';
 import { kRecordTimed, kWithExemplar } from './symbols.js';
-import { checkBuckets, checkConfiguration } from './validation.js';
+import { NativeWriter, nativeWords, type NativeSettings } from './native-histogram.js';
+import { checkBuckets, checkConfiguration, checkNativeHistogram } from './validation.js';
+import { heapCorrupt } from '../errors.js';
 import { checkFinite, secondsSince, startTimer, timerLabels } from './values.js';
 
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
 export interface HistogramConfiguration<T extends string> extends MetricConfiguration<T> {
-  /** Upper bounds, strictly increasing; +Inf is always added. Default: prom-client's. */
+  /**
+   * Upper bounds, strictly increasing; +Inf is always added. Default: prom-client's, or none (native buckets
+   * only) with `nativeHistogramBucketFactor`, as in client_golang.
+   */
   buckets?: number[];
+  /**
+   * Turns on native buckets (Prometheus native histograms), each at most this factor wider than the previous:
+   * the schema is the coarsest standard one within it (1.1 gives schema 3, a factor of 1.09).
+   */
+  nativeHistogramBucketFactor?: number;
+  /** Observations of at most this magnitude count in the zero bucket. Default: 2^−128, as in client_golang. */
+  nativeHistogramZeroThreshold?: number;
+  /**
+   * The most native buckets a series keeps before its resolution drops (its schema goes down, for every
+   * process, and never back up). Default 160.
+   */
+  nativeHistogramMaxBucketNumber?: number;
   /** Runs in the process that scrapes, before the values are read; `this` is the histogram. */
   collect?: CollectFunction<Histogram<T>, PromHistogram<T>>;
 }
@@ -48,13 +65,22 @@ export class HistogramChild<T extends string = string> {
   /** The upper bounds as doubles in a typed array: the bucket search is the hot loop of observe(). */
   readonly #bounds: Float64Array;
   readonly #observeWith: (labels: LabelValues<T>, value: number) => void;
+  readonly #nativeSettings: NativeSettings | undefined;
   #cell: WriterCell | undefined;
+  #native: NativeWriter | undefined;
   #exemplars: ExemplarSlots | undefined;
 
-  constructor(heap: Heap, series: SeriesSource, bounds: readonly number[], observeWith: (labels: LabelValues<T>, value: number) => void) {
+  constructor(
+    heap: Heap,
+    series: SeriesSource,
+    bounds: readonly number[],
+    native: NativeSettings | undefined,
+    observeWith: (labels: LabelValues<T>, value: number) => void,
+  ) {
     this.#heap = heap;
     this.#series = series;
     this.#bounds = Float64Array.from(bounds);
+    this.#nativeSettings = native;
     this.#observeWith = observeWith;
   }
 
@@ -74,8 +100,36 @@ export class HistogramChild<T extends string = string> {
         else high = mid;
       }
     }
-    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, this.#bounds.length + 2));
+    if (this.#nativeSettings !== undefined) {
+      this.#observeNative(bucket, value);
+      return;
+    }
+    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, n + 2));
     cell.addTwo(bucket, 1, n + 1, value); // one update: a scrape never sees the count without its sum
+  }
+
+  /** observe() with native buckets: the classic bucket, the sum and the native bucket in one update. */
+  #observeNative(bucket: number, value: number): void {
+    const n = this.#bounds.length;
+    const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, n + 2 + nativeWords(this.#nativeSettings!)));
+    const native = this.#native ?? (this.#native = new NativeWriter(this.#nativeSettings!, this.#heap.shared(this.#series), n + 2));
+    const f64 = cell.f64;
+    const at = cell.base;
+    cell.begin();
+    // closed whatever happens inside, or its odd sequence would hold up every reader
+    try {
+      // native first: a damaged cell is started anew there, and this observation is then its first
+      native.observe(cell, value);
+      cell.put(at + bucket, f64[at + bucket]! + 1);
+      cell.put(at + n + 1, f64[at + n + 1]! + value);
+    } finally {
+      cell.end();
+    }
+    if (native.damage !== undefined) {
+      const what = native.damage;
+      native.damage = undefined;
+      throw heapCorrupt(this.#heap.file.path, what);
+    }
   }
 
   /** Starts a timer; the returned function observes the elapsed seconds (with extra `labels` merged in). */
@@ -95,7 +149,9 @@ export class HistogramChild<T extends string = string> {
     let bucket = 0;
     while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
     // a series record: exemplars are refused with a TTL (whose series is found by a function)
-    const slots = this.#exemplars ?? (this.#exemplars = this.#heap.exemplars(this.#series as number, { sharedWords: 0, exemplarSlots: bounds.length + 1 }));
+    const slots =
+      this.#exemplars ??
+      (this.#exemplars = this.#heap.exemplars(this.#series as number, { sharedWords: this.#nativeSettings === undefined ? 0 : 1, exemplarSlots: bounds.length + 1 }));
     slots.write(bucket, labels, value, Date.now() / 1000);
   }
 }
@@ -104,8 +160,10 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
   readonly buckets: readonly number[];
 
   constructor(configuration: HistogramConfiguration<T>) {
-    const buckets = checkBuckets(checkConfiguration(configuration, 'histogram').buckets ?? DEFAULT_BUCKETS);
-    super(configuration, 'histogram', configuration.enableExemplars === true ? { buckets, exemplars: true } : { buckets }, ['le']);
+    const native = checkNativeHistogram(checkConfiguration(configuration, 'histogram'));
+    const buckets = checkBuckets(configuration.buckets ?? (native === undefined ? DEFAULT_BUCKETS : []), native !== undefined);
+    const meta = native === undefined ? { buckets } : { buckets, native };
+    super(configuration, 'histogram', configuration.enableExemplars === true ? { ...meta, exemplars: true } : meta, ['le']);
     this.buckets = buckets;
     // As prom-client does: only a histogram with exemplars has the { labels, value, exemplarLabels } form and
     // exemplars on timers, so observe() and startTimer() of every other histogram stay exactly as they are.
@@ -118,7 +176,7 @@ export class Histogram<T extends string = string> extends SharedMetric<T, Histog
   protected createChild(series: SeriesSource, values: SeriesLabels): HistogramChild<T> {
     const fixed = labelObject(this.labelNames, values);
     // runs inside super() for a metric without labels, before this.buckets is set: read the bounds from meta
-    return new HistogramChild<T>(this.heap, series, this.meta.buckets!, (more, seconds) => this.observe({ ...fixed, ...more } as LabelValues<T>, seconds));
+    return new HistogramChild<T>(this.heap, series, this.meta.buckets!, this.meta.native, (more, seconds) => this.observe({ ...fixed, ...more } as LabelValues<T>, seconds));
   }
 
   observe(value: number): void;

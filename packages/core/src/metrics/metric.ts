@@ -121,6 +121,9 @@ const KNOWN_OPTIONS = new Set([
   'enableExemplars',
   'heap',
   'buckets',
+  'nativeHistogramBucketFactor',
+  'nativeHistogramZeroThreshold',
+  'nativeHistogramMaxBucketNumber',
   'percentiles',
   'maxAgeSeconds',
   'ageBuckets',
@@ -161,6 +164,11 @@ export abstract class SharedMetric<T extends string, Child> {
     checkConfiguration(config, type);
     for (const key of Object.keys(config)) {
       if (!KNOWN_OPTIONS.has(key)) throw new MpmetricsRangeError(`Unknown option ${JSON.stringify(key)} for a ${type}`);
+    }
+    if (type !== 'histogram') {
+      for (const key of ['nativeHistogramBucketFactor', 'nativeHistogramZeroThreshold', 'nativeHistogramMaxBucketNumber']) {
+        if ((config as unknown as Record<string, unknown>)[key] !== undefined) throw new MpmetricsRangeError(`"${key}" applies to histograms only, not to a ${type}`);
+      }
     }
     if (type !== 'gauge' && (config as { multiprocessMode?: unknown }).multiprocessMode !== undefined) {
       throw new MpmetricsRangeError(`"multiprocessMode" applies to gauges only: a ${type} always adds up the values of every process`);

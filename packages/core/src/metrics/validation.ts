@@ -2,6 +2,8 @@
 // (label values), never per update beyond a number check. prom-client's rules are the floor; errors say what was
 // expected and what came, and carry stable codes.
 import { MpmetricsRangeError, MpmetricsTypeError, describeValue } from '../errors.js';
+import { DEFAULT_ZERO_THRESHOLD, schemaForFactor } from './native-buckets.js';
+import type { NativeSettings } from './native-histogram.js';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -75,7 +77,8 @@ export function invalidNumber(what: string, value: unknown): MpmetricsTypeError 
   return new MpmetricsTypeError(`${what} must be a finite number, received ${describeValue(value)}`);
 }
 
-export function checkBuckets(buckets: unknown): readonly number[] {
+/** Classic bucket bounds; none (`allowNone`) only beside native buckets. */
+export function checkBuckets(buckets: unknown, allowNone = false): readonly number[] {
   if (!Array.isArray(buckets)) throw new MpmetricsTypeError(`"buckets" must be an array of numbers, received ${describeValue(buckets)}`);
   const list = buckets as unknown[];
   const out: number[] = [];
@@ -89,8 +92,53 @@ export function checkBuckets(buckets: unknown): readonly number[] {
     }
     out.push(b);
   }
-  if (out.length === 0) throw new MpmetricsRangeError('"buckets" must hold at least one finite upper bound');
+  if (out.length === 0 && !allowNone) {
+    throw new MpmetricsRangeError('"buckets" must hold at least one finite upper bound (none is for native buckets only: give "nativeHistogramBucketFactor")');
+  }
   return Object.freeze(out);
+}
+
+/** The native bucket budget when none is given: prom-client's pull request's (client_golang has none). */
+const DEFAULT_MAX_NATIVE_BUCKETS = 160;
+/** The most native buckets one may ask for: each writer's cell keeps this many bins per sign, 8 bytes each. */
+const MOST_NATIVE_BUCKETS = 4096;
+
+interface NativeHistogramOptions {
+  nativeHistogramBucketFactor?: unknown;
+  nativeHistogramZeroThreshold?: unknown;
+  nativeHistogramMaxBucketNumber?: unknown;
+}
+
+function checkNumberOption(value: unknown, name: string): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw new MpmetricsTypeError(`"${name}" must be a number, received ${describeValue(value)}`);
+  return value;
+}
+
+/**
+ * The native bucket settings of a histogram's options, or undefined when `nativeHistogramBucketFactor` is absent
+ * (the other two options need it).
+ */
+export function checkNativeHistogram(options: NativeHistogramOptions): NativeSettings | undefined {
+  const { nativeHistogramBucketFactor: factor, nativeHistogramZeroThreshold: zero, nativeHistogramMaxBucketNumber: most } = options;
+  if (factor === undefined) {
+    for (const [name, value] of [['nativeHistogramZeroThreshold', zero], ['nativeHistogramMaxBucketNumber', most]] as const) {
+      if (value !== undefined) {
+        throw new MpmetricsTypeError(`"${name}" tunes native buckets, which "nativeHistogramBucketFactor" turns on: it is missing, received ${name} ${describeValue(value)}`);
+      }
+    }
+    return undefined;
+  }
+  const f = checkNumberOption(factor, 'nativeHistogramBucketFactor');
+  if (!(f > 1) || f === Infinity) throw new MpmetricsRangeError(`"nativeHistogramBucketFactor" must be a finite number greater than 1 (such as 1.1), received ${f}`);
+  const threshold = zero === undefined ? DEFAULT_ZERO_THRESHOLD : checkNumberOption(zero, 'nativeHistogramZeroThreshold');
+  if (!(threshold >= 0) || threshold === Infinity) {
+    throw new MpmetricsRangeError(`"nativeHistogramZeroThreshold" must be a finite number ≥ 0, received ${threshold}`);
+  }
+  const maxBuckets = most === undefined ? DEFAULT_MAX_NATIVE_BUCKETS : checkNumberOption(most, 'nativeHistogramMaxBucketNumber');
+  if (!Number.isInteger(maxBuckets) || maxBuckets < 1 || maxBuckets > MOST_NATIVE_BUCKETS) {
+    throw new MpmetricsRangeError(`"nativeHistogramMaxBucketNumber" must be a whole number from 1 to ${MOST_NATIVE_BUCKETS}, received ${maxBuckets}`);
+  }
+  return Object.freeze({ schema: schemaForFactor(f), zeroThreshold: threshold, maxBuckets });
 }
 
 export function checkPercentiles(percentiles: unknown): readonly number[] {
