@@ -151,3 +151,57 @@ export function pyValue(v: number | string): number {
   if (v === '-inf') return -Infinity;
   throw new Error(`unexpected value ${v}`);
 }
+
+/**
+ * A decoder of the protobuf exposition that shares no code with ours: Python classes that protoc generates from
+ * proto/metrics.proto (the published message definitions), run by Python's protobuf runtime (Debian packages
+ * `protobuf-compiler` and `python3-protobuf`). Generated once per test process, into a temporary directory.
+ */
+let protoModule: { dir: string; python: string } | undefined;
+
+function protobufDecoder(): { dir: string; python: string } {
+  if (protoModule !== undefined) return protoModule;
+  const protoc = onPath('protoc')[0];
+  if (protoc === undefined) throw new Error('protoc is not on PATH: install the Debian package "protobuf-compiler"');
+  const candidates = [...new Set([...onPath('python3'), '/usr/bin/python3'])];
+  const python = candidates.find((p) => spawnSync(p, ['-c', 'import google.protobuf.json_format, google.protobuf.timestamp_pb2']).status === 0);
+  if (python === undefined) throw new Error(`no python3 that can import google.protobuf (tried ${candidates.join(', ')}): install the Debian package "python3-protobuf"`);
+  const dir = fs.mkdtempSync(path.join(fs.realpathSync(process.env['TMPDIR'] ?? '/tmp'), 'mpm-proto-'));
+  const protoDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'proto');
+  const run = spawnSync(protoc, [`-I${protoDir}`, `--python_out=${dir}`, path.join(protoDir, 'metrics.proto')], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`protoc failed: ${run.stderr}`);
+  // the generated module imports Python's own google.protobuf.timestamp_pb2, not one made from our stand-in
+  fs.rmSync(path.join(dir, 'google'), { recursive: true, force: true });
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return (protoModule = { dir, python });
+}
+
+const PYTHON_DECODE = `
+import sys, json
+sys.path.insert(0, sys.argv[1])
+import metrics_pb2
+from google.protobuf import json_format
+from google.protobuf.internal.decoder import _DecodeVarint32
+data = sys.stdin.buffer.read()
+at = 0
+out = []
+while at < len(data):
+    size, at = _DecodeVarint32(data, at)
+    family = metrics_pb2.MetricFamily()
+    family.ParseFromString(data[at:at + size])
+    at += size
+    out.append(json_format.MessageToDict(family, preserving_proto_field_name=True))
+sys.stdout.write(json.dumps(out))
+`;
+
+/**
+ * The MetricFamily messages of a delimited protobuf exposition, as protobuf's JSON mapping gives them (64-bit
+ * integers as decimal strings, field names as in metrics.proto, fields left unset absent).
+ */
+export function decodeProtobuf(bytes: Uint8Array): Record<string, unknown>[] {
+  const { dir, python } = protobufDecoder();
+  const run = spawnSync(python, ['-c', PYTHON_DECODE, dir], { input: bytes, encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
+  if (run.error) throw run.error;
+  if (run.status !== 0) throw new Error(`the protobuf decoder failed (exit ${run.status}):\n${run.stderr}`);
+  return JSON.parse(run.stdout) as Record<string, unknown>[];
+}

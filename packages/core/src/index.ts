@@ -28,9 +28,13 @@ export type { DefaultMetricsCollector } from './runtime/collect-default-metrics.
 export type { DefaultMetricsCollectorConfiguration } from './runtime/default-metrics-options.js';
 
 export { HeapExporter } from './registry/heap-exporter.js';
-export type { ExportedMetrics } from './registry/heap-exporter.js';
+export type { ExportedBytes, ExportedMetrics } from './registry/heap-exporter.js';
+export type { PromClientMetricJson } from './registry/prom-client-families.js';
 export type { FamilySnapshot, SeriesSnapshot } from './metrics/family-reader.js';
-export { negotiateFormat } from './exposition/negotiate.js';
+export type { NativeHistogramSnapshot } from './metrics/native-histogram.js';
+export { negotiateFormat, negotiateScrapeFormat } from './exposition/negotiate.js';
+export type { ScrapeFormat } from './exposition/negotiate.js';
+export { PROTOBUF_CONTENT_TYPE } from './exposition/protobuf-writer.js';
 export { writeExposition, writeExpositionBytes, leaseExpositionBytes, contentTypeOf, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition/writer.js';
 export type { ExpositionFormat } from './exposition/writer.js';
 export type { ExpositionLease } from './exposition/exposition-bytes.js';

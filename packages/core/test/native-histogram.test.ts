@@ -305,6 +305,60 @@ describe('a damaged heap', () => {
     expect(warnings).toContain('MPM_WARN_DAMAGED_SERIES');
   });
 
+  it('a base word near 2^31 or far from any key is damage: no write outside the cell, the schema kept, count = buckets', async () => {
+    for (const base of [2 ** 31 - 4096 - 50, 1e9, -(2 ** 31), 0.5]) {
+      const name = uniqueName();
+      const h = new Histogram({ name, help: 'h', heap, registers: [], nativeHistogramBucketFactor: 1.001 });
+      h.observe(1);
+      h.observe(2 ** (100 / 256));
+      const cell = cellOf(name, 2 + 4 + 2 * 160);
+      const n = cell.base + 2;
+      cell.f64[n + 2] = base; // the positive window's base key
+      const before = cell.f64.slice();
+      expect(() => h.observe(1), `base ${base}`).toThrow(expect.objectContaining({ code: 'MPM_ERR_HEAP_CORRUPT' }));
+      // nothing outside the cell changed (its header's sequence word moves with every update)
+      const changed: number[] = [];
+      for (let i = 0; i < before.length; i++) if ((i < cell.base - 2 || i >= n + 4 + 2 * 160) && !Object.is(before[i], cell.f64[i])) changed.push(i - cell.base);
+      expect(changed, `base ${base}`).toEqual([]);
+      for (const v of [1, 1.1, 1.2]) h.observe(v);
+      const { values, native } = await only(name);
+      expect(native.schema, `base ${base}`).toBe(8);
+      expect(values[0]).toBe(4); // the observation that met the damage, and the three after it
+      expect(native.positive).toEqual(expectedBuckets([1, 1, 1.1, 1.2], 8, 2 ** -128)[0]);
+    }
+  });
+
+  it('a damaged bucket count is started anew by its writer, and a scrape warns once per damage', async () => {
+    const name = uniqueName();
+    const h = new Histogram({ name, help: 'h', heap, registers: [], nativeHistogramBucketFactor: 1.1 });
+    h.observe(1);
+    const cell = cellOf(name, 2 + 4 + 2 * 160);
+    const n = cell.base + 2;
+    const j = cell.f64.subarray(n + 4, n + 4 + 160).findIndex((c) => c !== 0);
+    cell.f64[n + 4 + j] = Number.NaN;
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }): void => void warnings.push(`${w.code}`);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 3; i++) await only(name);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w === 'MPM_WARN_DAMAGED_SERIES')).toHaveLength(1);
+      expect(() => h.observe(1)).toThrow(expect.objectContaining({ code: 'MPM_ERR_HEAP_CORRUPT' }));
+      for (let i = 0; i < 9; i++) h.observe(1 + i / 100);
+      const { values, native } = await only(name);
+      expect(values[0]).toBe(10);
+      expect(native.positive).toEqual(expectedBuckets([1, ...Array.from({ length: 9 }, (_, i) => 1 + i / 100)], 3, 2 ** -128)[0]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('a family whose stored native settings are not a declaration\'s is left out of scrapes, not misread', async () => {
+    const name = uniqueName();
+    heap.declareFamily(name, JSON.stringify({ type: 'histogram', help: 'h', labelNames: [], aggregator: 'sum', buckets: [], native: { schema: 1e9, zeroThreshold: 0, maxBuckets: 1 } }));
+    expect((await new HeapExporter(heap).snapshot()).some((f) => f.name === name)).toBe(false);
+  });
+
   it('a damaged shared schema word is mended from the cells, not trusted', async () => {
     const name = uniqueName();
     const h = new Histogram({ name, help: 'h', heap, registers: [], nativeHistogramBucketFactor: 1.1 });

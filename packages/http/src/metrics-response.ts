@@ -1,10 +1,12 @@
 // The body of GET /metrics: every family in the shared heap, whichever process declared it (so any worker answers
 // for all of them), followed by the metrics of the registry that are not in the heap (prom-client's own, e.g. its
 // default metrics of this process). Prometheus text or OpenMetrics, as the Accept header asks. Every collect()
-// runs once: the exporter runs those of the metrics declared here, prom-client those of its own metrics.
+// runs once: the exporter runs those of the metrics declared here, prom-client those of its own metrics. A client
+// that prefers the protobuf exposition (a Prometheus scraping native histograms) gets it, prom-client's metrics
+// included: prom-client cannot write protobuf, so they are read as JSON and written by @mpmetrics/core.
 import type { ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { HeapExporter, contentTypeOf, isMpmetricsMetric, negotiateFormat } from '@mpmetrics/core';
+import { HeapExporter, PROTOBUF_CONTENT_TYPE, contentTypeOf, isMpmetricsMetric, negotiateScrapeFormat } from '@mpmetrics/core';
 import { Registry } from 'prom-client';
 
 export interface MetricsResponse {
@@ -25,8 +27,17 @@ const heapExporter = new HeapExporter();
 
 /** `reuse` is the integrations' `reuseMetricsBuffer` option: lend the body instead of copying it out. */
 export async function metricsResponse(registry: Registry, accept: string | undefined, reuse = false): Promise<MetricsResponse> {
-  const format = negotiateFormat(accept);
+  const format = negotiateScrapeFormat(accept);
   const others = registry.getMetricsAsArray().filter((metric) => !isMpmetricsMetric(metric));
+  if (format === 'protobuf') {
+    let json: Awaited<ReturnType<Registry['getMetricsAsJSON']>> = [];
+    if (others.length > 0) {
+      const registryOfOthers = new Registry();
+      for (const metric of others) registryOfOthers.registerMetric(metric as never);
+      json = await registryOfOthers.getMetricsAsJSON();
+    }
+    return { contentType: PROTOBUF_CONTENT_TYPE, body: await heapExporter.protobufBytes(json), release: noRelease };
+  }
   let rest: string | undefined;
   if (others.length > 0) {
     const registryOfOthers = new Registry<'text/plain; version=0.0.4; charset=utf-8' | 'application/openmetrics-text; version=1.0.0; charset=utf-8'>();

@@ -2,8 +2,9 @@
 // declaration against it and export the family without having declared it.
 import { MpmetricsRangeError } from '../errors.js';
 import { isMultiprocessMode, type MultiprocessMode } from './multiprocess-mode.js';
+import { MIN_SCHEMA } from './native-buckets.js';
 import type { NativeSettings } from './native-histogram.js';
-import type { Aggregator } from './validation.js';
+import { MOST_NATIVE_BUCKETS, type Aggregator } from './validation.js';
 
 /** The metric types; `info` and `stateset` (Enum) are OpenMetrics types, written as gauges in the text format. */
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'info' | 'stateset';
@@ -66,6 +67,17 @@ export function frozenMeta(meta: FamilyMeta): FamilyMeta {
   return Object.freeze(meta);
 }
 
+/** Native settings as a declaration makes them (checkNativeHistogram): anything else is damage, not to be read. */
+function isNativeSettings(native: unknown): boolean {
+  if (typeof native !== 'object' || native === null) return false;
+  const { schema, zeroThreshold, maxBuckets } = native as Record<string, unknown>;
+  return (
+    Number.isInteger(schema) && (schema as number) >= MIN_SCHEMA && (schema as number) <= 8 &&
+    typeof zeroThreshold === 'number' && zeroThreshold >= 0 && zeroThreshold < Infinity &&
+    Number.isInteger(maxBuckets) && (maxBuckets as number) >= 1 && (maxBuckets as number) <= MOST_NATIVE_BUCKETS
+  );
+}
+
 /** The metric declaration stored with a family, or undefined when the family is not a metric's (raw heap use). */
 export function parseMeta(text: string): FamilyMeta | undefined {
   try {
@@ -73,6 +85,7 @@ export function parseMeta(text: string): FamilyMeta | undefined {
     if (meta !== null && typeof meta === 'object' && TYPES.includes(meta.type as string) && typeof meta.help === 'string' && Array.isArray(meta.labelNames)) {
       // a mode this version does not know cannot be read right: better not exported than misread
       if (meta.multiprocessMode !== undefined && !isMultiprocessMode(meta.multiprocessMode)) return undefined;
+      if (meta.native !== undefined && !isNativeSettings(meta.native)) return undefined;
       return meta as FamilyMeta;
     }
   } catch {

@@ -382,7 +382,7 @@ class SeriesRead implements SeriesView {
       case 'histogram': {
         // cells hold one count per bucket; exported buckets are cumulative, then the sum
         if (meta.native === undefined) heap.read(ptr, values);
-        else this.native = readNativeHistogram(heap, ptr, meta.native, values, (what) => warnDamagedCell(ptr, what));
+        else this.native = readNativeHistogram(heap, ptr, meta.native, values, (what) => warnDamagedCell(heap, ptr, what));
         const buckets = values.length - 1;
         for (let i = 1; i < buckets; i++) values[i]! += values[i - 1]!;
         break;
@@ -430,8 +430,14 @@ function decodeSeries(heap: Heap, ptr: number, layout: SeriesLayout, labelCount:
 /** Marks a record that cannot be read as a series of its family: it is left out of every scrape. */
 const DAMAGED: SeriesLabels = Object.freeze([]);
 
-/** A damaged cell of a series is left out of the scrape, as a process warning. */
-function warnDamagedCell(ptr: number, what: string): void {
+/** Cells already warned about, by heap file, series record and generation: each is said once. */
+const warnedCells = new Set<string>();
+
+/** A damaged cell of a series is left out of scrapes, with a process warning, once per series generation. */
+function warnDamagedCell(heap: Heap, ptr: number, what: string): void {
+  const key = `${heap.file.path}:${ptr}:${heap.seriesGeneration(ptr)}`;
+  if (warnedCells.has(key)) return;
+  warnedCells.add(key);
   process.emitWarning(`mpmetrics: a cell of series record ${ptr} is damaged in the heap file and is left out of scrapes: ${what}`, {
     type: 'MpmetricsWarning',
     code: 'MPM_WARN_DAMAGED_SERIES',

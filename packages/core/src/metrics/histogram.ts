@@ -20,7 +20,7 @@ import {
 } from './metric.js';
 import type { SeriesLabels } from './label-tree.js';
 import { kRecordTimed, kWithExemplar } from './symbols.js';
-import { NativeWriter, nativeWords, type NativeSettings } from './native-histogram.js';
+import { NativeWriter, nativeWords, OBSERVED, type NativeSettings } from './native-histogram.js';
 import { checkBuckets, checkConfiguration, checkNativeHistogram } from './validation.js';
 import { heapCorrupt } from '../errors.js';
 import { checkFinite, secondsSince, startTimer, timerLabels } from './values.js';
@@ -101,27 +101,27 @@ export class HistogramChild<T extends string = string> {
       }
     }
     if (this.#nativeSettings !== undefined) {
-      this.#observeNative(bucket, value);
+      OBSERVED[0] = value; // staged: see native-histogram.ts
+      this.#observeNative(bucket);
       return;
     }
     const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, n + 2));
     cell.addTwo(bucket, 1, n + 1, value); // one update: a scrape never sees the count without its sum
   }
 
-  /** observe() with native buckets: the classic bucket, the sum and the native bucket in one update. */
-  #observeNative(bucket: number, value: number): void {
+  /** observe() of OBSERVED[0] with native buckets: the classic bucket, the sum and the native bucket in one update. */
+  #observeNative(bucket: number): void {
     const n = this.#bounds.length;
     const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, n + 2 + nativeWords(this.#nativeSettings!)));
     const native = this.#native ?? (this.#native = new NativeWriter(this.#nativeSettings!, this.#heap.shared(this.#series), n + 2));
-    const f64 = cell.f64;
     const at = cell.base;
     cell.begin();
     // closed whatever happens inside, or its odd sequence would hold up every reader
     try {
       // native first: a damaged cell is started anew there, and this observation is then its first
-      native.observe(cell, value);
-      cell.put(at + bucket, f64[at + bucket]! + 1);
-      cell.put(at + n + 1, f64[at + n + 1]! + value);
+      native.observe(cell);
+      cell.bump(at + bucket);
+      cell.addFrom(at + n + 1, OBSERVED, 0);
     } finally {
       cell.end();
     }

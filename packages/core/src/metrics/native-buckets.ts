@@ -28,27 +28,28 @@ const words = new Uint32Array(bits.buffer);
 const HIGH = 1; // the word holding sign and exponent (little-endian, as on x86-64 and arm64)
 
 /**
- * The key of the bucket holding `magnitude` (finite, above 0) at `schema`: the frac/exponent split of the double
- * (magnitude = frac·2^exp, frac in [0.5, 1)), then the first boundary at or above frac.
+ * Where a hot path stages the magnitude for stagedKey(): a double passed to a function V8 does not inline is boxed,
+ * an allocation per observation.
  */
+export const STAGED_MAGNITUDE: Float64Array = bits;
+
+/** The key of the bucket holding `magnitude` (finite, above 0) at `schema`. */
 export function bucketKey(magnitude: number, schema: number): number {
   bits[0] = magnitude;
-  let biased = (words[HIGH]! >>> 20) & 0x7ff;
-  let exp: number;
-  if (biased === 0) {
-    // subnormal: scale into the normal range first (exact), and take the scale back out of the exponent
-    bits[0] = magnitude * 2 ** 64;
-    biased = (words[HIGH]! >>> 20) & 0x7ff;
-    exp = biased - 1022 - 64;
-  } else exp = biased - 1022;
-  words[HIGH] = (words[HIGH]! & 0x800fffff) | (1022 << 20);
+  return stagedKey(schema);
+}
+
+/**
+ * bucketKey() of the magnitude in STAGED_MAGNITUDE: the frac/exponent split of the double (magnitude = frac·2^exp,
+ * frac in [0.5, 1)), then the first boundary at or above frac. Overwrites the staged value.
+ */
+export function stagedKey(schema: number): number {
+  const high = words[HIGH]!;
+  const biased = (high >>> 20) & 0x7ff;
+  // subnormals and coarse schemas on their own, keeping this (the hot path) small enough for V8 to inline
+  if (biased === 0 || schema <= 0) return otherKey(schema);
+  words[HIGH] = (high & 0x800fffff) | (1022 << 20);
   const frac = bits[0]!;
-  if (schema <= 0) {
-    // a power of two ends its bucket; above that, the exponent's buckets merge 2^−schema at a time
-    const key = frac === 0.5 ? exp - 1 : exp;
-    const shift = -schema;
-    return (key + (1 << shift) - 1) >> shift;
-  }
   const n = 1 << schema;
   const stride = 1 << (MAX_SCHEMA - schema);
   // the first of the schema's n fractions at or above frac (n when frac is above them all: bucket 0 of exp + 1)
@@ -59,7 +60,38 @@ export function bucketKey(magnitude: number, schema: number): number {
     if (SCHEMA_8_FRACTIONS[mid * stride]! < frac) lo = mid + 1;
     else hi = mid;
   }
-  return lo + (exp - 1) * n;
+  return lo + (biased - 1023) * n;
+}
+
+/** stagedKey() of a subnormal magnitude, or at a schema of 0 or below. */
+function otherKey(schema: number): number {
+  let biased = (words[HIGH]! >>> 20) & 0x7ff;
+  let exp: number;
+  if (biased === 0) {
+    // subnormal: scale into the normal range first (exact), and take the scale back out of the exponent
+    bits[0] = bits[0]! * 2 ** 64;
+    biased = (words[HIGH]! >>> 20) & 0x7ff;
+    exp = biased - 1022 - 64;
+  } else exp = biased - 1022;
+  words[HIGH] = (words[HIGH]! & 0x800fffff) | (1022 << 20);
+  const frac = bits[0]!;
+  if (schema > 0) {
+    // subnormal at a fine schema: the search, with the exponent kept apart
+    const n = 1 << schema;
+    const stride = 1 << (MAX_SCHEMA - schema);
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (SCHEMA_8_FRACTIONS[mid * stride]! < frac) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + (exp - 1) * n;
+  }
+  // a power of two ends its bucket; above that, the exponent's buckets merge 2^−schema at a time
+  const key = frac === 0.5 ? exp - 1 : exp;
+  const shift = -schema;
+  return (key + (1 << shift) - 1) >> shift;
 }
 
 /** frac·2^exp with one rounding, whatever the exponent (2 ** exp alone is 0 below −1074 and Infinity above 1023). */

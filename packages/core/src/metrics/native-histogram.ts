@@ -10,7 +10,7 @@
 import type { WriterCell } from '../heap/cells.js';
 import type { Heap } from '../heap/heap.js';
 import type { SharedWords } from '../heap/shared-words.js';
-import { bucketKey, coarserKey, MIN_SCHEMA } from './native-buckets.js';
+import { bucketKey, coarserKey, MIN_SCHEMA, STAGED_MAGNITUDE, stagedKey } from './native-buckets.js';
 
 /** A family's native bucket settings, as declared (and stored in its meta). */
 export interface NativeSettings {
@@ -53,10 +53,16 @@ function isKey(k: number): boolean {
 }
 
 /**
+ * The observation a HistogramChild hands its NativeWriter: staged here, since a double passed to a call V8 does not
+ * inline is boxed, an allocation per observation.
+ */
+export const OBSERVED = new Float64Array(1);
+
+/**
  * One writer's native buckets of one series: observe() runs inside the cell's update (between begin() and end()),
- * after the classic part. `damage` is set when the cell's native words were not what a writer leaves (a damaged
- * heap); the native part was then started anew (its counts, and the cell's classic counts with them, so that count
- * still equals the buckets' total), for the caller to report once the update is closed.
+ * before the classic part. `damage` is set when the cell's native words were not what a writer leaves (a damaged
+ * heap); the cell was then started anew (its counts, and its classic counts with them, so that count still equals
+ * the buckets' total) and the observation counted, for the caller to report once the update is closed.
  */
 export class NativeWriter {
   readonly #settings: NativeSettings;
@@ -64,6 +70,10 @@ export class NativeWriter {
   /** Cell word of the native part, from the cell's base. */
   readonly #at: number;
   readonly #window: number;
+  readonly #most: number;
+  /** By reductions: the lowest and highest key any finite magnitude has at that schema. */
+  readonly #lowestKey: Int32Array;
+  readonly #highestKey: Int32Array;
   damage: string | undefined = undefined;
 
   constructor(settings: NativeSettings, shared: SharedWords, classicWords: number) {
@@ -71,63 +81,82 @@ export class NativeWriter {
     this.#shared = shared;
     this.#at = classicWords;
     this.#window = nativeWindow(settings);
+    this.#most = maxReductions(settings);
+    this.#lowestKey = Int32Array.from({ length: this.#most + 1 }, (_, r) => bucketKey(Number.MIN_VALUE, settings.schema - r));
+    this.#highestKey = Int32Array.from({ length: this.#most + 1 }, (_, r) => bucketKey(Number.MAX_VALUE, settings.schema - r));
   }
 
-  /** Counts `value` (finite) in its native bucket of `cell`, inside an update of the cell. */
-  observe(cell: WriterCell, value: number): void {
+  /** Counts OBSERVED[0] (finite) in its native bucket of `cell`, inside an update of the cell. */
+  observe(cell: WriterCell): void {
     const f64 = cell.f64;
     const n = cell.base + this.#at;
     if (f64[n + REDUCTIONS] !== this.#shared.getSmall(0)) this.#follow(cell, n);
+    const value = OBSERVED[0]!;
     const magnitude = value < 0 ? -value : value;
     if (magnitude <= this.#settings.zeroThreshold) {
-      cell.put(n + ZERO, f64[n + ZERO]! + 1);
+      if (f64[n + ZERO]! >= 0) cell.bump(n + ZERO);
+      else this.#countSlowly(cell, n);
       return;
     }
-    const baseAt = value > 0 ? n + POSITIVE_BASE : n + NEGATIVE_BASE;
-    const k = bucketKey(magnitude, this.#settings.schema - f64[n + REDUCTIONS]!);
-    const j = k - f64[baseAt]!;
-    if ((j >>> 0) === j && j < this.#window) {
+    STAGED_MAGNITUDE[0] = magnitude;
+    const offset = stagedKey(this.#settings.schema - f64[n + REDUCTIONS]!) - f64[value > 0 ? n + POSITIVE_BASE : n + NEGATIVE_BASE]!;
+    // an int32 from here on: an index held as a double would be boxed when passed to a call not inlined
+    const j = offset | 0;
+    if (j === offset && j >= 0 && j < this.#window) {
       const at = n + BINS + (value > 0 ? 0 : this.#window) + j;
-      cell.put(at, f64[at]! + 1);
-    } else this.#place(cell, n, value > 0, k);
+      if (f64[at]! >= 0) {
+        cell.bump(at);
+        return;
+      }
+    }
+    this.#countSlowly(cell, n);
+  }
+
+  /** The shared reductions, or −1 when the word holds what no writer leaves (damage). */
+  #sharedReductions(): number {
+    const shared = this.#shared.getSmall(0);
+    return shared >= 0 && shared <= this.#most ? shared : -1;
   }
 
   /** Brings the cell to the shared reductions (or the shared word up to the cell's), checking both. */
   #follow(cell: WriterCell, n: number): void {
-    const f64 = cell.f64;
-    const most = maxReductions(this.#settings);
     this.#shared.guard();
-    let shared = this.#shared.getSmall(0);
-    if (!(shared >= 0 && shared <= most)) {
+    this.#checked(cell, n);
+    const mine = cell.f64[n + REDUCTIONS]!;
+    let shared = this.#sharedReductions();
+    if (shared < 0) {
       // damaged: set anew from this cell (a reader that finds more reductions raises it again)
-      this.#checked(cell, n, 0);
-      this.#shared.replaceSmall(0, shared, f64[n + REDUCTIONS]!);
-      shared = this.#shared.getSmall(0);
+      this.#shared.replaceSmall(0, this.#shared.getSmall(0), mine);
+      shared = this.#sharedReductions();
+      if (shared < 0) return;
     }
-    this.#checked(cell, n, shared);
-    const mine = f64[n + REDUCTIONS]!;
     if (mine < shared) this.#reduce(cell, n, shared - mine);
-    else this.#shared.raiseSmall(0, mine);
+    else if (mine > shared) this.#shared.raiseSmall(0, mine);
   }
 
   /** Damage: the cell's counts start from zero, classic ones too (count must stay the buckets' total). */
   #startAnew(cell: WriterCell, n: number, what: string): void {
     for (let i = cell.base; i < n + BINS + 2 * this.#window; i++) cell.put(i, 0);
-    this.damage = `a histogram cell's native buckets were damaged (${what}): its counts were started anew`;
+    cell.put(n + REDUCTIONS, Math.max(this.#sharedReductions(), 0));
+    this.damage ??= `a histogram cell's native buckets were damaged (${what}): its counts were started anew`;
   }
 
-  /** Whether the cell's schema and base words are what a writer leaves; if not, starts the cell anew. */
-  #checked(cell: WriterCell, n: number, shared: number): void {
+  /** Starts the cell anew unless its schema and base words are what a writer leaves. */
+  #checked(cell: WriterCell, n: number): void {
     const f64 = cell.f64;
-    const mine = f64[n + REDUCTIONS]!;
-    if (isKey(mine) && mine >= 0 && mine <= maxReductions(this.#settings) && isKey(f64[n + POSITIVE_BASE]!) && isKey(f64[n + NEGATIVE_BASE]!)) return;
-    this.#startAnew(cell, n, `its native schema and base words hold ${mine}, ${f64[n + POSITIVE_BASE]}, ${f64[n + NEGATIVE_BASE]}`);
-    cell.put(n + REDUCTIONS, shared);
+    const r = f64[n + REDUCTIONS]!;
+    if (isKey(r) && r >= 0 && r <= this.#most && this.#isBase(f64[n + POSITIVE_BASE]!, r) && this.#isBase(f64[n + NEGATIVE_BASE]!, r)) return;
+    this.#startAnew(cell, n, `its schema and base words hold ${r}, ${f64[n + POSITIVE_BASE]}, ${f64[n + NEGATIVE_BASE]}`);
+  }
+
+  /** Whether a window starting at `base` can hold keys of finite magnitudes at `r` reductions (0, before any). */
+  #isBase(base: number, r: number): boolean {
+    return isKey(base) && ((base >= this.#lowestKey[r]! - this.#window && base <= this.#highestKey[r]!) || base === 0);
   }
 
   /** Merges the cell's buckets `steps` schemas coarser, both signs. */
   #reduce(cell: WriterCell, n: number, steps: number): void {
-    for (const sign of [0, 1]) {
+    for (let sign = 0; sign < 2; sign++) {
       const baseAt = n + POSITIVE_BASE + sign;
       const bins = n + BINS + sign * this.#window;
       const base = cell.f64[baseAt]!;
@@ -145,47 +174,65 @@ export class NativeWriter {
     cell.put(n + REDUCTIONS, cell.f64[n + REDUCTIONS]! + steps);
   }
 
-  /** Counts key `k` of one sign when it lies outside the window: moves the window, or reduces the cell first. */
-  #place(cell: WriterCell, n: number, positive: boolean, k: number): void {
+  /**
+   * Counts OBSERVED[0] when the fast path cannot: a bucket outside the window (the window moves, or the cell goes
+   * coarser first), or a count or word that damage changed (the cell starts anew). Every turn of the loop either
+   * counts, or makes the cell coarser (at most to schema −4), or empties it (after which the window fits).
+   */
+  #countSlowly(cell: WriterCell, n: number): void {
     const f64 = cell.f64;
     const w = this.#window;
-    const baseAt = n + (positive ? POSITIVE_BASE : NEGATIVE_BASE);
-    const bins = n + BINS + (positive ? 0 : w);
-    this.#checked(cell, n, 0);
-    const base = f64[baseAt]!;
-    let lo = k;
-    let hi = k;
-    for (let j = 0; j < w; j++) {
-      if (f64[bins + j] === 0) continue;
-      lo = Math.min(lo, base + j);
-      hi = Math.max(hi, base + j);
+    const value = OBSERVED[0]!;
+    const magnitude = value < 0 ? -value : value;
+    this.#checked(cell, n);
+    if (magnitude <= this.#settings.zeroThreshold) {
+      if (!(f64[n + ZERO]! >= 0)) this.#startAnew(cell, n, `its zero bucket holds ${f64[n + ZERO]}`);
+      cell.put(n + ZERO, f64[n + ZERO]! + 1);
+      return;
     }
-    if (hi - lo >= w) {
-      // too wide at this schema: coarser until it fits (schema −4 always does), for every process
+    const baseAt = n + (value > 0 ? POSITIVE_BASE : NEGATIVE_BASE);
+    const bins = n + BINS + (value > 0 ? 0 : w);
+    for (let turn = 0; ; turn++) {
+      const r = f64[n + REDUCTIONS]!;
+      const k = bucketKey(magnitude, this.#settings.schema - r);
+      const base = f64[baseAt]!;
+      // every count of the sign, and the span of its keys with k
+      let lo = k;
+      let hi = k;
+      let damaged = '';
+      for (let j = 0; j < w; j++) {
+        const count = f64[bins + j]!;
+        if (count === 0) continue;
+        if (!(count >= 0) || base + j < this.#lowestKey[r]! || base + j > this.#highestKey[r]!) damaged = `bin ${j} of a window from key ${base} holds ${count}`;
+        lo = Math.min(lo, base + j);
+        hi = Math.max(hi, base + j);
+      }
+      if (damaged !== '' || turn > this.#most + 2) {
+        this.#startAnew(cell, n, damaged || 'its buckets would not fit at any schema');
+        continue;
+      }
+      if (hi - lo < w) {
+        // centre the span in the window, so that it can grow either way
+        const newBase = lo - ((w - 1 - (hi - lo)) >> 1);
+        const shift = base - newBase;
+        if (shift > 0) for (let j = w - 1; j >= 0; j--) move(cell, bins, j, j + shift, w);
+        else if (shift < 0) for (let j = 0; j < w; j++) move(cell, bins, j, j + shift, w);
+        cell.put(baseAt, newBase);
+        const at = bins + k - newBase;
+        cell.put(at, f64[at]! + 1);
+        return;
+      }
+      // too wide at this schema: coarser until it fits (schema −4 always does: see nativeWindow), for every process
       let steps = 1;
       while (coarserKey(hi, steps) - coarserKey(lo, steps) >= w) steps++;
-      // never past schema −4 (which every finite magnitude fits: see nativeWindow)
-      steps = Math.min(steps, maxReductions(this.#settings) - f64[n + REDUCTIONS]!);
+      steps = Math.min(steps, this.#most - r);
       if (steps <= 0) {
         this.#startAnew(cell, n, `keys ${lo} to ${hi} at the coarsest schema`);
-        return;
+        continue;
       }
       this.#reduce(cell, n, steps);
       this.#shared.raiseSmall(0, f64[n + REDUCTIONS]!);
-      this.#place(cell, n, positive, coarserKey(k, steps));
-      return;
     }
-    // centre the span in the window, so that it can grow either way
-    const newBase = lo - ((w - 1 - (hi - lo)) >> 1);
-    const shift = base - newBase;
-    if (shift > 0) {
-      for (let j = w - 1; j >= 0; j--) move(cell, bins, j, j + shift, w);
-    } else if (shift < 0) {
-      for (let j = 0; j < w; j++) move(cell, bins, j, j + shift, w);
-    }
-    cell.put(baseAt, newBase);
-    const at = bins + k - newBase;
-    cell.put(at, f64[at]! + 1);
   }
 }
 
@@ -237,20 +284,36 @@ export function readNativeHistogram(heap: Heap, ptr: number, settings: NativeSet
   let positive = new Map<number, number>();
   let negative = new Map<number, number>();
   let zeroCount = 0;
+  const generation = heap.seriesGeneration(ptr);
   classic.fill(0);
   heap.readEachCell(ptr, classicWords + BINS + 2 * w, (f64) => {
     const n = classicWords;
     const mine = f64[n + REDUCTIONS]!;
-    if (!(isKey(mine) && mine >= 0 && mine <= most && isKey(f64[n + POSITIVE_BASE]!) && isKey(f64[n + NEGATIVE_BASE]!))) {
-      onDamage(`a cell's native schema or base words hold ${mine}, ${f64[n + POSITIVE_BASE]}, ${f64[n + NEGATIVE_BASE]}`);
+    if (!(isKey(mine) && mine >= 0 && mine <= most)) {
+      onDamage(`a cell's native schema word holds ${mine}`);
       return;
     }
-    for (let i = n; i < n + BINS + 2 * w; i++) {
-      const v = f64[i]!;
-      if (i >= n + BINS || i === n + ZERO ? !(v >= 0 && v <= Number.MAX_SAFE_INTEGER) : false) {
-        onDamage(`a cell's native bucket count is ${v}`);
+    // every key of the cell must be one a finite magnitude has, or folding could wrap around 32 bits
+    const lowest = bucketKey(Number.MIN_VALUE, settings.schema - mine);
+    const highest = bucketKey(Number.MAX_VALUE, settings.schema - mine);
+    for (let sign = 0; sign < 2; sign++) {
+      const base = f64[n + POSITIVE_BASE + sign]!;
+      if (!isKey(base)) {
+        onDamage(`a cell's native base word holds ${base}`);
         return;
       }
+      for (let j = 0; j < w; j++) {
+        const count = f64[n + BINS + sign * w + j]!;
+        if (count === 0) continue;
+        if (!(count > 0 && count <= Number.MAX_SAFE_INTEGER) || base + j < lowest || base + j > highest) {
+          onDamage(`a cell's native bucket ${base + j} holds ${count}`);
+          return;
+        }
+      }
+    }
+    if (!(f64[n + ZERO]! >= 0 && f64[n + ZERO]! <= Number.MAX_SAFE_INTEGER)) {
+      onDamage(`a cell's zero bucket holds ${f64[n + ZERO]}`);
+      return;
     }
     if (mine > reductions) {
       positive = fold(positive, mine - reductions);
@@ -277,7 +340,10 @@ export function readNativeHistogram(heap: Heap, ptr: number, settings: NativeSet
     negative = fold(negative, 1);
     reductions++;
   }
-  if (!(sharedNow >= 0 && sharedNow <= most)) shared.replaceSmall(0, sharedNow, reductions);
-  else if (reductions > sharedNow) shared.raiseSmall(0, reductions);
+  // not into a series reset meanwhile: its schema starts over
+  if (heap.seriesGeneration(ptr) === generation) {
+    if (!(sharedNow >= 0 && sharedNow <= most)) shared.replaceSmall(0, sharedNow, reductions);
+    else if (reductions > sharedNow) shared.raiseSmall(0, reductions);
+  }
   return { schema: settings.schema - reductions, zeroThreshold: settings.zeroThreshold, zeroCount, positive: sorted(positive), negative: sorted(negative) };
 }

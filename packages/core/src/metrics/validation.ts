@@ -101,7 +101,7 @@ export function checkBuckets(buckets: unknown, allowNone = false): readonly numb
 /** The native bucket budget when none is given: prom-client's pull request's (client_golang has none). */
 const DEFAULT_MAX_NATIVE_BUCKETS = 160;
 /** The most native buckets one may ask for: each writer's cell keeps this many bins per sign, 8 bytes each. */
-const MOST_NATIVE_BUCKETS = 4096;
+export const MOST_NATIVE_BUCKETS = 4096;
 
 interface NativeHistogramOptions {
   nativeHistogramBucketFactor?: unknown;

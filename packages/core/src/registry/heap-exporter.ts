@@ -4,16 +4,23 @@
 // time are as fresh here as through `register.metrics()`.
 import { defaultHeap } from '../heap/default-heap.js';
 import type { Heap } from '../heap/heap.js';
-import { negotiateFormat } from '../exposition/negotiate.js';
+import { negotiateFormat, negotiateScrapeFormat, type ScrapeFormat } from '../exposition/negotiate.js';
+import { PROTOBUF_CONTENT_TYPE, writeProtobuf } from '../exposition/protobuf-writer.js';
+import { promClientFamilies, type PromClientMetricJson } from './prom-client-families.js';
 import type { ExpositionBytes, ExpositionLease } from '../exposition/exposition-bytes.js';
 import { checkFormat, checkRest, contentTypeOf, writeSources, type ExpositionFormat } from '../exposition/writer.js';
 import { runCollects } from '../metrics/collectors.js';
 import { frozenMeta, parseMeta, type FamilyMeta } from '../metrics/family-meta.js';
-import { FamilyReadCache, heapFamilySource, readFamily, SCRAPE_READ_BUDGET_MS, type FamilySnapshot, type FamilySource } from '../metrics/family-reader.js';
+import { FamilyReadCache, heapFamilySource, readFamily, snapshotSource, SCRAPE_READ_BUDGET_MS, type FamilySnapshot, type FamilySource } from '../metrics/family-reader.js';
 
 export interface ExportedMetrics {
   readonly contentType: string;
   readonly body: string;
+}
+
+export interface ExportedBytes {
+  readonly contentType: string;
+  readonly body: Buffer;
 }
 
 interface KnownFamily {
@@ -113,9 +120,36 @@ export class HeapExporter {
     return this.#written(format, (written) => written.lease(), rest);
   }
 
-  /** The exposition in the format an HTTP Accept header asks for, with its Content-Type. */
+  /**
+   * The exposition in the text format an HTTP Accept header asks for, with its Content-Type. A string cannot hold
+   * the protobuf exposition: respondBytes() answers a client that prefers it.
+   */
   async respond(accept: string | undefined | null): Promise<ExportedMetrics> {
     const format = negotiateFormat(accept);
     return { contentType: contentTypeOf(format), body: await this.metrics(format) };
+  }
+
+  /**
+   * The exposition in the format an HTTP Accept header asks for, protobuf included (what a Prometheus that
+   * scrapes native histograms asks for), as bytes with their Content-Type.
+   */
+  async respondBytes(accept: string | undefined | null): Promise<ExportedBytes> {
+    const format: ScrapeFormat = negotiateScrapeFormat(accept);
+    if (format === 'protobuf') return { contentType: PROTOBUF_CONTENT_TYPE, body: await this.protobufBytes() };
+    return { contentType: contentTypeOf(format), body: await this.metricsBytes(format) };
+  }
+
+  /**
+   * The Prometheus protobuf exposition (delimited MetricFamily messages), the one format with native histogram
+   * buckets. `others` are another registry's metrics, written after the heap's: prom-client's
+   * `getMetricsAsJSON()` (prom-client cannot write protobuf itself).
+   */
+  async protobufBytes(others?: readonly PromClientMetricJson[]): Promise<Buffer> {
+    const heap = await this.#collected();
+    const rest = others === undefined ? [] : promClientFamilies(others).map(snapshotSource);
+    return heap.readWithin(SCRAPE_READ_BUDGET_MS, () => {
+      const sources: FamilySource[] = this.#families(heap, (name, ptr, meta, cache) => heapFamilySource(heap, ptr, name, meta, cache));
+      return writeProtobuf([...sources, ...rest]);
+    });
   }
 }
