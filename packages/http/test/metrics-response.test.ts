@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as pc from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Counter, Heap, setDefaultHeap } from '@mpmetrics/core';
+import { decodeProtobuf } from '@mpmetrics/vitest-config/validators';
 import { metricsResponse, statusLabel } from '../src/index.js';
 
 let dir: string;
@@ -36,6 +37,16 @@ describe('metricsResponse()', () => {
     expect(om.body.toString().endsWith('# EOF\n')).toBe(true);
     expect(om.body.toString()).toContain('http_test_ours_total 2');
     expect(om.body.toString()).toContain('http_test_theirs_total 4');
+
+    // protobuf (what a Prometheus scraping native histograms asks for): prom-client's metrics too, which it cannot write
+    const pb = await metricsResponse(registry, 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;q=0.3');
+    expect(pb.contentType).toBe('application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited');
+    const families = decodeProtobuf(pb.body).map((f) => [f['name'], (f['metric'] as { counter: { value: number } }[])[0]!.counter.value]);
+    expect(families.filter(([name]) => String(name).startsWith('http_test_'))).toEqual([
+      ['http_test_elsewhere_total', 3],
+      ['http_test_ours_total', 2],
+      ['http_test_theirs_total', 4],
+    ]);
   });
 });
 

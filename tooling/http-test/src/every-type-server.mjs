@@ -1,6 +1,6 @@
 // The server side of the every-type scenario (./every-type.ts), for the framework fixtures (plain JavaScript: they
 // run under `node` directly). Declares one metric of every type, with fixed values, in the process that serves
-// /metrics, plus gauges whose collect() sets 1, 2, 3… per scrape (sync and async) and one whose collect throws
+// /metrics (a native histogram among them), plus gauges whose collect() sets 1, 2, 3… per scrape (sync and async) and one whose collect throws
 // after SIGUSR2. Metrics with exemplars are in no registry (exemplars need an OpenMetrics registry; the default
 // one writes text): /metrics serves them from the heap all the same.
 import process from 'node:process';
@@ -12,6 +12,8 @@ export function declareEveryType() {
   for (const mode of MULTIPROCESS_MODES) new Gauge({ name: `every_gauge_${mode}`, help: `A gauge in mode ${mode}`, multiprocessMode: mode }).set(5);
   const histogram = new Histogram({ name: 'every_histogram_seconds', help: 'A histogram', buckets: [0.1, 1] });
   for (const v of [0.05, 0.5, 2]) histogram.observe(v);
+  const native = new Histogram({ name: 'every_native_seconds', help: 'A native histogram', nativeHistogramBucketFactor: 1.1 });
+  for (const v of [0.05, 0.5, 2]) native.observe(v);
   new Summary({ name: 'every_summary_bytes', help: 'A summary', percentiles: [0.5] }).observe(10);
   new Info({ name: 'every_build', help: 'An info' }).info({ version: '1.2.3' });
   new Enum({ name: 'every_phase', help: 'An enum', states: ['idle', 'running'] }).state('running');
