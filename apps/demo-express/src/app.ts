@@ -4,6 +4,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { collectDefaultMetrics } from '@mpmetrics/core';
 import { metricsMiddleware } from '@mpmetrics/express';
 import { NOT_FOUND, createOrder, hello, slow, user, workerReady, type DemoSettings } from '@mpmetrics/demo-kit';
+import { recordNativeLatency } from '@mpmetrics/demo-kit/native-latency';
 
 function createApp(): express.Express {
   const app = express();
@@ -34,6 +35,7 @@ function createApp(): express.Express {
 export async function startWorker(settings: DemoSettings): Promise<AddressInfo> {
   collectDefaultMetrics(); // this worker's CPU, memory, event-loop lag… in the shared heap, with a pid label
   const server = createApp().listen(settings.port, settings.host);
+  recordNativeLatency(server); // every request again, into demo_request_duration_native_seconds (native buckets)
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   workerReady(server);
   return server.address() as AddressInfo;

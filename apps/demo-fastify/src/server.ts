@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { DIR_ENV, collectDefaultMetrics } from '@mpmetrics/core';
 import { mpmetrics } from '@mpmetrics/fastify';
 import { NOT_FOUND, createOrder, demoSettings, hello, slow, user, workerReady } from '@mpmetrics/demo-kit';
+import { recordNativeLatency } from '@mpmetrics/demo-kit/native-latency';
 
 export async function createApp(): Promise<FastifyInstance> {
   const app = Fastify();
@@ -28,5 +29,6 @@ const dir = process.env[DIR_ENV];
 if (dir !== undefined && dir !== '') fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
 collectDefaultMetrics(); // this process's CPU, memory, event-loop lag… in the shared heap, with a pid label
 const app = await createApp();
+recordNativeLatency(app.server); // every request again, into demo_request_duration_native_seconds (native buckets)
 await app.listen({ port: settings.port, host: settings.host });
 workerReady(app.server);

@@ -7,6 +7,7 @@ import Koa from 'koa';
 import { collectDefaultMetrics } from '@mpmetrics/core';
 import { metricsMiddleware } from '@mpmetrics/koa';
 import { NOT_FOUND, createOrder, hello, slow, user, workerReady } from '@mpmetrics/demo-kit';
+import { recordNativeLatency } from '@mpmetrics/demo-kit/native-latency';
 
 export function createApp(): Koa {
   const app = new Koa();
@@ -47,6 +48,7 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
 
 collectDefaultMetrics(); // this child's CPU, memory, event-loop lag… in the shared heap, with a pid label
 const server = http.createServer(createApp().callback());
+recordNativeLatency(server); // every request again, into demo_request_duration_native_seconds (native buckets)
 process.on('message', (message, socket?: Socket) => {
   if (message === 'socket' && socket !== undefined) server.emit('connection', socket);
 });

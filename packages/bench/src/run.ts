@@ -1,6 +1,6 @@
 // `pnpm bench` (full, writes docs/BENCHMARKS.md) and `pnpm bench --quick` (a fast pass that only checks the
 // benchmarks still run, for CI). Figures are never asserted: this machine's speed varies minute to minute.
-// `--only=http` (or `import`, `primitives`, `metrics`, `scrape`, `memory-order`, comma-separated) runs just those sections and writes nothing, for
+// `--only=http` (or `import`, `primitives`, `metrics`, `scrape`, `native-observe`, `protobuf`, `memory-order`, comma-separated) runs just those sections and writes nothing, for
 // iterating on one of them; `--rounds=N` then sets the HTTP rounds. `--only=instructions` counts the HTTP apps'
 // instructions per request under valgrind (too slow to be part of the full run; the quick pass does
 // a small count to check that it works). `--only=hot-path` counts instructions per metric update under valgrind the
@@ -22,6 +22,8 @@ import { FULL_HOT_PATH_UPDATES, HOT_PATH_KINDS, QUICK_HOT_PATH_UPDATES, benchHot
 import { measureHistogramContention } from './metric-contention.js';
 import { measureMemoryOrderCost } from './memory-order-cost.js';
 import { measureScrape, measureSeriesCreation, type ScrapeResult } from './series-and-scrape.js';
+import { benchNativeObserve } from './native-observe.js';
+import { benchProtobufScrape } from './protobuf-scrape.js';
 
 const quick = process.argv.includes('--quick');
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'docs', 'BENCHMARKS.md');
@@ -174,6 +176,24 @@ async function benchMetrics(): Promise<void> {
   console.log(metrics);
   heap.close();
   if (!quick && only === undefined) writeSection(docs, 'metrics', `${machineLine()}\n\n${metrics}`);
+}
+
+if (runs('native-observe')) {
+  // native histogram buckets on the hot path: every case in one process, the GC count in a fixed number of calls
+  const since = performance.now();
+  const table = await benchNativeObserve({ rounds: settings.rounds, n: settings.n, gcCalls: quick ? 1_000_000 : 5_000_000 });
+  console.log(`\n### Native histogram \`observe()\` against classic and prom-client 15 ${took(since)}\n`);
+  console.log(table);
+  if (!quick && only === undefined) writeSection(docs, 'native-observe', `${machineLine()}\n\n${table}`);
+}
+
+if (runs('protobuf')) {
+  // the same series through both expositions; 20 warm-up rounds at 1,000 series, as the scrape table's
+  const since = performance.now();
+  const table = await benchProtobufScrape({ series: settings.scrapeSeries, rounds: quick ? 2 : 11, warmUp: quick ? 1 : Math.ceil(20_000 / settings.scrapeSeries) });
+  console.log(`\n### Protobuf exposition against text ${took(since)}\n`);
+  console.log(table);
+  if (!quick && only === undefined) writeSection(docs, 'protobuf', `${machineLine()}\n\n${table}`);
 }
 
 if (runs('memory-order')) {

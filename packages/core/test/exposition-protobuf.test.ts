@@ -157,6 +157,17 @@ describe('every metric type, decoded by protoc\'s classes', () => {
     expect(h['sample_count']).toBe('0');
   });
 
+  it('writes the exemplars of a native histogram with enableExemplars in its exemplars field: the latest of each classic bucket', async () => {
+    const name = 'pb_native_exemplars';
+    const histogram = new Histogram({ name, help: 'N', heap, registers: [], nativeHistogramBucketFactor: 1.1, enableExemplars: true });
+    histogram.observe({ value: 0.2, exemplarLabels: { trace_id: 'a' } });
+    histogram.observe({ value: 0.3, exemplarLabels: { trace_id: 'b' } });
+    const h = byName(decodeProtobuf(await new HeapExporter(heap).protobufBytes())).get(name)!['metric'][0]['histogram'] as Json;
+    expect(h['schema']).toBe(3);
+    expect(h['exemplars']).toEqual([expect.objectContaining({ label: [{ name: 'trace_id', value: 'b' }], value: 0.3 })]);
+    expect(h['bucket']).toBeUndefined(); // no classic bucket, not even +Inf: it would make the histogram look classic
+  });
+
   it('writes prom-client\'s own metrics after the heap\'s, from getMetricsAsJSON()', async () => {
     const registry = new Registry();
     const theirs = new PromCounter({ name: 'pb_prom_client_total', help: 'P', labelNames: ['a'], registers: [registry] });

@@ -35,6 +35,7 @@ const HISTOGRAM_FIELDS = {
   positiveSpan: 12,
   positiveDelta: 13,
   created: 15,
+  exemplars: 16,
 } as const;
 const BUCKET = { cumulativeCount: 1, upperBound: 2, exemplar: 3 } as const;
 const SPAN = { offset: 1, length: 2 } as const;
@@ -213,7 +214,11 @@ function writeFamily(w: ProtoWriter, family: FamilySource): void {
           w.end(b);
         }
         timestamp(w, HISTOGRAM_FIELDS.created, s.created);
-        if (s.native !== undefined) nativeHistogram(w, s.native);
+        if (s.native !== undefined) {
+          nativeHistogram(w, s.native);
+          // the native histogram's exemplars: the latest of each classic bucket (+Inf alone for a native-only one)
+          for (const e of s.exemplars ?? []) exemplar(w, HISTOGRAM_FIELDS.exemplars, e);
+        }
         w.end(h);
         break;
       }
