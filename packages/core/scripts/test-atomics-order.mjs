@@ -21,6 +21,7 @@ const FILES = [
   'test/gauge-modes-multiprocess.test.ts',
   'test/multiprocess-totals.test.ts',
   'test/metrics-consistency.test.ts',
+  'test/native-histogram.test.ts',
 ];
 
 const runner = fileURLToPath(new URL('../../../tooling/vitest/run-on-all-nodes.mjs', import.meta.url));
