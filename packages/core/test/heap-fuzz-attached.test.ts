@@ -85,7 +85,7 @@ describe(`${cases.length} heaps damaged while two processes have them open (seed
         else if (r.problem !== undefined) problems.push(`${name}: ${r.problem}`);
         else if (r.setup !== undefined) {
           // before any damage everything works: else the fuzzer would test nothing
-          expect(r.setup, `case ${r.i}`).toEqual({ main: { prometheus: 'ok', openmetrics: 'ok' }, peer: { prometheus: 'ok', openmetrics: 'ok' }, declare: {} });
+          expect(r.setup, `case ${r.i}`).toEqual({ main: { prometheus: 'ok', openmetrics: 'ok', protobuf: 'ok' }, peer: { prometheus: 'ok', openmetrics: 'ok', protobuf: 'ok' }, declare: {} });
         } else if (r.warnings !== undefined) {
           finished.add(r.i);
           if ((r.sweeps ?? 0) > 0) swept += 1;

@@ -14,7 +14,7 @@ import { startIpcChild, type IpcChild } from './support/ipc-child.js';
 import { mulberry32 } from './support/random.js';
 import { timeLimit } from './support/time-limits.js';
 
-const WRITER = fileURLToPath(new URL('./fixtures/native-prom-writer.mjs', import.meta.url));
+const WRITER = fileURLToPath(new URL('./fixtures/native-histogram-writer.mjs', import.meta.url));
 const EXPORTER = fileURLToPath(new URL('./fixtures/native-prom-exporter.mjs', import.meta.url));
 
 const NAME = 'native_prom_latency_seconds';

@@ -2,7 +2,9 @@
 // server. Through Prometheus' query API: the request count equals exactly the requests sent, and a worker killed
 // with SIGKILL mid-run (and restarted by the demo) takes none of its counts with it: the total never goes down.
 // Then SIGTERM stops every process of the demo and its heap directory is removed. The Grafana dashboard's queries
-// are run against the same data.
+// are run against the same data. Prometheus scrapes protobuf (--enable-feature=native-histograms): the demos'
+// native histogram, demo_request_duration_native_seconds, is stored as one, native from its first (empty) scrape,
+// and counts the same requests as the classic http_request_duration_seconds.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +30,8 @@ const DEMOS: Demo[] = [
 /** Requests before the kill, and again after the restart. */
 const PHASE = 200;
 const DASHBOARD = repo('docs/grafana/mpmetrics-demo.json');
+/** The demos' native-only histogram (apps/demo-kit/src/native-latency.ts), beside the integrations' classic one. */
+const NATIVE = 'demo_request_duration_native_seconds';
 
 const now = (): number => Date.now() / 1000;
 
@@ -64,14 +68,19 @@ describe.each(DEMOS)('demo $job with 2 workers, scraped by Prometheus', (demo) =
   const { job } = demo;
   const count = async (): Promise<number | undefined> => {
     const [sample] = await prometheus.query(`sum(http_request_duration_seconds_count{job="${job}"})`);
-    return sample === undefined ? undefined : Number(sample.value[1]);
+    return sample?.value === undefined ? undefined : Number(sample.value[1]);
+  };
+  /** The count of the native histogram (undefined if Prometheus has no native sample of it). */
+  const nativeCount = async (): Promise<number | undefined> => {
+    const [sample] = await prometheus.query(`histogram_count(${NATIVE}{job="${job}"})`);
+    return sample?.value === undefined ? undefined : Number(sample.value[1]);
   };
   /** Waits for a successful scrape that started after `t` (unix seconds), and returns the count it saw. */
   const countScrapedAfter = async (t: number): Promise<number> => {
     await until(`a scrape of ${job} after ${t}`, 20_000, async () => {
       // timestamp() of a plain selector is the time of the scrape (of anything computed, the evaluation time)
       const [sample] = await prometheus.query(`min(timestamp(http_request_duration_seconds_count{job="${job}"}))`);
-      return sample !== undefined && Number(sample.value[1]) > t ? true : undefined;
+      return sample?.value !== undefined && Number(sample.value[1]) > t ? true : undefined;
     });
     return (await count()) ?? 0;
   };
@@ -84,6 +93,9 @@ describe.each(DEMOS)('demo $job with 2 workers, scraped by Prometheus', (demo) =
     const heapDir = (await app.waitForLine(/metrics heap: (\S+)/, 30_000)).match[1]!;
     await app.waitForLine(/Ctrl-C stops everything/, 5_000);
     expect(fs.existsSync(heapDir)).toBe(true);
+    // before any request, the native histogram is scraped empty, and as a native one: Prometheus 2.42 takes a
+    // histogram for classic unless its first series has native fields (here, the zero threshold)
+    expect(await until(`an empty native ${NATIVE} scraped from ${job}`, 20_000, nativeCount)).toBe(0);
 
     let sent = 0;
     await sendMix(ports, PHASE);
@@ -103,6 +115,7 @@ describe.each(DEMOS)('demo $job with 2 workers, scraped by Prometheus', (demo) =
     expect(replacement).not.toBe(victim);
     // the first scrape after the restart still has every request the dead worker served
     expect(await countScrapedAfter(now())).toBe(sent);
+    expect(await nativeCount(), 'native histogram count after the kill').toBe(sent);
 
     const servedBy = await sendMix(ports, PHASE);
     sent += PHASE;
@@ -111,15 +124,39 @@ describe.each(DEMOS)('demo $job with 2 workers, scraped by Prometheus', (demo) =
     const afterLast = now();
     expect(await countScrapedAfter(afterLast)).toBe(sent);
     expect(await countScrapedAfter(now())).toBe(sent); // and no more than that on the next scrape either
+    // the native histogram counted the same requests (the integration's classic one sums them over routes)
+    expect(await nativeCount(), 'native histogram count').toBe(sent);
 
     // the counter never went down: no reset in any series, and the sum sampled every second never fell
     const [resets] = await prometheus.query(`sum(resets(http_request_duration_seconds_count{job="${job}"}[5m]))`);
     expect(Number(resets?.value[1])).toBe(0);
     const [series] = await prometheus.queryRange(`sum(http_request_duration_seconds_count{job="${job}"})`, Math.floor(started), Math.ceil(now()));
-    const values = series!.values.map(([, v]) => Number(v));
+    const values = series!.values!.map(([, v]) => Number(v));
     expect(values.length).toBeGreaterThan(3);
     for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1]!);
     expect(values.at(-1)).toBe(sent);
+
+    // the native histogram: one series, every point of it a native sample (none a float), its count never down
+    const raw = await prometheus.query(`${NATIVE}{job="${job}"}`);
+    expect(raw).toHaveLength(1);
+    expect(raw[0]!.value, 'a float sample where a native histogram was expected').toBeUndefined();
+    expect(Number(raw[0]!.histogram![1].count)).toBe(sent);
+    expect(raw[0]!.histogram![1].buckets?.length, 'populated native buckets').toBeGreaterThan(1);
+    const [nativeSeries] = await prometheus.queryRange(`${NATIVE}{job="${job}"}`, Math.floor(started), Math.ceil(now()));
+    expect(nativeSeries!.values, 'float points in the native series').toBeUndefined();
+    const counts = nativeSeries!.histograms!.map(([, h]) => Number(h.count));
+    expect(counts.length).toBeGreaterThan(3);
+    expect(counts[0]).toBe(0);
+    for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeGreaterThanOrEqual(counts[i - 1]!);
+    expect(counts.at(-1)).toBe(sent);
+    // never taken for a classic histogram by any scrape: no _bucket, _count or _sum series of it
+    expect(await prometheus.query(`{__name__=~"${NATIVE}_(bucket|count|sum)", job="${job}"}`)).toEqual([]);
+    // a fifth of the requests (GET /slow) wait 10-50 ms: the p90 is among them, give or take a bucket (9% wide)
+    const [p90] = await prometheus.query(`histogram_quantile(0.9, sum(rate(${NATIVE}{job="${job}"}[1m])))`);
+    const p90Seconds = Number(p90?.value?.[1]);
+    expect(Number.isFinite(p90Seconds), `p90 of ${NATIVE}: ${p90Seconds}`).toBe(true);
+    expect(p90Seconds).toBeGreaterThan(0.009);
+    expect(p90Seconds).toBeLessThan(1);
 
     // the dashboard's queries run on this data; the request panels show something
     const dashboard = JSON.parse(fs.readFileSync(DASHBOARD, 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
@@ -130,7 +167,11 @@ describe.each(DEMOS)('demo $job with 2 workers, scraped by Prometheus', (demo) =
         // the runtime panels have a series per worker pid (collectDefaultMetrics() in each), the others one at least
         const least = /process_|nodejs_/.test(expr) ? 2 : 1;
         expect(result.length, `dashboard panel "${panel.title}": ${expr}`).toBeGreaterThanOrEqual(least);
-        for (const sample of result) expect(Number.isFinite(Number(sample.value[1])), `${panel.title}: ${expr}`).toBe(true);
+        for (const sample of result) {
+          // the heatmap's query is a native histogram (a rate of one), the others floats
+          if (sample.histogram !== undefined) expect(Number(sample.histogram[1].count), `${panel.title}: ${expr}`).toBeGreaterThan(0);
+          else expect(Number.isFinite(Number(sample.value?.[1])), `${panel.title}: ${expr}`).toBe(true);
+        }
       }
     }
 

@@ -1,5 +1,7 @@
 // A real Prometheus server (Debian's `prometheus` package) on loopback, with a temporary configuration and data
-// directory, scraping the given targets every second; and its HTTP query API.
+// directory, scraping the given targets every second; and its HTTP query API. Started with
+// `--enable-feature=native-histograms`, as the demos' README says: it then asks for the protobuf exposition and
+// stores native histograms (the demos' demo_request_duration_native_seconds) as such.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,17 +9,31 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startGroup, type Started } from './processes.js';
 
-interface Sample {
+/** A native histogram sample as the query API gives it (Prometheus 2.40 and later). */
+export interface HistogramValue {
+  readonly count: string;
+  readonly sum: string;
+  /** [boundary rule, lower, upper, count]: the populated buckets. */
+  readonly buckets?: [number, string, string, string][];
+}
+
+/** One series of an instant query's result: a float sample (`value`), or a native histogram (`histogram`). */
+export interface Sample {
   readonly metric: Record<string, string>;
-  readonly value: [number, string];
+  readonly value?: [number, string];
+  readonly histogram?: [number, HistogramValue];
 }
 
 export interface Prometheus {
   readonly url: string;
   /** An instant query at now: the result vector (throws on a query error, with Prometheus' message). */
   query(expr: string): Promise<Sample[]>;
-  /** A range query with a 1 s step: each series' [unix seconds, value] points. */
-  queryRange(expr: string, start: number, end: number): Promise<{ metric: Record<string, string>; values: [number, string][] }[]>;
+  /** A range query with a 1 s step: each series' [unix seconds, value] points (or native histograms). */
+  queryRange(
+    expr: string,
+    start: number,
+    end: number,
+  ): Promise<{ metric: Record<string, string>; values?: [number, string][]; histograms?: [number, HistogramValue][] }[]>;
   stop(): Promise<void>;
 }
 
@@ -51,6 +67,8 @@ export async function startPrometheus(jobs: Record<string, string>): Promise<Pro
       `--storage.tsdb.path=${path.join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      // protobuf scrapes, native histograms stored (2.42 keeps only the native buckets of a histogram with both)
+      '--enable-feature=native-histograms',
     ],
     process.env,
   );

@@ -335,7 +335,15 @@ export class HeapFile {
     const views = this.segments[k];
     if (views !== undefined) return views;
     if (k < Atomics.load(this.header, H.SEGMENT_COUNT)) {
-      this.#mapThrough(k);
+      try {
+        this.#mapThrough(k);
+      } catch (error) {
+        // growers extend the file before they count a segment: a count past the file's end is damage
+        if (this.fd >= 0 && fs.fstatSync(this.fd).size < (k + 1) * this.segmentSize) {
+          throw heapCorrupt(this.path, `the header counts segment ${k}, which lies past the end of the file (${fs.fstatSync(this.fd).size} bytes)`);
+        }
+        throw error;
+      }
       return this.segments[k]!;
     }
     throw heapCorrupt(this.path, `pointer ${ptr} lies beyond its ${Atomics.load(this.header, H.SEGMENT_COUNT)} segments`);

@@ -49,18 +49,24 @@ export function stagedKey(schema: number): number {
   // subnormals and coarse schemas on their own, keeping this (the hot path) small enough for V8 to inline
   if (biased === 0 || schema <= 0) return otherKey(schema);
   words[HIGH] = (high & 0x800fffff) | (1022 << 20);
+  return fractionIndex(schema) + (biased - 1023) * (1 << schema);
+}
+
+/**
+ * The first of the schema's 2^schema fractions at or above the frac staged in `bits` (2^schema when frac is above
+ * them all: bucket 0 of the next exponent).
+ */
+function fractionIndex(schema: number): number {
   const frac = bits[0]!;
-  const n = 1 << schema;
   const stride = 1 << (MAX_SCHEMA - schema);
-  // the first of the schema's n fractions at or above frac (n when frac is above them all: bucket 0 of exp + 1)
   let lo = 0;
-  let hi = n;
+  let hi = 1 << schema;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (SCHEMA_8_FRACTIONS[mid * stride]! < frac) lo = mid + 1;
     else hi = mid;
   }
-  return lo + (biased - 1023) * n;
+  return lo;
 }
 
 /** stagedKey() of a subnormal magnitude, or at a schema of 0 or below. */
@@ -74,20 +80,9 @@ function otherKey(schema: number): number {
     exp = biased - 1022 - 64;
   } else exp = biased - 1022;
   words[HIGH] = (words[HIGH]! & 0x800fffff) | (1022 << 20);
+  // subnormal at a fine schema: the search, with the exponent kept apart
+  if (schema > 0) return fractionIndex(schema) + (exp - 1) * (1 << schema);
   const frac = bits[0]!;
-  if (schema > 0) {
-    // subnormal at a fine schema: the search, with the exponent kept apart
-    const n = 1 << schema;
-    const stride = 1 << (MAX_SCHEMA - schema);
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (SCHEMA_8_FRACTIONS[mid * stride]! < frac) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo + (exp - 1) * n;
-  }
   // a power of two ends its bucket; above that, the exponent's buckets merge 2^−schema at a time
   const key = frac === 0.5 ? exp - 1 : exp;
   const shift = -schema;
