@@ -184,6 +184,24 @@ describe('every metric type, decoded by protoc\'s classes', () => {
   });
 });
 
+describe('a damaged heap', () => {
+  it('writes a count that damage made huge, negative or NaN as a valid varint, so that the rest stays readable', async () => {
+    const name = 'pb_damaged_counts';
+    const histogram = new Histogram({ name, help: 'D', labelNames: ['x'], buckets: [1], heap, registers: [] });
+    for (const [x, bad] of [['huge', 1e300], ['negative', -5], ['nan', Number.NaN]] as const) {
+      histogram.observe({ x }, 0.5);
+      const family = heap.findFamily(name)!;
+      const series = heap.seriesOf(family.ptr).find((s) => s.key.includes(x))!;
+      const cell = heap.cell(series.ptr, 3);
+      cell.f64[cell.base] = bad; // the first bucket's count
+    }
+    new Gauge({ name: 'pb_after_damage', help: 'A', heap, registers: [] }).set(7);
+    const families = byName(decodeProtobuf(await new HeapExporter(heap).protobufBytes()));
+    expect(families.get(name)!['metric']).toHaveLength(3);
+    expect(families.get('pb_after_damage')).toEqual({ name: 'pb_after_damage', help: 'A', type: 'GAUGE', metric: [{ gauge: { value: 7 } }] });
+  });
+});
+
 describe('content negotiation', () => {
   const PROMETHEUS_NATIVE =
     'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';

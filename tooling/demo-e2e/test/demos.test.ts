@@ -129,7 +129,7 @@ describe.each(DEMOS)('demo $job with 2 workers, scraped by Prometheus', (demo) =
 
     // the counter never went down: no reset in any series, and the sum sampled every second never fell
     const [resets] = await prometheus.query(`sum(resets(http_request_duration_seconds_count{job="${job}"}[5m]))`);
-    expect(Number(resets?.value[1])).toBe(0);
+    expect(Number(resets?.value?.[1])).toBe(0);
     const [series] = await prometheus.queryRange(`sum(http_request_duration_seconds_count{job="${job}"})`, Math.floor(started), Math.ceil(now()));
     const values = series!.values!.map(([, v]) => Number(v));
     expect(values.length).toBeGreaterThan(3);

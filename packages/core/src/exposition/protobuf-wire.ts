@@ -25,8 +25,14 @@ export class ProtoWriter {
     this.#view = new DataView(grown.buffer);
   }
 
-  /** A varint of a whole number from 0 to 2^53 (counts, lengths, zigzagged keys). */
+  /**
+   * A varint of a whole number from 0 to 2^53 (counts, lengths, zigzagged keys). Anything else, which only a
+   * damaged heap gives, is clamped into that range: one bad count must not make the whole scrape unreadable.
+   */
   varint(n: number): void {
+    if (!(n >= 0)) n = 0;
+    else if (n > Number.MAX_SAFE_INTEGER) n = Number.MAX_SAFE_INTEGER;
+    else n = Math.floor(n);
     this.#room(10);
     const bytes = this.#bytes;
     while (n >= 0x80) {
