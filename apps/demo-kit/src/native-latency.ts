@@ -9,7 +9,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Histogram } from '@mpmetrics/core';
 
-export const NATIVE_LATENCY_NAME = 'demo_request_duration_native_seconds';
+const NATIVE_LATENCY_NAME = 'demo_request_duration_native_seconds';
 
 let histogram: Histogram<string> | undefined;
 

@@ -2,8 +2,10 @@
 // (factor 1.1), our one with both, and prom-client's classic one, side by side in one process, in rounds whose
 // order alternates; ratios are taken round by round. Values come from a fixed seeded array spanning three decades
 // (1 ms to 1 s), so the native bucket changes from call to call as in real use. Then the garbage collections
-// during a fixed number of calls of each: the goal is that native `observe()` allocates nothing (a double boxed
-// because V8 declined to inline a call would show here as scavenges).
+// during a fixed number of calls of each: the goal is that native `observe()` allocates nothing. They are counted
+// twice: with the values in a Float64Array (unboxed doubles, as a value computed just before the call is; V8 boxes
+// one to pass it unless it inlines `observe()` into the loop, which its inlining budget decides), and with the values
+// already boxed (what `observe()` itself allocates).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +21,7 @@ const VALUES = 4096;
 /**
  * `count` values spread log-uniformly over [low, high), from a fixed seed (mulberry32): every run observes the same.
  * Held in a plain array that once held a non-number, so its elements stay tagged (boxed once, here): a call passes
- * them as they are, and whatever the loop allocates is the callee's.
+ * them as they are, and whatever a loop over them allocates is the callee's.
  */
 export function seededValues(count: number, low = 1e-3, high = 1, seed = 0x6d2b79f5): number[] {
   let state = seed >>> 0;
@@ -37,6 +39,7 @@ export function seededValues(count: number, low = 1e-3, high = 1, seed = 0x6d2b7
   return values as number[];
 }
 
+
 export interface NativeObserveSettings {
   readonly rounds: number;
   /** Calls per case per round. */
@@ -47,7 +50,10 @@ export interface NativeObserveSettings {
 
 interface Row {
   readonly name: string;
+  /** n calls over the unboxed values (timed, and their collections counted). */
   readonly run: (n: number) => void;
+  /** n calls over the same values already boxed (collections counted). */
+  readonly runBoxed: (n: number) => void;
 }
 
 /** A full collection, when the bench runs with --expose-gc (`pnpm bench` does). */
@@ -72,43 +78,61 @@ export async function benchNativeObserve(settings: NativeObserveSettings): Promi
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-bench-native-'));
   const heap = Heap.open({ dir });
   try {
-    const values = seededValues(VALUES);
+    const boxed = seededValues(VALUES);
+    const unboxed = Float64Array.from(boxed);
     const mask = VALUES - 1;
     const none = { registers: [] as pc.Registry[] };
     const classic = new Histogram({ name: 'b_observe_classic', help: 'h', heap, ...none });
     const native = new Histogram({ name: 'b_observe_native', help: 'h', heap, nativeHistogramBucketFactor: 1.1, ...none });
     const both = new Histogram({ name: 'b_observe_both', help: 'h', heap, buckets: [...DEFAULT_BUCKETS], nativeHistogramBucketFactor: 1.1, ...none });
     const theirs = new pc.Histogram({ name: 'b_observe_classic', help: 'h', ...none });
-    // one loop per case, each its own function, so that V8 optimises (and inlines into) each on its own
+    // every loop written out, each its own function literal: closures of one literal would share their feedback, and
+    // V8 would optimise one loop for all four histograms (and both arrays) instead of each alone
     const rows: Row[] = [
       {
         name: 'mpmetrics classic (default buckets)',
         run: (n) => {
-          for (let i = 0; i < n; i++) classic.observe(values[i & mask]!);
+          for (let i = 0; i < n; i++) classic.observe(unboxed[i & mask]!);
+        },
+        runBoxed: (n) => {
+          for (let i = 0; i < n; i++) classic.observe(boxed[i & mask]!);
         },
       },
       {
         name: 'mpmetrics native only (factor 1.1)',
         run: (n) => {
-          for (let i = 0; i < n; i++) native.observe(values[i & mask]!);
+          for (let i = 0; i < n; i++) native.observe(unboxed[i & mask]!);
+        },
+        runBoxed: (n) => {
+          for (let i = 0; i < n; i++) native.observe(boxed[i & mask]!);
         },
       },
       {
         name: 'mpmetrics classic and native (default buckets, factor 1.1)',
         run: (n) => {
-          for (let i = 0; i < n; i++) both.observe(values[i & mask]!);
+          for (let i = 0; i < n; i++) both.observe(unboxed[i & mask]!);
+        },
+        runBoxed: (n) => {
+          for (let i = 0; i < n; i++) both.observe(boxed[i & mask]!);
         },
       },
       {
         name: 'prom-client classic (default buckets)',
         run: (n) => {
-          for (let i = 0; i < n; i++) theirs.observe(values[i & mask]!);
+          for (let i = 0; i < n; i++) theirs.observe(unboxed[i & mask]!);
+        },
+        runBoxed: (n) => {
+          for (let i = 0; i < n; i++) theirs.observe(boxed[i & mask]!);
         },
       },
     ];
     const CLASSIC = 0;
     const PROM_CLIENT = 3;
-    for (const row of rows) row.run(Math.min(settings.n, 200_000)); // warm up: let V8 optimise every case first
+    // warm up: let V8 optimise every case first
+    for (const row of rows) {
+      row.run(Math.min(settings.n, 200_000));
+      row.runBoxed(Math.min(settings.n, 200_000));
+    }
     const times = rows.map(() => [] as number[]);
     const toClassic = rows.map(() => [] as number[]);
     const toPromClient = rows.map(() => [] as number[]);
@@ -124,7 +148,11 @@ export async function benchNativeObserve(settings: NativeObserveSettings): Promi
       });
     }
     const collections: number[] = [];
-    for (const row of rows) collections.push(await countCollections(row.run, settings.gcCalls));
+    const boxedCollections: number[] = [];
+    for (const row of rows) {
+      collections.push(await countCollections(row.run, settings.gcCalls));
+      boxedCollections.push(await countCollections(row.runBoxed, settings.gcCalls));
+    }
 
     const calls = settings.gcCalls.toLocaleString('en');
     const native1 = (i: number): boolean => i === 1 || i === 2; // the rows the targets are for
@@ -138,6 +166,7 @@ export async function benchNativeObserve(settings: NativeObserveSettings): Promi
         'target < 1',
         `GC events in ${calls} calls`,
         'target ≤ our classic',
+        `GC events in ${calls} calls, values already boxed`,
         'spread',
       ],
       rows.map((row, i) => {
@@ -152,12 +181,13 @@ export async function benchNativeObserve(settings: NativeObserveSettings): Promi
           native1(i) ? met(promClientRatio < 1) : '',
           String(collections[i]),
           native1(i) ? met(collections[i]! <= collections[CLASSIC]!) : '',
+          String(boxedCollections[i]),
           `${(spread(times[i]!) * 100).toFixed(0)}%`,
         ];
       }),
     );
     return [
-      `Unlabeled \`observe(v)\`, one process, v cycling through ${VALUES.toLocaleString('en')} seeded values spread log-uniformly over 1 ms to 1 s (passed as they are held, already boxed: what a call allocates is the callee's). Ratios are medians of the per-round ratios; GC events are PerformanceObserver 'gc' entries (scavenges, unless a full collection shows up) during ${calls} calls of each, each count from a collected heap. The targets are for the rows with native buckets.`,
+      `Unlabeled \`observe(v)\`, one process, v cycling through ${VALUES.toLocaleString('en')} seeded values spread log-uniformly over 1 ms to 1 s, read from a Float64Array (unboxed doubles, as a value computed just before the call is: V8 boxes one to pass it unless it inlines \`observe()\` into the loop). ${settings.rounds} rounds of ${settings.n.toLocaleString('en')} calls; ratios are medians of the per-round ratios. GC events are PerformanceObserver 'gc' entries (scavenges, unless a full collection shows up) during ${calls} calls of each, each count from a collected heap; the last GC column passes the same values already boxed (from a plain array), so what it shows is what \`observe()\` itself allocates. The targets are for the rows with native buckets.`,
       '',
       table,
     ].join('\n');

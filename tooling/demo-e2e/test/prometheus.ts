@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startGroup, type Started } from './processes.js';
 
 /** A native histogram sample as the query API gives it (Prometheus 2.40 and later). */
-export interface HistogramValue {
+interface HistogramValue {
   readonly count: string;
   readonly sum: string;
   /** [boundary rule, lower, upper, count]: the populated buckets. */
@@ -18,7 +18,7 @@ export interface HistogramValue {
 }
 
 /** One series of an instant query's result: a float sample (`value`), or a native histogram (`histogram`). */
-export interface Sample {
+interface Sample {
   readonly metric: Record<string, string>;
   readonly value?: [number, string];
   readonly histogram?: [number, HistogramValue];

@@ -139,7 +139,7 @@ export function describeEveryMetricType(packageName: string, fixture: string): v
             const res = await get(server.port, PROTOBUF);
             expect(res.status).toBe(200);
             expect(res.type).toBe(PROTOBUF_TYPE);
-            const families = decodeProtobuf(res.bytes);
+            const families = decodeProtobuf(res.bytes) as Json[];
             const names = families.map((f) => f['name'] as string);
             expect(new Set(names).size, 'each family once').toBe(names.length);
             const byName = new Map(families.map((f) => [f['name'] as string, f]));

@@ -12,6 +12,11 @@ export class ProtoWriter {
   #view = new DataView(this.#bytes.buffer);
   #at = 0;
 
+  /** Starts over, keeping the buffer: a scrape writes into the memory the last one used, not fresh pages. */
+  reset(): void {
+    this.#at = 0;
+  }
+
   /** The bytes written so far (a view: valid until the next write). */
   get bytes(): Uint8Array {
     return this.#bytes.subarray(0, this.#at);

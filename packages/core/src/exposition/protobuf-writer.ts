@@ -229,9 +229,12 @@ function writeFamily(w: ProtoWriter, family: FamilySource): void {
   else w.end(m);
 }
 
-/** Every family in `families`, as one protobuf exposition body. */
+/** One writer for every scrape (they never overlap: a scrape writes synchronously), its buffer reused. */
+const writer = new ProtoWriter();
+
+/** Every family in `families`, as one protobuf exposition body (a Buffer of its own). */
 export function writeProtobuf(families: readonly FamilySource[]): Buffer {
-  const w = new ProtoWriter();
-  for (const family of families) writeFamily(w, family);
-  return Buffer.from(w.bytes);
+  writer.reset();
+  for (const family of families) writeFamily(writer, family);
+  return Buffer.from(writer.bytes);
 }

@@ -208,10 +208,13 @@ function exportedMetaOf(meta: FamilyMeta): FamilyMeta {
   return mode === undefined ? meta : frozenMeta(exportedMeta(meta, mode));
 }
 
-/** Every live series of a family, summed over all writers. `cache` keeps decoded label values between scrapes. */
-export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache): FamilySnapshot {
+/**
+ * Every live series of a family, summed over all writers. `cache` keeps decoded label values between scrapes.
+ * `native`: read native histogram buckets too (only the protobuf exposition shows them; the text formats do not).
+ */
+export function readFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache, native = true): FamilySnapshot {
   const series: SeriesSnapshot[] = [];
-  visitFamily(heap, familyPtr, name, meta, cache, (s) => series.push(snapshotOf(s)));
+  visitFamily(heap, familyPtr, name, meta, cache, native, (s) => series.push(snapshotOf(s)));
   return { name, meta: (cache.exported ??= exportedMetaOf(meta)), series };
 }
 
@@ -219,13 +222,13 @@ export function readFamily(heap: Heap, familyPtr: number, name: string, meta: Fa
  * The same family as a source read from the heap while it is written, with no snapshot made per series: the
  * exporter's path. Each eachSeries() reads the family anew.
  */
-export function heapFamilySource(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache): FamilySource {
+export function heapFamilySource(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache, native: boolean): FamilySource {
   return {
     name,
     meta: (cache.exported ??= exportedMetaOf(meta)),
     keep: cache.text,
     eachSeries(visit) {
-      visitFamily(heap, familyPtr, name, meta, cache, visit);
+      visitFamily(heap, familyPtr, name, meta, cache, native, visit);
     },
   };
 }
@@ -291,7 +294,7 @@ function readOrder(heap: Heap, familyPtr: number, cache: FamilyReadCache, expiri
  * Calls `visit` with every live series of a family, summed over all writers, in creation order. A series whose
  * record or cells are damaged is left out with a warning.
  */
-function visitFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache, visit: SeriesVisitor): void {
+function visitFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMeta, cache: FamilyReadCache, native: boolean, visit: SeriesVisitor): void {
   const layout = (cache.layout ??= layoutOf(meta));
   const mode = multiprocessModeOf(meta);
   const liveness = mode !== undefined && isPerProcess(mode) ? heap.writerLiveness() : undefined;
@@ -317,7 +320,7 @@ function visitFamily(heap: Heap, familyPtr: number, name: string, meta: FamilyMe
       if (liveness !== undefined) {
         perProcess.length = 0;
         readProcessGauge(heap, ptr, record.labels, mode!, liveness, perProcess);
-      } else view.read(heap, ptr, record.labels, meta, layout, cache.labels);
+      } else view.read(heap, ptr, record.labels, meta, layout, cache.labels, native);
     } catch (error) {
       // a series whose cells are damaged (a cell list that loops) is left out like one whose record is
       if ((error as { code?: unknown }).code !== 'MPM_ERR_HEAP_CORRUPT') throw error;
@@ -368,7 +371,7 @@ class SeriesRead implements SeriesView {
     this.values = new Array<number>(values).fill(0);
   }
 
-  read(heap: Heap, ptr: number, labels: SeriesLabels, meta: FamilyMeta, layout: SeriesLayout, labelCache: Map<number, CachedLabels>): void {
+  read(heap: Heap, ptr: number, labels: SeriesLabels, meta: FamilyMeta, layout: SeriesLayout, labelCache: Map<number, CachedLabels>, native: boolean): void {
     this.labels = labels;
     this.created = heap.seriesCreated(ptr);
     const values = this.values;
@@ -381,8 +384,11 @@ class SeriesRead implements SeriesView {
         break;
       case 'histogram': {
         // cells hold one count per bucket; exported buckets are cumulative, then the sum
-        if (meta.native === undefined) heap.read(ptr, values);
-        else this.native = readNativeHistogram(heap, ptr, meta.native, values, (what) => warnDamagedCell(heap, ptr, what));
+        // the classic words lead each cell: without the native buckets, a read of as many words as `values` holds
+        if (meta.native === undefined || !native) {
+          heap.read(ptr, values);
+          this.native = undefined;
+        } else this.native = readNativeHistogram(heap, ptr, meta.native, values, (what) => warnDamagedCell(heap, ptr, what));
         const buckets = values.length - 1;
         for (let i = 1; i < buckets; i++) values[i]! += values[i - 1]!;
         break;

@@ -368,7 +368,7 @@ export abstract class SharedMetric<T extends string, Child> {
     if (this.collect !== undefined) await this.collect.call(this);
     const waitedBefore = msWaited();
     try {
-      return this.heap.readWithin(scrape.left, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#readCache));
+      return this.heap.readWithin(scrape.left, () => readFamily(this.heap, this.familyPtr, this.name, this.meta, this.#readCache, false));
     } finally {
       scrape.left = Math.max(0, scrape.left - (msWaited() - waitedBefore));
     }

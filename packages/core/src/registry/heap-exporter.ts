@@ -90,7 +90,7 @@ export class HeapExporter {
   async #written<T>(format: ExpositionFormat, end: (written: ExpositionBytes) => T, rest?: string): Promise<T> {
     const heap = await this.#collected();
     return heap.readWithin(SCRAPE_READ_BUDGET_MS, () => {
-      const sources: FamilySource[] = this.#families(heap, (name, ptr, meta, cache) => heapFamilySource(heap, ptr, name, meta, cache));
+      const sources: FamilySource[] = this.#families(heap, (name, ptr, meta, cache) => heapFamilySource(heap, ptr, name, meta, cache, false));
       return end(writeSources(sources, format, undefined, rest));
     });
   }
@@ -148,7 +148,7 @@ export class HeapExporter {
     const heap = await this.#collected();
     const rest = others === undefined ? [] : promClientFamilies(others).map(snapshotSource);
     return heap.readWithin(SCRAPE_READ_BUDGET_MS, () => {
-      const sources: FamilySource[] = this.#families(heap, (name, ptr, meta, cache) => heapFamilySource(heap, ptr, name, meta, cache));
+      const sources: FamilySource[] = this.#families(heap, (name, ptr, meta, cache) => heapFamilySource(heap, ptr, name, meta, cache, true));
       return writeProtobuf([...sources, ...rest]);
     });
   }
