@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { Counter, Gauge, Heap, HeapExporter, Histogram, Info, Summary } from '../src/index.js';
+import { Counter, Gauge, Heap, HeapExporter, Histogram, Info, Summary, type NativeHistogramSnapshot } from '../src/index.js';
 import { FAMILY, H, LEAF, NODE } from '../src/heap/layout.js';
 import { allocatedBytes, sampleLines, thrownKind } from './support/heap-checks.js';
 import { usePrivateHeap } from './support/private-heap.js';
@@ -28,6 +28,13 @@ describe('ttlSeconds in one process', () => {
     const gauge = new Gauge({ name: 'mpme_queue', help: 'h', labelNames: ['queue'], ttlSeconds: 0.5, ...common() });
     const summary = new Summary({ name: 'mpme_size', help: 'h', labelNames: ['path'], percentiles: [0.5], ttlSeconds: 0.5, ...common() });
     const perProcess = new Gauge({ name: 'mpme_workers', help: 'h', labelNames: ['pool'], multiprocessMode: 'livesum', ttlSeconds: 0.5, ...common() });
+    const native = new Histogram({ name: 'mpme_native_seconds', help: 'h', labelNames: ['path'], nativeHistogramBucketFactor: 1.1, nativeHistogramMaxBucketNumber: 20, ttlSeconds: 0.5, ...common() });
+    const idleNative = native.labels('/idle');
+    // far apart: the series' schema drops below the declared 3 (its shared word rises)
+    for (const v of [1e-6, 1, 1e6]) idleNative.observe(v);
+    const nativeOf = async (): Promise<NativeHistogramSnapshot | undefined> =>
+      (await new HeapExporter(shared.heap).snapshot()).find((f) => f.name === 'mpme_native_seconds')?.series.find((s) => s.labels[0] === '/idle')?.native;
+    expect((await nativeOf())!.schema).toBeLessThan(3);
     const idle = counter.labels('/idle');
     const idlePool = perProcess.labels('idle');
     idlePool.set(6);
@@ -64,6 +71,10 @@ describe('ttlSeconds in one process', () => {
     gauge.set({ queue: 'idle' }, 4);
     histogram.observe({ path: '/idle' }, 2);
     idlePool.inc();
+    // the kept native child writes a series made anew: from zero, at the declared schema, its handle on the
+    // shared schema word following it
+    idleNative.observe(2);
+    expect(await nativeOf()).toMatchObject({ schema: 3, zeroCount: 0, positive: [[8, 1]], negative: [] });
     const again = await scrape();
     expect(again).toContain('mpme_workers{pool="idle"} 1\n');
     expect(again).toContain('mpme_requests_total{path="/idle"} 2\n');

@@ -114,10 +114,11 @@ export class HistogramChild<T extends string = string> {
     const n = this.#bounds.length;
     const cell = this.#cell ?? (this.#cell = this.#heap.cell(this.#series, n + 2 + nativeWords(this.#nativeSettings!)));
     const native = this.#native ?? (this.#native = new NativeWriter(this.#nativeSettings!, this.#heap.shared(this.#series), n + 2));
-    const at = cell.base;
     cell.begin();
     // closed whatever happens inside, or its odd sequence would hold up every reader
     try {
+      // read after begin(): a series that expired (ttlSeconds) moves the cell there, to another record
+      const at = cell.base;
       // native first: a damaged cell is started anew there, and this observation is then its first
       native.observe(cell);
       cell.bump(at + bucket);

@@ -184,6 +184,8 @@ export class NativeWriter {
     const w = this.#window;
     const value = OBSERVED[0]!;
     const magnitude = value < 0 ? -value : value;
+    // the shared word's handle follows a series that expired and was made anew (ttlSeconds) before it is raised
+    this.#shared.guard();
     this.#checked(cell, n);
     if (magnitude <= this.#settings.zeroThreshold) {
       if (!(f64[n + ZERO]! >= 0)) this.#startAnew(cell, n, `its zero bucket holds ${f64[n + ZERO]}`);
