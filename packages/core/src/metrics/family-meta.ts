@@ -2,7 +2,7 @@
 // declaration against it and export the family without having declared it.
 import { MpmetricsRangeError } from '../errors.js';
 import { isMultiprocessMode, type MultiprocessMode } from './multiprocess-mode.js';
-import { MIN_SCHEMA } from './native-buckets.js';
+import { MAX_SCHEMA, MIN_SCHEMA } from './native-buckets.js';
 import type { NativeSettings } from './native-histogram.js';
 import { MOST_NATIVE_BUCKETS, type Aggregator } from './validation.js';
 
@@ -72,7 +72,7 @@ function isNativeSettings(native: unknown): boolean {
   if (typeof native !== 'object' || native === null) return false;
   const { schema, zeroThreshold, maxBuckets } = native as Record<string, unknown>;
   return (
-    Number.isInteger(schema) && (schema as number) >= MIN_SCHEMA && (schema as number) <= 8 &&
+    Number.isInteger(schema) && (schema as number) >= MIN_SCHEMA && (schema as number) <= MAX_SCHEMA &&
     typeof zeroThreshold === 'number' && zeroThreshold >= 0 && zeroThreshold < Infinity &&
     Number.isInteger(maxBuckets) && (maxBuckets as number) >= 1 && (maxBuckets as number) <= MOST_NATIVE_BUCKETS
   );

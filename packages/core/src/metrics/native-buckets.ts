@@ -5,7 +5,7 @@
 import { SCHEMA_8_FRACTIONS } from './native-bounds.js';
 
 /** The schemas of the spec: 8 is the finest (2^(1/256) a bucket), −4 the coarsest (2^16). */
-const MAX_SCHEMA = 8;
+export const MAX_SCHEMA = 8;
 export const MIN_SCHEMA = -4;
 
 /** client_golang's default zero threshold, 2^−128: above 0, so an empty native histogram still looks native. */

@@ -47,6 +47,33 @@ function maxReductions(settings: NativeSettings): number {
   return settings.schema - MIN_SCHEMA;
 }
 
+/** By reductions (0 … maxReductions): the lowest and highest key any finite magnitude has at that schema. */
+interface KeyRange {
+  readonly lowest: Int32Array;
+  readonly highest: Int32Array;
+}
+
+const keyRanges = new WeakMap<NativeSettings, KeyRange>();
+
+/** The key range of a family's every schema, made once per settings (a family's meta is frozen and kept). */
+function keyRangeOf(settings: NativeSettings): KeyRange {
+  let range = keyRanges.get(settings);
+  if (range === undefined) {
+    const length = maxReductions(settings) + 1;
+    range = {
+      lowest: Int32Array.from({ length }, (_, r) => bucketKey(Number.MIN_VALUE, settings.schema - r)),
+      highest: Int32Array.from({ length }, (_, r) => bucketKey(Number.MAX_VALUE, settings.schema - r)),
+    };
+    keyRanges.set(settings, range);
+  }
+  return range;
+}
+
+/** Whether a cell's reductions word holds what a writer leaves there. */
+function isReductions(r: number, settings: NativeSettings): boolean {
+  return isKey(r) && r >= 0 && r <= maxReductions(settings);
+}
+
 /** Whether a key or a base read from a cell is one (damage could have made the word anything). */
 function isKey(k: number): boolean {
   return (k | 0) === k;
@@ -72,8 +99,7 @@ export class NativeWriter {
   readonly #window: number;
   readonly #most: number;
   /** By reductions: the lowest and highest key any finite magnitude has at that schema. */
-  readonly #lowestKey: Int32Array;
-  readonly #highestKey: Int32Array;
+  readonly #keys: KeyRange;
   damage: string | undefined = undefined;
 
   constructor(settings: NativeSettings, shared: SharedWords, classicWords: number) {
@@ -82,8 +108,7 @@ export class NativeWriter {
     this.#at = classicWords;
     this.#window = nativeWindow(settings);
     this.#most = maxReductions(settings);
-    this.#lowestKey = Int32Array.from({ length: this.#most + 1 }, (_, r) => bucketKey(Number.MIN_VALUE, settings.schema - r));
-    this.#highestKey = Int32Array.from({ length: this.#most + 1 }, (_, r) => bucketKey(Number.MAX_VALUE, settings.schema - r));
+    this.#keys = keyRangeOf(settings);
   }
 
   /** Counts OBSERVED[0] (finite) in its native bucket of `cell`, inside an update of the cell. */
@@ -145,13 +170,13 @@ export class NativeWriter {
   #checked(cell: WriterCell, n: number): void {
     const f64 = cell.f64;
     const r = f64[n + REDUCTIONS]!;
-    if (isKey(r) && r >= 0 && r <= this.#most && this.#isBase(f64[n + POSITIVE_BASE]!, r) && this.#isBase(f64[n + NEGATIVE_BASE]!, r)) return;
+    if (isReductions(r, this.#settings) && this.#isBase(f64[n + POSITIVE_BASE]!, r) && this.#isBase(f64[n + NEGATIVE_BASE]!, r)) return;
     this.#startAnew(cell, n, `its schema and base words hold ${r}, ${f64[n + POSITIVE_BASE]}, ${f64[n + NEGATIVE_BASE]}`);
   }
 
   /** Whether a window starting at `base` can hold keys of finite magnitudes at `r` reductions (0, before any). */
   #isBase(base: number, r: number): boolean {
-    return isKey(base) && ((base >= this.#lowestKey[r]! - this.#window && base <= this.#highestKey[r]!) || base === 0);
+    return isKey(base) && ((base >= this.#keys.lowest[r]! - this.#window && base <= this.#keys.highest[r]!) || base === 0);
   }
 
   /** Merges the cell's buckets `steps` schemas coarser, both signs. */
@@ -205,7 +230,7 @@ export class NativeWriter {
       for (let j = 0; j < w; j++) {
         const count = f64[bins + j]!;
         if (count === 0) continue;
-        if (!(count >= 0) || base + j < this.#lowestKey[r]! || base + j > this.#highestKey[r]!) damaged = `bin ${j} of a window from key ${base} holds ${count}`;
+        if (!(count >= 0) || base + j < this.#keys.lowest[r]! || base + j > this.#keys.highest[r]!) damaged = `bin ${j} of a window from key ${base} holds ${count}`;
         lo = Math.min(lo, base + j);
         hi = Math.max(hi, base + j);
       }
@@ -280,6 +305,7 @@ export function readNativeHistogram(heap: Heap, ptr: number, settings: NativeSet
   const w = nativeWindow(settings);
   const classicWords = classic.length;
   const most = maxReductions(settings);
+  const keys = keyRangeOf(settings);
   const shared = heap.shared(ptr);
   const sharedNow = shared.getSmall(0);
   let reductions = sharedNow >= 0 && sharedNow <= most ? sharedNow : 0;
@@ -291,13 +317,13 @@ export function readNativeHistogram(heap: Heap, ptr: number, settings: NativeSet
   heap.readEachCell(ptr, classicWords + BINS + 2 * w, (f64) => {
     const n = classicWords;
     const mine = f64[n + REDUCTIONS]!;
-    if (!(isKey(mine) && mine >= 0 && mine <= most)) {
+    if (!isReductions(mine, settings)) {
       onDamage(`a cell's native schema word holds ${mine}`);
       return;
     }
     // every key of the cell must be one a finite magnitude has, or folding could wrap around 32 bits
-    const lowest = bucketKey(Number.MIN_VALUE, settings.schema - mine);
-    const highest = bucketKey(Number.MAX_VALUE, settings.schema - mine);
+    const lowest = keys.lowest[mine]!;
+    const highest = keys.highest[mine]!;
     for (let sign = 0; sign < 2; sign++) {
       const base = f64[n + POSITIVE_BASE + sign]!;
       if (!isKey(base)) {
@@ -325,7 +351,8 @@ export function readNativeHistogram(heap: Heap, ptr: number, settings: NativeSet
     const steps = reductions - mine;
     for (let i = 0; i < classicWords; i++) classic[i]! += f64[i]!;
     zeroCount += f64[n + ZERO]!;
-    for (const [sign, into] of [[0, positive], [1, negative]] as const) {
+    for (let sign = 0; sign < 2; sign++) {
+      const into = sign === 0 ? positive : negative;
       const base = f64[n + POSITIVE_BASE + sign]!;
       const bins = n + BINS + sign * w;
       for (let j = 0; j < w; j++) {
