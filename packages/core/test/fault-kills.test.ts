@@ -5,7 +5,8 @@
 // spent waiting for a CPU on a busy machine left out), no series may ever go down, the survivors' totals must be
 // exact, and afterwards the heap reopens cleanly in a new process.
 //
-// MPMETRICS_FAULT_KILLS scales the number of kills (default 100).
+// MPMETRICS_FAULT_KILLS scales the number of kills (default 100), which the Node runs of `pnpm test` share
+// (support/shard.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +15,12 @@ import { Heap, HeapExporter } from '../src/index.js';
 import { fixture } from './fixtures/lifetime-processes.js';
 import { ownTimeAsync } from './support/own-time.js';
 import { sleep, startNode, succeed, type Child } from './support/process-group.js';
+import { shardCases, shardTitle, testShard } from './support/shard.js';
 
-const KILLS = Number(process.env.MPMETRICS_FAULT_KILLS ?? 100);
+const ALL_KILLS = Number(process.env.MPMETRICS_FAULT_KILLS ?? 100);
+const SHARD = testShard();
+/** This Node's share of the kills (support/shard.ts); each Node's own random sequence. */
+const KILLS = shardCases(ALL_KILLS, [], SHARD).length;
 const SURVIVORS = 2;
 const SURVIVOR_OPS = 2_000_000;
 const SEGMENT = 64 * 1024;
@@ -33,7 +38,7 @@ function samples(text: string): Map<string, number> {
   return out;
 }
 
-describe(`${KILLS} writers SIGKILLed at random moments`, () => {
+describe(`${shardTitle(ALL_KILLS, shardCases(ALL_KILLS, [], SHARD), SHARD)} writers SIGKILLed at random moments`, () => {
   it('never block a scrape, never make a series go down, never cost a survivor a count', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-fault-'));
     fs.chmodSync(dir, 0o700);
@@ -57,7 +62,7 @@ describe(`${KILLS} writers SIGKILLed at random moments`, () => {
       };
 
       const survivors = Array.from({ length: SURVIVORS }, (_, i) => startNode(`survivor ${i}`, WRITER, ['survivor', String(i), String(SURVIVOR_OPS)], env));
-      let seed = 12345;
+      let seed = 12345 + SHARD.index;
       const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
       let killed = 0;
       let started = 0;

@@ -7,13 +7,15 @@
 // heap-damage-after-attach.test.ts holds the hand-made scenarios.
 //
 // Each case has its own seed (from SEED and its number), so a failure names a case that reproduces alone.
-// MPMETRICS_FUZZ_CASES scales the count (default 200).
+// MPMETRICS_FUZZ_CASES scales the count (default 200),
+// which the Node runs of `pnpm test` share (support/shard.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from './fixtures/lifetime-processes.js';
 import { startNode } from './support/process-group.js';
+import { shardCases, shardTitle } from './support/shard.js';
 
 const CASES = Number(process.env.MPMETRICS_FUZZ_CASES ?? 200);
 const PER_CHILD = 100;
@@ -49,9 +51,10 @@ interface Report {
   problem?: string;
 }
 
-const cases = [...new Set([...Array.from({ length: CASES }, (_, i) => i), ...REGRESSIONS])];
+/** This Node's share of the cases (support/shard.ts), and the regressions. */
+const cases = shardCases(CASES, REGRESSIONS);
 
-describe(`${cases.length} heaps damaged while two processes have them open (seed ${SEED})`, () => {
+describe(`${shardTitle(CASES, cases)} heaps damaged while two processes have them open (seed ${SEED})`, () => {
   it('every write and scrape of both processes ends quickly, with valid data or a coded MpmetricsError', async () => {
     const problems: string[] = [];
     const outcomes = new Map<string, number>();

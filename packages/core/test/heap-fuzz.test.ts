@@ -3,7 +3,8 @@
 // formats by a child process. Every file must give either valid data or a clear MpmetricsError with a code: no
 // signal (SIGBUS, SIGSEGV, abort), no hang, no bare TypeError/RangeError from deep inside.
 //
-// Seeded, so a failure names the case that reproduces it. MPMETRICS_FUZZ_CASES scales the count (default 3000).
+// Seeded, so a failure names the case that reproduces it. MPMETRICS_FUZZ_CASES scales the count (default 3000),
+// which the Node runs of `pnpm test` share (support/shard.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { FUZZ_METRICS, record } from './fixtures/fuzz-metrics.mjs';
 import { fixture } from './fixtures/lifetime-processes.js';
 import { startNode } from './support/process-group.js';
 import { mulberry32 } from './support/random.js';
+import { shardCases, shardTitle } from './support/shard.js';
 
 const CASES = Number(process.env.MPMETRICS_FUZZ_CASES ?? 3000);
 /**
@@ -22,7 +24,8 @@ const CASES = Number(process.env.MPMETRICS_FUZZ_CASES ?? 3000);
  * lane walked past a segment's end with a bare RangeError.
  */
 const REGRESSIONS = [434, 4217];
-const RUN = [...new Set([...Array.from({ length: CASES }, (_, i) => i), ...REGRESSIONS])].sort((a, b) => a - b);
+/** This Node's share of the cases (support/shard.ts), and the regressions. */
+const RUN = shardCases(CASES, REGRESSIONS);
 const PER_CHILD = 250;
 const SEGMENT = 65536;
 const SEED = 0x6d706d;
@@ -128,7 +131,7 @@ interface Report {
   closeError?: string;
 }
 
-describe(`${RUN.length} damaged heap files (seed ${SEED})`, () => {
+describe(`${shardTitle(CASES, RUN)} damaged heap files (seed ${SEED})`, () => {
   it('each opens and exports valid data or fails with a coded MpmetricsError: no crash, no hang', async () => {
     const random = mulberry32(SEED);
     const what: string[] = [];
