@@ -368,7 +368,8 @@ class SeriesRead implements SeriesView {
   created = 0;
 
   constructor(values: number) {
-    this.values = new Array<number>(values).fill(0);
+    // packed, not holey (new Array(n)): each read and sum of a value then skips the check for a hole
+    this.values = Array.from({ length: values }, () => 0);
   }
 
   read(heap: Heap, ptr: number, labels: SeriesLabels, meta: FamilyMeta, layout: SeriesLayout, labelCache: Map<number, CachedLabels>, native: boolean): void {
