@@ -18,6 +18,8 @@ import {
   type Heap,
   type NativeHistogramSnapshot,
 } from '../src/index.js';
+import { snapshotSource } from '../src/metrics/family-reader.js';
+import { writeProtobuf } from '../src/exposition/protobuf-writer.js';
 import { usePrivateHeap } from './support/private-heap.js';
 import { decodeProtobuf } from './support/validators.js';
 
@@ -181,6 +183,18 @@ describe('every metric type, decoded by protoc\'s classes', () => {
       type: 'COUNTER',
       metric: [{ label: [{ name: 'a', value: 'x' }], counter: { value: 2 } }, { counter: { value: 1 } }],
     });
+  });
+});
+
+describe('timestamps', () => {
+  it('carry a fraction that rounds to a whole second into the seconds, and write the nanoseconds of any other', () => {
+    const family = (name: string, created: number) =>
+      snapshotSource({ name, meta: { type: 'counter', help: 'h', labelNames: [], aggregator: 'sum' }, series: [{ labels: [], values: [1], created }] });
+    const families = byName(decodeProtobuf(writeProtobuf([family('pb_carried_total', 41.9999999999), family('pb_fraction_total', 41.25), family('pb_whole_total', 41)])));
+    const created = (name: string): string => families.get(name)!['metric'][0]['counter']['created_timestamp'];
+    expect(created('pb_carried_total')).toBe('1970-01-01T00:00:42Z');
+    expect(created('pb_fraction_total')).toBe('1970-01-01T00:00:41.250Z');
+    expect(created('pb_whole_total')).toBe('1970-01-01T00:00:41Z');
   });
 });
 

@@ -53,10 +53,15 @@ function label(w: ProtoWriter, field: number, name: string, value: string): void
 function timestamp(w: ProtoWriter, field: number, seconds: number): void {
   if (!(seconds >= 0)) return;
   const m = w.begin(field);
-  const whole = Math.floor(seconds);
+  let whole = Math.floor(seconds);
+  let nanos = Math.round((seconds - whole) * 1e9);
+  // a fraction within half a nanosecond of the next second rounds up to it: carried, not dropped (a second early)
+  if (nanos === 1e9) {
+    whole += 1;
+    nanos = 0;
+  }
   w.uintField(TIMESTAMP.seconds, whole);
-  const nanos = Math.round((seconds - whole) * 1e9);
-  if (nanos > 0 && nanos < 1e9) w.uintField(TIMESTAMP.nanos, nanos);
+  if (nanos > 0) w.uintField(TIMESTAMP.nanos, nanos);
   w.end(m);
 }
 
