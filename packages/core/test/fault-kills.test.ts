@@ -20,7 +20,8 @@ import { shardCases, shardTitle, testShard } from './support/shard.js';
 const ALL_KILLS = Number(process.env.MPMETRICS_FAULT_KILLS ?? 100);
 const SHARD = testShard();
 /** This Node's share of the kills (support/shard.ts); each Node's own random sequence. */
-const KILLS = shardCases(ALL_KILLS, [], SHARD).length;
+const MY_KILLS = shardCases(ALL_KILLS, [], SHARD);
+const KILLS = MY_KILLS.length;
 const SURVIVORS = 2;
 const SURVIVOR_OPS = 2_000_000;
 const SEGMENT = 64 * 1024;
@@ -38,7 +39,7 @@ function samples(text: string): Map<string, number> {
   return out;
 }
 
-describe(`${shardTitle(ALL_KILLS, shardCases(ALL_KILLS, [], SHARD), SHARD)} writers SIGKILLed at random moments`, () => {
+describe(`${shardTitle(ALL_KILLS, MY_KILLS, SHARD)} writers SIGKILLed at random moments`, () => {
   it('never block a scrape, never make a series go down, never cost a survivor a count', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mpm-fault-'));
     fs.chmodSync(dir, 0o700);

@@ -23,7 +23,7 @@ export function shardCases(total: number, always: readonly number[] = [], shard:
   return [...new Set([...mine, ...always])].sort((a, b) => a - b);
 }
 
-/** "752 (Node run 2 of 4's share of 3000, and the regressions)" or "3002", for a describe() title. */
+/** "752 (Node run 2 of 4's share of 3000, and any regressions)", or "3002" for one run, for a describe() title. */
 export function shardTitle(total: number, run: readonly number[], shard: Shard = testShard()): string {
   return shard.count === 1 ? `${run.length}` : `${run.length} (Node run ${shard.index + 1} of ${shard.count}'s share of ${total}, and any regressions)`;
 }
