@@ -92,14 +92,20 @@ export async function killAll(): Promise<void> {
   started.clear();
 }
 
+/** Ports handed out by freePort in this process: free until their user listens, so they must not be handed out twice. */
+const handedOut = new Set<number>();
+
 /**
- * A TCP port nobody listens on now, with the `span - 1` ports after it. Chosen below Linux's ephemeral range
- * (32768-60999): a port from there can be taken meanwhile as the local end of an outgoing connection (Prometheus'
- * scrapes, the test's requests), and the demo would then fail to listen with EADDRINUSE.
+ * A TCP port nobody listens on now, with the `span - 1` ports after it, none of them handed out before by this
+ * function (the demos' ports are chosen up front, Prometheus' after them: a port free now but promised to a demo that
+ * starts later must not go to another; a CI run once failed with EADDRINUSE on that). Chosen below Linux's ephemeral
+ * range (32768-60999): a port from there can be taken meanwhile as the local end of an outgoing connection
+ * (Prometheus' scrapes, the test's requests), and the demo would then fail to listen with EADDRINUSE.
  */
 export async function freePort(span = 1): Promise<number> {
   const free = (port: number): Promise<boolean> =>
     new Promise((resolve) => {
+      if (handedOut.has(port)) return resolve(false);
       const server = net.createServer();
       server.once('error', () => resolve(false));
       server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
@@ -108,7 +114,10 @@ export async function freePort(span = 1): Promise<number> {
     const base = 20_000 + Math.floor(Math.random() * (12_000 - span));
     let ok = true;
     for (let i = 0; i < span && ok; i++) ok = await free(base + i);
-    if (ok) return base;
+    if (ok) {
+      for (let i = 0; i < span; i++) handedOut.add(base + i);
+      return base;
+    }
   }
   throw new Error(`no ${span} free consecutive ports found on 127.0.0.1 between 20000 and 32000`);
 }
