@@ -22,6 +22,8 @@ const FILES = [
   'test/multiprocess-totals.test.ts',
   'test/metrics-consistency.test.ts',
   'test/native-histogram.test.ts',
+  'test/reset-racing-reads.test.ts',
+  'test/series-expiry-processes.test.ts',
 ];
 
 const runner = fileURLToPath(new URL('../../../tooling/vitest/run-on-all-nodes.mjs', import.meta.url));

@@ -286,6 +286,15 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 let scratch = new Float64Array(64);
 
+/**
+ * A word a reader loads that is ordered by something else: a list link or head (its cell's fields are read through
+ * it, so after it), or a cell's generation (inside the seqlock window). On x86-64 a plain load is the same `mov` as
+ * `Atomics.load`, which Node 20 and 22 call out of line (some 100 instructions); elsewhere, Atomics.
+ */
+function loadOrdered(u32: Uint32Array, at: number): number {
+  return ATOMIC_ORDER ? Atomics.load(u32, at) : u32[at]!;
+}
+
 /** A copy of a cell's values into `scratch`: plain loads (x86-64) or each double's halves through Atomics. */
 function copyValues(i32: Int32Array, f64: Float64Array, base: number, length: number): void {
   if (ATOMIC_ORDER) for (let i = 0; i < length; i++) scratch[i] = loadDouble(i32, base + i);
@@ -315,22 +324,18 @@ export function readEachCell(
 ): void {
   const seg = file.segmentOf(series);
   const at = file.offsetOf(series) * 2;
-  const generation = Atomics.load(seg.u32, at + SERIES.GENERATION);
+  const generation = loadOrdered(seg.u32, at + SERIES.GENERATION);
   if (scratch.length < length) scratch = new Float64Array(length);
-  const first = Atomics.load(seg.u32, at + SERIES.CELLS);
+  const first = loadOrdered(seg.u32, at + SERIES.CELLS);
   // per-process cells keep earlier owners' cells, so only the heap's size bounds their list
   const walk = new ListWalk().start(first, maxCells(file));
   for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell) * 2;
-    const next = Atomics.load(cseg.u32, cat + CELL.NEXT);
-    if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
-      if (!readOneCell(cseg.u32, cseg.i32, cseg.f64, cat, length, isLaneHeld, copyMore)) {
-        throw heapCorrupt(file.path, `cell ${cell} of series ${series} points at a block that is not one of its blocks`);
-      }
-      // The writer may have cleared the cell for a newer generation while we read: then it counts as zero.
-      if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) visit(scratch, length, cseg.u32[cat + CELL.LANE]!);
-    }
+    const next = loadOrdered(cseg.u32, cat + CELL.NEXT);
+    const read = readOneCell(cseg.u32, cseg.i32, cseg.f64, cat, length, generation, isLaneHeld, copyMore);
+    if (read === CELL_BROKEN) throw heapCorrupt(file.path, `cell ${cell} of series ${series} points at a block that is not one of its blocks`);
+    if (read === CELL_READ) visit(scratch, length, cseg.u32[cat + CELL.LANE]!);
     cell = next;
     if (walk.stops(cell)) throw cellListDamaged(file, series);
   }
@@ -353,46 +358,59 @@ export function readCells(file: HeapFile, series: number, out: Float64Array | nu
   const length = out.length;
   // a loop, not fill(): on an Array, fill() is a call into C++ of some 600 instructions (valgrind, 2026-12-07)
   for (let i = 0; i < length; i++) out[i] = 0;
-  const generation = Atomics.load(seg.u32, at + SERIES.GENERATION);
+  const generation = loadOrdered(seg.u32, at + SERIES.GENERATION);
   if (scratch.length < length) scratch = new Float64Array(length);
-  const first = Atomics.load(seg.u32, at + SERIES.CELLS);
+  const first = loadOrdered(seg.u32, at + SERIES.CELLS);
   const walk = sumWalk.start(first, file.maxLanes);
   for (let cell = first; cell !== 0; ) {
     const cseg = file.segmentOf(cell);
     const cat = file.offsetOf(cell) * 2;
-    const next = Atomics.load(cseg.u32, cat + CELL.NEXT);
-    if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
-      readOneCell(cseg.u32, cseg.i32, cseg.f64, cat, length, isLaneHeld);
-      if (Atomics.load(cseg.u32, cat + CELL.GENERATION) === generation) {
-        for (let i = 0; i < length; i++) out[i]! += scratch[i]!;
-      }
+    const next = loadOrdered(cseg.u32, cat + CELL.NEXT);
+    if (readOneCell(cseg.u32, cseg.i32, cseg.f64, cat, length, generation, isLaneHeld) === CELL_READ) {
+      for (let i = 0; i < length; i++) out[i]! += scratch[i]!;
     }
     cell = next;
     if (walk.stops(cell)) throw cellListDamaged(file, series);
   }
 }
 
+/** readOneCell's answers: the cell's values are in `scratch`; it is of another generation; its blocks are damaged. */
+const CELL_READ = 0;
+const CELL_OTHER_GENERATION = 1;
+const CELL_BROKEN = 2;
+
+/**
+ * Copies one cell into `scratch` as of a whole update, with its generation read inside the same seqlock window:
+ * a writer clears its cell for a new generation, or a lane reuses a free cell, as one update (moveToSeriesGeneration,
+ * Lane.allocate), so the generation seen is the one the values are of. A cell of another generation counts as zero.
+ */
 function readOneCell(
   u32: Uint32Array,
   i32: Int32Array,
   f64: Float64Array,
   cat: number,
   length: number,
+  generation: number,
   isLaneHeld: (lane: number) => boolean,
   copyMore?: (values: Float64Array, drop?: boolean) => boolean,
-): boolean {
+): number {
   const seqAt = cat + CELL.SEQ;
+  const generationAt = cat + CELL.GENERATION;
   const base = cat / 2 + CELL.VALUES_BYTE / WORD;
   let since = 0;
   let deadline = 0;
   for (let attempt = 1; ; attempt++) {
     const before = Atomics.load(u32, seqAt);
     if ((before & 1) === 0) {
-      copyValues(i32, f64, base, length);
-      const whole = copyMore === undefined || copyMore(scratch);
+      const current = loadOrdered(u32, generationAt) === generation;
+      let whole = true;
+      if (current) {
+        copyValues(i32, f64, base, length);
+        whole = copyMore === undefined || copyMore(scratch);
+      }
       if (Atomics.load(u32, seqAt) === before) {
         if (since !== 0) spendWaiting(since);
-        return whole;
+        return !current ? CELL_OTHER_GENERATION : whole ? CELL_READ : CELL_BROKEN;
       }
     }
     if (attempt % SPINS_PER_CHECK !== 0) continue;
@@ -407,11 +425,12 @@ function readOneCell(
     if (dead || now > deadline) {
       spendWaiting(since);
       const asItIs = Atomics.load(u32, seqAt);
+      if (loadOrdered(u32, generationAt) !== generation) return CELL_OTHER_GENERATION;
       copyValues(i32, f64, base, length);
       copyMore?.(scratch); // what it could not read is left out: a torn copy is no sign of damage
       // a block copied while the sequence moved may already be another series' (a freed block is reused at once)
       if (copyMore !== undefined && Atomics.load(u32, seqAt) !== asItIs) copyMore(scratch, true);
-      return true;
+      return CELL_READ;
     }
     // A live writer paused mid-update (descheduled, stopped): give it the core rather than spin against it.
     Atomics.wait(sleeper, 0, 0, 1);

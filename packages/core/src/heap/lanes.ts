@@ -10,6 +10,7 @@ import { isByteLocked, lockByte, unlockByte } from './heap-io.js';
 import type { HeapFile } from './heap-file.js';
 import { popCell } from './free-lists.js';
 import { ARENA_CHUNK_BYTES, CELL, H, LANE, LOCK, WORD } from './layout.js';
+import { ATOMIC_ORDER } from './memory-order.js';
 
 /** A lane's acknowledged sweep epoch while its owner holds no pointer to a series of a family with a TTL. */
 export const NOTHING_EXPIRING = 0xffffffff;
@@ -95,11 +96,22 @@ export class Lane {
     if (reused !== 0) {
       const seg = this.#file.segmentOf(reused);
       const at = this.#file.offsetOf(reused);
-      seg.u32[at * 2 + CELL.NEXT] = 0;
-      seg.u32[at * 2 + CELL.GENERATION] = 0;
-      seg.f64.fill(0, at + CELL.VALUES_BYTE / WORD, at + words);
-      // an update cut short by its writer's death left the sequence odd: a reader must not wait on it
-      if ((seg.u32[at * 2 + CELL.SEQ]! & 1) === 1) seg.u32[at * 2 + CELL.SEQ]! += 1;
+      // Cleared as one update (an update its writer's death cut short left the sequence odd: it ends here too): a
+      // reader still walking the expired series' list reads the cell's generation inside its seqlock window.
+      // On the Atomics path every store of it goes through Atomics, as a writer's do (cells.ts).
+      const seqAt = at * 2 + CELL.SEQ;
+      const closed = ((seg.u32[seqAt]! + 1) & ~1) >>> 0;
+      Atomics.store(seg.u32, seqAt, closed + 1);
+      if (ATOMIC_ORDER) {
+        Atomics.store(seg.u32, at * 2 + CELL.NEXT, 0);
+        Atomics.store(seg.u32, at * 2 + CELL.GENERATION, 0);
+        for (let i = (at + CELL.VALUES_BYTE / WORD) * 2; i < (at + words) * 2; i++) Atomics.store(seg.u32, i, 0);
+      } else {
+        seg.u32[at * 2 + CELL.NEXT] = 0;
+        seg.u32[at * 2 + CELL.GENERATION] = 0;
+        seg.f64.fill(0, at + CELL.VALUES_BYTE / WORD, at + words);
+      }
+      Atomics.store(seg.u32, seqAt, closed + 2);
       return reused;
     }
     const chunkBytes = Math.min(ARENA_CHUNK_BYTES, this.#file.segmentSize);
