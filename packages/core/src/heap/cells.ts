@@ -412,6 +412,11 @@ function readOneCell(
         if (since !== 0) spendWaiting(since);
         return !current ? CELL_OTHER_GENERATION : whole ? CELL_READ : CELL_BROKEN;
       }
+    } else if (loadOrdered(u32, generationAt) !== generation) {
+      // mid-update in another generation: an update that brings a cell to ours clears it, so it counts as zero
+      // either way, and is not waited for
+      if (since !== 0) spendWaiting(since);
+      return CELL_OTHER_GENERATION;
     }
     if (attempt % SPINS_PER_CHECK !== 0) continue;
     // Still no whole update: the writer is very busy, stopped, or dead. A dead writer's cell is taken as it is

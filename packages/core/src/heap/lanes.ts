@@ -96,8 +96,9 @@ export class Lane {
     if (reused !== 0) {
       const seg = this.#file.segmentOf(reused);
       const at = this.#file.offsetOf(reused);
-      // Cleared as one update (an update its writer's death cut short left the sequence odd: it ends here too): a
-      // reader still walking the expired series' list reads the cell's generation inside its seqlock window.
+      // Cleared as one update (an update its writer's death cut short left the sequence odd: it ends here too). The
+      // grace period before reuse keeps scrapes of the expired series away by now; a reader that still came would
+      // read the generation inside its seqlock window and see the update.
       // On the Atomics path every store of it goes through Atomics, as a writer's do (cells.ts).
       const seqAt = at * 2 + CELL.SEQ;
       const closed = ((seg.u32[seqAt]! + 1) & ~1) >>> 0;
