@@ -11,6 +11,7 @@ import type { HeapFile } from './heap-file.js';
 import { popCell } from './free-lists.js';
 import { ARENA_CHUNK_BYTES, CELL, H, LANE, LOCK, WORD } from './layout.js';
 import { ATOMIC_ORDER } from './memory-order.js';
+import { storeDouble } from './atomic-doubles.js';
 
 /** A lane's acknowledged sweep epoch while its owner holds no pointer to a series of a family with a TTL. */
 export const NOTHING_EXPIRING = 0xffffffff;
@@ -99,19 +100,14 @@ export class Lane {
       // Cleared as one update (an update its writer's death cut short left the sequence odd: it ends here too). The
       // grace period before reuse keeps scrapes of the expired series away by now; a reader that still came would
       // read the generation inside its seqlock window and see the update.
-      // On the Atomics path every store of it goes through Atomics, as a writer's do (cells.ts).
+      // On the Atomics path the values go through Atomics too, as a writer's do (cells.ts).
       const seqAt = at * 2 + CELL.SEQ;
       const closed = ((seg.u32[seqAt]! + 1) & ~1) >>> 0;
       Atomics.store(seg.u32, seqAt, closed + 1);
-      if (ATOMIC_ORDER) {
-        Atomics.store(seg.u32, at * 2 + CELL.NEXT, 0);
-        Atomics.store(seg.u32, at * 2 + CELL.GENERATION, 0);
-        for (let i = (at + CELL.VALUES_BYTE / WORD) * 2; i < (at + words) * 2; i++) Atomics.store(seg.u32, i, 0);
-      } else {
-        seg.u32[at * 2 + CELL.NEXT] = 0;
-        seg.u32[at * 2 + CELL.GENERATION] = 0;
-        seg.f64.fill(0, at + CELL.VALUES_BYTE / WORD, at + words);
-      }
+      Atomics.store(seg.u32, at * 2 + CELL.NEXT, 0);
+      Atomics.store(seg.u32, at * 2 + CELL.GENERATION, 0);
+      if (ATOMIC_ORDER) for (let i = at + CELL.VALUES_BYTE / WORD; i < at + words; i++) storeDouble(seg.i32, i, 0);
+      else seg.f64.fill(0, at + CELL.VALUES_BYTE / WORD, at + words);
       Atomics.store(seg.u32, seqAt, closed + 2);
       return reused;
     }
